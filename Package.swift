@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+// otp-relay: receives SIMAS-ID one-time passwords and delivers them. No Swift package dependencies:
+// Foundation, Dispatch, Synchronization and system C libraries only.
+import PackageDescription
+
+let package = Package(
+    name: "otp-relay",
+    products: [
+        .executable(name: "otp-relay", targets: ["otp-relay"]),
+    ],
+    targets: [
+        // C libraries, as system-library targets (module.modulemap + shim.h).
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // Domain: channels, recipients, validation, job ids, masking, the partner's error shape, logging.
+        .target(name: "RelayCore"),
+        // AES-256-GCM, SHA-256, HMAC, secure random, constant-time comparison (libcrypto).
+        .target(name: "RelayCrypto", dependencies: ["CCrypto"]),
+        // HTTP/1.1 server on POSIX sockets and epoll.
+        .target(name: "HTTPServer"),
+        // HTTP client on libcurl easy handles (one per worker).
+        .target(name: "HTTPClient", dependencies: ["CCurl", "RelayCore"]),
+        // The SQLite outbox: migrations, jobs, attempts, leases, group commit.
+        .target(name: "Outbox", dependencies: ["CSQLite", "RelayCore", "RelayCrypto"]),
+        // Workers and providers (smtp, twilio, meta_whatsapp, http, sandbox).
+        .target(name: "Delivery", dependencies: ["RelayCore", "RelayCrypto", "HTTPClient", "Outbox"]),
+        // SIMAS-ID access tokens (JWKS, RS256, claims, userinfo) and the SQEKYC client.
+        .target(name: "SIMASID", dependencies: ["RelayCore", "RelayCrypto", "HTTPClient", "CCrypto"]),
+        // The service: configuration, webhook and admin handlers, start-up and shutdown.
+        .target(name: "Relay", dependencies: [
+            "RelayCore", "RelayCrypto", "HTTPServer", "HTTPClient", "Outbox", "Delivery", "SIMASID",
+        ]),
+        // The command line.
+        .executableTarget(name: "otp-relay", dependencies: ["Relay"]),
+
+        .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
+        .testTarget(name: "RelayCryptoTests", dependencies: ["RelayCrypto"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"]),
+        .testTarget(name: "OutboxTests", dependencies: ["Outbox"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
+        .testTarget(name: "SIMASIDTests", dependencies: ["SIMASID"]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["otp-relay", "RelayCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

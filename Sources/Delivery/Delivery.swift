@@ -1,0 +1,1 @@
+// Delivery: see Package.swift for what this target holds.

@@ -1,0 +1,1 @@
+// HTTPClient: see Package.swift for what this target holds.

@@ -1,0 +1,1 @@
+// HTTPServer: see Package.swift for what this target holds.

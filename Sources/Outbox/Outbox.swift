@@ -1,0 +1,1 @@
+// Outbox: see Package.swift for what this target holds.

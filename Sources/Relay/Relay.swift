@@ -1,0 +1,1 @@
+// Relay: see Package.swift for what this target holds.

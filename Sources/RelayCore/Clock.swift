@@ -1,0 +1,35 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// Time in epoch milliseconds; injectable so retry, backoff and expiry are testable.
+public protocol Clock: Sendable {
+    func nowMillis() -> Int64
+}
+
+/// The wall clock (CLOCK_REALTIME).
+public struct SystemClock: Clock {
+    public init() {}
+    public func nowMillis() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}
+
+/// A clock that moves only when told to; for tests.
+public final class ManualClock: Clock {
+    private let now: Mutex<Int64>
+    public init(_ start: Int64 = 1_800_000_000_000) { now = Mutex(start) }
+    public func nowMillis() -> Int64 { now.withLock { $0 } }
+    public func advance(millis: Int64) { now.withLock { $0 += millis } }
+    public func set(_ millis: Int64) { now.withLock { $0 = millis } }
+}
+
+/// Monotonic nanoseconds for latency measurement and deadlines.
+public func monotonicNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}

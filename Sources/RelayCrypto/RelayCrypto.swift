@@ -1,0 +1,1 @@
+// RelayCrypto: see Package.swift for what this target holds.

@@ -1,0 +1,1 @@
+// SIMASID: see Package.swift for what this target holds.
