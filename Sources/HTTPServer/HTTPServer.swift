@@ -1,1 +1,0 @@
-// HTTPServer: see Package.swift for what this target holds.
