@@ -128,7 +128,7 @@ final class EventLoop: @unchecked Sendable {
             flushDirty()
             if stopping && (liveConnections == 0 || now >= stopDeadline) { break }
         }
-        forEachConnection { $0.close() }
+        forEachConnection { $0.hasPendingOutput ? $0.reset() : $0.close() }
         for item in mailbox.close() {
             if case .adopt(let fd, _) = item {
                 Sys.close(fd)
