@@ -170,3 +170,12 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+extension RequestParserTests {
+    func testTokenCharSetMatchesRFC9110() {
+        let tchars = Set("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+        for c in UInt8.min...UInt8.max {
+            XCTAssertEqual(RequestParser.isTokenChar(c), tchars.contains(c), "byte \(c)")
+        }
+    }
+}
