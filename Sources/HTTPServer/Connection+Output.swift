@@ -48,7 +48,7 @@ extension Connection {
         lingering = true
         // Shutting down, a peer that keeps the connection open is not waited for long.
         lingerUntil = loop.now + Int64(loop.stopping ? min(config.lingerMillis, 100) : config.lingerMillis)
-        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        _ = try? Sys.call("shutdown") { Int(Glibc.shutdown(fd, Int32(SHUT_WR))) }
         discardInput()
     }
 
@@ -83,7 +83,9 @@ extension Connection {
     /// reading (a plain close would keep trickling it out).
     func reset() {
         var abortive = linger(l_onoff: 1, l_linger: 0)
-        _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, socklen_t(MemoryLayout<linger>.size))
+        _ = try? Sys.call("setsockopt") {
+            Int(setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, socklen_t(MemoryLayout<linger>.size)))
+        }
         close()
     }
 
