@@ -68,16 +68,16 @@ struct CompactJWS {
         guard let algValue = header["alg"] else { throw TokenError(.algorithmNotAllowed, "header has no alg") }
         guard let alg = algValue.stringValue else { throw TokenError(.algorithmNotAllowed, "header alg is not a string") }
         guard alg == algorithm else {
-            throw TokenError(.algorithmNotAllowed, "alg \(JSONValue.string(alg).jsonText) is not allowed, only \(algorithm)")
+            throw TokenError(.algorithmNotAllowed, "alg \(TokenError.quoted(alg)) is not allowed, only \(algorithm)")
         }
         if let crit = header["crit"] {
-            let names = crit.stringList.map { $0.map { JSONValue.string($0).jsonText }.joined(separator: ", ") } ?? crit.jsonText
+            let names = crit.stringList.map { $0.prefix(8).map { TokenError.quoted($0) }.joined(separator: ", ") } ?? "(not a list of names)"
             throw TokenError(.unsupportedCritical, "crit lists extensions this verifier does not understand: \(names)")
         }
         var typ: String?
         if let typValue = header["typ"] {
             guard let t = typValue.stringValue, acceptedHeaderTypes.contains(t.lowercased()) else {
-                throw TokenError(.headerType, "header typ \(typValue.jsonText) is not JWT or at+jwt")
+                throw TokenError(.headerType, "header typ \(typValue.stringValue.map { TokenError.quoted($0) } ?? "(not a string)") is not JWT or at+jwt")
             }
             typ = t
         }

@@ -53,6 +53,12 @@ public struct TokenError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(check.rawValue): \(detail)" }
 
+    /// A value from a token or a key set, JSON-quoted and cut short, for a `detail`: never let a
+    /// caller's bytes make a log line long.
+    static func quoted(_ s: String, limit: Int = 64) -> String {
+        s.count <= limit ? JSONValue.string(s).jsonText : JSONValue.string(String(s.prefix(limit)) + "…").jsonText
+    }
+
     /// True when the token could not be judged because a dependency failed (no keys, userinfo
     /// down) rather than because it is bad: an API answers 503 for these and 401 otherwise.
     public var isUnavailable: Bool {
