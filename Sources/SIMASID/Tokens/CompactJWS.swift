@@ -31,7 +31,6 @@ struct CompactJWS {
         }
         let h = bytes[0..<dots[0]], p = bytes[(dots[0] + 1)..<dots[1]], s = bytes[(dots[1] + 1)...]
         guard !h.isEmpty else { throw TokenError(.malformedToken, "the header segment is empty") }
-        guard !s.isEmpty else { throw TokenError(.malformedToken, "the signature segment is empty (unsigned tokens are not accepted)") }
 
         let headerBytes = try decode(h, "header")
         guard headerBytes.count <= limits.maxHeaderBytes else {
@@ -45,6 +44,7 @@ struct CompactJWS {
         }
         guard header.objectValue != nil else { throw TokenError(.malformedHeader, "header is not a JSON object") }
         let (kid, typ) = try checkHeader(header)
+        guard !s.isEmpty else { throw TokenError(.malformedToken, "the signature segment is empty (unsigned tokens are not accepted)") }
 
         let payload = try decode(p, "payload")
         guard payload.count <= limits.maxPayloadBytes else {

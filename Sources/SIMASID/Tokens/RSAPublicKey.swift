@@ -48,18 +48,19 @@ public final class RSAPublicKey: @unchecked Sendable {
         let bnN = Array(nTrim).withUnsafeBufferPointer { BN_bin2bn($0.baseAddress, Int32($0.count), nil) }
         let bnE = Array(eTrim).withUnsafeBufferPointer { BN_bin2bn($0.baseAddress, Int32($0.count), nil) }
         defer { BN_free(bnN); BN_free(bnE) }
-        guard let bnN, let bnE, let bld = OSSL_PARAM_BLD_new() else { throw .libcrypto(Self.lastError()) }
+        guard let bnN, let bnE, let bld = OSSL_PARAM_BLD_new() else { throw .libcrypto("BN_bin2bn: " + Self.lastError()) }
         defer { OSSL_PARAM_BLD_free(bld) }
-        guard OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bnN) == 1,
-              OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bnE) == 1,
-              let params = OSSL_PARAM_BLD_to_param(bld) else { throw .libcrypto(Self.lastError()) }
+        guard OSSL_PARAM_BLD_push_BN(bld, Self.cString("n"), bnN) == 1,
+              OSSL_PARAM_BLD_push_BN(bld, Self.cString("e"), bnE) == 1,
+              let params = OSSL_PARAM_BLD_to_param(bld) else { throw .libcrypto("OSSL_PARAM_BLD: " + Self.lastError()) }
         defer { OSSL_PARAM_free(params) }
-        guard let ctx = EVP_PKEY_CTX_new_from_name(nil, "RSA", nil) else { throw .libcrypto(Self.lastError()) }
+        guard let ctx = EVP_PKEY_CTX_new_from_name(nil, "RSA", nil) else { throw .libcrypto("EVP_PKEY_CTX_new_from_name: " + Self.lastError()) }
         defer { EVP_PKEY_CTX_free(ctx) }
         var key: OpaquePointer?
-        guard EVP_PKEY_fromdata_init(ctx) == 1,
-              EVP_PKEY_fromdata(ctx, &key, Self.publicKeySelection, params) == 1,
-              let key else { throw .libcrypto(Self.lastError()) }
+        guard EVP_PKEY_fromdata_init(ctx) == 1 else { throw .libcrypto("EVP_PKEY_fromdata_init: " + Self.lastError()) }
+        guard EVP_PKEY_fromdata(ctx, &key, Self.publicKeySelection, params) == 1, let key else {
+            throw .libcrypto("EVP_PKEY_fromdata: " + Self.lastError())
+        }
         let actual = Int(EVP_PKEY_get_bits(key))
         guard actual == nBits else {
             EVP_PKEY_free(key)
@@ -70,6 +71,12 @@ public final class RSAPublicKey: @unchecked Sendable {
     }
 
     deinit { EVP_PKEY_free(pkey) }
+
+    /// OSSL_PARAM_BLD keeps the name pointer until `to_param`, so names must outlive the call: a
+    /// Swift `String` argument would be a temporary. These are `OSSL_PKEY_PARAM_RSA_N`/`_E`.
+    private static func cString(_ s: StaticString) -> UnsafePointer<CChar> {
+        UnsafeRawPointer(s.utf8Start).assumingMemoryBound(to: CChar.self)
+    }
 
     /// `EVP_PKEY_PUBLIC_KEY`, a compound macro Swift does not import.
     private static let publicKeySelection = Int32(OSSL_KEYMGMT_SELECT_PUBLIC_KEY | OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS
