@@ -35,7 +35,7 @@ final class TokenFixtures: Sendable {
     func copyJWKS() throws -> URL {
         let dir = directory.appendingPathComponent("idp-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        for name in ["jwks.json", "jwks-initial.json", "jwks-rotated.json"] {
+        for name in ["jwks.json", "jwks-initial.json", "jwks-rotated.json", "jwks-retired.json"] {
             try FileManager.default.copyItem(at: directory.appendingPathComponent(name), to: dir.appendingPathComponent(name))
         }
         return dir

@@ -5,7 +5,8 @@ serves.
 
 usage: mint.py OUTDIR --now EPOCH_SECONDS --issuer ISS --client CLIENT_ID
 
-Writes OUTDIR/tokens.json ({name: token}), OUTDIR/jwks-initial.json, OUTDIR/jwks-rotated.json and
+Writes OUTDIR/tokens.json ({name: token}), OUTDIR/jwks-initial.json, OUTDIR/jwks-rotated.json (adds key-b),
+OUTDIR/jwks-retired.json (key-a removed) and
 OUTDIR/jwks.json (a copy of the initial set, which fake_idp.py serves).
 """
 import argparse, base64, hashlib, hmac, json, os, shutil, sys
@@ -54,7 +55,8 @@ def main():
     initial = {"keys": [rsa_jwk(key_a, "key-a"), rsa_jwk(key_weak, "key-weak"), ec_jwk,
                         rsa_jwk(key_enc, "key-enc", use="enc", alg="RSA-OAEP")]}
     rotated = {"keys": initial["keys"] + [rsa_jwk(key_b, "key-b")]}
-    for name, doc in (("jwks-initial.json", initial), ("jwks-rotated.json", rotated)):
+    retired = {"keys": [k for k in rotated["keys"] if k["kid"] != "key-a"]}
+    for name, doc in (("jwks-initial.json", initial), ("jwks-rotated.json", rotated), ("jwks-retired.json", retired)):
         with open(os.path.join(a.outdir, name), "w") as f:
             json.dump(doc, f)
     shutil.copy(os.path.join(a.outdir, "jwks-initial.json"), os.path.join(a.outdir, "jwks.json"))
