@@ -33,7 +33,9 @@ let package = Package(
             "RelayCore", "RelayCrypto", "HTTPServer", "HTTPClient", "Outbox", "Delivery", "SIMASID",
         ]),
         // The command line.
-        .executableTarget(name: "otp-relay", dependencies: ["Relay"]),
+        .executableTarget(name: "otp-relay", dependencies: ["Relay", "SIMASID"]),
+        // Benchmark: warm-cache access-token verifications per second (scripts/bench-jwt).
+        .executableTarget(name: "bench-jwt", dependencies: ["SIMASID", "RelayCore"]),
 
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
         .testTarget(name: "RelayCryptoTests", dependencies: ["RelayCrypto"]),
