@@ -54,30 +54,56 @@ case .success: break
 case .failure(let e): fail("the benchmark token does not verify: \(e)")
 }
 
-var rates: [Double] = []
-print("run  verifications  seconds  verifications/s  us/verification")
-for run in 1...runs {
+/// Runs `body` in batches for `seconds`; returns operations per second.
+func measure(_ seconds: Double, _ body: () -> Void) -> (count: Int, elapsed: Double) {
     var count = 0
     let start = monotonicNanos()
     let deadline = start + UInt64(seconds * 1e9)
     var now = start
     while now < deadline {
-        for _ in 0..<256 {
-            guard case .success = verifier.verify(token) else { fail("a warm verification failed") }
-        }
+        for _ in 0..<256 { body() }
         count += 256
         now = monotonicNanos()
     }
-    let elapsed = Double(now - start) / 1e9
+    return (count, Double(now - start) / 1e9)
+}
+
+print("run  verifications  seconds  verifications/s  us/verification")
+var rates: [Double] = []
+for run in 1...runs {
+    let (count, elapsed) = measure(seconds) {
+        guard case .success = verifier.verify(token) else { fail("a warm verification failed") }
+    }
     let rate = Double(count) / elapsed
     rates.append(rate)
     print(String(run).padding(5) + String(count).padding(15) + format(elapsed, 2).padding(9)
           + format(rate, 0).padding(17) + format(1e6 / rate, 2))
 }
 let median = rates.sorted()[rates.count / 2]
-print("median: \(format(median, 0)) verifications/s on one thread (RS256, 2048-bit key, warm cache, token \(token.utf8.count) bytes)")
+
+// Baseline: the libcrypto RS256 verification alone, to show what parsing and claims add.
+let parts = token.split(separator: ".")
+guard parts.count == 3, let kid = try? headerKeyID(parts[0]), let key = try? verifier.keys.key(for: kid).get(),
+      let signature = try? Base64URL.decode(Array(parts[2].utf8)) else { fail("cannot split the benchmark token") }
+let signingInput = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
+let (rsaCount, rsaElapsed) = measure(seconds) {
+    guard key.verifyRS256(signature: signature, message: signingInput) else { fail("baseline verification failed") }
+}
+let rsaRate = Double(rsaCount) / rsaElapsed
+print("rsa  " + String(rsaCount).padding(15) + format(rsaElapsed, 2).padding(9) + format(rsaRate, 0).padding(17)
+      + format(1e6 / rsaRate, 2) + "  (RS256 verify alone)")
+print("median: \(format(median, 0)) verifications/s on one thread (RS256, \(key.bits)-bit key, warm cache, " +
+      "token \(token.utf8.count) bytes); parsing and claims add \(format(1e6 / median - 1e6 / rsaRate, 2)) us")
 print("BENCH jwt_verify median_per_sec=\(Int(median)) runs=\(runs) seconds_per_run=\(options["--seconds"]!) " +
-      "min_per_sec=\(Int(rates.min()!)) max_per_sec=\(Int(rates.max()!)) token_bytes=\(token.utf8.count)")
+      "min_per_sec=\(Int(rates.min()!)) max_per_sec=\(Int(rates.max()!)) rs256_only_per_sec=\(Int(rsaRate)) " +
+      "token_bytes=\(token.utf8.count) key_bits=\(key.bits)")
+
+/// The header's kid, through the same strict decoder.
+func headerKeyID(_ header: Substring) throws -> String {
+    let json = String(decoding: try Base64URL.decode(Array(header.utf8)), as: UTF8.self)
+    guard let r = json.firstRange(of: "\"kid\":\"") else { fail("no kid in the benchmark token") }
+    return String(json[r.upperBound...].prefix(while: { $0 != "\"" }))
+}
 
 func format(_ v: Double, _ decimals: Int) -> String {
     var p = 1.0
