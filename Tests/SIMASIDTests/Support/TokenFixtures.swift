@@ -12,7 +12,13 @@ final class TokenFixtures: Sendable {
         .appendingPathComponent("Support/jwt")
 
     static let shared: TokenFixtures = {
-        do { return try TokenFixtures() } catch { fatalError("minting test tokens failed: \(error)") }
+        do {
+            let fixtures = try TokenFixtures()
+            atexit { try? FileManager.default.removeItem(at: TokenFixtures.shared.directory) }
+            return fixtures
+        } catch {
+            fatalError("minting test tokens failed: \(error)")
+        }
     }()
 
     let directory: URL
