@@ -25,6 +25,17 @@ final class JWKSClientTests: XCTestCase {
 
     private func check(_ name: String) -> TokenError.Check? { verifier.verify(tokens[name]).failureCheck }
 
+    /// Waits (bounded) for background refreshes to finish and `fetches` attempts to be recorded.
+    private func waitForFetches(_ fetches: Int, file: StaticString = #filePath, line: UInt = #line) {
+        let deadline = monotonicNanos() + 5_000_000_000
+        while monotonicNanos() < deadline {
+            let s = verifier.keys.snapshot()
+            if s.fetches >= fetches && !s.refreshing { return }
+            usleep(2_000)
+        }
+        XCTFail("\(verifier.keys.snapshot().fetches) fetches, expected \(fetches)", file: file, line: line)
+    }
+
     func testNewKidTriggersExactlyOneFetch() throws {
         XCTAssertNil(check("valid"))
         XCTAssertEqual(try idp.certsFetches(), 1)
@@ -85,6 +96,8 @@ final class JWKSClientTests: XCTestCase {
         XCTAssertNil(check("valid"))
         idp.stop()
         clock.advance(millis: 120_000) // past max-age=60 (the token is good for 300 s): a refresh is due and fails
+        XCTAssertNil(check("valid"), "the stale set answers while it is refreshed")
+        waitForFetches(2)
         XCTAssertNil(check("valid"), "the last good set is kept")
         let snapshot = verifier.keys.snapshot()
         XCTAssertEqual(snapshot.fetches, 2)
@@ -102,6 +115,8 @@ final class JWKSClientTests: XCTestCase {
         try idp.setCertsStatus(503)
         clock.advance(millis: 120_000)
         XCTAssertNil(check("valid"))
+        waitForFetches(2)
+        XCTAssertNil(check("valid"))
         XCTAssertEqual(try idp.certsFetches(), 2)
         XCTAssertEqual(verifier.keys.snapshot().lastFailure, "HTTP status 503")
     }
@@ -117,7 +132,9 @@ final class JWKSClientTests: XCTestCase {
         XCTAssertNil(check("valid"))
         try idp.serve("jwks-retired.json")
         clock.advance(millis: 301_000) // past max-age=300
-        XCTAssertEqual(check("valid"), .unknownKeyID)
+        XCTAssertNil(check("valid"), "the stale set answers while it is refreshed")
+        waitForFetches(2)
+        XCTAssertEqual(check("valid"), .unknownKeyID, "the refreshed set no longer has key-a")
         XCTAssertNil(check("rotated"))
         XCTAssertEqual(try idp.certsFetches(), 2)
     }
@@ -130,7 +147,9 @@ final class JWKSClientTests: XCTestCase {
         XCTAssertEqual(try idp.certsFetches(), 1)
         clock.advance(millis: 1_000)
         XCTAssertNil(check("valid"))
+        waitForFetches(2)
         XCTAssertEqual(try idp.certsFetches(), 2)
+        XCTAssertEqual(verifier.keys.snapshot().expiresAtMillis, clock.nowMillis() + 120_000)
     }
 
     func testExplicitRefreshReportsKeyCount() throws {

@@ -8,7 +8,9 @@ import Synchronization
 /// - A `kid` not in the set triggers a refresh, but no two fetches start within the cooldown, and
 ///   only one runs at a time: callers needing a new key wait for it, callers whose key is cached
 ///   keep using the current set.
-/// - A failed refresh keeps the last good set; keys that vanish from a successful one are dropped.
+/// - A set past its lifetime is refreshed in the background by the first caller after expiry while
+///   callers keep using it; a failed refresh keeps the last good set, keys that vanish from a
+///   successful one are dropped.
 public final class JWKSClient: Sendable {
     public let uri: String
     public let policy: JWKSCachePolicy
@@ -36,6 +38,7 @@ public final class JWKSClient: Sendable {
         public let fetches: Int
         public let failures: Int
         public let lastFailure: String?
+        public let refreshing: Bool
     }
 
     public init(uri: String, policy: JWKSCachePolicy = JWKSCachePolicy(), transport: any TokenHTTPTransport,
@@ -50,7 +53,8 @@ public final class JWKSClient: Sendable {
     public func snapshot() -> Snapshot {
         state.withLock { s in
             Snapshot(keyIDs: s.set.map { $0.keys.keys.sorted() } ?? [], refusedKeyIDs: s.set.map { $0.refused.keys.sorted() } ?? [],
-                     expiresAtMillis: s.expiresAt, fetches: s.fetches, failures: s.failures, lastFailure: s.lastFailure)
+                     expiresAtMillis: s.expiresAt, fetches: s.fetches, failures: s.failures, lastFailure: s.lastFailure,
+                     refreshing: s.inFlight != nil)
         }
     }
 
@@ -69,8 +73,13 @@ public final class JWKSClient: Sendable {
         case .wait(let group):
             _ = group.wait(timeout: .now() + .seconds(Int(policy.fetchWaitSeconds)))
             return state.withLock { lookup($0, kid: kid, now: now) }
-        case .fetch(let group, let fallback):
-            return complete(group, kid: kid, fallback: fallback)
+        case .fetch(let group, let stale?):
+            // The set is past its lifetime but holds this key: answer now, refresh in the
+            // background (a failed refresh keeps the set, a successful one may retire the key).
+            DispatchQueue.global().async { _ = self.complete(group, kid: nil) }
+            return .success(stale)
+        case .fetch(let group, nil):
+            return complete(group, kid: kid)
         }
     }
 
@@ -85,7 +94,7 @@ public final class JWKSClient: Sendable {
         }
         switch step {
         case .wait(let group): _ = group.wait(timeout: .now() + .seconds(Int(policy.fetchWaitSeconds)))
-        case .fetch(let group, _): _ = complete(group, kid: nil, fallback: nil)
+        case .fetch(let group, _): _ = complete(group, kid: nil)
         case .done: break
         }
         return state.withLock { s in
@@ -118,8 +127,9 @@ public final class JWKSClient: Sendable {
         return .fetch(group, fallback: fallback)
     }
 
-    /// Runs the fetch outside the lock, stores the outcome, wakes the waiters, answers for `kid`.
-    private func complete(_ group: DispatchGroup, kid: String?, fallback: RSAPublicKey?) -> Result<RSAPublicKey, TokenError> {
+    /// Runs the fetch outside the lock, stores the outcome, wakes the waiters, answers for `kid`
+    /// from the new set, or from the last good one when the fetch failed.
+    private func complete(_ group: DispatchGroup, kid: String?) -> Result<RSAPublicKey, TokenError> {
         let outcome = fetch()
         let done = clock.nowMillis()
         let result: Result<RSAPublicKey, TokenError> = state.withLock { s in
@@ -134,7 +144,6 @@ public final class JWKSClient: Sendable {
             case .failure(let error):
                 s.failures += 1
                 s.lastFailure = error.description
-                if let fallback { return .success(fallback) }
                 return lookup(s, kid: kid ?? "", now: done)
             }
         }
