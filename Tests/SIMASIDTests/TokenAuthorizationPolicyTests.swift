@@ -49,3 +49,25 @@ final class TokenAuthorizationPolicyTests: XCTestCase {
         XCTAssertEqual(TokenAuthorizationPolicy(anyOfRoles: [.realm("otp-admin")]).check(tokens["expired"], with: verifier).failure?.check, .expired)
     }
 }
+
+final class TokenGuardHelpersTests: XCTestCase {
+    func testBearerTokenExtraction() {
+        XCTAssertEqual(TokenVerifier.bearerToken(fromAuthorization: "Bearer abc.def.ghi"), "abc.def.ghi")
+        XCTAssertEqual(TokenVerifier.bearerToken(fromAuthorization: "bearer  abc"), "abc")
+        XCTAssertNil(TokenVerifier.bearerToken(fromAuthorization: nil))
+        XCTAssertNil(TokenVerifier.bearerToken(fromAuthorization: "Basic dXNlcjpwYXNz"))
+        XCTAssertNil(TokenVerifier.bearerToken(fromAuthorization: "Bearer"))
+        XCTAssertNil(TokenVerifier.bearerToken(fromAuthorization: "Bearer a b"))
+        XCTAssertNil(TokenVerifier.bearerToken(fromAuthorization: "Bearer a\"b"))
+    }
+
+    func testStatusAndChallenge() {
+        XCTAssertEqual(TokenError(.expired, "x").httpStatus, 401)
+        XCTAssertEqual(TokenError(.expired, "x").bearerChallenge(), #"Bearer realm="otp-relay", error="invalid_token""#)
+        XCTAssertEqual(TokenError(.notAuthorized, "x").httpStatus, 403)
+        XCTAssertEqual(TokenError(.notAuthorized, "x").bearerChallenge(), #"Bearer realm="otp-relay", error="insufficient_scope""#)
+        XCTAssertEqual(TokenError(.keysUnavailable, "x").httpStatus, 503)
+        XCTAssertNil(TokenError(.keysUnavailable, "x").bearerChallenge())
+        XCTAssertEqual(TokenError.missingTokenChallenge(), #"Bearer realm="otp-relay""#)
+    }
+}

@@ -73,7 +73,8 @@ public final class UserinfoClient: Sendable {
         return .success(UserinfoClaims(claims: claims, subject: sub))
     }
 
-    private static func isToken68(_ c: UInt8) -> Bool {
+    /// RFC 7235 token68 characters, which a bearer token is made of.
+    static func isToken68(_ c: UInt8) -> Bool {
         switch c {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
              UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "+"), UInt8(ascii: "/"),
