@@ -36,6 +36,16 @@ final class JWKSClientTests: XCTestCase {
         XCTFail("\(verifier.keys.snapshot().fetches) fetches, expected \(fetches)", file: file, line: line)
     }
 
+    func testHeaderPolicyRejectsBeforeAnyKeyIsFetched() throws {
+        for (name, expected) in [("alg_none", TokenError.Check.algorithmNotAllowed), ("hs256_public_key", .algorithmNotAllowed),
+                                 ("crit_unknown", .unsupportedCritical), ("oversized", .tokenTooLarge),
+                                 ("malformed_b64_padding", .malformedBase64URL)] {
+            XCTAssertEqual(check(name), expected, name)
+        }
+        XCTAssertEqual(try idp.certsFetches(), 0, "no key was needed to refuse these")
+        XCTAssertEqual(verifier.keys.snapshot().fetches, 0)
+    }
+
     func testNewKidTriggersExactlyOneFetch() throws {
         XCTAssertNil(check("valid"))
         XCTAssertEqual(try idp.certsFetches(), 1)
