@@ -31,7 +31,7 @@ struct Migrator {
 
     /// Applies what is pending; returns the versions applied by this call.
     @discardableResult
-    func migrate(_ db: SQLiteDatabase, now: Int64) throws(OutboxError) -> [Int] {
+    func migrate(_ db: SQLiteDatabase, now: Int64) throws(SQLiteError) -> [Int] {
         var applied: [Int] = []
         for m in migrations {
             do {
@@ -50,7 +50,8 @@ struct Migrator {
                 }
                 if done { applied.append(m.version) }
             } catch {
-                throw OutboxError.migrationFailed(version: m.version, error)
+                throw SQLiteError(code: error.extendedCode, operation: "migration \(m.version)_\(m.name)",
+                                  detail: error.detail)
             }
         }
         return applied

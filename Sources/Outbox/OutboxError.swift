@@ -31,12 +31,8 @@ public struct OutboxError: Error, Sendable, Equatable, CustomStringConvertible {
         e.isStoreWide ? .unavailable(e.description) : .invalidRequest(e.description)
     }
 
-    static func migrationFailed(version: Int, _ e: SQLiteError) -> OutboxError {
-        .init(code: .startup, detail: "migration \(version): \(e.description)")
-    }
-
-    static func openFailed(_ e: SQLiteError) -> OutboxError {
-        .init(code: .startup, detail: "open: \(e.description)")
+    static func startup(_ e: SQLiteError) -> OutboxError {
+        .init(code: .startup, detail: e.description)
     }
 
     public static func == (a: OutboxError, b: OutboxError) -> Bool { a.code == b.code }

@@ -25,6 +25,7 @@ final class WriterContext {
     func connection() throws(SQLiteError) -> SQLiteDatabase {
         if let db { return db }
         let fresh = try SQLiteDatabase(path: path, configuration: configuration)
+        try Migrator().migrate(fresh, now: clock.nowMillis())
         let maxToken = try fresh.withStatement("SELECT coalesce(max(lease_token), 0) FROM jobs") { s throws(SQLiteError) in
             try s.step() ? s.int64(0) : 0
         }
