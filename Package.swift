@@ -35,6 +35,9 @@ let package = Package(
         // The command line.
         .executableTarget(name: "otp-relay", dependencies: ["Relay"]),
 
+        // Helpers shared by the service-level tests: raw HTTP on loopback, the real binary as a process.
+        .target(name: "RelayTestSupport", path: "Tests/RelayTestSupport"),
+
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
         .testTarget(name: "RelayCryptoTests", dependencies: ["RelayCrypto"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
@@ -42,8 +45,8 @@ let package = Package(
         .testTarget(name: "OutboxTests", dependencies: ["Outbox"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
         .testTarget(name: "SIMASIDTests", dependencies: ["SIMASID"]),
-        .testTarget(name: "RelayTests", dependencies: ["Relay"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["otp-relay", "RelayCore"]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "RelayTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["otp-relay", "RelayCore", "RelayTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
