@@ -72,6 +72,10 @@ public final class RelayService: Sendable {
 
     /// Binds the listeners and starts serving.
     public func start() throws {
+        if configuration.deliverySection.isEmpty {
+            logger.warning("SANDBOX DELIVERY: no providers configured; every OTP is written to the sandbox file and NOT sent to anyone",
+                           ["sandbox_file": .string(configuration.sandboxFile)])
+        }
         try publicServer.start()
         try adminServer.start()
         logger.info("listening", ["public": .string(ListenAddress(host: configuration.listen.host, port: publicServer.port).description),
