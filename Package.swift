@@ -33,7 +33,7 @@ let package = Package(
             "RelayCore", "RelayCrypto", "HTTPServer", "HTTPClient", "Outbox", "Delivery", "SIMASID",
         ]),
         // The command line.
-        .executableTarget(name: "otp-relay", dependencies: ["Relay"]),
+        .executableTarget(name: "otp-relay", dependencies: ["Relay", "Outbox", "RelayCore"]),
 
         // Helpers shared by the service-level tests: raw HTTP on loopback, the real binary as a process.
         .target(name: "RelayTestSupport", path: "Tests/RelayTestSupport"),

@@ -12,6 +12,8 @@ let usage = """
       migrate               create or upgrade the SQLite outbox, then exit
       credentials new       make a webhook (or --admin) credential and print it once
       config check          validate the configuration without starting
+      jobs list|show|replay list jobs, show one with its attempts, replay dead ones
+      stats                 job counts per status and channel
       token verify TOKEN|-  verify a SIMAS-ID access token
 
     Options for every command:
@@ -39,6 +41,8 @@ do {
     case "migrate": status = try MigrateCommand.run(rest, environment: env)
     case "credentials": status = try CredentialsCommand.run(rest, environment: env)
     case "config": status = try ConfigCommand.run(rest, environment: env)
+    case "jobs": status = try JobsCommand.run(rest, environment: env)
+    case "stats": status = try StatsCommand.run(rest, environment: env)
     default: throw UsageError("unknown command \(command); see otp-relay --help")
     }
 } catch let e as UsageError {

@@ -21,6 +21,20 @@ public enum RelayMaintenance {
         try DeliveryConfigurationCheck.validate(config)
     }
 
+    /// Opens the outbox for operator commands. Uses the configured or stored data key; never
+    /// creates one (a new key would not open the jobs already sealed).
+    public static func openStore(_ config: Configuration) throws -> SQLiteOutbox {
+        let key: DataKey
+        if let k = config.dataKey {
+            key = k
+        } else if FileManager.default.fileExists(atPath: config.resolvedDataKeyFile) {
+            key = try SecretsBootstrap.dataKey(config).0
+        } else {
+            key = DataKey.generate()  // nothing sealed can be read, and nothing here needs to
+        }
+        return try SQLiteOutbox(path: config.databasePath, dataKey: key, logger: Logger(level: .warning))
+    }
+
     public static func newCredential(_ config: Configuration, admin: Bool, username: String?,
                                      replace: Bool) throws -> SecretsBootstrap.Generated {
         let role = admin ? "admin" : "webhook"

@@ -93,8 +93,11 @@ public final class RelayService: Sendable {
         publicHandler.startDraining()
         publicServer.shutdown(deadlineMillis: deadline)
         adminServer.shutdown(deadlineMillis: 1000)
+        let w = store.writerStatistics
         store.close()
-        logger.info("stopped", ["accepted": .int(Int64(metrics.accepted)), "duplicates": .int(Int64(metrics.duplicates))])
+        logger.info("stopped", ["accepted": .int(Int64(metrics.accepted)), "duplicates": .int(Int64(metrics.duplicates)),
+                                "commit_batches": .int(Int64(w.batches)), "committed_items": .int(Int64(w.items)),
+                                "failed_batches": .int(Int64(w.failedBatches))])
     }
 
     /// Runs until SIGTERM or SIGINT, then shuts down. Returns the process exit status.
