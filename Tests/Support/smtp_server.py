@@ -88,7 +88,7 @@ def main():
         user, password = args.auth.split(":", 1)
         ok = (isinstance(auth_data, LoginPassword)
               and auth_data.login.decode() == user and auth_data.password.decode() == password)
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
     handler = Recorder(args.out)
 
