@@ -90,16 +90,3 @@ public struct HTTPGatewayConfig: Sendable {
         return true
     }
 }
-
-/// A provider setting that cannot work, found before start-up.
-public struct ProviderConfigError: Error, Sendable, CustomStringConvertible {
-    public let provider: String
-    public let field: String
-    public let problem: String
-    public init(provider: String, field: String, problem: String) {
-        self.provider = provider
-        self.field = field
-        self.problem = problem
-    }
-    public var description: String { "provider \(provider): \(field): \(problem)" }
-}
