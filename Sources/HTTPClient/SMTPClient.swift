@@ -1,5 +1,4 @@
 import CCurl
-import RelayCore
 
 /// A blocking SMTP submission client on one libcurl easy handle; not Sendable, one per worker.
 ///
