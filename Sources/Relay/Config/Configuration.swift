@@ -77,6 +77,8 @@ public struct Configuration: Sendable {
     public var http = HTTPServerConfiguration()
     public var sandboxFile = "otp-relay-sandbox.jsonl"
     public var shutdownGraceSeconds = 10
+    /// Delivery worker threads; 0 runs an ingest-only instance (jobs wait in the outbox).
+    public var deliveryWorkers = 4
     /// The `delivery` section, validated and interpreted by the delivery layer.
     public var deliverySection: [String: SendableJSON] = [:]
 
