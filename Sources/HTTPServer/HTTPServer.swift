@@ -1,1 +1,117 @@
-// HTTPServer: see Package.swift for what this target holds.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// An HTTP/1.1 server on POSIX sockets and epoll: keep-alive, pipelining, `100-continue`,
+/// strict framing (no request smuggling), size limits, per-request deadlines and a connection
+/// cap. The application plugs in through `HTTPHandler`.
+///
+/// `start()` binds and starts `eventLoops` threads; `shutdown(deadlineMillis:)` stops accepting,
+/// closes idle connections, lets in-flight requests get their responses until the deadline,
+/// closes the rest and joins the threads.
+public final class HTTPServer: Sendable {
+    public let configuration: HTTPServerConfiguration
+    private let handler: any HTTPHandler
+    private let logger: (@Sendable (String) -> Void)?
+    private let state = Mutex(State.idle)
+    private let boundPort = Atomic<Int>(0)
+
+    private enum State {
+        case idle
+        case running(loops: [EventLoop], threads: [pthread_t])
+        case stopped
+    }
+
+    public init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: any HTTPHandler,
+                logger: (@Sendable (String) -> Void)? = nil) {
+        self.configuration = configuration
+        self.handler = handler
+        self.logger = logger
+    }
+
+    /// The bound port (useful after binding port 0); 0 before `start()`.
+    public var port: Int { boundPort.load(ordering: .acquiring) }
+
+    /// Binds the listener and starts the event-loop threads. Throws `HTTPServerError`.
+    public func start() throws {
+        try state.withLock { state in
+            guard case .idle = state else { throw HTTPServerError.alreadyStarted }
+            _ = Sys.ignoreSIGPIPE
+            let config = configuration.normalized
+            let listener: (fd: Int32, port: Int)
+            do {
+                listener = try Socket.listen(host: config.host, port: config.port, backlog: config.backlog)
+            } catch let e as SystemError {
+                throw HTTPServerError.system(e)
+            }
+            let shared = ServerShared(maxConnections: config.maxConnections, logger: logger)
+            var loops: [EventLoop] = []
+            do throws(SystemError) {
+                for i in 0..<config.eventLoops {
+                    loops.append(try EventLoop(index: i, config: config, handler: handler, shared: shared))
+                }
+                let mailboxes = loops.map(\.mailbox)
+                for loop in loops { loop.peers = mailboxes }
+                try loops[0].attachListener(listener.fd)
+            } catch {
+                Sys.close(listener.fd)
+                throw HTTPServerError.system(error)
+            }
+            var threads: [pthread_t] = []
+            for loop in loops {
+                do throws(SystemError) {
+                    threads.append(try HTTPServer.spawn { loop.run() })
+                } catch {
+                    // Threads already running stop on their own once told to.
+                    for started in loops.prefix(threads.count) { started.mailbox.post(.stop(deadlineMillis: 0)) }
+                    for t in threads { pthread_join(t, nil) }
+                    throw HTTPServerError.system(error)
+                }
+            }
+            boundPort.store(listener.port, ordering: .releasing)
+            state = .running(loops: loops, threads: threads)
+            logger?("http: listening on \(config.host) port \(listener.port) with \(loops.count) event loop(s)")
+        }
+    }
+
+    /// Stops accepting, closes idle connections, lets in-flight requests finish for up to
+    /// `deadlineMillis`, then closes everything and joins the loop threads. Idempotent.
+    /// Must not be called from a handler on a loop thread (it would wait for itself).
+    public func shutdown(deadlineMillis: Int) {
+        let taken: ([EventLoop], [pthread_t])? = state.withLock { state in
+            guard case .running(let loops, let threads) = state else {
+                state = .stopped
+                return nil
+            }
+            state = .stopped
+            return (loops, threads)
+        }
+        guard let (loops, threads) = taken else { return }
+        for loop in loops { loop.mailbox.post(.stop(deadlineMillis: deadlineMillis)) }
+        let me = pthread_self()
+        for t in threads where pthread_equal(t, me) == 0 {
+            pthread_join(t, nil)
+        }
+        logger?("http: stopped")
+    }
+
+    /// Runs `body` on a new joinable thread (the body travels through `Unmanaged`).
+    private static func spawn(_ body: @escaping @Sendable () -> Void) throws(SystemError) -> pthread_t {
+        final class Box: Sendable {
+            let body: @Sendable () -> Void
+            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+        }
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { arg in
+            Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
+            return nil
+        }, box)
+        guard rc == 0 else {
+            Unmanaged<Box>.fromOpaque(box).release()
+            throw SystemError(call: "pthread_create", errno: rc)
+        }
+        return thread
+    }
+}

@@ -1,0 +1,156 @@
+/// Turning buffered input into requests, and responses into ordered output.
+extension Connection {
+    /// Parses and dispatches every complete request in the buffer, up to the pipelining limit.
+    func process() {
+        let limits = RequestParser.Limits(maxHeadBytes: config.maxHeadBytes, maxHeaderCount: config.maxHeaderCount)
+        while !noMoreRequests && !closed {
+            switch phase {
+            case .head:
+                guard slots.count < config.maxPipelinedRequests else { return }
+                if scanFrom == 0 {
+                    while end - start >= 2, buffer[start] == RequestParser.cr, buffer[start + 1] == RequestParser.lf {
+                        start += 2
+                    }
+                    if end - start == 1 && buffer[start] == RequestParser.cr { return }
+                }
+                guard start < end else {
+                    requestStartedAt = 0
+                    return
+                }
+                if requestStartedAt == 0 { requestStartedAt = loop.now }
+                let available = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
+                switch RequestParser.scanHeadEnd(available, from: &scanFrom, limits: limits) {
+                case .incomplete:
+                    return
+                case .rejected(let r):
+                    reject(r)
+                    return
+                case .found(let length):
+                    let parsed = RequestParser.parseCompleteHead(
+                        UnsafeRawBufferPointer(rebasing: available[..<length]), limits: limits)
+                    start += length
+                    scanFrom = 0
+                    requestStartedAt = 0
+                    switch parsed {
+                    case .failure(let f): reject(f.rejection)
+                    case .success(let p): headReceived(p)
+                    }
+                }
+            case .body(let head, let length):
+                guard end - start >= length else { return }
+                let body = [UInt8](UnsafeRawBufferPointer(rebasing: buffer[start..<start + length]))
+                start += length
+                phase = .head
+                dispatch(head, body: body)
+            case .discard(let remaining):
+                let n = min(remaining, end - start)
+                start += n
+                guard n == remaining else {
+                    phase = .discard(remaining: remaining - n)
+                    return
+                }
+                phase = .head
+            }
+        }
+    }
+
+    /// Applies the server's framing rules, then asks the handler whether to answer early.
+    func headReceived(_ parsed: ParsedHead) {
+        var head = parsed.head
+        head.peerAddress = peer
+        if parsed.hasTransferEncoding {
+            reject(head.contentLength == nil ? .lengthRequired
+                   : .badRequest(reason: "Content-Length with Transfer-Encoding"))
+            return
+        }
+        let length = head.contentLength ?? 0
+        if length > config.maxBodyBytes { return reject(.payloadTooLarge) }
+        if head.contentLength == nil, ["POST", "PUT", "PATCH"].contains(head.method) { return reject(.lengthRequired) }
+        if parsed.unsupportedExpectation { return reject(.expectationFailed) }
+
+        if let early = loop.handler.head(head) {
+            // A peer waiting for 100 Continue may or may not send the body now: close.
+            let mustClose = parsed.expectContinue && length > 0
+            enqueue(Slot(response: early, keepAlive: head.keepAlive && !mustClose,
+                         isHEAD: head.method == "HEAD", http10: head.versionMinor == 0))
+            if !mustClose && length > 0 {
+                phase = .discard(remaining: length)
+                bodyStartedAt = loop.now
+            }
+            return
+        }
+        if length == 0 { return dispatch(head, body: []) }
+        if parsed.expectContinue && end - start < length {
+            enqueue(Slot(response: nil, isContinue: true))
+        }
+        phase = .body(head, length: length)
+        bodyStartedAt = loop.now
+    }
+
+    /// Hands a complete request to the handler; its response comes back through the mailbox.
+    func dispatch(_ head: HTTPRequestHead, body: [UInt8]) {
+        let seq = nextSeq
+        nextSeq += 1
+        slots.append(Slot(response: nil, keepAlive: head.keepAlive, isHEAD: head.method == "HEAD",
+                          http10: head.versionMinor == 0))
+        if !head.keepAlive { noMoreRequests = true }
+        loop.dispatch(HTTPRequest(head: head, body: body), to: self, seq: seq)
+    }
+
+    /// Queues the application's rejection response and stops reading requests.
+    func reject(_ rejection: HTTPRejection) {
+        var response = loop.handler.rejection(rejection)
+        response.closeConnection = true
+        loop.log("http: \(rejection.description) (peer \(peer))")
+        enqueue(Slot(response: response, keepAlive: false, abort: rejection == .requestTimeout))
+        noMoreRequests = true
+    }
+
+    func enqueue(_ slot: Slot) {
+        nextSeq += 1
+        if !slot.isContinue && !slot.keepAlive { noMoreRequests = true }
+        slots.append(slot)
+        drainReady()
+    }
+
+    /// A handler's response for request `seq`; late, duplicate or unknown numbers are ignored.
+    func deliver(seq: Int, _ response: HTTPResponse) {
+        let i = seq - firstSeq
+        guard i >= 0, i < slots.count, slots[i].response == nil, !slots[i].isContinue else { return }
+        slots[i].response = response
+        guard i == 0 else { return }
+        drainReady()
+        // Room in the pipeline again: parse what is buffered and read what was left unread.
+        if !closed && !noMoreRequests && slots.count < config.maxPipelinedRequests {
+            process()
+            if readPaused && !closed { readInput(drainFully: false) }
+        }
+    }
+
+    /// Encodes every response that is next in order; stops after one that closes.
+    func drainReady() {
+        var wrote = false
+        while let first = slots.first, first.isContinue || first.response != nil {
+            slots.removeFirst()
+            firstSeq += 1
+            wrote = true
+            if first.isContinue {
+                output.append(contentsOf: ResponseEncoder.continueBytes)
+                continue
+            }
+            let response = first.response!
+            let close = response.closeConnection || !first.keepAlive || loop.stopping
+            ResponseEncoder.encode(response, into: &output, close: close,
+                                   keepAliveHeader: first.http10 && !close,
+                                   omitBody: first.isHEAD, date: loop.date.line)
+            if close {
+                noMoreRequests = true
+                abortAfterFlush = first.abort
+                firstSeq = nextSeq
+                slots.removeAll()
+                break
+            }
+        }
+        if wrote { loop.markDirty(self) }
+    }
+}

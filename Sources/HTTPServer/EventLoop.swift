@@ -1,0 +1,251 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// State every loop of one server shares: the connection count behind the cap, the loops'
+/// mailboxes for handing out accepted sockets, and the log sink.
+final class ServerShared: Sendable {
+    let maxConnections: Int
+    let logger: (@Sendable (String) -> Void)?
+    private let connections = Atomic<Int>(0)
+
+    init(maxConnections: Int, logger: (@Sendable (String) -> Void)?) {
+        self.maxConnections = maxConnections
+        self.logger = logger
+    }
+
+    /// Counts a new connection unless the cap is reached.
+    func admit() -> Bool {
+        if connections.wrappingAdd(1, ordering: .relaxed).newValue > maxConnections {
+            connections.wrappingSubtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func release() { connections.wrappingSubtract(1, ordering: .relaxed) }
+    var connectionCount: Int { connections.load(ordering: .relaxed) }
+}
+
+/// One epoll loop on its own thread, owning the connections handed to it.
+///
+/// `@unchecked Sendable`: the loop is created on the starting thread and then touched only by
+/// its own thread in `run()`; every other thread reaches it through `mailbox` (Sendable,
+/// Mutex-guarded). Connections and buffers are never shared across threads.
+final class EventLoop: @unchecked Sendable {
+    let index: Int
+    let config: HTTPServerConfiguration
+    let handler: any HTTPHandler
+    let mailbox: Mailbox
+    let shared: ServerShared
+    /// Every loop's mailbox, for loop 0 to hand accepted sockets round-robin.
+    var peers: [Mailbox] = []
+
+    let epollFD: Int32
+    var listenFD: Int32 = -1
+    var acceptPausedUntil: Int64 = 0
+    var roundRobin = 0
+
+    private var connections: [Connection?] = []
+    private var liveConnections = 0
+    private var nextID: UInt32 = 0
+    private var dirty: [Connection] = []
+    private var inbox: [Mailbox.Item] = []
+    private let events: UnsafeMutableRawPointer
+    private static let eventCapacity: Int32 = 256
+
+    private(set) var now: Int64 = 0
+    private(set) var date = DateHeader()
+    private(set) var stopping = false
+    private var stopDeadline: Int64 = 0
+    private var nextSweep: Int64 = 0
+
+    init(index: Int, config: HTTPServerConfiguration, handler: any HTTPHandler, shared: ServerShared) throws(SystemError) {
+        self.index = index
+        self.config = config
+        self.handler = handler
+        self.shared = shared
+        self.mailbox = try Mailbox()
+        do {
+            self.epollFD = try Sys.epollCreate()
+        } catch {
+            throw error
+        }
+        events = .allocate(byteCount: Int(EventLoop.eventCapacity) * Sys.epollEventSize, alignment: 16)
+        try Sys.epollAdd(epollFD, mailbox.eventFD, events: Sys.EPOLLIN)
+    }
+
+    deinit {
+        events.deallocate()
+        Sys.close(epollFD)
+    }
+
+    func log(_ message: @autoclosure () -> String) {
+        shared.logger?(message())
+    }
+
+    /// Makes this loop the acceptor for `fd` (level-triggered: accepts a batch per wake-up).
+    func attachListener(_ fd: Int32) throws(SystemError) {
+        listenFD = fd
+        try Sys.epollAdd(epollFD, fd, events: Sys.EPOLLIN)
+    }
+
+    /// The loop: wait, handle socket events, then mailbox items, write what is ready, check
+    /// deadlines. Returns after a stop once every connection is gone or the deadline passed.
+    func run() {
+        now = monotonicMillis()
+        date.refresh()
+        nextSweep = now + Int64(config.sweepIntervalMillis)
+        while true {
+            let timeout: Int32 = mailbox.prepareToSleep() ? 0 : waitTimeout()
+            let n: Int
+            do {
+                n = try Sys.epollWait(epollFD, events, EventLoop.eventCapacity, timeoutMillis: timeout)
+            } catch {
+                log("http: \(error)")
+                n = 0
+            }
+            now = monotonicMillis()
+            date.refresh()
+            for i in 0..<n {
+                let (flags, fd) = Sys.epollEvent(events, i)
+                if fd == mailbox.eventFD {
+                    Sys.eventfdDrain(fd)
+                } else if fd == listenFD {
+                    acceptConnections()
+                } else if Int(fd) < connections.count, let c = connections[Int(fd)] {
+                    c.onEvent(flags)
+                }
+            }
+            mailbox.take(into: &inbox)
+            for item in inbox { receive(item) }
+            inbox.removeAll(keepingCapacity: true)
+            if now >= nextSweep {
+                sweep()
+                nextSweep = now + Int64(config.sweepIntervalMillis)
+            }
+            flushDirty()
+            if stopping && (liveConnections == 0 || now >= stopDeadline) { break }
+        }
+        forEachConnection { $0.close() }
+        for item in mailbox.close() {
+            if case .adopt(let fd, _) = item {
+                Sys.close(fd)
+                shared.release()
+            }
+        }
+        if listenFD >= 0 { closeListener() }
+    }
+
+    private func waitTimeout() -> Int32 {
+        if liveConnections == 0 && !stopping && acceptPausedUntil == 0 { return -1 }
+        return Int32(clamping: max(0, nextSweep - now))
+    }
+
+    private func receive(_ item: Mailbox.Item) {
+        switch item {
+        case .response(let fd, let id, let seq, let response):
+            if Int(fd) < connections.count, let c = connections[Int(fd)], c.id == id {
+                c.deliver(seq: seq, response)
+            }
+        case .adopt(let fd, let peer):
+            adopt(fd: fd, peer: peer)
+        case .stop(let deadlineMillis):
+            guard !stopping else { return }
+            stopping = true
+            stopDeadline = now + Int64(max(0, deadlineMillis))
+            if listenFD >= 0 { closeListener() }
+            forEachConnection { $0.beginShutdown() }
+        }
+    }
+
+    /// Takes ownership of an accepted, non-blocking socket.
+    func adopt(fd: Int32, peer: String) {
+        if stopping {
+            Sys.close(fd)
+            shared.release()
+            return
+        }
+        do {
+            try Sys.epollAdd(epollFD, fd, events: Sys.EPOLLIN | Sys.EPOLLOUT | Sys.EPOLLRDHUP | Sys.EPOLLET)
+        } catch {
+            log("http: \(error)")
+            Sys.close(fd)
+            shared.release()
+            return
+        }
+        nextID &+= 1
+        let c = Connection(fd: fd, id: nextID, peer: peer, loop: self)
+        if Int(fd) >= connections.count {
+            connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 64 - connections.count))
+        }
+        connections[Int(fd)] = c
+        liveConnections += 1
+    }
+
+    /// Called by a connection that has closed its socket.
+    func connectionClosed(_ c: Connection) {
+        if Int(c.fd) < connections.count, connections[Int(c.fd)] === c {
+            connections[Int(c.fd)] = nil
+            liveConnections -= 1
+            shared.release()
+        }
+    }
+
+    /// Visits connections by index: `body` may close them, which edits the table.
+    private func forEachConnection(_ body: (Connection) -> Void) {
+        var i = 0
+        while i < connections.count {
+            if let c = connections[i] { body(c) }
+            i += 1
+        }
+    }
+
+    func markDirty(_ c: Connection) {
+        guard !c.isDirty else { return }
+        c.isDirty = true
+        dirty.append(c)
+    }
+
+    private func flushDirty() {
+        var i = 0
+        while i < dirty.count {  // flushing may dirty others (none today); index, not iterator
+            let c = dirty[i]
+            c.isDirty = false
+            if !c.closed { c.flush() }
+            i += 1
+        }
+        dirty.removeAll(keepingCapacity: true)
+    }
+
+    private func sweep() {
+        forEachConnection { $0.checkDeadlines(now: now) }
+        if acceptPausedUntil != 0 && now >= acceptPausedUntil && listenFD >= 0 {
+            acceptPausedUntil = 0
+            try? Sys.epollAdd(epollFD, listenFD, events: Sys.EPOLLIN)
+        }
+    }
+
+    /// Calls the handler; the response returns through this loop's mailbox.
+    func dispatch(_ request: HTTPRequest, to c: Connection, seq: Int) {
+        let mailbox = self.mailbox
+        let fd = c.fd, id = c.id
+        handler.handle(request) { response in
+            mailbox.post(.response(fd: fd, id: id, seq: seq, response))
+        }
+    }
+
+    private func closeListener() {
+        Sys.epollDelete(epollFD, listenFD)
+        Sys.close(listenFD)
+        listenFD = -1
+    }
+}
+
+/// Milliseconds of CLOCK_MONOTONIC_COARSE (a few ms of resolution is plenty for deadlines).
+func monotonicMillis() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}

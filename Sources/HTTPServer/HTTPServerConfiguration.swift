@@ -1,0 +1,90 @@
+/// Where an `HTTPServer` listens and the limits and deadlines it enforces on every connection.
+/// Every limit has a named default here rather than a literal in the code.
+public struct HTTPServerConfiguration: Sendable {
+    /// An IPv4 or IPv6 literal (`127.0.0.1`, `::1`, `0.0.0.0`, `[::1]`) or `localhost`.
+    public var host: String = "127.0.0.1"
+    /// 0 binds an ephemeral port; `HTTPServer.port` tells which.
+    public var port: Int = 8080
+    /// Threads running epoll loops; loop 0 accepts and hands connections out round-robin.
+    public var eventLoops: Int = 1
+    /// Over it a new connection gets `rejection(.tooManyConnections)` and is closed at once.
+    public var maxConnections: Int = 4096
+    /// Request line plus headers, CRLFs included; over it: 431 and close.
+    public var maxHeadBytes: Int = 16 * 1024
+    /// Header fields per request; over it: 431 and close.
+    public var maxHeaderCount: Int = 100
+    /// Checked against Content-Length before the body is read; over it: 413 and close.
+    public var maxBodyBytes: Int = 8 * 1024
+    /// From the first byte of a request to the end of its head (slowloris); then 408 and close.
+    public var headTimeoutMillis: Int = 10_000
+    /// From the end of the head to the end of the body; then 408 and close.
+    public var bodyTimeoutMillis: Int = 10_000
+    /// A keep-alive connection with nothing in flight is closed after this long.
+    public var idleTimeoutMillis: Int = 60_000
+    /// Pending output must drain within this long once the peer stops reading.
+    public var writeTimeoutMillis: Int = 10_000
+    /// Requests per connection handed to the handler but not yet answered; further input waits.
+    public var maxPipelinedRequests: Int = 16
+    /// After a closing response, unread input is drained this long so the peer sees the
+    /// response rather than a reset.
+    public var lingerMillis: Int = 2_000
+    /// `listen(2)` backlog.
+    public var backlog: Int = 1024
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        eventLoops: Int = 1,
+        maxConnections: Int = 4096,
+        maxHeadBytes: Int = 16 * 1024,
+        maxHeaderCount: Int = 100,
+        maxBodyBytes: Int = 8 * 1024,
+        headTimeoutMillis: Int = 10_000,
+        bodyTimeoutMillis: Int = 10_000,
+        idleTimeoutMillis: Int = 60_000,
+        writeTimeoutMillis: Int = 10_000,
+        maxPipelinedRequests: Int = 16,
+        lingerMillis: Int = 2_000,
+        backlog: Int = 1024
+    ) {
+        self.host = host
+        self.port = port
+        self.eventLoops = eventLoops
+        self.maxConnections = maxConnections
+        self.maxHeadBytes = maxHeadBytes
+        self.maxHeaderCount = maxHeaderCount
+        self.maxBodyBytes = maxBodyBytes
+        self.headTimeoutMillis = headTimeoutMillis
+        self.bodyTimeoutMillis = bodyTimeoutMillis
+        self.idleTimeoutMillis = idleTimeoutMillis
+        self.writeTimeoutMillis = writeTimeoutMillis
+        self.maxPipelinedRequests = maxPipelinedRequests
+        self.lingerMillis = lingerMillis
+        self.backlog = backlog
+    }
+
+    /// The same configuration with every value clamped to something the server can run with.
+    var normalized: HTTPServerConfiguration {
+        var c = self
+        c.eventLoops = max(1, min(c.eventLoops, 64))
+        c.maxConnections = max(1, c.maxConnections)
+        c.maxHeadBytes = max(64, c.maxHeadBytes)
+        c.maxHeaderCount = max(1, c.maxHeaderCount)
+        c.maxBodyBytes = max(0, c.maxBodyBytes)
+        c.headTimeoutMillis = max(1, c.headTimeoutMillis)
+        c.bodyTimeoutMillis = max(1, c.bodyTimeoutMillis)
+        c.idleTimeoutMillis = max(1, c.idleTimeoutMillis)
+        c.writeTimeoutMillis = max(1, c.writeTimeoutMillis)
+        c.maxPipelinedRequests = max(1, c.maxPipelinedRequests)
+        c.lingerMillis = max(0, c.lingerMillis)
+        c.backlog = max(1024, c.backlog)
+        return c
+    }
+
+    /// How often each loop checks deadlines: a tenth of the shortest one, 5 to 250 ms.
+    var sweepIntervalMillis: Int {
+        let shortest = [headTimeoutMillis, bodyTimeoutMillis, idleTimeoutMillis, writeTimeoutMillis,
+                        max(lingerMillis, 1)].min()!
+        return max(5, min(250, shortest / 10))
+    }
+}
