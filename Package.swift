@@ -33,7 +33,12 @@ let package = Package(
             "RelayCore", "RelayCrypto", "HTTPServer", "HTTPClient", "Outbox", "Delivery", "SIMASID",
         ]),
         // The command line.
-        .executableTarget(name: "otp-relay", dependencies: ["Relay"]),
+        .executableTarget(name: "otp-relay", dependencies: ["Relay", "Outbox", "RelayCore", "SIMASID"]),
+        // Benchmark: warm-cache access-token verifications per second (scripts/bench-jwt).
+        .executableTarget(name: "bench-jwt", dependencies: ["SIMASID", "RelayCore"]),
+
+        // Helpers shared by the service-level tests: raw HTTP on loopback, the real binary as a process.
+        .target(name: "RelayTestSupport", path: "Tests/RelayTestSupport"),
 
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
         .testTarget(name: "RelayCryptoTests", dependencies: ["RelayCrypto"]),
@@ -42,8 +47,8 @@ let package = Package(
         .testTarget(name: "OutboxTests", dependencies: ["Outbox"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
         .testTarget(name: "SIMASIDTests", dependencies: ["SIMASID"]),
-        .testTarget(name: "RelayTests", dependencies: ["Relay"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["otp-relay", "RelayCore"]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "RelayTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["otp-relay", "RelayCore", "RelayTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -12,4 +12,8 @@ typedef size_t (*ccurl_data_cb)(char *, size_t, size_t, void *);
 static inline CURLcode ccurl_setopt_datacb(CURL *h, CURLoption o, ccurl_data_cb v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode ccurl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode ccurl_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
+
+/* Constants defined with casts, which Swift does not import. */
+static inline long ccurl_auth_basic(void) { return (long)CURLAUTH_BASIC; }
+static inline long ccurl_global_all(void) { return (long)CURL_GLOBAL_ALL; }
 #endif

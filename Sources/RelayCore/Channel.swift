@@ -17,10 +17,12 @@ public enum Channel: String, Sendable, CaseIterable, Codable {
 
 extension String {
     /// Trims ASCII space, tab, CR and LF (the JSON whitespace set), without Foundation.
+    /// Works on scalars: as Characters, "\r\n" is one grapheme that no set of single scalars matches.
     public func trimmingASCIIWhitespace() -> String {
-        let ws: Set<Character> = [" ", "\t", "\r", "\n"]
-        guard let first = firstIndex(where: { !ws.contains($0) }) else { return "" }
-        let last = lastIndex(where: { !ws.contains($0) })!
-        return String(self[first...last])
+        let scalars = unicodeScalars
+        func isWS(_ u: Unicode.Scalar) -> Bool { u == " " || u == "\t" || u == "\r" || u == "\n" }
+        guard let first = scalars.firstIndex(where: { !isWS($0) }) else { return "" }
+        let last = scalars.lastIndex(where: { !isWS($0) })!
+        return String(scalars[first...last])
     }
 }

@@ -46,3 +46,12 @@ final class RecipientTests: XCTestCase {
         XCTAssertNil(Channel(partnerValue: ""))
     }
 }
+
+final class TrimTests: XCTestCase {
+    func testTrimsCRLF() {
+        XCTAssertEqual("sms\r\n".trimmingASCIIWhitespace(), "sms")
+        XCTAssertEqual("\r\n\t a b \r\n".trimmingASCIIWhitespace(), "a b")
+        XCTAssertEqual(Channel(partnerValue: "SMS\r\n"), .sms)
+        XCTAssertEqual(" \r\n".trimmingASCIIWhitespace(), "")
+    }
+}

@@ -1,0 +1,55 @@
+import Outbox
+import RelayCore
+
+/// `GET /` on the admin listener: a small server-rendered status page (no script, no external
+/// resources), built only from masked, secret-free records.
+enum StatusPage {
+    static func render(store: any OutboxStore, metrics: RelayMetrics, now: Int64) -> String {
+        var html = """
+            <!doctype html><html lang="en"><head><meta charset="utf-8"><title>otp-relay status</title>
+            <meta http-equiv="refresh" content="10">
+            <style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
+            td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}
+            .dead{color:#b00}.ok{color:#070}h1{font-size:20px}</style></head><body>
+            <h1>otp-relay</h1><p>\(escape(TimeExpression.iso(now)))</p>
+            """
+        let channels = StatsJSON.channels
+        html += "<h2>Jobs by channel</h2><table><tr><th class=l>channel</th>"
+        html += JobStatus.allCases.map { "<th>\($0.rawValue)</th>" }.joined() + "</tr>"
+        for c in channels {
+            let counts = (try? store.countsByStatus(channel: c)) ?? [:]
+            html += "<tr><td class=l>\(c)</td>" + JobStatus.allCases.map { "<td>\(counts[$0] ?? 0)</td>" }.joined() + "</tr>"
+        }
+        html += "</table>"
+        html += "<h2>Webhook</h2><table><tr><th class=l>accepted</th><td>\(metrics.accepted)</td></tr>"
+        html += "<tr><th class=l>repeats</th><td>\(metrics.duplicates)</td></tr>"
+        for (reason, n) in metrics.rejected.sorted(by: { $0.key < $1.key }) {
+            html += "<tr><th class=l>rejected: \(escape(reason))</th><td>\(n)</td></tr>"
+        }
+        html += "</table>"
+        let failures = (try? store.jobs(matching: JobFilter(status: .dead, limit: 20))) ?? []
+        html += "<h2>Recent failures</h2><table><tr><th class=l>job</th><th class=l>channel</th><th class=l>to</th><th>attempts</th><th class=l>provider</th><th class=l>last error</th><th class=l>created</th></tr>"
+        for j in failures {
+            html += "<tr><td class=l>\(escape(j.id))</td><td class=l>\(escape(j.channel))</td><td class=l>\(escape(j.recipientMasked))</td>"
+            html += "<td>\(j.attempts)</td><td class=l>\(escape(j.provider ?? "-"))</td><td class='l dead'>\(escape(j.lastError ?? ""))</td>"
+            html += "<td class=l>\(escape(TimeExpression.iso(j.createdAt)))</td></tr>"
+        }
+        html += "</table></body></html>\n"
+        return html
+    }
+
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}

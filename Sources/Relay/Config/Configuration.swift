@@ -1,0 +1,118 @@
+import Foundation
+import HTTPServer
+import RelayCore
+import RelayCrypto
+
+/// A `host:port` listener address (`127.0.0.1:8080`, `[::1]:8080`, `0.0.0.0:8080`).
+public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public init(host: String, port: Int) { self.host = host; self.port = port }
+
+    public init?(parsing text: String) {
+        var hostPart: Substring
+        let portPart: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            hostPart = text[text.index(after: text.startIndex)..<close]
+            portPart = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else { return nil }
+            hostPart = text[..<colon]
+            portPart = text[text.index(after: colon)...]
+        }
+        if hostPart == "localhost" { hostPart = "127.0.0.1" }
+        guard !hostPart.isEmpty, let p = Int(portPart), (0...65535).contains(p) else { return nil }
+        guard hostPart.allSatisfy({ $0.isHexDigit || $0 == "." || $0 == ":" }) else { return nil }
+        host = String(hostPart)
+        port = p
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// A credential as we keep it: the username and the SHA-256 digest of the password.
+/// Generated passwords carry 192 bits, so a plain digest is not brute-forceable.
+public struct StoredCredential: Sendable, Equatable {
+    public var username: String
+    public var passwordDigest: [UInt8]
+    public init(username: String, passwordDigest: [UInt8]) { self.username = username; self.passwordDigest = passwordDigest }
+    public init(username: String, password: String) {
+        self.init(username: username, passwordDigest: Crypto.sha256(Array(password.utf8)))
+    }
+}
+
+/// Rate limits, with named defaults.
+public struct RateLimitConfiguration: Sendable {
+    /// New OTP jobs per identifier (channel + normalized recipient) within the window.
+    public var perIdentifierMax = 5
+    public var perIdentifierWindowSeconds = 300
+    /// Failed BasicAuth attempts per client address within the window before 429.
+    public var failedAuthMax = 20
+    public var failedAuthWindowSeconds = 60
+    /// Upper bound on tracked keys per limiter (memory bound under attack).
+    public var maxTrackedKeys = 200_000
+    public init() {}
+}
+
+/// Everything `otp-relay` reads at start-up. Defaults are the embedded default of DESIGN §2.
+public struct Configuration: Sendable {
+    public var databasePath = "otp-relay.sqlite"
+    public var listen = ListenAddress(host: "127.0.0.1", port: 8080)
+    public var adminListen = ListenAddress(host: "127.0.0.1", port: 9090)
+    /// The URL SIMAS-ID should call, printed by `credentials new` (behind the TLS proxy).
+    public var publicBaseURL: String?
+    public var logLevel: LogLevel = .info
+    public var defaultCountryCode = "62"
+    public var appName = "SIMAS-ID"
+    public var otpValiditySeconds = 300
+    public var dedupeWindowSeconds = 60
+    public var dataKey: DataKey?
+    public var dataKeyFile: String?
+    public var credentialsFile: String?
+    public var webhookCredentials: [StoredCredential] = []
+    public var adminCredentials: [StoredCredential] = []
+    public var trustedProxies: [String] = []
+    public var rateLimits = RateLimitConfiguration()
+    public var http = HTTPServerConfiguration()
+    public var sandboxFile = "otp-relay-sandbox.jsonl"
+    public var shutdownGraceSeconds = 10
+    /// Delivery worker threads; 0 runs an ingest-only instance (jobs wait in the outbox).
+    public var deliveryWorkers = 4
+    /// The `delivery` section, validated and interpreted by the delivery layer.
+    public var deliverySection: [String: SendableJSON] = [:]
+
+    public init() {}
+
+    /// The directory generated files live in: the database's directory.
+    public var stateDirectory: String {
+        let dir = (databasePath as NSString).deletingLastPathComponent
+        return dir.isEmpty ? "." : dir
+    }
+    public var resolvedDataKeyFile: String { dataKeyFile ?? stateDirectory + "/otp-relay.data-key" }
+    public var resolvedCredentialsFile: String { credentialsFile ?? stateDirectory + "/otp-relay.credentials.json" }
+    public var webhookURL: String {
+        (publicBaseURL ?? "http://\(listen)").trimmingSuffix("/") + "/v1/webhooks/otp"
+    }
+}
+
+/// JSON values that can cross threads (the raw `delivery` section).
+public indirect enum SendableJSON: Sendable, Equatable {
+    case string(String), number(Double), bool(Bool), null
+    case array([SendableJSON]), object([String: SendableJSON])
+
+    init(_ any: Any) {
+        switch any {
+        case let s as String: self = .string(s)
+        case let n as NSNumber:
+            self = isJSONBool(n) ? .bool(n.boolValue) : .number(n.doubleValue)
+        case let a as [Any]: self = .array(a.map(SendableJSON.init))
+        case let o as [String: Any]: self = .object(o.mapValues(SendableJSON.init))
+        default: self = .null
+        }
+    }
+}
+
+extension String {
+    func trimmingSuffix(_ s: String) -> String { hasSuffix(s) ? String(dropLast(s.count)) : self }
+}

@@ -1,1 +1,0 @@
-// Relay: see Package.swift for what this target holds.

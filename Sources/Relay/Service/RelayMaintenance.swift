@@ -1,0 +1,58 @@
+import Foundation
+import Outbox
+import RelayCore
+import RelayCrypto
+
+/// One-shot operations behind the CLI (migrate, config check, credentials).
+public enum RelayMaintenance {
+    /// Applies pending migrations; returns the names applied.
+    public static func migrate(_ config: Configuration) throws -> [String] {
+        try OutboxMigrations.migrate(path: config.databasePath, now: SystemClock().nowMillis())
+    }
+
+    /// Validates what start-up would validate, without binding or writing anything.
+    public static func check(_ config: Configuration) throws {
+        if config.dataKey == nil, let f = config.dataKeyFile {
+            guard let d = FileManager.default.contents(atPath: f),
+                  (try? DataKey(base64: String(decoding: d, as: UTF8.self).trimmingASCIIWhitespace())) != nil
+            else { throw ConfigError(key: "data_key_file", "\(f) does not hold 32 bytes in base64") }
+        }
+        _ = try CredentialsFile.load(config.resolvedCredentialsFile)
+        try DeliveryConfigurationCheck.validate(config)
+    }
+
+    /// Opens the outbox for operator commands. Uses the configured or stored data key; never
+    /// creates one (a new key would not open the jobs already sealed).
+    public static func openStore(_ config: Configuration) throws -> SQLiteOutbox {
+        let key: DataKey
+        if let k = config.dataKey {
+            key = k
+        } else if FileManager.default.fileExists(atPath: config.resolvedDataKeyFile) {
+            key = try SecretsBootstrap.dataKey(config).0
+        } else {
+            key = DataKey.generate()  // nothing sealed can be read, and nothing here needs to
+        }
+        return try SQLiteOutbox(path: config.databasePath, dataKey: key, logger: Logger(level: .warning))
+    }
+
+    public static func newCredential(_ config: Configuration, admin: Bool, username: String?,
+                                     replace: Bool) throws -> SecretsBootstrap.Generated {
+        let role = admin ? "admin" : "webhook"
+        let g = SecretsBootstrap.newCredential(role: role, username: username ?? (admin ? "admin" : "simas-id"))
+        _ = try Configuration.checked(StoredCredential(username: g.username, password: g.password), "--username")
+        var file = try CredentialsFile.load(config.resolvedCredentialsFile)
+        let cred = StoredCredential(username: g.username, password: g.password)
+        if admin { file.admin = (replace ? [] : file.admin) + [cred] } else { file.webhook = (replace ? [] : file.webhook) + [cred] }
+        try file.save(config.resolvedCredentialsFile)
+        return g
+    }
+}
+
+/// Placeholder seam for the delivery section until the delivery layer validates it.
+enum DeliveryConfigurationCheck {
+    static func validate(_ config: Configuration) throws {}
+}
+
+public enum RelayVersion {
+    public static let current = "0.1.0"
+}

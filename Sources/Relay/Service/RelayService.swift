@@ -1,0 +1,120 @@
+import Dispatch
+import Foundation
+import HTTPServer
+import Outbox
+import RelayCore
+import RelayCrypto
+
+/// The running service: start-up and shutdown in one place, shutdown in reverse order with a
+/// deadline (stop accepting, finish in-flight requests and sends, release leases, close the store).
+public final class RelayService: Sendable {
+    public let configuration: Configuration
+    public let logger: Logger
+    public let metrics = RelayMetrics()
+    let store: SQLiteOutbox
+    let publicServer: HTTPServer
+    let publicHandler: PublicHandler
+    let adminServer: HTTPServer
+    let clock: any Clock
+
+    /// Opens the store (migrating it), builds the handlers; nothing listens until `start()`.
+    public init(configuration: Configuration, dataKey: DataKey, logger: Logger, clock: any Clock = SystemClock()) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = clock
+        let c = configuration
+        store = try SQLiteOutbox(path: c.databasePath, dataKey: dataKey, clock: clock, logger: logger, options: OutboxOptions())
+        let ingest = OTPIngest(
+            store: store, dataKey: dataKey,
+            settings: .init(defaultCountryCode: c.defaultCountryCode,
+                            otpValidityMillis: Int64(c.otpValiditySeconds) * 1000,
+                            dedupeWindowMillis: Int64(c.dedupeWindowSeconds) * 1000),
+            perIdentifier: SlidingWindowLimiter(max: c.rateLimits.perIdentifierMax,
+                                                windowSeconds: c.rateLimits.perIdentifierWindowSeconds,
+                                                maxKeys: c.rateLimits.maxTrackedKeys),
+            clock: clock, logger: logger, metrics: metrics)
+        publicHandler = PublicHandler(
+            authenticator: BasicAuthenticator(credentials: c.webhookCredentials),
+            failedAuth: SlidingWindowLimiter(max: c.rateLimits.failedAuthMax,
+                                             windowSeconds: c.rateLimits.failedAuthWindowSeconds,
+                                             maxKeys: c.rateLimits.maxTrackedKeys),
+            clientAddress: ClientAddress(trustedProxies: Set(c.trustedProxies)),
+            ingest: ingest, clock: clock, logger: logger)
+        var http = c.http
+        http.host = c.listen.host
+        http.port = c.listen.port
+        publicServer = HTTPServer(configuration: http, handler: publicHandler,
+                                  logger: { [logger] line in logger.warning("http", ["detail": .string(line)]) })
+
+        let authorizer = AdminAuthorizer(
+            basic: BasicAuthenticator(credentials: c.adminCredentials), bearer: nil,
+            failedAuth: SlidingWindowLimiter(max: c.rateLimits.failedAuthMax,
+                                             windowSeconds: c.rateLimits.failedAuthWindowSeconds,
+                                             maxKeys: c.rateLimits.maxTrackedKeys),
+            clientAddress: ClientAddress(trustedProxies: Set(c.trustedProxies)), clock: clock, logger: logger)
+        let store = self.store
+        let metrics = self.metrics
+        let handler = publicHandler
+        let adminHandler = AdminHandler(
+            authorizer: authorizer, store: store, clock: clock, logger: logger,
+            health: { HealthReport(storeWritable: (try? store.countsByStatus(channel: nil)) != nil,
+                                   workersAlive: true, draining: handler.isDraining) },
+            metricsText: { RelayService.metricsText(store: store, metrics: metrics) },
+            statusPage: { StatusPage.render(store: store, metrics: metrics, now: clock.nowMillis()) })
+        var adminHTTP = HTTPServerConfiguration()
+        adminHTTP.host = c.adminListen.host
+        adminHTTP.port = c.adminListen.port
+        adminHTTP.maxConnections = 256
+        adminHTTP.maxBodyBytes = 64 * 1024
+        adminServer = HTTPServer(configuration: adminHTTP, handler: adminHandler,
+                                 logger: { [logger] line in logger.warning("admin http", ["detail": .string(line)]) })
+    }
+
+    /// Binds the listeners and starts serving.
+    public func start() throws {
+        if configuration.deliverySection.isEmpty {
+            logger.warning("SANDBOX DELIVERY: no providers configured; every OTP is written to the sandbox file and NOT sent to anyone",
+                           ["sandbox_file": .string(configuration.sandboxFile)])
+        }
+        try publicServer.start()
+        try adminServer.start()
+        logger.info("listening", ["public": .string(ListenAddress(host: configuration.listen.host, port: publicServer.port).description),
+                                  "admin": .string(ListenAddress(host: configuration.adminListen.host, port: adminServer.port).description),
+                                  "database": .string(configuration.databasePath)])
+    }
+
+    public var publicPort: Int { publicServer.port }
+    public var adminPort: Int { adminServer.port }
+
+    /// Stops in reverse order of start-up within the grace period.
+    public func shutdown() {
+        let deadline = configuration.shutdownGraceSeconds * 1000
+        logger.info("shutting down", ["grace_ms": .int(Int64(deadline))])
+        publicHandler.startDraining()
+        publicServer.shutdown(deadlineMillis: deadline)
+        adminServer.shutdown(deadlineMillis: 1000)
+        let w = store.writerStatistics
+        store.close()
+        logger.info("stopped", ["accepted": .int(Int64(metrics.accepted)), "duplicates": .int(Int64(metrics.duplicates)),
+                                "commit_batches": .int(Int64(w.batches)), "committed_items": .int(Int64(w.items)),
+                                "failed_batches": .int(Int64(w.failedBatches))])
+    }
+
+    /// Runs until SIGTERM or SIGINT, then shuts down. Returns the process exit status.
+    public func runUntilSignalled() -> Int32 {
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        let done = DispatchSemaphore(value: 0)
+        let queue = DispatchQueue(label: "otp-relay.signals")
+        let sources = [SIGTERM, SIGINT].map { sig -> DispatchSourceSignal in
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            s.setEventHandler { done.signal() }
+            s.resume()
+            return s
+        }
+        done.wait()
+        shutdown()
+        sources.forEach { $0.cancel() }
+        return 0
+    }
+}

@@ -1,0 +1,87 @@
+import Outbox
+import RelayCore
+import RelayCrypto
+
+/// What the webhook answers for an accepted (or repeated) OTP.
+struct AcceptedJob: Sendable {
+    let id: String
+    let status: String
+}
+
+/// Turns a webhook body into a durable outbox job: validate, limit per identifier, derive the
+/// keyed hashes, enqueue, and answer only after the commit.
+final class OTPIngest: Sendable {
+    struct Settings: Sendable {
+        var defaultCountryCode: String
+        var otpValidityMillis: Int64
+        var dedupeWindowMillis: Int64
+    }
+
+    private let store: any OutboxStore
+    private let settings: Settings
+    private let perIdentifier: SlidingWindowLimiter
+    private let dedupeKey: [UInt8]
+    private let recipientKey: [UInt8]
+    private let clock: any Clock
+    private let logger: Logger
+    private let metrics: RelayMetrics
+
+    init(store: any OutboxStore, dataKey: DataKey, settings: Settings, perIdentifier: SlidingWindowLimiter,
+         clock: any Clock, logger: Logger, metrics: RelayMetrics) {
+        self.store = store
+        self.settings = settings
+        self.perIdentifier = perIdentifier
+        self.dedupeKey = dataKey.derive(label: "dedupe")
+        self.recipientKey = dataKey.derive(label: "recipient")
+        self.clock = clock
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    func submit(body: [UInt8], completion: @escaping @Sendable (Result<AcceptedJob, PartnerError>) -> Void) {
+        let submission: OTPSubmission
+        do {
+            submission = try OTPSubmission.parse(body, defaultCountryCode: settings.defaultCountryCode)
+        } catch {
+            metrics.rejected(error.code)
+            logger.info("webhook rejected", ["error": .string(error.code), "reason": .string(error.errorDescription)])
+            completion(.failure(error))
+            return
+        }
+        let now = clock.nowMillis()
+        let recipientHash = Crypto.hmacSHA256(key: recipientKey, data: Array(submission.recipient.utf8))
+        let dedupe = Crypto.hmacSHA256(
+            key: dedupeKey,
+            data: Array("\(submission.channel.rawValue)\u{0}\(submission.recipient)\u{0}\(submission.otp)".utf8))
+        let tag = dedupe.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let limit = perIdentifier.record(Crypto.hex(recipientHash), tag: tag, now: now)
+        guard limit.allowed else {
+            metrics.rejected("rate_limited")
+            logger.info("webhook rate limited", ["channel": .string(submission.channel.rawValue),
+                                                 "to": .string(Recipient.mask(submission.recipient))])
+            completion(.failure(.rateLimited(retryAfterSeconds: limit.retryAfterSeconds)))
+            return
+        }
+        let job = NewJob.otp(
+            channel: submission.channel, recipient: submission.recipient, recipientHash: recipientHash,
+            otp: submission.otp, dedupeKey: dedupe, dedupeWindowMillis: settings.dedupeWindowMillis,
+            createdAt: now, expiresAt: now + settings.otpValidityMillis)
+        let logger = self.logger
+        let metrics = self.metrics
+        store.enqueue(job) { result in
+            switch result {
+            case .success(let r):
+                metrics.accepted(duplicate: r.duplicate)
+                if logger.enabled(.debug) {
+                    logger.debug("webhook accepted", ["job_id": .string(r.id), "duplicate": .bool(r.duplicate),
+                                                      "channel": .string(submission.channel.rawValue)])
+                }
+                completion(.success(AcceptedJob(id: r.id, status: r.status.rawValue)))
+            case .failure(let e):
+                metrics.rejected("service_unavailable")
+                logger.error("webhook not stored", ["error": .string(String(describing: e))])
+                completion(.failure(.unavailable(retryAfterSeconds: 1, reason: "store cannot commit")))
+            }
+        }
+    }
+}

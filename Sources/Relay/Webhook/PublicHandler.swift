@@ -1,0 +1,86 @@
+import HTTPServer
+import RelayCore
+import Synchronization
+
+/// The public listener: `POST /v1/webhooks/otp` and `GET /healthz`.
+/// Routing, authentication, throttling and media type are decided from the head alone, so an
+/// unauthenticated client never gets its body read.
+final class PublicHandler: HTTPHandler {
+    static let webhookPath = "/v1/webhooks/otp"
+
+    private let authenticator: BasicAuthenticator
+    private let failedAuth: SlidingWindowLimiter
+    private let clientAddress: ClientAddress
+    private let ingest: OTPIngest
+    private let clock: any Clock
+    private let logger: Logger
+    private let draining = Atomic<Bool>(false)
+
+    init(authenticator: BasicAuthenticator, failedAuth: SlidingWindowLimiter, clientAddress: ClientAddress,
+         ingest: OTPIngest, clock: any Clock, logger: Logger) {
+        self.authenticator = authenticator
+        self.failedAuth = failedAuth
+        self.clientAddress = clientAddress
+        self.ingest = ingest
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// From now on new webhook requests get 503 (shutting down).
+    func startDraining() { draining.store(true, ordering: .relaxed) }
+    var isDraining: Bool { draining.load(ordering: .relaxed) }
+
+    func head(_ head: HTTPRequestHead) -> HTTPResponse? {
+        switch head.path {
+        case Self.webhookPath:
+            guard head.method == "POST" else { return Responses.error(.methodNotAllowed(allow: "POST")) }
+        case "/healthz":
+            guard head.method == "GET" || head.method == "HEAD" else { return Responses.error(.methodNotAllowed(allow: "GET, HEAD")) }
+            return Responses.json(200, "{\"status\":\"ok\"}")
+        default:
+            return Responses.error(.notFound)
+        }
+        if let denied = authenticate(head) { return denied }
+        if let ct = head.headers.first("Content-Type"), !Self.isJSON(ct) {
+            return Responses.error(.unsupportedMediaType)
+        }
+        if draining.load(ordering: .relaxed) {
+            return Responses.error(.unavailable(retryAfterSeconds: 1, reason: "shutting down"), close: true)
+        }
+        return nil
+    }
+
+    func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        ingest.submit(body: request.body) { result in
+            switch result {
+            case .success(let accepted): respond(Responses.accepted(id: accepted.id, status: accepted.status))
+            case .failure(let error): respond(Responses.error(error))
+            }
+        }
+    }
+
+    func rejection(_ rejection: HTTPRejection) -> HTTPResponse { Responses.rejection(rejection) }
+
+    /// nil when the credentials are valid; otherwise 401, or 429 once the client address has failed
+    /// too often. Valid credentials are never refused, so throttling cannot lock SIMAS-ID out.
+    private func authenticate(_ head: HTTPRequestHead) -> HTTPResponse? {
+        if authenticator.authenticate(authorizationHeader: head.headers.first("Authorization")) != nil { return nil }
+        let client = clientAddress.resolve(head)
+        let decision = failedAuth.record(client, now: clock.nowMillis())
+        guard decision.allowed else {
+            logger.warning("webhook auth throttled", ["client": .string(client)])
+            return Responses.error(.rateLimited(retryAfterSeconds: decision.retryAfterSeconds))
+        }
+        logger.info("webhook auth failed", ["client": .string(client)])
+        return Responses.error(.unauthorized)
+    }
+
+    static func isJSON(_ contentType: String) -> Bool {
+        let media = contentType.split(separator: ";", maxSplits: 1).first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        } ?? ""
+        return media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json"))
+    }
+}
+
+import Foundation

@@ -1,0 +1,54 @@
+import Foundation
+
+/// A validated webhook body: `{"identifier": …, "otp": …, "channel": …}` (extra fields ignored).
+/// Validation errors name the field and never echo a value.
+public struct OTPSubmission: Sendable, Equatable {
+    public let channel: Channel
+    /// E.164 for phone channels, the address (domain lower-cased) for email.
+    public let recipient: String
+    public let otp: String
+
+    public init(channel: Channel, recipient: String, otp: String) {
+        self.channel = channel
+        self.recipient = recipient
+        self.otp = otp
+    }
+
+    /// Decodes and validates a body. Throws `PartnerError.invalidRequest` naming the field.
+    public static func parse(_ body: [UInt8], defaultCountryCode: String) throws(PartnerError) -> OTPSubmission {
+        guard !body.isEmpty else { throw .invalidRequest("The request body must be a JSON object") }
+        let any: Any
+        do {
+            any = try body.withUnsafeBufferPointer { buf in
+                try JSONSerialization.jsonObject(with: Data(buffer: buf), options: [])
+            }
+        } catch {
+            throw .invalidRequest("The request body is not valid JSON")
+        }
+        guard let obj = any as? [String: Any] else { throw .invalidRequest("The request body must be a JSON object") }
+
+        let channelText = try field(obj, "channel")
+        guard let channel = Channel(partnerValue: channelText) else {
+            throw .invalidRequest("Field \"channel\" must be one of email, sms, whatsapp")
+        }
+        let otp = try field(obj, "otp")
+        guard (4...10).contains(otp.utf8.count), otp.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw .invalidRequest("Field \"otp\" must be 4 to 10 digits")
+        }
+        let identifier = try field(obj, "identifier")
+        guard identifier.utf8.count <= 320,
+              let recipient = Recipient.normalize(identifier, for: channel, defaultCountryCode: defaultCountryCode)
+        else {
+            throw .invalidRequest(channel.isPhone
+                ? "Field \"identifier\" must be a phone number (E.164, or national with a leading 0) for channel \(channel.rawValue)"
+                : "Field \"identifier\" must be an email address for channel email")
+        }
+        return OTPSubmission(channel: channel, recipient: recipient, otp: otp)
+    }
+
+    private static func field(_ obj: [String: Any], _ name: String) throws(PartnerError) -> String {
+        guard let v = obj[name], !(v is NSNull) else { throw .invalidRequest("Field \"\(name)\" is required") }
+        guard let s = v as? String else { throw .invalidRequest("Field \"\(name)\" must be a string") }
+        return s
+    }
+}

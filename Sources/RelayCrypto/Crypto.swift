@@ -1,0 +1,97 @@
+import CCrypto
+
+/// Hashing, MACs, randomness and comparison over libcrypto. Every function is safe to call from
+/// any thread: one-shot calls only, no shared mutable state.
+public enum Crypto {
+    /// `count` bytes from the OpenSSL CSPRNG. A failing CSPRNG is unrecoverable.
+    public static func randomBytes(_ count: Int) -> [UInt8] {
+        precondition(count >= 0)
+        var out = [UInt8](repeating: 0, count: count)
+        if count == 0 { return out }
+        let rc = out.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
+        if rc != 1 { fatalError("RAND_bytes failed") }
+        return out
+    }
+
+    /// SHA-256 digest (32 bytes).
+    public static func sha256(_ data: some Collection<UInt8>) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        withNonNull(data) { p, n in
+            out.withUnsafeMutableBufferPointer { o in _ = SHA256(p, n, o.baseAddress) }
+        }
+        return out
+    }
+
+    /// HMAC-SHA256 (RFC 2104) of `data` under `key`.
+    public static func hmacSHA256(key: [UInt8], data: some Collection<UInt8>) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        var outLen: UInt32 = 0
+        let ok: Bool = withNonNull(data) { p, n in
+            withNonNull(key) { k, kn in
+                out.withUnsafeMutableBufferPointer { o in
+                    HMAC(EVP_sha256(), k, Int32(kn), p, n, o.baseAddress, &outLen) != nil
+                }
+            }
+        }
+        if !ok || outLen != 32 { fatalError("HMAC-SHA256 failed") }
+        return out
+    }
+
+    /// Compares in time independent of the contents; different lengths are unequal.
+    public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        if a.isEmpty { return true }
+        return a.withUnsafeBytes { pa in
+            b.withUnsafeBytes { pb in CRYPTO_memcmp(pa.baseAddress, pb.baseAddress, a.count) == 0 }
+        }
+    }
+
+    /// Lower-case hexadecimal.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Parses hexadecimal (either case); nil when malformed.
+    public static func unhex(_ text: String) -> [UInt8]? {
+        let chars = Array(text.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: c - 0x30
+            case 0x41...0x46: c - 0x41 + 10
+            case 0x61...0x66: c - 0x61 + 10
+            default: nil
+            }
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(chars.count / 2)
+        var i = 0
+        while i < chars.count {
+            guard let hi = nibble(chars[i]), let lo = nibble(chars[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
+    }
+
+    /// Calls `body` with a non-NULL pointer and a length (libcrypto rejects some NULL inputs even
+    /// at length 0).
+    static func withNonNull<C: Collection<UInt8>, R>(
+        _ data: C, _ body: (UnsafePointer<UInt8>, Int) -> R
+    ) -> R {
+        let r = data.withContiguousStorageIfAvailable { buf -> R? in
+            guard let base = buf.baseAddress else { return nil }
+            return body(base, buf.count)
+        }
+        if let r = r ?? nil { return r }
+        let copy = data.isEmpty ? [0] : Array(data)
+        return copy.withUnsafeBufferPointer { body($0.baseAddress!, data.isEmpty ? 0 : copy.count) }
+    }
+}

@@ -1,1 +1,0 @@
-// RelayCrypto: see Package.swift for what this target holds.

@@ -1,1 +1,0 @@
-// SIMASID: see Package.swift for what this target holds.

@@ -1,0 +1,52 @@
+import RelayCore
+
+/// Validates SIMAS-ID access tokens locally, as the partner document asks of every BU backend:
+/// compact JWS checks, an RS256 signature against the issuer's JWKS, then the claims.
+///
+/// Thread-safe; share one per issuer. A warm verification (key cached) costs one RSA verification
+/// and no I/O; a token naming an unknown `kid` may block on one JWKS fetch (see `JWKSClient`).
+public final class TokenVerifier: Sendable {
+    public let configuration: TokenVerifierConfiguration
+    public let keys: JWKSClient
+    private let claims: ClaimsValidator
+    private let clock: any Clock
+
+    public convenience init(configuration: TokenVerifierConfiguration, transport: any TokenHTTPTransport,
+                clock: any Clock = SystemClock(), logger: Logger = .silent) {
+        self.init(configuration: configuration,
+                  keys: JWKSClient(uri: configuration.jwksURI, policy: configuration.jwks, transport: transport,
+                                   clock: clock, logger: logger),
+                  clock: clock)
+    }
+
+    /// Shares a key cache, e.g. between verifiers for several client ids of one issuer.
+    public init(configuration: TokenVerifierConfiguration, keys: JWKSClient, clock: any Clock = SystemClock()) {
+        self.configuration = configuration
+        self.keys = keys
+        self.claims = ClaimsValidator(configuration)
+        self.clock = clock
+    }
+
+    /// The verified token, or the first check it failed.
+    public func verify(_ token: String) -> Result<VerifiedToken, TokenError> {
+        do {
+            return .success(try verifyOrThrow(token))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Order matters: shape and header policy (algorithm allow-list first) before any key is
+    /// touched, the signature before the claims are even parsed.
+    public func verifyOrThrow(_ token: String) throws(TokenError) -> VerifiedToken {
+        let jws = try CompactJWS.parse(token, limits: configuration.limits)
+        let key = try keys.key(for: jws.keyID).get()
+        guard jws.signature.count == (key.bits + 7) / 8 else {
+            throw TokenError(.signatureInvalid, "signature is \(jws.signature.count) bytes, a \(key.bits)-bit RS256 signature is \((key.bits + 7) / 8)")
+        }
+        guard key.verifyRS256(signature: jws.signature, message: jws.signingInput) else {
+            throw TokenError(.signatureInvalid, "RS256 signature does not verify with key \(TokenError.quoted(jws.keyID))")
+        }
+        return try claims.validate(payload: jws.payload, keyID: jws.keyID, nowMillis: clock.nowMillis())
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Outbox
+import Relay
+import RelayCore
+
+enum JobsCommand {
+    static let help = """
+        Usage:
+          otp-relay jobs list [--status S] [--channel C] [--kind otp|kyc] [--provider P]
+                              [--since T] [--until T] [--limit N] [--json]
+          otp-relay jobs show ID [--json]
+          otp-relay jobs replay ID... --reason TEXT [--dry-run]
+          otp-relay jobs replay --status dead [--channel C] [--since T] [--until T] --reason TEXT [--dry-run]
+
+        T is a duration back from now (90s, 15m, 1h, 2d), an ISO 8601 time or epoch milliseconds.
+        Replay moves dead jobs back to the queue; expired OTPs are refused. Every replay is recorded
+        with who (the user running the command) and why (--reason).
+        """
+
+    static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
+        var a = Arguments(argv)
+        if a.help() { print(help); return 0 }
+        let path = try a.option("--config")
+        let json = a.flag("--json")
+        let status = try a.option("--status")
+        let channel = try a.option("--channel")
+        let kind = try a.option("--kind")
+        let provider = try a.option("--provider")
+        let since = try a.option("--since")
+        let until = try a.option("--until")
+        let limit = try a.option("--limit")
+        let reason = try a.option("--reason")
+        let dryRun = a.flag("--dry-run")
+        let pos = a.positionals()
+        try a.finish()
+        guard let sub = pos.first else { throw UsageError("usage: otp-relay jobs list|show|replay (see --help)") }
+        let config = try Configuration.load(path: path, environment: environment)
+        let store = try RelayMaintenance.openStore(config)
+        defer { store.close() }
+        let now = SystemClock().nowMillis()
+        var filter = JobFilter(limit: 100)
+        if let status {
+            guard let s = JobStatus(rawValue: status) else { throw UsageError("--status must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))") }
+            filter.status = s
+        }
+        if let channel { filter.channel = channel }
+        if let kind {
+            guard let k = JobKind(rawValue: kind) else { throw UsageError("--kind must be otp or kyc") }
+            filter.kind = k
+        }
+        if let since {
+            guard let t = TimeExpression.parse(since, now: now) else { throw UsageError("--since: not a time: \(since)") }
+            filter.createdFrom = t
+        }
+        if let until {
+            guard let t = TimeExpression.parse(until, now: now) else { throw UsageError("--until: not a time: \(until)") }
+            filter.createdBefore = t
+        }
+        if let limit {
+            guard let n = Int(limit), (1...1000).contains(n) else { throw UsageError("--limit must be 1 to 1000") }
+            filter.limit = n
+        }
+
+        switch sub {
+        case "list":
+            guard pos.count == 1 else { throw UsageError("jobs list takes no arguments") }
+            var jobs = try store.jobs(matching: filter)
+            if let provider { jobs = jobs.filter { $0.provider == provider } }
+            print(json ? JobJSON.list(jobs) : JobTable.render(jobs))
+            return 0
+        case "show":
+            guard pos.count == 2 else { throw UsageError("usage: otp-relay jobs show ID") }
+            guard let j = try store.job(id: pos[1]) else { FileHandle.standardError.write(Data("otp-relay: no job \(pos[1])\n".utf8)); return 1 }
+            let attempts = try store.attempts(jobID: j.id)
+            print(json ? JobJSON.jobWithAttempts(j, attempts) : JobTable.detail(j, attempts))
+            return 0
+        case "replay":
+            guard let reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw UsageError("jobs replay requires --reason") }
+            let actor = "cli:" + (environment["SUDO_USER"] ?? environment["USER"] ?? "uid-\(getuid())")
+            let replayer = Replayer(store: store)
+            let progress: (Int, Int) -> Void = { done, total in
+                if total >= 1000 { FileHandle.standardError.write(Data("replay: \(done)/\(total)\n".utf8)) }
+            }
+            let summary: Replayer.Summary
+            if pos.count > 1 {
+                guard status == nil, channel == nil, since == nil, until == nil else {
+                    throw UsageError("jobs replay takes ids or a filter, not both")
+                }
+                summary = try replayer.replay(ids: Array(pos.dropFirst()), actor: actor, reason: reason, dryRun: dryRun, progress: progress)
+            } else {
+                guard status == "dead" else { throw UsageError("bulk replay needs --status dead (only dead jobs are replayed)") }
+                summary = try replayer.replay(matching: filter, actor: actor, reason: reason, dryRun: dryRun, progress: progress)
+            }
+            if json { print(summary.json) } else {
+                print("\(dryRun ? "would replay" : "replayed") \(summary.replayed.count) of \(summary.matched) job(s)")
+                for id in summary.expired { print("  refused (OTP expired): \(id)") }
+                for id in summary.notDead { print("  refused (not dead): \(id)") }
+                for id in summary.notFound { print("  not found: \(id)") }
+            }
+            return summary.replayed.count == summary.matched || dryRun ? 0 : 1
+        default:
+            throw UsageError("unknown jobs command \(sub); see otp-relay jobs --help")
+        }
+    }
+}
+
+enum StatsCommand {
+    static let help = """
+        Usage: otp-relay stats [--config PATH]
+
+        Job counts per status, overall and per channel, as JSON.
+        """
+
+    static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
+        var a = Arguments(argv)
+        if a.help() { print(help); return 0 }
+        let path = try a.option("--config")
+        try a.finish()
+        let config = try Configuration.load(path: path, environment: environment)
+        let store = try RelayMaintenance.openStore(config)
+        defer { store.close() }
+        print(try StatsJSON.render(store: store, now: SystemClock().nowMillis()))
+        return 0
+    }
+}

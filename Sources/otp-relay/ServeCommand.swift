@@ -1,0 +1,89 @@
+import Foundation
+import Relay
+import RelayCore
+
+enum ServeCommand {
+    static let help = """
+        Usage: otp-relay serve [--config PATH]
+
+        Runs the webhook receiver, the delivery workers and the admin listener. With no
+        configuration: SQLite file in the working directory, public listener 127.0.0.1:8080,
+        admin listener 127.0.0.1:9090, the sandbox provider for every channel, and a data key
+        and credentials generated on first run (stored 0600, printed once).
+        """
+
+    static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
+        var a = Arguments(argv)
+        if a.help() { print(help); return 0 }
+        let path = try a.option("--config")
+        try a.finish()
+        var config = try Configuration.load(path: path, environment: environment)
+        let logger = Logger(level: config.logLevel)
+        let (key, createdKey) = try SecretsBootstrap.dataKey(config)
+        if createdKey { logger.warning("generated a new data key", ["file": .string(config.resolvedDataKeyFile)]) }
+        let generated = try SecretsBootstrap.credentials(&config)
+        let service = try RelayService(configuration: config, dataKey: key, logger: logger)
+        try service.start()
+        for g in generated {
+            printCredential(g, config: config, port: service.publicPort)
+        }
+        return service.runUntilSignalled()
+    }
+
+    /// Printed on stdout once; only the digest is kept on disk.
+    static func printCredential(_ g: SecretsBootstrap.Generated, config: Configuration, port: Int) {
+        var url = config.webhookURL
+        if config.publicBaseURL == nil { url = "http://\(ListenAddress(host: config.listen.host, port: port))/v1/webhooks/otp" }
+        // Written straight to fd 1: stdout may be a file, and this must not wait in a buffer.
+        FileHandle.standardOutput.write(Data("""
+            ================================================================
+            Generated \(g.role) credential (shown once; only its digest is stored in
+            \(config.resolvedCredentialsFile)):
+            \(g.role == "webhook" ? "  webhook URL: \(url)\n" : "")  username:    \(g.username)
+              password:    \(g.password)
+            ================================================================
+
+            """.utf8))
+    }
+}
+
+enum MigrateCommand {
+    static let help = """
+        Usage: otp-relay migrate [--config PATH]
+
+        Creates the SQLite outbox or applies the pending migrations (embedded in the binary), then exits.
+        """
+
+    static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
+        var a = Arguments(argv)
+        if a.help() { print(help); return 0 }
+        let path = try a.option("--config")
+        try a.finish()
+        let config = try Configuration.load(path: path, environment: environment)
+        let applied = try RelayMaintenance.migrate(config)
+        print(applied.isEmpty ? "migrate: \(config.databasePath) is up to date"
+                              : "migrate: applied \(applied.joined(separator: ", ")) to \(config.databasePath)")
+        return 0
+    }
+}
+
+enum ConfigCommand {
+    static let help = """
+        Usage: otp-relay config check [--config PATH]
+
+        Validates the configuration file and environment without starting; names the first bad key.
+        """
+
+    static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
+        var a = Arguments(argv)
+        if a.help() { print(help); return 0 }
+        let path = try a.option("--config")
+        let pos = a.positionals()
+        try a.finish()
+        guard pos == ["check"] else { throw UsageError("usage: otp-relay config check [--config PATH]") }
+        let config = try Configuration.load(path: path, environment: environment)
+        try RelayMaintenance.check(config)
+        print("config: OK (database \(config.databasePath), listen \(config.listen), admin \(config.adminListen))")
+        return 0
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import XCTest
+import RelayTestSupport
+
+/// The real binary: acknowledged jobs survive SIGKILL.
+final class CrashRecoveryTests: XCTestCase {
+    static let password = "e2e-password-0123456789"
+    static let key = Data((0..<32).map { UInt8($0) }).base64EncodedString()
+
+    static func environment(_ dir: TempDirectory) -> [String: String] {
+        ["OTP_RELAY_DB": dir.file("outbox.sqlite"), "OTP_RELAY_WEBHOOK_USERNAME": "simas-id",
+         "OTP_RELAY_WEBHOOK_PASSWORD": password, "OTP_RELAY_ADMIN_USERNAME": "admin",
+         "OTP_RELAY_ADMIN_PASSWORD": password, "OTP_RELAY_DATA_KEY": key,
+         "OTP_RELAY_SANDBOX_FILE": dir.file("sandbox.jsonl")]
+    }
+
+    func testEveryAcknowledgedJobSurvivesSIGKILL() throws {
+        let dir = TempDirectory()
+        let env = Self.environment(dir)
+        let p = try ServiceProcess(environment: env, directory: dir.path)
+        try p.waitUntilListening()
+        let auth = WebhookRequest.basic("simas-id", Self.password)
+
+        // A burst from 8 keep-alive connections, pipelined 25 deep; collect every 200's id.
+        let acked = LockedList()
+        let port = p.publicPort
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            guard let c = try? RawConnection(port: port) else { return }
+            for round in 0..<5 {
+                let reqs = (0..<25).map { i -> String in
+                    let n = worker * 1000 + round * 100 + i
+                    return WebhookRequest.post(body: WebhookRequest.body(identifier: String(format: "0812%08d", n),
+                                                                           otp: String(format: "%06d", n), channel: "sms"),
+                                               authorization: auth)
+                }
+                guard (try? c.send(reqs.joined())) != nil else { return }
+                for _ in 0..<25 {
+                    guard let r = try? c.readResponse(), r.status == 200, let id = r.json?["id"] as? String else { return }
+                    acked.append(id)
+                }
+            }
+        }
+        p.killNow()  // SIGKILL right after the burst
+        let ids = acked.all
+        XCTAssertEqual(ids.count, 1000)
+
+        // Restart on the same file: every acknowledged job is there.
+        let p2 = try ServiceProcess(environment: env, directory: dir.path)
+        try p2.waitUntilListening()
+        let stored = Set(try sqliteQuery(dir.file("outbox.sqlite"), "SELECT id FROM jobs"))
+        let missing = ids.filter { !stored.contains($0) }
+        XCTAssertEqual(missing, [], "acknowledged jobs lost after SIGKILL")
+        XCTAssertEqual(p2.terminate(), 0)
+    }
+}

@@ -1,0 +1,54 @@
+import XCTest
+@testable import Relay
+import RelayTestSupport
+
+final class AuthTests: XCTestCase {
+    func testBasicAuthWithRotation() {
+        let auth = BasicAuthenticator(credentials: [
+            StoredCredential(username: "simas-id", password: "old-password"),
+            StoredCredential(username: "simas-id", password: "new-password"),
+        ])
+        XCTAssertEqual(auth.authenticate(authorizationHeader: WebhookRequest.basic("simas-id", "old-password")), "simas-id")
+        XCTAssertEqual(auth.authenticate(authorizationHeader: WebhookRequest.basic("simas-id", "new-password")), "simas-id")
+        XCTAssertEqual(auth.authenticate(authorizationHeader: "basic " + WebhookRequest.basic("simas-id", "new-password").dropFirst(6)), "simas-id")
+        XCTAssertNil(auth.authenticate(authorizationHeader: WebhookRequest.basic("simas-id", "wrong")))
+        XCTAssertNil(auth.authenticate(authorizationHeader: WebhookRequest.basic("other", "new-password")))
+        XCTAssertNil(auth.authenticate(authorizationHeader: WebhookRequest.basic("simas-id", "new-password ")))
+        for bad in [nil, "", "Basic", "Basic ", "Bearer abc", "Basic !!!", "Basic " + Data("nocolon".utf8).base64EncodedString(),
+                    "Basic " + String(repeating: "A", count: 5000)] {
+            XCTAssertNil(auth.authenticate(authorizationHeader: bad))
+        }
+        XCTAssertNil(BasicAuthenticator(credentials: []).authenticate(authorizationHeader: WebhookRequest.basic("", "")))
+    }
+
+    func testPasswordWithColon() {
+        let auth = BasicAuthenticator(credentials: [StoredCredential(username: "u", password: "a:b:c")])
+        XCTAssertEqual(auth.authenticate(authorizationHeader: WebhookRequest.basic("u", "a:b:c")), "u")
+    }
+
+    func testSlidingWindow() {
+        let l = SlidingWindowLimiter(max: 3, windowSeconds: 10, maxKeys: 1000)
+        for i in 0..<3 { XCTAssertTrue(l.record("k", now: 1000 + Int64(i)).allowed) }
+        let denied = l.record("k", now: 2000)
+        XCTAssertFalse(denied.allowed)
+        XCTAssertEqual(denied.retryAfterSeconds, 9)
+        XCTAssertTrue(l.record("other", now: 2000).allowed)
+        XCTAssertTrue(l.record("k", now: 11_001).allowed)  // the first event left the window
+    }
+
+    func testRepeatedTagIsNotCountedAgain() {
+        let l = SlidingWindowLimiter(max: 2, windowSeconds: 60, maxKeys: 1000)
+        for _ in 0..<10 { XCTAssertTrue(l.record("k", tag: 42, now: 1000).allowed) }
+        XCTAssertTrue(l.record("k", tag: 43, now: 1001).allowed)
+        XCTAssertFalse(l.record("k", tag: 44, now: 1002).allowed)
+        XCTAssertTrue(l.record("k", tag: 43, now: 1003).allowed)  // a retry of an accepted one still passes
+    }
+
+    func testTrackedKeysAreBounded() {
+        let l = SlidingWindowLimiter(max: 1, windowSeconds: 3600, maxKeys: 1000)
+        for i in 0..<10_000 { l.record("key-\(i)", now: 1000 + Int64(i)) }
+        XCTAssertLessThanOrEqual(l.trackedKeys, 1000)
+    }
+}
+
+import Foundation

@@ -1,0 +1,63 @@
+import Foundation
+@testable import Relay
+import RelayCore
+import RelayCrypto
+import RelayTestSupport
+
+/// A real `RelayService` on loopback (kernel-chosen ports) over a fresh SQLite file.
+final class TestService {
+    let dir = TempDirectory()
+    let service: RelayService
+    let logLines: LogCapture
+    static let user = "simas-id"
+    static let password = "correct-horse-battery-staple"
+    var db: String { service.configuration.databasePath }
+    var port: Int { service.publicPort }
+    var auth: String { WebhookRequest.basic(Self.user, Self.password) }
+
+    init(_ tweak: (inout Configuration) -> Void = { _ in }) throws {
+        var c = Configuration()
+        c.databasePath = dir.file("outbox.sqlite")
+        c.listen = ListenAddress(host: "127.0.0.1", port: 0)
+        c.adminListen = ListenAddress(host: "127.0.0.1", port: 0)
+        c.webhookCredentials = [StoredCredential(username: Self.user, password: Self.password)]
+        c.adminCredentials = [StoredCredential(username: "admin", password: "admin-password")]
+        c.sandboxFile = dir.file("sandbox.jsonl")
+        c.shutdownGraceSeconds = 2
+        tweak(&c)
+        let capture = LogCapture()
+        logLines = capture
+        let logger = Logger(level: .debug, sink: { capture.append($0) })
+        service = try RelayService(configuration: c, dataKey: DataKey.generate(), logger: logger)
+        try service.start()
+    }
+
+    deinit { service.shutdown() }
+
+    func connect() throws -> RawConnection { try RawConnection(port: port) }
+
+    /// One request on a fresh connection.
+    func send(_ raw: String) throws -> WireResponse {
+        let c = try connect()
+        try c.send(raw)
+        guard let r = try c.readResponse() else { throw POSIXError(.ECONNRESET) }
+        return r
+    }
+
+    func post(_ body: String, authorization: String? = nil) throws -> WireResponse {
+        try send(WebhookRequest.post(body: body, authorization: authorization ?? auth))
+    }
+
+    func count(_ whereClause: String = "1") throws -> Int {
+        Int(try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE \(whereClause)").first ?? "-1") ?? -1
+    }
+}
+
+/// Collects log lines for assertions.
+final class LogCapture: @unchecked Sendable {
+    // Guarded by `lock`; appended from any thread.
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ l: String) { lock.lock(); lines.append(l); lock.unlock() }
+    var all: String { lock.lock(); defer { lock.unlock() }; return lines.joined() }
+}
