@@ -128,7 +128,7 @@ extension Connection {
         // Room in the pipeline again: parse what is buffered and read what was left unread.
         if !closed && !noMoreRequests && slots.count < config.maxPipelinedRequests {
             process()
-            if readPaused && !closed { readInput(drainFully: false) }
+            if readPaused && !closed { readInput() }
         }
     }
 

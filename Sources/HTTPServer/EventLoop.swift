@@ -106,6 +106,7 @@ final class EventLoop: @unchecked Sendable {
                 n = try Sys.epollWait(epollFD, events, EventLoop.eventCapacity, timeoutMillis: timeout)
             } catch {
                 log("http: \(error)")
+                usleep(10_000)  // not a busy loop if epoll itself is broken
                 n = 0
             }
             now = monotonicMillis()

@@ -30,6 +30,11 @@ public final class HTTPServer: Sendable {
         self.logger = logger
     }
 
+    /// A server dropped while running stops at once rather than leaking its threads.
+    deinit {
+        shutdown(deadlineMillis: 0)
+    }
+
     /// The bound port (useful after binding port 0); 0 before `start()`.
     public var port: Int { boundPort.load(ordering: .acquiring) }
 
