@@ -98,7 +98,7 @@ extension Connection {
         nextSeq += 1
         slots.append(Slot(response: nil, keepAlive: head.keepAlive, isHEAD: head.method == "HEAD",
                           http10: head.versionMinor == 0))
-        if !head.keepAlive { noMoreRequests = true }
+        if !head.keepAlive || lastRequest { noMoreRequests = true }
         loop.dispatch(HTTPRequest(head: head, body: body), to: self, seq: seq)
     }
 

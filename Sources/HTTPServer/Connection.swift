@@ -57,6 +57,8 @@ final class Connection {
     /// No further request is read: one is closing the connection, or the peer or server is done.
     var noMoreRequests = false
     var peerClosed = false
+    /// The request being read is the last one (the server is stopping).
+    var lastRequest = false
     /// epoll reported the peer's FIN; it will not report it again (edge-triggered).
     var hangupSeen = false
     /// Input was left in the socket (pipeline or buffer full); read again when room frees up.
