@@ -71,6 +71,7 @@ public final class HTTPServer: Sendable {
                     // Threads already running stop on their own once told to.
                     for started in loops.prefix(threads.count) { started.mailbox.post(.stop(deadlineMillis: 0)) }
                     for t in threads { pthread_join(t, nil) }
+                    if threads.isEmpty { Sys.close(listener.fd) }
                     throw HTTPServerError.system(error)
                 }
             }
