@@ -89,9 +89,12 @@ extension Connection {
         close()
     }
 
-    /// Server shutdown: close now if nothing is in flight, else finish what is and close.
+    /// Server shutdown: close now if nothing is in flight; a request whose body is arriving
+    /// may still complete; in every other case finish what is in flight, then close.
     func beginShutdown() {
-        if slots.isEmpty && !hasPendingOutput {
+        if case .body = phase {
+            lastRequest = true
+        } else if slots.isEmpty && !hasPendingOutput {
             close()
         } else {
             noMoreRequests = true

@@ -98,7 +98,7 @@ extension Connection {
         nextSeq += 1
         slots.append(Slot(response: nil, keepAlive: head.keepAlive, isHEAD: head.method == "HEAD",
                           http10: head.versionMinor == 0))
-        if !head.keepAlive { noMoreRequests = true }
+        if !head.keepAlive || lastRequest { noMoreRequests = true }
         loop.dispatch(HTTPRequest(head: head, body: body), to: self, seq: seq)
     }
 
@@ -128,7 +128,7 @@ extension Connection {
         // Room in the pipeline again: parse what is buffered and read what was left unread.
         if !closed && !noMoreRequests && slots.count < config.maxPipelinedRequests {
             process()
-            if readPaused && !closed { readInput(drainFully: false) }
+            if readPaused && !closed { readInput() }
         }
     }
 

@@ -57,6 +57,10 @@ final class Connection {
     /// No further request is read: one is closing the connection, or the peer or server is done.
     var noMoreRequests = false
     var peerClosed = false
+    /// The request being read is the last one (the server is stopping).
+    var lastRequest = false
+    /// epoll reported the peer's FIN; it will not report it again (edge-triggered).
+    var hangupSeen = false
     /// Input was left in the socket (pipeline or buffer full); read again when room frees up.
     var readPaused = false
     var lingering = false
@@ -96,8 +100,9 @@ final class Connection {
             close()
             return
         }
+        if events & (Sys.EPOLLRDHUP | Sys.EPOLLHUP) != 0 { hangupSeen = true }
         if events & (Sys.EPOLLIN | Sys.EPOLLRDHUP | Sys.EPOLLHUP) != 0 {
-            readInput(drainFully: events & (Sys.EPOLLRDHUP | Sys.EPOLLHUP) != 0)
+            readInput()
         }
         if !closed, events & Sys.EPOLLOUT != 0, hasPendingOutput {
             flush()
@@ -105,8 +110,9 @@ final class Connection {
     }
 
     /// Reads until the socket is drained (edge-triggered), parsing as bytes arrive. A short read
-    /// means drained unless the peer also hung up, which saves a read per request.
-    func readInput(drainFully: Bool) {
+    /// means drained unless the peer has hung up (its EOF must be read), which saves a read per
+    /// request.
+    func readInput() {
         while !closed {
             if noMoreRequests {
                 discardInput()
@@ -137,7 +143,7 @@ final class Connection {
                 lastActivity = loop.now
                 readPaused = false
                 process()
-                if n < room && !drainFully { return }
+                if n < room && !hangupSeen { return }
             }
         }
     }

@@ -69,11 +69,7 @@ final class EventLoop: @unchecked Sendable {
         self.handler = handler
         self.shared = shared
         self.mailbox = try Mailbox()
-        do {
-            self.epollFD = try Sys.epollCreate()
-        } catch {
-            throw error
-        }
+        self.epollFD = try Sys.epollCreate()
         events = .allocate(byteCount: Int(EventLoop.eventCapacity) * Sys.epollEventSize, alignment: 16)
         try Sys.epollAdd(epollFD, mailbox.eventFD, events: Sys.EPOLLIN)
     }
@@ -106,6 +102,7 @@ final class EventLoop: @unchecked Sendable {
                 n = try Sys.epollWait(epollFD, events, EventLoop.eventCapacity, timeoutMillis: timeout)
             } catch {
                 log("http: \(error)")
+                usleep(10_000)  // not a busy loop if epoll itself is broken
                 n = 0
             }
             now = monotonicMillis()

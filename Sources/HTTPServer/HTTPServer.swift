@@ -30,6 +30,11 @@ public final class HTTPServer: Sendable {
         self.logger = logger
     }
 
+    /// A server dropped while running stops at once rather than leaking its threads.
+    deinit {
+        shutdown(deadlineMillis: 0)
+    }
+
     /// The bound port (useful after binding port 0); 0 before `start()`.
     public var port: Int { boundPort.load(ordering: .acquiring) }
 
@@ -66,6 +71,7 @@ public final class HTTPServer: Sendable {
                     // Threads already running stop on their own once told to.
                     for started in loops.prefix(threads.count) { started.mailbox.post(.stop(deadlineMillis: 0)) }
                     for t in threads { pthread_join(t, nil) }
+                    if threads.isEmpty { Sys.close(listener.fd) }
                     throw HTTPServerError.system(error)
                 }
             }

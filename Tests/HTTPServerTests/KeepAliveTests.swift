@@ -65,6 +65,17 @@ final class KeepAliveTests: ServerTestCase {
         }
     }
 
+    func testHalfClosedPeerGetsEveryAnswerThenEOF() throws {
+        let server = try startServer(AsyncHandler()) { $0.maxPipelinedRequests = 2 }
+        let c = try client(server)
+        c.send((0..<6).map { get("/h\($0)", "X-Delay: 20\r\n") }.joined())
+        c.finish()
+        for i in 0..<6 {
+            XCTAssertEqual(c.readResponse()?.text, "GET /h\(i) ")
+        }
+        XCTAssertTrue(c.waitForClose())
+    }
+
     func testHeadResponseHasLengthButNoBody() throws {
         let server = try startServer()
         let c = try client(server)

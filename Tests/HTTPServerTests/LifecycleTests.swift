@@ -124,3 +124,20 @@ final class LifecycleTests: ServerTestCase {
         }
     }
 }
+
+extension LifecycleTests {
+    func testShutdownLetsARequestWhoseBodyIsArrivingComplete() throws {
+        let server = try startServer()
+        let c = try client(server)
+        c.send("POST /late HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab")
+        usleep(50_000)
+        let done = DispatchSemaphore(value: 0)
+        Thread { server.shutdown(deadlineMillis: 3000); done.signal() }.start()
+        usleep(100_000)
+        c.send("cd")
+        let r = try XCTUnwrap(c.readResponse())
+        XCTAssertEqual(r.text, "POST /late abcd")
+        XCTAssertEqual(r.header("Connection"), "close")
+        XCTAssertEqual(done.wait(timeout: .now() + 5), .success)
+    }
+}

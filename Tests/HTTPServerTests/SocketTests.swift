@@ -33,7 +33,8 @@ final class SocketTests: ServerTestCase {
     }
 
     func testSyscallFunnelReportsCallAndErrno() {
-        XCTAssertThrowsError(try Sys.read(-1, UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1), 1)) { e in
+        var scratch: UInt8 = 0
+        XCTAssertThrowsError(try Sys.read(-1, &scratch, 1)) { e in
             let error = e as! SystemError
             XCTAssertEqual(error.call, "read")
             XCTAssertEqual(error.errno, EBADF)
