@@ -74,7 +74,8 @@ public struct Configuration: Sendable {
     public var adminCredentials: [StoredCredential] = []
     public var trustedProxies: [String] = []
     public var rateLimits = RateLimitConfiguration()
-    public var http = HTTPServerConfiguration()
+    /// Two event loops: measured best on the 2-core target machine (docs/benchmarks.md).
+    public var http = HTTPServerConfiguration(eventLoops: 2)
     public var sandboxFile = "otp-relay-sandbox.jsonl"
     public var shutdownGraceSeconds = 10
     /// Delivery worker threads; 0 runs an ingest-only instance (jobs wait in the outbox).
