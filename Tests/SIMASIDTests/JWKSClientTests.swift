@@ -68,6 +68,14 @@ final class JWKSClientTests: XCTestCase {
         XCTAssertEqual(try idp.certsFetches(), 2)
     }
 
+    func testClockSteppedBackwardsDoesNotLockRefreshesOut() throws {
+        XCTAssertNil(check("valid"))
+        try idp.serve("jwks-rotated.json")
+        clock.advance(millis: -3_600_000)
+        XCTAssertEqual(check("rotated"), .notYetValid, "key-b was fetched; the token just is not valid yet an hour earlier")
+        XCTAssertEqual(try idp.certsFetches(), 2)
+    }
+
     func testUnknownKidStormStaysWithinTheCooldown() throws {
         XCTAssertNil(check("valid"))
         clock.advance(millis: cooldown)

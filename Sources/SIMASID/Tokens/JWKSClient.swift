@@ -106,7 +106,8 @@ public final class JWKSClient: Sendable {
     /// Decides, under the lock, whether `kid` is answered from the cache, waits, or fetches.
     private func plan(_ s: inout State, kid: String, now: Int64) -> Step {
         let fresh = s.set != nil && now < s.expiresAt
-        let mayFetch = s.lastAttemptAt.map { now - $0 >= policy.refreshCooldownSeconds * 1000 } ?? true
+        // A wall clock stepped backwards must not lock refreshes out until it catches up.
+        let mayFetch = s.lastAttemptAt.map { now - $0 >= policy.refreshCooldownSeconds * 1000 || now < $0 } ?? true
         if let set = s.set {
             if let key = set.keys[kid] {
                 if fresh || s.inFlight != nil || !mayFetch { return .done(.success(key)) }
