@@ -185,8 +185,10 @@ public final class JWKSClient: Sendable {
         } catch {
             return failed(TokenTransportError(error.description))
         }
+        // Encryption and non-RSA keys are normal in a Keycloak JWKS; a weak signing key is not.
         for (kid, why) in set.refused.sorted(by: { $0.key < $1.key }) {
-            logger.warning("simasid.jwks.key_refused", ["kid": .string(String(kid.prefix(64))), "reason": .string(why.detail)])
+            logger.log(why.check == .keyTooSmall ? .warning : .debug, "simasid.jwks.key_refused",
+                       ["kid": .string(String(kid.prefix(64))), "reason": .string(why.detail)])
         }
         guard !set.keys.isEmpty else { return failed(TokenTransportError("no usable RS256 signing key in the JWKS")) }
         let ttl = policy.ttlSeconds(cacheControl: response.header("Cache-Control"))
