@@ -170,6 +170,24 @@ final class JWKSClientTests: XCTestCase {
         XCTAssertEqual(verifier.keys.snapshot().expiresAtMillis, clock.nowMillis() + 120_000)
     }
 
+    func testLogsSayWhatHappenedAndNeverHoldATokenOrKey() throws {
+        let lines = Mutex<[String]>([])
+        let logger = Logger(level: .debug, clock: clock, sink: { line in lines.withLock { $0.append(line) } })
+        let logged = TokenVerifier(configuration: TokenVerifierTests.configuration(idp), transport: TestTransport.make(),
+                                   clock: clock, logger: logger)
+        for name in ["valid", "unknown_kid", "weak_key", "tampered_signature", "alg_none"] { _ = logged.verify(tokens[name]) }
+        idp.stop()
+        clock.advance(millis: JWKSCachePolicy.defaultTTLSeconds * 1000)
+        _ = logged.keys.refresh()
+        let text = lines.withLock { $0.joined() }
+        XCTAssertTrue(text.contains("simasid.jwks.refreshed"))
+        XCTAssertTrue(text.contains("simasid.jwks.key_refused"))
+        XCTAssertTrue(text.contains("simasid.jwks.refresh_failed"))
+        for name in ["valid", "unknown_kid", "weak_key", "tampered_signature", "alg_none"] {
+            XCTAssertFalse(text.contains(tokens[name].split(separator: ".")[1]), "\(name) payload in the logs")
+        }
+    }
+
     func testExplicitRefreshReportsKeyCount() throws {
         XCTAssertEqual(try verifier.keys.refresh().get(), 1)
         XCTAssertEqual(verifier.keys.snapshot().refusedKeyIDs, ["key-ec", "key-enc", "key-weak"])
