@@ -46,8 +46,9 @@ extension Connection {
         }
         guard !lingering else { return }
         lingering = true
-        lingerUntil = loop.now + Int64(config.lingerMillis)
-        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        // Shutting down, a peer that keeps the connection open is not waited for long.
+        lingerUntil = loop.now + Int64(loop.stopping ? min(config.lingerMillis, 100) : config.lingerMillis)
+        _ = try? Sys.call("shutdown") { Int(Glibc.shutdown(fd, Int32(SHUT_WR))) }
         discardInput()
     }
 
@@ -60,7 +61,7 @@ extension Connection {
         }
         if writeBlockedSince != 0 && now - writeBlockedSince >= Int64(config.writeTimeoutMillis) {
             loop.log("http: write timeout (peer \(peer))")
-            close()
+            reset()
             return
         }
         if noMoreRequests { return }
@@ -76,6 +77,16 @@ extension Connection {
         case .body, .discard:
             if now - bodyStartedAt >= Int64(config.bodyTimeoutMillis) { reject(.requestTimeout) }
         }
+    }
+
+    /// Closes with a reset, discarding what the kernel still holds for a peer that stopped
+    /// reading (a plain close would keep trickling it out).
+    func reset() {
+        var abortive = linger(l_onoff: 1, l_linger: 0)
+        _ = try? Sys.call("setsockopt") {
+            Int(setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, socklen_t(MemoryLayout<linger>.size)))
+        }
+        close()
     }
 
     /// Server shutdown: close now if nothing is in flight, else finish what is and close.

@@ -2,7 +2,7 @@
 extension Connection {
     /// Parses and dispatches every complete request in the buffer, up to the pipelining limit.
     func process() {
-        let limits = RequestParser.Limits(maxHeadBytes: config.maxHeadBytes, maxHeaderCount: config.maxHeaderCount)
+        let limits = config.parser
         while !noMoreRequests && !closed {
             switch phase {
             case .head:
@@ -65,7 +65,12 @@ extension Connection {
         }
         let length = head.contentLength ?? 0
         if length > config.maxBodyBytes { return reject(.payloadTooLarge) }
-        if head.contentLength == nil, ["POST", "PUT", "PATCH"].contains(head.method) { return reject(.lengthRequired) }
+        if head.contentLength == nil {
+            switch head.method {
+            case "POST", "PUT", "PATCH": return reject(.lengthRequired)
+            default: break
+            }
+        }
         if parsed.unsupportedExpectation { return reject(.expectationFailed) }
 
         if let early = loop.handler.head(head) {

@@ -13,7 +13,10 @@ final class Connection {
     let fd: Int32
     let id: UInt32
     let peer: String
-    unowned let loop: EventLoop
+    /// The loop owns its connections and closes them all before it ends, so the reference
+    /// cannot dangle; `unowned(unsafe)` skips the reference-count check on every access.
+    unowned(unsafe) let loop: EventLoop
+    let config: ConnectionLimits
 
     enum Phase {
         case head
@@ -72,6 +75,7 @@ final class Connection {
         self.id = id
         self.peer = peer
         self.loop = loop
+        self.config = loop.limits
         self.lastActivity = loop.now
         self.buffer = .allocate(byteCount: Connection.initialBufferBytes, alignment: 16)
     }
@@ -84,7 +88,6 @@ final class Connection {
     /// Leftover output capacity kept between responses; more is released.
     static let retainedOutputBytes = 64 * 1024
 
-    var config: HTTPServerConfiguration { loop.config }
     var hasPendingOutput: Bool { outputSent < output.count }
 
     /// Handles readiness reported by epoll.

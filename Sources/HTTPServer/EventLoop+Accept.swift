@@ -60,7 +60,7 @@ extension EventLoop {
         ResponseEncoder.encode(response, into: &bytes, close: true, keepAliveHeader: false, omitBody: false,
                                date: date.line)
         _ = bytes.withUnsafeBytes { p in try? Sys.send(fd, p.baseAddress!, p.count) }
-        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        _ = try? Sys.call("shutdown") { Int(Glibc.shutdown(fd, Int32(SHUT_WR))) }
         Sys.close(fd)
     }
 }

@@ -36,6 +36,7 @@ final class ServerShared: Sendable {
 final class EventLoop: @unchecked Sendable {
     let index: Int
     let config: HTTPServerConfiguration
+    let limits: ConnectionLimits
     let handler: any HTTPHandler
     let mailbox: Mailbox
     let shared: ServerShared
@@ -64,6 +65,7 @@ final class EventLoop: @unchecked Sendable {
     init(index: Int, config: HTTPServerConfiguration, handler: any HTTPHandler, shared: ServerShared) throws(SystemError) {
         self.index = index
         self.config = config
+        self.limits = ConnectionLimits(config)
         self.handler = handler
         self.shared = shared
         self.mailbox = try Mailbox()
@@ -128,7 +130,7 @@ final class EventLoop: @unchecked Sendable {
             flushDirty()
             if stopping && (liveConnections == 0 || now >= stopDeadline) { break }
         }
-        forEachConnection { $0.close() }
+        forEachConnection { $0.hasPendingOutput ? $0.reset() : $0.close() }
         for item in mailbox.close() {
             if case .adopt(let fd, _) = item {
                 Sys.close(fd)

@@ -88,3 +88,31 @@ public struct HTTPServerConfiguration: Sendable {
         return max(5, min(250, shortest / 10))
     }
 }
+
+/// The numbers of a configuration without its strings, copied into each connection so the
+/// hot path reads plain integers (no retain of `host`, no indirection through the loop).
+struct ConnectionLimits {
+    let maxHeadBytes: Int
+    let maxHeaderCount: Int
+    let maxBodyBytes: Int
+    let headTimeoutMillis: Int
+    let bodyTimeoutMillis: Int
+    let idleTimeoutMillis: Int
+    let writeTimeoutMillis: Int
+    let maxPipelinedRequests: Int
+    let lingerMillis: Int
+    let parser: RequestParser.Limits
+
+    init(_ c: HTTPServerConfiguration) {
+        maxHeadBytes = c.maxHeadBytes
+        maxHeaderCount = c.maxHeaderCount
+        maxBodyBytes = c.maxBodyBytes
+        headTimeoutMillis = c.headTimeoutMillis
+        bodyTimeoutMillis = c.bodyTimeoutMillis
+        idleTimeoutMillis = c.idleTimeoutMillis
+        writeTimeoutMillis = c.writeTimeoutMillis
+        maxPipelinedRequests = c.maxPipelinedRequests
+        lingerMillis = c.lingerMillis
+        parser = RequestParser.Limits(maxHeadBytes: c.maxHeadBytes, maxHeaderCount: c.maxHeaderCount)
+    }
+}

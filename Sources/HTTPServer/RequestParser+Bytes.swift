@@ -32,19 +32,15 @@ extension RequestParser {
 
     @inline(__always) static func isDigit(_ c: UInt8) -> Bool { c &- 48 < 10 }
 
-    /// RFC 9110 tchar as a 128-bit set.
-    private static let tokenMask: (UInt64, UInt64) = {
-        var lo: UInt64 = 0, hi: UInt64 = 0
-        for c in "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8 {
-            if c < 64 { lo |= 1 << UInt64(c) } else { hi |= 1 << UInt64(c - 64) }
-        }
-        return (lo, hi)
-    }()
+    /// RFC 9110 tchar (`!#$%&'*+-.^_`|~`, digits, letters) as a 128-bit set: bytes 0–63, 64–127.
+    /// Literals, not a computed table, so the hot path has no lazy-initialization check.
+    private static let tokenMaskLow: UInt64 = 0x03FF_6CFA_0000_0000
+    private static let tokenMaskHigh: UInt64 = 0x57FF_FFFF_C7FF_FFFE
 
     @inline(__always)
     static func isTokenChar(_ c: UInt8) -> Bool {
-        if c < 64 { return tokenMask.0 >> UInt64(c) & 1 == 1 }
-        if c < 128 { return tokenMask.1 >> UInt64(c - 64) & 1 == 1 }
+        if c < 64 { return tokenMaskLow >> UInt64(c) & 1 == 1 }
+        if c < 128 { return tokenMaskHigh >> UInt64(c - 64) & 1 == 1 }
         return false
     }
 

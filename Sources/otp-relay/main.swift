@@ -43,6 +43,9 @@ do {
     case "config": status = try ConfigCommand.run(rest, environment: env)
     case "jobs": status = try JobsCommand.run(rest, environment: env)
     case "stats": status = try StatsCommand.run(rest, environment: env)
+    case "token":
+        guard rest.first == "verify" else { throw UsageError("usage: otp-relay token verify TOKEN|- (see otp-relay token verify --help)") }
+        status = TokenVerifyCommand.run(Array(rest.dropFirst()), environment: env)
     default: throw UsageError("unknown command \(command); see otp-relay --help")
     }
 } catch let e as UsageError {

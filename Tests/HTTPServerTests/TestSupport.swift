@@ -18,7 +18,9 @@ struct WireResponse {
 }
 
 /// A blocking loopback client with a receive timeout, speaking raw bytes.
-final class TestClient {
+/// `@unchecked Sendable`: one thread may send while another reads; only the reader touches
+/// `pending`.
+final class TestClient: @unchecked Sendable {
     let fd: Int32
     private var pending: [UInt8] = []
 
@@ -40,6 +42,9 @@ final class TestClient {
     }
 
     deinit { Glibc.close(fd) }
+
+    /// Half-closes our side, as a client does when it is done.
+    func finish() { Glibc.shutdown(fd, Int32(SHUT_WR)) }
 
     func send(_ text: String) { send(Array(text.utf8)) }
 

@@ -1,0 +1,126 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import XCTest
+@testable import HTTPServer
+
+final class LifecycleTests: ServerTestCase {
+    func testConnectionCap() throws {
+        let server = try startServer { $0.maxConnections = 2 }
+        let a = try client(server), b = try client(server)
+        for c in [a, b] {
+            c.send(get("/"))
+            XCTAssertEqual(c.readResponse()?.status, 200)
+        }
+        let over = try client(server)
+        if let r = over.readResponse() {
+            XCTAssertEqual(r.status, 503)
+            XCTAssertEqual(r.text, "{\"error\":\"503\"}")
+        }
+        XCTAssertTrue(over.waitForClose())
+
+        // A slot frees up when a client leaves.
+        a.send(get("/", "Connection: close\r\n"))
+        _ = a.readResponse()
+        XCTAssertTrue(a.waitForClose())
+        a.finish()
+        var served = false
+        for _ in 0..<50 where !served {
+            let c = try client(server, timeoutMillis: 1000)
+            c.send(get("/again"))
+            served = c.readResponse()?.status == 200
+            if !served { usleep(20_000) }
+        }
+        XCTAssertTrue(served)
+    }
+
+    func testShutdownLetsInFlightRequestsFinishAndClosesIdleOnes() throws {
+        let server = try startServer(AsyncHandler())
+        let idle = try client(server)
+        idle.send(get("/warm"))
+        XCTAssertEqual(idle.readResponse()?.status, 200)
+        let busy = try client(server)
+        busy.send(get("/busy", "X-Delay: 300\r\n"))
+        usleep(50_000)
+        let started = DispatchTime.now().uptimeNanoseconds
+        let done = DispatchSemaphore(value: 0)
+        Thread { server.shutdown(deadlineMillis: 3000); done.signal() }.start()
+
+        XCTAssertTrue(idle.waitForClose())
+        XCTAssertLessThan(millisSince(started), 200, "idle connection was not closed at once")
+        let r = try XCTUnwrap(busy.readResponse())
+        XCTAssertEqual(r.text, "GET /busy ")
+        XCTAssertEqual(r.header("Connection"), "close")
+        XCTAssertEqual(done.wait(timeout: .now() + 5), .success)
+        XCTAssertThrowsError(try client(server))
+    }
+
+    func testShutdownDeadlineClosesRequestsThatNeverFinish() throws {
+        struct Never: HTTPHandler {
+            func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {}
+        }
+        let server = try startServer(Never())
+        let c = try client(server)
+        c.send(get("/hang"))
+        usleep(50_000)
+        let started = DispatchTime.now().uptimeNanoseconds
+        server.shutdown(deadlineMillis: 200)
+        XCTAssertGreaterThanOrEqual(millisSince(started), 150)
+        XCTAssertLessThan(millisSince(started), 2000)
+        XCTAssertTrue(c.waitForClose())
+    }
+
+    func testLateAndDuplicateResponsesAreIgnored() throws {
+        struct Twice: HTTPHandler {
+            func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+                respond(HTTPResponse(status: 200, text: "first \(request.path)"))
+                respond(HTTPResponse(status: 500, text: "second"))
+                DispatchQueue.global().async { respond(HTTPResponse(status: 500, text: "third")) }
+            }
+        }
+        let server = try startServer(Twice())
+        let c = try client(server)
+        for i in 0..<5 {
+            c.send(get("/\(i)"))
+            XCTAssertEqual(c.readResponse()?.text, "first /\(i)")
+        }
+    }
+
+    func testStartErrors() throws {
+        let server = try startServer()
+        XCTAssertThrowsError(try server.start())
+        let taken = HTTPServer(configuration: HTTPServerConfiguration(port: server.port), handler: EchoHandler())
+        XCTAssertThrowsError(try taken.start())
+        let bad = HTTPServer(configuration: HTTPServerConfiguration(host: "not-an-ip", port: 0), handler: EchoHandler())
+        XCTAssertThrowsError(try bad.start())
+        bad.shutdown(deadlineMillis: 0)
+    }
+
+    func testPeerAddressIsTheClientIP() throws {
+        struct Peer: HTTPHandler {
+            func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+                respond(HTTPResponse(status: 200, text: request.peerAddress))
+            }
+        }
+        let server = try startServer(Peer())
+        let c = try client(server)
+        c.send(get("/"))
+        XCTAssertEqual(c.readResponse()?.text, "127.0.0.1")
+    }
+
+    /// Many requests over several connections with an asynchronous handler: none lost, none
+    /// out of order (a sanity check, not a benchmark).
+    func testManyRequestsSanity() throws {
+        let server = try startServer(AsyncHandler()) { $0.eventLoops = 2 }
+        let clients = try (0..<8).map { _ in try client(server) }
+        for batch in 0..<25 {
+            for (i, c) in clients.enumerated() {
+                c.send((0..<8).map { post("/\(i)/\(batch)/\($0)", "b\($0)") }.joined())
+            }
+            for (i, c) in clients.enumerated() {
+                for k in 0..<8 { XCTAssertEqual(c.readResponse()?.text, "POST /\(i)/\(batch)/\(k) b\(k)") }
+            }
+        }
+    }
+}

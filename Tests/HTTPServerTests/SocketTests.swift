@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import XCTest
+@testable import HTTPServer
+
+final class SocketTests: ServerTestCase {
+    func testWildcardHostAcceptsLoopback() throws {
+        let server = try startServer { $0.host = "0.0.0.0" }
+        let c = try TestClient(port: server.port, host: "127.0.0.1")
+        c.send(get("/any"))
+        XCTAssertEqual(c.readResponse()?.text, "GET /any ")
+    }
+
+    func testAcceptedSocketsGetNoDelay() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { Glibc.close(fd) }
+        Socket.configureAccepted(fd)
+        var value: Int32 = 0
+        var len = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &value, &len)
+        XCTAssertEqual(value, 1)
+    }
+
+    func testAddressParsing() throws {
+        var storage = sockaddr_storage()
+        XCTAssertEqual(try Socket.address(host: "127.0.0.1", port: 1, into: &storage).0, AF_INET)
+        XCTAssertEqual(try Socket.address(host: "[::1]", port: 1, into: &storage).0, AF_INET6)
+        XCTAssertEqual(try Socket.address(host: "::", port: 1, into: &storage).0, AF_INET6)
+        XCTAssertEqual(try Socket.address(host: "localhost", port: 1, into: &storage).0, AF_INET)
+        XCTAssertThrowsError(try Socket.address(host: "example.com", port: 1, into: &storage))
+        XCTAssertThrowsError(try Socket.address(host: "1.2.3", port: 1, into: &storage))
+    }
+
+    func testSyscallFunnelReportsCallAndErrno() {
+        XCTAssertThrowsError(try Sys.read(-1, UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1), 1)) { e in
+            let error = e as! SystemError
+            XCTAssertEqual(error.call, "read")
+            XCTAssertEqual(error.errno, EBADF)
+        }
+        var pair: [Int32] = [0, 0]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue), 0, &pair), 0)
+        defer { Glibc.close(pair[0]); Glibc.close(pair[1]) }
+        var byte: UInt8 = 0
+        XCTAssertEqual(try Sys.read(pair[0], &byte, 1), .wouldBlock)
+    }
+
+    func testDefaultRejectionLeaksNothing() throws {
+        struct Plain: HTTPHandler {
+            func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+                respond(HTTPResponse(status: 200))
+            }
+        }
+        let server = try startServer(Plain())
+        let c = try client(server)
+        c.send("GET / HTTP/1.1\r\nHost: a\r\nX: y\r\n folded-secret\r\n\r\n")
+        let r = try XCTUnwrap(c.readResponse())
+        XCTAssertEqual(r.status, 400)
+        XCTAssertEqual(r.text, "Bad Request\n")
+    }
+
+    func testMailboxRefusesPostsAfterClose() throws {
+        let box = try Mailbox()
+        XCTAssertTrue(box.post(.stop(deadlineMillis: 0)))
+        XCTAssertEqual(box.close().count, 1)
+        XCTAssertFalse(box.post(.stop(deadlineMillis: 0)))
+    }
+}
