@@ -68,6 +68,14 @@ final class JWKSClientTests: XCTestCase {
         XCTAssertEqual(try idp.certsFetches(), 2)
     }
 
+    func testClockSteppedBackwardsDoesNotLockRefreshesOut() throws {
+        XCTAssertNil(check("valid"))
+        try idp.serve("jwks-rotated.json")
+        clock.advance(millis: -3_600_000)
+        XCTAssertEqual(check("rotated"), .notYetValid, "key-b was fetched; the token just is not valid yet an hour earlier")
+        XCTAssertEqual(try idp.certsFetches(), 2)
+    }
+
     func testUnknownKidStormStaysWithinTheCooldown() throws {
         XCTAssertNil(check("valid"))
         clock.advance(millis: cooldown)
@@ -160,6 +168,24 @@ final class JWKSClientTests: XCTestCase {
         waitForFetches(2)
         XCTAssertEqual(try idp.certsFetches(), 2)
         XCTAssertEqual(verifier.keys.snapshot().expiresAtMillis, clock.nowMillis() + 120_000)
+    }
+
+    func testLogsSayWhatHappenedAndNeverHoldATokenOrKey() throws {
+        let lines = Mutex<[String]>([])
+        let logger = Logger(level: .debug, clock: clock, sink: { line in lines.withLock { $0.append(line) } })
+        let logged = TokenVerifier(configuration: TokenVerifierTests.configuration(idp), transport: TestTransport.make(),
+                                   clock: clock, logger: logger)
+        for name in ["valid", "unknown_kid", "weak_key", "tampered_signature", "alg_none"] { _ = logged.verify(tokens[name]) }
+        idp.stop()
+        clock.advance(millis: JWKSCachePolicy.defaultTTLSeconds * 1000)
+        _ = logged.keys.refresh()
+        let text = lines.withLock { $0.joined() }
+        XCTAssertTrue(text.contains("simasid.jwks.refreshed"))
+        XCTAssertTrue(text.contains("simasid.jwks.key_refused"))
+        XCTAssertTrue(text.contains("simasid.jwks.refresh_failed"))
+        for name in ["valid", "unknown_kid", "weak_key", "tampered_signature", "alg_none"] {
+            XCTAssertFalse(text.contains(tokens[name].split(separator: ".")[1]), "\(name) payload in the logs")
+        }
     }
 
     func testExplicitRefreshReportsKeyCount() throws {

@@ -27,29 +27,41 @@ public enum Base64URL {
 
     /// Decodes `input`; refuses padding, `+`, `/`, whitespace and non-zero unused bits.
     public static func decode<C: Collection>(_ input: C) throws(DecodingError) -> [UInt8] where C.Element == UInt8 {
+        if let result = input.withContiguousStorageIfAvailable({ decode(UnsafeBufferPointer(rebasing: $0[...])) }) {
+            return try result.get()
+        }
+        return try Array(input).withUnsafeBufferPointer { decode($0) }.get()
+    }
+
+    /// The hot path: one table lookup per character into a buffer sized up front.
+    private static func decode(_ input: UnsafeBufferPointer<UInt8>) -> Result<[UInt8], DecodingError> {
         let count = input.count
-        if count % 4 == 1 { throw .invalidLength(count) }
-        var out = [UInt8]()
-        out.reserveCapacity(count * 3 / 4)
-        var acc: UInt32 = 0
-        var bits = 0
-        var offset = 0
-        try table.withUnsafeBufferPointer { (t) throws(DecodingError) in
-            for byte in input {
-                let v = t[Int(byte)]
-                if v == 255 { throw .invalidCharacter(offset: offset) }
-                acc = (acc << 6) | UInt32(v)
-                bits += 6
-                if bits >= 8 {
-                    bits -= 8
-                    out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
+        if count % 4 == 1 { return .failure(.invalidLength(count)) }
+        let outCount = count * 3 / 4
+        var failure: DecodingError?
+        let out = [UInt8](unsafeUninitializedCapacity: outCount) { buffer, initialized in
+            table.withUnsafeBufferPointer { t in
+                var acc: UInt32 = 0
+                var bits: UInt32 = 0
+                var o = 0
+                for i in 0..<count {
+                    let v = t[Int(input[i])]
+                    if v == 255 { failure = .invalidCharacter(offset: i); break }
+                    acc = (acc << 6) | UInt32(v)
+                    bits += 6
+                    if bits >= 8 {
+                        bits -= 8
+                        buffer[o] = UInt8(truncatingIfNeeded: acc >> bits)
+                        o += 1
+                    }
                 }
-                offset += 1
+                // 2 or 4 bits left over must be zero, or the same bytes would have several spellings.
+                if failure == nil, bits > 0, acc & ((1 << bits) - 1) != 0 { failure = .nonCanonicalTrailingBits }
+                initialized = o
             }
         }
-        // 2 or 4 bits left over must be zero, or the same bytes would have several spellings.
-        if bits > 0 && acc & ((1 << UInt32(bits)) - 1) != 0 { throw .nonCanonicalTrailingBits }
-        return out
+        if let failure { return .failure(failure) }
+        return .success(out)
     }
 
     /// Encodes without padding.

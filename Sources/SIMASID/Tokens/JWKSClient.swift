@@ -106,7 +106,8 @@ public final class JWKSClient: Sendable {
     /// Decides, under the lock, whether `kid` is answered from the cache, waits, or fetches.
     private func plan(_ s: inout State, kid: String, now: Int64) -> Step {
         let fresh = s.set != nil && now < s.expiresAt
-        let mayFetch = s.lastAttemptAt.map { now - $0 >= policy.refreshCooldownSeconds * 1000 } ?? true
+        // A wall clock stepped backwards must not lock refreshes out until it catches up.
+        let mayFetch = s.lastAttemptAt.map { now - $0 >= policy.refreshCooldownSeconds * 1000 || now < $0 } ?? true
         if let set = s.set {
             if let key = set.keys[kid] {
                 if fresh || s.inFlight != nil || !mayFetch { return .done(.success(key)) }
@@ -184,8 +185,10 @@ public final class JWKSClient: Sendable {
         } catch {
             return failed(TokenTransportError(error.description))
         }
+        // Encryption and non-RSA keys are normal in a Keycloak JWKS; a weak signing key is not.
         for (kid, why) in set.refused.sorted(by: { $0.key < $1.key }) {
-            logger.warning("simasid.jwks.key_refused", ["kid": .string(String(kid.prefix(64))), "reason": .string(why.detail)])
+            logger.log(why.check == .keyTooSmall ? .warning : .debug, "simasid.jwks.key_refused",
+                       ["kid": .string(String(kid.prefix(64))), "reason": .string(why.detail)])
         }
         guard !set.keys.isEmpty else { return failed(TokenTransportError("no usable RS256 signing key in the JWKS")) }
         let ttl = policy.ttlSeconds(cacheControl: response.header("Cache-Control"))

@@ -4,7 +4,9 @@ import RelayCore
 /// compact JWS checks, an RS256 signature against the issuer's JWKS, then the claims.
 ///
 /// Thread-safe; share one per issuer. A warm verification (key cached) costs one RSA verification
-/// and no I/O; a token naming an unknown `kid` may block on one JWKS fetch (see `JWKSClient`).
+/// and no I/O. A token naming a `kid` not yet seen may block its caller on one JWKS fetch (bounded
+/// by the transport timeout, see `JWKSClient`), so call `verify` from a worker thread rather than
+/// an event loop, and call `keys.refresh()` at start-up so the first request finds the keys.
 public final class TokenVerifier: Sendable {
     public let configuration: TokenVerifierConfiguration
     public let keys: JWKSClient
