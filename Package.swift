@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "OutboxTests", dependencies: ["Outbox"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
         .testTarget(name: "SIMASIDTests", dependencies: ["SIMASID"]),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "RelayTestSupport"]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "RelayTestSupport", "Outbox", "SIMASID"]),
         .testTarget(name: "EndToEndTests", dependencies: ["otp-relay", "RelayCore", "RelayTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

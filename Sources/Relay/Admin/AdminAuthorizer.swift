@@ -7,11 +7,15 @@ import RelayCore
 struct AdminAuthorizer: Sendable {
     struct Decision {
         let actor: String?
+        /// A valid token whose holder is not allowed (403 rather than 401).
+        var forbidden = false
         var isAllowed: Bool { actor != nil }
     }
 
-    /// Checks a bearer token; returns the subject to record as the actor, or nil.
-    typealias BearerCheck = @Sendable (String) -> String?
+    enum BearerResult { case allowed(subject: String), invalid, forbidden }
+
+    /// Checks a bearer token (may block on a JWKS fetch: never call it on an event loop).
+    typealias BearerCheck = @Sendable (String) -> BearerResult
 
     let basic: BasicAuthenticator
     let bearer: BearerCheck?
@@ -20,17 +24,32 @@ struct AdminAuthorizer: Sendable {
     let clock: any Clock
     let logger: Logger
 
-    func authorize(_ head: HTTPRequestHead) -> Decision {
-        let header = head.headers.first("Authorization")
-        if let user = basic.authenticate(authorizationHeader: header) { return Decision(actor: user) }
-        if let bearer, let h = header, h.utf8.count > 7, h.prefix(7).lowercased() == "bearer " {
-            if let sub = bearer(String(h.dropFirst(7)).trimmingCharacters(in: .whitespaces)) { return Decision(actor: "token:\(sub)") }
-        }
-        return Decision(actor: nil)
+    /// Whether the request carries a bearer token this listener checks (off the event loop).
+    func hasBearer(_ head: HTTPRequestHead) -> Bool {
+        guard bearer != nil, let h = head.headers.first("Authorization") else { return false }
+        return h.utf8.count > 7 && h.prefix(7).lowercased() == "bearer "
     }
 
-    /// 401 (with the challenge) or 429 once the address failed too often.
-    func denial(_ head: HTTPRequestHead) -> HTTPResponse {
+    /// BasicAuth only: cheap, safe on the event loop.
+    func authorizeBasic(_ head: HTTPRequestHead) -> Decision {
+        Decision(actor: basic.authenticate(authorizationHeader: head.headers.first("Authorization")))
+    }
+
+    /// BasicAuth, then a bearer token when configured (may block).
+    func authorize(_ head: HTTPRequestHead) -> Decision {
+        let d = authorizeBasic(head)
+        guard !d.isAllowed, hasBearer(head), let bearer, let h = head.headers.first("Authorization") else { return d }
+        switch bearer(String(h.dropFirst(7)).trimmingCharacters(in: .whitespaces)) {
+        case .allowed(let sub): return Decision(actor: "token:\(sub)")
+        case .forbidden: return Decision(actor: nil, forbidden: true)
+        case .invalid: return Decision(actor: nil)
+        }
+    }
+
+    /// 401 (with the challenge), 403 for a valid token without the right, or 429 once the address
+    /// failed too often.
+    func denial(_ head: HTTPRequestHead, forbidden: Bool = false) -> HTTPResponse {
+        if forbidden { return Responses.error(.forbidden("The token is valid but not allowed to use the admin API")) }
         let client = clientAddress.resolve(head)
         let d = failedAuth.record(client, now: clock.nowMillis())
         guard d.allowed else { return Responses.error(.rateLimited(retryAfterSeconds: d.retryAfterSeconds)) }

@@ -28,26 +28,33 @@ final class AdminHandler: HTTPHandler {
         self.statusPage = statusPage
     }
 
+    /// BasicAuth is decided here, before the body is read; a bearer token is checked in `handle`,
+    /// off the event loop, because it may need a JWKS fetch.
     func head(_ head: HTTPRequestHead) -> HTTPResponse? {
-        guard let route = AdminRoute(method: head.method, path: head.path) else {
-            return authorizer.authorize(head).isAllowed ? Responses.error(.notFound) : authorizer.denial(head)
+        if authorizer.hasBearer(head) { return nil }
+        guard authorizer.authorizeBasic(head).isAllowed else { return authorizer.denial(head) }
+        switch AdminRoute(method: head.method, path: head.path) {
+        case nil: return Responses.error(.notFound)
+        case .methodNotAllowed(let allow): return Responses.error(.methodNotAllowed(allow: allow))
+        default: return nil
         }
-        guard authorizer.authorize(head).isAllowed else { return authorizer.denial(head) }
-        if case .methodNotAllowed(let allow) = route { return Responses.error(.methodNotAllowed(allow: allow)) }
-        return nil
     }
 
     func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
         // Admin calls read the database and may be slow: keep them off the event loop.
         DispatchQueue.global().async { [self] in
-            respond(self.answer(request))
+            let decision = authorizer.authorize(request.head)
+            guard decision.isAllowed else {
+                respond(authorizer.denial(request.head, forbidden: decision.forbidden))
+                return
+            }
+            respond(self.answer(request, actor: decision.actor ?? "unknown"))
         }
     }
 
     func rejection(_ rejection: HTTPRejection) -> HTTPResponse { Responses.rejection(rejection) }
 
-    private func answer(_ request: HTTPRequest) -> HTTPResponse {
-        let actor = authorizer.authorize(request.head).actor ?? "unknown"
+    private func answer(_ request: HTTPRequest, actor: String) -> HTTPResponse {
         let query = QueryString(request.head.query)
         do {
             switch AdminRoute(method: request.method, path: request.path) {

@@ -72,6 +72,7 @@ extension Configuration {
         if let v = try r.string("sandbox_file") { sandboxFile = try Self.nonEmpty(v, r.name("sandbox_file")) }
         if let v = try r.int("shutdown_grace_seconds", range: 1...600) { shutdownGraceSeconds = v }
         if let v = try r.int("delivery_workers", range: 0...256) { deliveryWorkers = v }
+        simasID = try Self.parseSIMASID(&r)
         if let d = try r.object("delivery") { deliverySection = d.object.mapValues(SendableJSON.init) }
         if dedupeWindowSeconds > otpValiditySeconds {
             throw ConfigError(key: r.name("dedupe_window_seconds"), "must not be longer than otp_validity_seconds")

@@ -78,6 +78,8 @@ public struct Configuration: Sendable {
     public var http = HTTPServerConfiguration(eventLoops: 2)
     public var sandboxFile = "otp-relay-sandbox.jsonl"
     public var shutdownGraceSeconds = 10
+    /// SIMAS-ID bearer tokens on the admin API (the `simas_id` section); nil: BasicAuth only.
+    public var simasID: SIMASIDSettings?
     /// Delivery worker threads; 0 runs an ingest-only instance (jobs wait in the outbox).
     public var deliveryWorkers = 4
     /// The `delivery` section, validated and interpreted by the delivery layer.

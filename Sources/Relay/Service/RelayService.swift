@@ -47,7 +47,7 @@ public final class RelayService: Sendable {
                                   logger: { [logger] line in logger.warning("http", ["detail": .string(line)]) })
 
         let authorizer = AdminAuthorizer(
-            basic: BasicAuthenticator(credentials: c.adminCredentials), bearer: nil,
+            basic: BasicAuthenticator(credentials: c.adminCredentials), bearer: RelayService.bearerCheck(c.simasID, logger: logger),
             failedAuth: SlidingWindowLimiter(max: c.rateLimits.failedAuthMax,
                                              windowSeconds: c.rateLimits.failedAuthWindowSeconds,
                                              maxKeys: c.rateLimits.maxTrackedKeys),
