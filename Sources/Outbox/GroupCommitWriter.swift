@@ -1,0 +1,158 @@
+import Foundation
+import RelayCore
+import Synchronization
+
+/// The single writer: one thread that owns the write connection, takes every waiting request and
+/// runs them in ONE `BEGIN IMMEDIATE … COMMIT` (one fsync per batch), then calls each completion
+/// after the commit returned. A store-wide failure (full, I/O error, busy) fails the whole batch
+/// with `.unavailable` and leaves nothing behind; the next batch tries again, reopening the
+/// connection after an I/O error, so the writer recovers on its own once the cause goes away.
+///
+/// `@unchecked Sendable`: `pending` and `stopping` are guarded by `condition`; `context` is used
+/// only by the writer thread (before `start` and after `join`, by the owner while no thread runs).
+final class GroupCommitWriter: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var pending: [any WriteItem] = []
+    private var stopping = false
+    private var running = false
+    private let finished = DispatchSemaphore(value: 0)
+    private let context: WriterContext
+    private let maxBatchSize: Int
+    private let checkpointPages: Int
+    private let logger: Logger
+    private let observers = Mutex<[@Sendable () -> Void]>([])
+    private let writerThreadID = Mutex<pthread_t?>(nil)
+
+    /// Batches committed and items in them (group commit is visible as items > batches).
+    let batchesCommitted = Atomic<Int>(0)
+    let itemsCommitted = Atomic<Int>(0)
+    let batchesFailed = Atomic<Int>(0)
+
+    init(context: WriterContext, maxBatchSize: Int, checkpointPages: Int, logger: Logger) {
+        self.context = context
+        self.maxBatchSize = max(1, maxBatchSize)
+        self.checkpointPages = checkpointPages
+        self.logger = logger
+    }
+
+    func start() {
+        condition.lock()
+        running = true
+        condition.unlock()
+        let thread = Thread { [self] in
+            writerThreadID.withLock { $0 = pthread_self() }
+            loop()
+            finished.signal()
+        }
+        thread.name = "outbox-writer"
+        thread.start()
+    }
+
+    /// Queues an item; false when the writer is stopping (the caller answers `.unavailable`).
+    func submit(_ item: any WriteItem) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard running, !stopping else { return false }
+        pending.append(item)
+        if pending.count == 1 { condition.signal() }
+        return true
+    }
+
+    /// Runs an operation through the writer and waits for its commit. On the writer thread itself
+    /// (an observer or completion calling back) it runs inline in its own transaction.
+    func perform<T>(wakes: @escaping (T) -> Bool = { _ in false },
+                    _ body: @escaping (WriterContext) throws(SQLiteError) -> T) -> Result<T, OutboxError> {
+        let op = WriteOperation(wakes: wakes, body)
+        if isWriterThread {
+            process([op])
+        } else if !submit(op) {
+            return .failure(.unavailable("outbox is closed"))
+        }
+        return op.wait()
+    }
+
+    var isWriterThread: Bool {
+        guard let id = writerThreadID.withLock({ $0 }) else { return false }
+        return pthread_equal(id, pthread_self()) != 0
+    }
+
+    func addObserver(_ f: @escaping @Sendable () -> Void) {
+        observers.withLock { $0.append(f) }
+    }
+
+    /// Stops after the batch in progress; requests still waiting fail with `.unavailable`.
+    func stop() {
+        condition.lock()
+        let wasRunning = running && !stopping
+        stopping = true
+        condition.signal()
+        condition.unlock()
+        if wasRunning && !isWriterThread { finished.wait() }
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while pending.isEmpty && !stopping { condition.wait() }
+            if stopping {
+                let rest = pending
+                pending.removeAll()
+                condition.unlock()
+                for item in rest { item.failed(.unavailable("outbox is closed")) }
+                context.close()
+                return
+            }
+            let batch: [any WriteItem]
+            if pending.count <= maxBatchSize {
+                batch = pending
+                pending.removeAll(keepingCapacity: true)
+            } else {
+                batch = Array(pending.prefix(maxBatchSize))
+                pending.removeFirst(maxBatchSize)
+            }
+            condition.unlock()
+            process(batch)
+        }
+    }
+
+    /// One transaction for the whole batch; items failing on their own are reported separately.
+    private func process(_ batch: [any WriteItem]) {
+        var failedItems: [(any WriteItem, OutboxError)] = []
+        var applied: [any WriteItem] = []
+        applied.reserveCapacity(batch.count)
+        do {
+            let db = try context.connection()
+            try db.execute("BEGIN IMMEDIATE")
+            for item in batch {
+                do {
+                    try item.apply(context)
+                    applied.append(item)
+                } catch where !error.isStoreWide {
+                    failedItems.append((item, .invalidRequest(error.description)))
+                }
+            }
+            try db.execute("COMMIT")
+        } catch {
+            context.db?.rollbackIfNeeded()
+            if error.needsReopen { context.close() }
+            batchesFailed.add(1, ordering: .relaxed)
+            logger.error("outbox batch failed", ["error": .string(error.name), "code": .int(Int64(error.extendedCode)),
+                                                 "items": .int(Int64(batch.count))])
+            let e = OutboxError.unavailable(error.description)
+            for item in batch { item.failed(e) }
+            return
+        }
+        batchesCommitted.add(1, ordering: .relaxed)
+        itemsCommitted.add(applied.count, ordering: .relaxed)
+        var wake = false
+        for item in applied {
+            item.committed()
+            wake = wake || item.wakesWorkers
+        }
+        for (item, e) in failedItems { item.failed(e) }
+        if wake {
+            for f in observers.withLock({ $0 }) { f() }
+        }
+        _ = context.checkpointIfNeeded(threshold: checkpointPages)
+    }
+}

@@ -1,1 +1,0 @@
-// Outbox: see Package.swift for what this target holds.

@@ -1,0 +1,20 @@
+/// Limits and tunables of the SQLite outbox, with named defaults.
+public struct OutboxOptions: Sendable {
+    /// Most requests the writer commits in one transaction.
+    public var maxBatchSize: Int = 2_048
+    /// How long a write waits for a lock held by another process before failing as busy.
+    public var busyTimeoutMillis: Int = 5_000
+    /// The WAL file is truncated to this size after a checkpoint.
+    public var journalSizeLimitBytes: Int64 = 64 << 20
+    /// WAL pages after which the writer checkpoints (after acknowledging its batch).
+    public var checkpointPages: Int = 4_000
+    /// SQLite page cache per connection.
+    public var cacheSizeKiB: Int = 16_384
+    /// Largest page of results `jobs(matching:)` returns.
+    public var maxListLimit: Int = 1_000
+    /// Caps the database size in pages (`PRAGMA max_page_count`) on the writer; nil for no cap.
+    /// Operators can bound disk use with it; tests use it to simulate a full disk.
+    public var maxPageCount: Int? = nil
+
+    public init() {}
+}

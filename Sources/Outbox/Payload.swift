@@ -1,0 +1,37 @@
+import RelayCrypto
+
+/// The sealed payload of a job: recipient and secret, encoded then sealed with AES-256-GCM under
+/// the data key, with the job id as associated data (a payload cannot be moved to another job).
+/// Plaintext layout: version(1) = 1 | recipient length (2, big-endian) | recipient | secret.
+enum Payload {
+    static let version: UInt8 = 1
+
+    static func seal(recipient: String, secret: [UInt8], jobID: String, key: DataKey) throws(CryptoError) -> [UInt8] {
+        let r = Array(recipient.utf8)
+        precondition(r.count <= Int(UInt16.max))
+        var plain = [UInt8]()
+        plain.reserveCapacity(3 + r.count + secret.count)
+        plain.append(version)
+        plain.append(UInt8(r.count >> 8))
+        plain.append(UInt8(r.count & 0xFF))
+        plain.append(contentsOf: r)
+        plain.append(contentsOf: secret)
+        defer { wipe(&plain) }
+        return try key.seal(plain, associatedData: Array(jobID.utf8))
+    }
+
+    /// The recipient and secret, or nil when the payload does not open under this key for this job.
+    static func open(_ sealed: [UInt8], jobID: String, key: DataKey) -> (recipient: String, secret: [UInt8])? {
+        guard var plain = try? key.open(sealed, associatedData: Array(jobID.utf8)) else { return nil }
+        defer { wipe(&plain) }
+        guard plain.count >= 3, plain[0] == version else { return nil }
+        let n = Int(plain[1]) << 8 | Int(plain[2])
+        guard plain.count >= 3 + n else { return nil }
+        return (String(decoding: plain[3..<(3 + n)], as: UTF8.self), Array(plain[(3 + n)...]))
+    }
+
+    /// Best-effort zeroing of a plaintext buffer before it is released.
+    static func wipe(_ bytes: inout [UInt8]) {
+        for i in bytes.indices { bytes[i] = 0 }
+    }
+}

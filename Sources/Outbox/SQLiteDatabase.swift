@@ -1,0 +1,131 @@
+import CSQLite
+
+/// One SQLite connection, closed in deinit (a failed open still closes). Not Sendable: confine each
+/// connection to one thread or serial queue. Statements are prepared once and cached by SQL text.
+final class SQLiteDatabase {
+    struct Configuration: Sendable {
+        var busyTimeoutMillis: Int32 = 5_000
+        var journalSizeLimitBytes: Int64 = 64 << 20
+        var walAutoCheckpointPages: Int = 1_000
+        var cacheSizeKiB: Int = 8_192
+        var readOnly = false
+        var maxPageCount: Int? = nil
+    }
+
+    let handle: OpaquePointer
+    let path: String
+    private var cache: [String: SQLiteStatement] = [:]
+
+    init(path: String, configuration: Configuration) throws(SQLiteError) {
+        var db: OpaquePointer?
+        let flags = (configuration.readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+            | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            sqlite3_close_v2(db)  // a failed open still allocates a handle
+            throw SQLiteError(code: rc, operation: "open")
+        }
+        self.handle = db
+        self.path = path
+        do {
+            try configure(configuration)
+        } catch {
+            cache.removeAll()
+            throw error
+        }
+    }
+
+    deinit {
+        cache.removeAll()  // finalize statements before closing
+        sqlite3_close_v2(handle)
+    }
+
+    private func configure(_ c: Configuration) throws(SQLiteError) {
+        sqlite3_busy_timeout(handle, c.busyTimeoutMillis)
+        sqlite3_extended_result_codes(handle, 1)
+        var out: Int32 = 0
+        _ = csqlite_db_config_int(handle, SQLITE_DBCONFIG_DEFENSIVE, 1, &out)
+        _ = csqlite_db_config_int(handle, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, &out)
+        try execute("PRAGMA foreign_keys = ON")
+        try execute("PRAGMA cache_size = -\(c.cacheSizeKiB)")
+        if !c.readOnly {
+            try expect(pragma: "PRAGMA journal_mode = WAL", equals: "wal")
+            try execute("PRAGMA journal_size_limit = \(c.journalSizeLimitBytes)")
+            try execute("PRAGMA wal_autocheckpoint = \(c.walAutoCheckpointPages)")
+        } else {
+            try execute("PRAGMA query_only = ON")
+        }
+        try execute("PRAGMA synchronous = FULL")
+        if let m = c.maxPageCount { try setMaxPageCount(m) }
+    }
+
+    private func expect(pragma: String, equals value: String) throws(SQLiteError) {
+        let got = try withStatement(pragma) { s throws(SQLiteError) in try s.step() ? s.string(0) : "" }
+        guard got.lowercased() == value else {
+            throw SQLiteError(code: SQLITE_ERROR, operation: "pragma", detail: "\(pragma) returned \(got)")
+        }
+    }
+
+    /// Caps the database size in pages (operational limit; tests use it to simulate a full disk).
+    func setMaxPageCount(_ pages: Int) throws(SQLiteError) {
+        try execute("PRAGMA max_page_count = \(pages)")
+    }
+
+    func pageCount() throws(SQLiteError) -> Int {
+        try withStatement("PRAGMA page_count") { s throws(SQLiteError) in try s.step() ? s.int(0) : 0 }
+    }
+
+    /// Runs SQL text without bindings (one or more statements: migrations, pragmas, BEGIN/COMMIT).
+    func execute(_ sql: String) throws(SQLiteError) {
+        let rc = sqlite3_exec(handle, sql, nil, nil, nil)
+        guard rc == SQLITE_OK else {
+            throw SQLiteError(code: sqlite3_extended_errcode(handle), operation: "exec")
+        }
+    }
+
+    /// A cached prepared statement.
+    func statement(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        if let s = cache[sql] { return s }
+        let s = try SQLiteStatement(db: self, sql: sql)
+        cache[sql] = s
+        return s
+    }
+
+    /// Runs `body` with the cached statement for `sql`, then resets it and clears its bindings.
+    func withStatement<R>(_ sql: String, _ body: (SQLiteStatement) throws(SQLiteError) -> R) throws(SQLiteError) -> R {
+        let s = try statement(sql)
+        defer { s.reset() }
+        return try body(s)
+    }
+
+    /// Steps a statement that returns no rows; returns the number of rows changed.
+    @discardableResult
+    func run(_ sql: String, _ bind: (SQLiteStatement) -> Void = { _ in }) throws(SQLiteError) -> Int {
+        try withStatement(sql) { s throws(SQLiteError) in
+            bind(s)
+            while try s.step() {}
+            return changes
+        }
+    }
+
+    var changes: Int { Int(sqlite3_changes64(handle)) }
+    var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
+
+    /// Rolls back if a transaction is open; errors are ignored (SQLite may already have rolled back).
+    func rollbackIfNeeded() {
+        if !isAutocommit { _ = sqlite3_exec(handle, "ROLLBACK", nil, nil, nil) }
+    }
+
+    /// Runs `body` in `BEGIN IMMEDIATE … COMMIT`, rolling back when anything throws.
+    func immediateTransaction<R>(_ body: () throws(SQLiteError) -> R) throws(SQLiteError) -> R {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let r = try body()
+            try execute("COMMIT")
+            return r
+        } catch {
+            rollbackIfNeeded()
+            throw error
+        }
+    }
+}

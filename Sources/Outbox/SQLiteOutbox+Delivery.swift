@@ -1,0 +1,92 @@
+import RelayCore
+import RelayCrypto
+
+/// Delivery writes, run through the single writer (short transactions, never across network I/O).
+extension SQLiteOutbox {
+    public func claim(limit: Int, leaseMillis: Int64, now: Int64) throws(OutboxError) -> [ClaimedJob] {
+        guard limit > 0 else { return [] }
+        let rows = try writer.perform { ctx throws(SQLiteError) in
+            try ctx.claim(limit: limit, leaseMillis: leaseMillis, now: now)
+        }.get()
+        var jobs: [ClaimedJob] = []
+        jobs.reserveCapacity(rows.count)
+        for row in rows {
+            guard let sealed = row.payload, let kind = JobKind(rawValue: row.kind),
+                  let opened = Payload.open(sealed, jobID: row.id, key: dataKey) else {
+                unreadable(row, now: now)
+                continue
+            }
+            jobs.append(ClaimedJob(id: row.id, kind: kind, channel: row.channel, recipient: opened.recipient,
+                                   recipientMasked: row.recipientMasked, secret: opened.secret,
+                                   attempts: row.attempts, routeStep: row.routeStep, createdAt: row.createdAt,
+                                   expiresAt: row.expiresAt, language: row.language, app: row.app,
+                                   token: row.token, leaseUntil: row.leaseUntil))
+        }
+        return jobs
+    }
+
+    /// A claimed job whose payload does not open (another data key, tampering): dead, never sent.
+    private func unreadable(_ row: ClaimedRow, now: Int64) {
+        logger.error("outbox payload unreadable", ["job_id": .string(row.id)])
+        let report = AttemptReport(outcome: .permanent, provider: nil, startedAt: now, finishedAt: now,
+                                   errorClass: "payload_unreadable",
+                                   errorMessage: "the sealed payload does not open with the configured data key")
+        _ = try? finish(id: row.id, token: row.token, transition: .dead(reason: "payload unreadable"),
+                        attempt: report, now: now)
+    }
+
+    public func finish(id: String, token: Int64, transition: JobTransition, attempt: AttemptReport,
+                       now: Int64) throws(OutboxError) -> FinishResult {
+        let requeues: Bool
+        switch transition {
+        case .retry, .nextRoute: requeues = true
+        default: requeues = false
+        }
+        let result = try writer.perform(wakes: { requeues && $0 == .applied }) { ctx throws(SQLiteError) in
+            try ctx.finish(id: id, token: token, transition: transition, attempt: attempt, now: now)
+        }.get()
+        if result == .leaseLost {
+            logger.warning("outbox finish refused: lease lost", ["job_id": .string(id)])
+        }
+        return result
+    }
+
+    public func renewLease(id: String, token: Int64, leaseMillis: Int64, now: Int64) throws(OutboxError) -> Bool {
+        try writer.perform { ctx throws(SQLiteError) in
+            try ctx.renewLease(id: id, token: token, leaseMillis: leaseMillis, now: now)
+        }.get()
+    }
+
+    public func releaseLeases(tokens: [Int64], now: Int64) throws(OutboxError) -> Int {
+        guard !tokens.isEmpty else { return 0 }
+        return try writer.perform(wakes: { $0 > 0 }) { ctx throws(SQLiteError) in
+            try ctx.releaseLeases(tokens: tokens, now: now)
+        }.get()
+    }
+
+    public func rescueExpiredLeases(now: Int64) throws(OutboxError) -> Int {
+        let n = try writer.perform(wakes: { $0 > 0 }) { ctx throws(SQLiteError) in
+            try ctx.rescueExpiredLeases(now: now)
+        }.get()
+        if n > 0 { logger.warning("outbox rescued expired leases", ["jobs": .int(Int64(n))]) }
+        return n
+    }
+
+    public func expireDue(now: Int64) throws(OutboxError) -> Int {
+        try writer.perform { ctx throws(SQLiteError) in try ctx.expireDue(now: now) }.get()
+    }
+
+    public func replay(ids: [String], actor: String, reason: String,
+                       now: Int64) throws(OutboxError) -> [(id: String, result: ReplayResult)] {
+        let results: [ReplayResult] = try writer.perform(wakes: { (r: [ReplayResult]) in r.contains(.replayed) }) {
+            ctx throws(SQLiteError) -> [ReplayResult] in
+            var out: [ReplayResult] = []
+            for id in ids { out.append(try ctx.replay(id: id, actor: actor, reason: reason, now: now)) }
+            return out
+        }.get()
+        let replayed = results.filter { $0 == ReplayResult.replayed }.count
+        logger.info("outbox replay", ["actor": .string(actor), "requested": .int(Int64(ids.count)),
+                                      "replayed": .int(Int64(replayed))])
+        return zip(ids, results).map { (id: String, r: ReplayResult) in (id: id, result: r) }
+    }
+}

@@ -1,0 +1,96 @@
+import RelayCore
+import RelayCrypto
+import Synchronization
+
+/// The SQLite outbox (DESIGN §4): one writer thread with group commit for every write, a read-only
+/// connection for queries. WAL, `synchronous=FULL`, STRICT tables, migrations applied on open.
+/// Safe to use from any thread.
+public final class SQLiteOutbox: OutboxStore {
+    public let path: String
+    let dataKey: DataKey
+    let clock: any Clock
+    let logger: Logger
+    let options: OutboxOptions
+    let ids: JobIDGenerator
+    let writer: GroupCommitWriter
+    let reader: ReadConnection
+
+    /// Opens (creating if needed) and migrates the database, then starts the writer thread.
+    public init(path: String, dataKey: DataKey, clock: any Clock = SystemClock(), logger: Logger,
+                options: OutboxOptions = OutboxOptions()) throws(OutboxError) {
+        self.path = path
+        self.dataKey = dataKey
+        self.clock = clock
+        self.logger = logger
+        self.options = options
+        self.ids = JobIDGenerator(clock: clock)
+        var config = SQLiteDatabase.Configuration()
+        config.busyTimeoutMillis = Int32(clamping: options.busyTimeoutMillis)
+        config.journalSizeLimitBytes = options.journalSizeLimitBytes
+        config.walAutoCheckpointPages = 0  // the writer checkpoints after acknowledging a batch
+        config.cacheSizeKiB = options.cacheSizeKiB
+        config.maxPageCount = options.maxPageCount
+        let context = WriterContext(path: path, configuration: config, clock: clock)
+        do {
+            _ = try context.connection()
+        } catch {
+            throw OutboxError.startup(error)
+        }
+        self.writer = GroupCommitWriter(context: context, maxBatchSize: options.maxBatchSize,
+                                        checkpointPages: options.checkpointPages, logger: logger)
+        self.reader = ReadConnection(path: path, configuration: config)
+        writer.start()
+    }
+
+    deinit { close() }
+
+    public func close() {
+        writer.stop()
+        reader.close()
+    }
+
+    // MARK: enqueue
+
+    public func enqueue(_ job: NewJob, completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void) {
+        let id = ids.next()
+        let payload: [UInt8]
+        do {
+            payload = try Payload.seal(recipient: job.recipient, secret: job.secret, jobID: id, key: dataKey)
+        } catch {
+            logger.error("outbox seal failed", ["error": .string(error.description)])
+            completion(.failure(.unavailable(error.description)))
+            return
+        }
+        let item = EnqueueItem(id: id, job: job, payload: payload, completion: completion)
+        if !writer.submit(item) {
+            completion(.failure(.unavailable("outbox is closed")))
+        }
+    }
+
+    public func addCommitObserver(_ observer: @escaping @Sendable () -> Void) {
+        writer.addObserver(observer)
+    }
+
+    /// Group-commit counters: batches committed, items in them, batches failed.
+    public var writerStatistics: (batches: Int, items: Int, failedBatches: Int) {
+        (writer.batchesCommitted.load(ordering: .relaxed), writer.itemsCommitted.load(ordering: .relaxed),
+         writer.batchesFailed.load(ordering: .relaxed))
+    }
+
+    /// Sets `PRAGMA max_page_count` on the writer connection (bounds disk use; tests simulate a
+    /// full disk with it). Returns the limit SQLite applied.
+    @discardableResult
+    public func setMaxPageCount(_ pages: Int) throws(OutboxError) -> Int {
+        try writer.perform { ctx throws(SQLiteError) in
+            try ctx.setMaxPageCount(pages)
+            return try ctx.connection().withStatement("PRAGMA max_page_count") { s throws(SQLiteError) in
+                try s.step() ? s.int(0) : 0
+            }
+        }.get()
+    }
+
+    /// Pages the database file holds now.
+    public func pageCount() throws(OutboxError) -> Int {
+        try writer.perform { ctx throws(SQLiteError) in try ctx.connection().pageCount() }.get()
+    }
+}

@@ -1,0 +1,126 @@
+import CSQLite
+import RelayCore
+
+/// Pages in the WAL after the last commit, reported by SQLite's WAL hook.
+final class WALCounter { var pages: Int32 = 0 }
+
+/// The writer thread's connection and the state that goes with it (fencing-token counter).
+/// Confined to the writer thread (or to a caller while the writer is not running).
+final class WriterContext {
+    private(set) var db: SQLiteDatabase?
+    let path: String
+    private let configuration: SQLiteDatabase.Configuration
+    private var lastToken: Int64 = 0
+    private var savepointDepth = 0
+    private let wal = WALCounter()
+    let clock: any Clock
+
+    init(path: String, configuration: SQLiteDatabase.Configuration, clock: any Clock) {
+        self.path = path
+        self.configuration = configuration
+        self.clock = clock
+    }
+
+    /// The open connection, reopening it when a previous failure closed it.
+    func connection() throws(SQLiteError) -> SQLiteDatabase {
+        if let db { return db }
+        let fresh = try SQLiteDatabase(path: path, configuration: configuration)
+        try Migrator().migrate(fresh, now: clock.nowMillis())
+        let maxToken = try fresh.withStatement("SELECT coalesce(max(lease_token), 0) FROM jobs") { s throws(SQLiteError) in
+            try s.step() ? s.int64(0) : 0
+        }
+        lastToken = max(lastToken, maxToken, clock.nowMillis() << 20)
+        // Replaces SQLite's auto-checkpoint: the writer checkpoints after acknowledging its batch.
+        sqlite3_wal_hook(fresh.handle, { ctx, _, _, pages in
+            Unmanaged<WALCounter>.fromOpaque(ctx!).takeUnretainedValue().pages = pages
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(wal).toOpaque())
+        db = fresh
+        return fresh
+    }
+
+    /// A passive checkpoint once the WAL holds `threshold` pages; outside any transaction.
+    /// Returns whether one ran. Failures are left for the next try (the WAL just grows).
+    func checkpointIfNeeded(threshold: Int) -> Bool {
+        guard let db, threshold > 0, Int(wal.pages) >= threshold else { return false }
+        wal.pages = 0
+        var logPages: Int32 = 0, done: Int32 = 0
+        let rc = sqlite3_wal_checkpoint_v2(db.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &logPages, &done)
+        return rc == SQLITE_OK
+    }
+
+    /// Drops the connection (after an I/O error); the next batch reopens it.
+    func close() { db = nil }
+
+    /// A fencing token greater than any issued before, across restarts.
+    func nextToken() -> Int64 {
+        lastToken = max(lastToken + 1, clock.nowMillis() << 20)
+        return lastToken
+    }
+
+    /// Runs `body` in a savepoint: it applies whole or not at all, inside the batch transaction.
+    func atomically<R>(_ body: (SQLiteDatabase) throws(SQLiteError) -> R) throws(SQLiteError) -> R {
+        let db = try connection()
+        savepointDepth += 1
+        let name = "item\(savepointDepth)"
+        defer { savepointDepth -= 1 }
+        try db.execute("SAVEPOINT \(name)")
+        do {
+            let r = try body(db)
+            try db.execute("RELEASE \(name)")
+            return r
+        } catch {
+            try? db.execute("ROLLBACK TO \(name)")
+            try? db.execute("RELEASE \(name)")
+            throw error
+        }
+    }
+
+    /// Sets `PRAGMA max_page_count` on the writer connection (operators, and tests simulating a full disk).
+    func setMaxPageCount(_ pages: Int) throws(SQLiteError) {
+        try connection().setMaxPageCount(pages)
+    }
+
+    // MARK: enqueue
+
+    static let dedupeSQL = """
+        SELECT id, status FROM jobs INDEXED BY jobs_dedupe
+        WHERE dedupe_key = ?1 AND created_at >= ?2 ORDER BY created_at, id LIMIT 1
+        """
+
+    static let insertSQL = """
+        INSERT INTO jobs (id, kind, channel, status, attempts, created_at, updated_at, run_at, expires_at,
+                          recipient_masked, recipient_hash, dedupe_key, payload, route_step, language, app)
+        VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12)
+        """
+
+    /// Dedupe lookup and insert. One write statement, so the item is atomic without a savepoint.
+    func insert(_ item: EnqueueItem) throws(SQLiteError) -> EnqueueResult {
+        let db = try connection()
+        let job = item.job
+        if let key = job.dedupeKey, job.dedupeWindowMillis > 0 {
+            let found = try db.withStatement(WriterContext.dedupeSQL) { s throws(SQLiteError) -> EnqueueResult? in
+                s.bind(1, key)
+                s.bind(2, job.createdAt - job.dedupeWindowMillis)
+                guard try s.step() else { return nil }
+                return EnqueueResult(id: s.string(0), status: JobStatus(rawValue: s.string(1)) ?? .queued, duplicate: true)
+            }
+            if let found { return found }
+        }
+        try db.run(WriterContext.insertSQL) { s in
+            s.bind(1, item.id)
+            s.bind(2, job.kind.rawValue)
+            s.bind(3, job.channel)
+            s.bind(4, job.createdAt)
+            s.bind(5, job.runAt)
+            s.bind(6, job.expiresAt)
+            s.bind(7, job.recipientMasked)
+            s.bind(8, job.recipientHash)
+            s.bind(9, job.dedupeKey)
+            s.bind(10, item.payload)
+            s.bind(11, job.language)
+            s.bind(12, job.app)
+        }
+        return EnqueueResult(id: item.id, status: .queued, duplicate: false)
+    }
+}
