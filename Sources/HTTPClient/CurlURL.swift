@@ -36,9 +36,10 @@ final class CurlURL {
 
 enum URLPolicy {
     /// Checks a URL against the scheme policy and returns it with the libcurl protocol list
-    /// to restrict the transfer to: `secure` everywhere, `plain` only to loopback when allowed.
+    /// to restrict the transfer to: `secure` everywhere, `plain` only to loopback when allowed,
+    /// or anywhere when `plainIsUpgraded` (SMTP with STARTTLS required).
     static func check(
-        _ text: String, secure: String, plain: String, allowPlainToLoopback: Bool
+        _ text: String, secure: String, plain: String, allowPlainToLoopback: Bool, plainIsUpgraded: Bool = false
     ) throws(HTTPClientError) -> (CurlURL, String) {
         if let colon = text.firstIndex(of: ":") {
             let scheme = text[..<colon].lowercased()
@@ -54,7 +55,7 @@ enum URLPolicy {
         }
         if scheme == secure { return (url, secure) }
         if scheme == plain {
-            guard allowPlainToLoopback, url.isLoopback else {
+            guard plainIsUpgraded || (allowPlainToLoopback && url.isLoopback) else {
                 throw HTTPClientError(.protocolNotAllowed, message: "\(plain):// is allowed only to loopback; use \(secure)://")
             }
             return (url, plain)

@@ -1,1 +1,0 @@
-// Delivery: see Package.swift for what this target holds.

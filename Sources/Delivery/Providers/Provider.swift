@@ -1,0 +1,102 @@
+import RelayCore
+
+/// A delivery destination (SMTP server, SMS/WhatsApp API, sandbox file).
+///
+/// `send` blocks and runs on a worker thread. Implementations own non-Sendable state (an
+/// `HTTPClient`, an `SMTPClient`, a file descriptor), so a provider is not Sendable: each worker
+/// makes its own from a `ProviderConfig` with `makeProvider()`.
+///
+/// Outcome reasons are built from status and provider error codes only, never from the provider's
+/// error text (it often echoes the recipient), so they are safe to log and to store.
+public protocol Provider: AnyObject {
+    /// The configured name (e.g. `twilio-sms`), recorded with each attempt.
+    var name: String { get }
+    /// The provider kind: `smtp`, `twilio`, `meta_whatsapp`, `http` or `sandbox`.
+    var kind: String { get }
+    /// The channels this provider can deliver on.
+    var channels: Set<Channel> { get }
+    func send(_ message: OutgoingMessage) -> DeliveryOutcome
+}
+
+/// One rendered message ready for a provider. The recipient is normalized (E.164 for phone
+/// channels, a validated address for email).
+public struct OutgoingMessage: Sendable, CustomStringConvertible {
+    public var jobID: String
+    public var channel: Channel
+    public var recipient: String
+    public var otp: String
+    /// The plain text (SMS, WhatsApp, the text part of an email).
+    public var text: String
+    /// Email only.
+    public var subject: String?
+    /// Email only: the HTML part, already escaped.
+    public var html: String?
+    /// `id` (default) or `en`.
+    public var language: String
+    public var validityMinutes: Int
+    public var appName: String
+
+    public init(jobID: String, channel: Channel, recipient: String, otp: String, text: String,
+                subject: String? = nil, html: String? = nil, language: String = "id",
+                validityMinutes: Int = 5, appName: String) {
+        self.jobID = jobID
+        self.channel = channel
+        self.recipient = recipient
+        self.otp = otp
+        self.text = text
+        self.subject = subject
+        self.html = html
+        self.language = language
+        self.validityMinutes = validityMinutes
+        self.appName = appName
+    }
+
+    /// Safe to log: job, channel and the masked recipient; never the OTP or the text.
+    public var description: String {
+        "job \(jobID) \(channel.rawValue) to \(Recipient.mask(recipient))"
+    }
+
+    /// The E.164 number without `+` (Meta, some gateways).
+    public var recipientDigits: String { String(recipient.filter { $0.isASCII && $0.isNumber }) }
+}
+
+/// What one attempt achieved.
+public enum DeliveryOutcome: Sendable, Equatable {
+    /// The provider accepted the message.
+    case sent(providerMessageID: String?, status: Int?)
+    /// Try again later (transport failure, 429, 5xx, SMTP 4xx, transient provider codes).
+    case retryable(reason: String, retryAfterMillis: Int64?, status: Int?)
+    /// Never going to work for this job (invalid number, SMTP 5xx, bad credentials, other 4xx).
+    case permanent(reason: String, status: Int?)
+    /// This route cannot reach the person (e.g. not on WhatsApp): move to the next rung or channel.
+    case nextRoute(reason: String, status: Int?)
+
+    /// `sent`, `retryable`, `permanent` or `next_route`.
+    public var name: String {
+        switch self {
+        case .sent: "sent"
+        case .retryable: "retryable"
+        case .permanent: "permanent"
+        case .nextRoute: "next_route"
+        }
+    }
+
+    public var reason: String? {
+        switch self {
+        case .sent: nil
+        case .retryable(let r, _, _), .permanent(let r, _), .nextRoute(let r, _): r
+        }
+    }
+
+    /// The HTTP status or SMTP reply code, when there was one.
+    public var status: Int? {
+        switch self {
+        case .sent(_, let s), .retryable(_, _, let s), .permanent(_, let s), .nextRoute(_, let s): s
+        }
+    }
+
+    public var retryAfterMillis: Int64? {
+        if case .retryable(_, let ms, _) = self { return ms }
+        return nil
+    }
+}

@@ -1,0 +1,110 @@
+import CCurl
+import RelayCore
+
+/// Limits and trust for one `SMTPClient`.
+public struct SMTPClientConfiguration: Sendable {
+    public static let defaultConnectTimeoutMillis = 5_000
+    public static let defaultTotalTimeoutMillis = 20_000
+
+    public var connectTimeoutMillis: Int
+    public var totalTimeoutMillis: Int
+    /// A PEM bundle of trusted CAs instead of the system store (private relays, tests).
+    public var caFile: String?
+
+    public init(
+        connectTimeoutMillis: Int = defaultConnectTimeoutMillis,
+        totalTimeoutMillis: Int = defaultTotalTimeoutMillis,
+        caFile: String? = nil
+    ) {
+        self.connectTimeoutMillis = connectTimeoutMillis
+        self.totalTimeoutMillis = totalTimeoutMillis
+        self.caFile = caFile
+    }
+}
+
+/// One message handed to an SMTP server: envelope, credentials and the RFC 5322 bytes (CRLF).
+public struct SMTPSubmission: Sendable, CustomStringConvertible {
+    /// `smtps://host[:465]` (implicit TLS) or `smtp://host[:587]` (STARTTLS, always required).
+    public var url: String
+    public var username: String?
+    public var password: String?
+    public var mailFrom: String
+    public var recipients: [String]
+    public var message: [UInt8]
+
+    public init(url: String, username: String? = nil, password: String? = nil,
+                mailFrom: String, recipients: [String], message: [UInt8]) {
+        self.url = url
+        self.username = username
+        self.password = password
+        self.mailFrom = mailFrom
+        self.recipients = recipients
+        self.message = message
+    }
+
+    public var description: String { "SMTP submission (\(recipients.count) recipients, \(message.count) bytes)" }
+}
+
+/// A blocking SMTP submission client on one libcurl easy handle; not Sendable, one per worker.
+///
+/// TLS is mandatory: `smtps://`, or `smtp://` with STARTTLS required (a server that does not
+/// offer it is refused before AUTH or any envelope is sent). Certificates are verified.
+/// A rejected reply throws with `replyCode` set (4xx transient, 5xx permanent).
+public final class SMTPClient {
+    public let configuration: SMTPClientConfiguration
+    private let easy = CurlEasy()
+
+    public init(configuration: SMTPClientConfiguration = SMTPClientConfiguration()) {
+        self.configuration = configuration
+    }
+
+    /// Sends one message; returns the server's final reply code (250).
+    public func send(_ submission: SMTPSubmission) throws(HTTPClientError) -> Int {
+        let (url, protocols) = try URLPolicy.check(
+            submission.url, secure: "smtps", plain: "smtp", allowPlainToLoopback: true, plainIsUpgraded: true)
+        for address in [submission.mailFrom] + submission.recipients where !SMTPClient.isEnvelopeSafe(address) {
+            throw HTTPClientError(.invalidRequest, message: "invalid envelope address")
+        }
+        guard !submission.recipients.isEmpty else {
+            throw HTTPClientError(.invalidRequest, message: "no recipients")
+        }
+        let rcpts = CurlStringList(submission.recipients.map { "<\($0)>" })
+        let ctx = TransferContext(maxBodyBytes: 64 << 10, maxHeaderBytes: 64 << 10)
+        ctx.upload = submission.message
+
+        easy.reset()
+        try easy.set(CURLOPT_NOSIGNAL, true)
+        try easy.set(CURLOPT_CURLU, pointer: UnsafeRawPointer(url.handle))
+        try easy.set(CURLOPT_PROTOCOLS_STR, protocols)
+        try easy.set(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
+        try easy.set(CURLOPT_SSL_VERIFYPEER, true)
+        try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
+        if let ca = configuration.caFile { try easy.set(CURLOPT_CAINFO, ca) }
+        try easy.set(CURLOPT_PROXY, "")
+        try easy.set(CURLOPT_CONNECTTIMEOUT_MS, configuration.connectTimeoutMillis)
+        try easy.set(CURLOPT_TIMEOUT_MS, configuration.totalTimeoutMillis)
+        if let user = submission.username { try easy.set(CURLOPT_USERNAME, user) }
+        if let password = submission.password { try easy.set(CURLOPT_PASSWORD, password) }
+        try easy.set(CURLOPT_MAIL_FROM, "<\(submission.mailFrom)>")
+        try easy.set(CURLOPT_MAIL_RCPT, slist: rcpts.head)
+        try easy.set(CURLOPT_UPLOAD, true)
+        try easy.set(CURLOPT_INFILESIZE_LARGE, offset: Int64(submission.message.count))
+        try easy.set(CURLOPT_READFUNCTION, callback: TransferContext.readUpload)
+        try easy.set(CURLOPT_READDATA, pointer: ctx.opaque)
+        try easy.set(CURLOPT_WRITEFUNCTION, callback: TransferContext.writeBody)
+        try easy.set(CURLOPT_WRITEDATA, pointer: ctx.opaque)
+
+        let code = withExtendedLifetime((url, rcpts, ctx)) { easy.perform() }
+        try? easy.set(CURLOPT_MAIL_RCPT, slist: nil)
+        try? easy.set(CURLOPT_CURLU, pointer: nil)
+        let reply = easy.infoLong(CURLINFO_RESPONSE_CODE)
+        guard code == CURLE_OK else { throw HTTPClientError(curl: code, replyCode: reply) }
+        return reply
+    }
+
+    /// An envelope address: printable ASCII without space, `<`, `>` or control characters.
+    static func isEnvelopeSafe(_ address: String) -> Bool {
+        !address.isEmpty && address.utf8.count <= 254
+            && address.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
+    }
+}
