@@ -1,0 +1,81 @@
+import HTTPClient
+import RelayCore
+
+/// WhatsApp through Meta's Cloud API: an authentication template whose body parameter and
+/// copy-code button both carry the OTP.
+/// `POST {base}/{version}/{phone-number-id}/messages`, `Authorization: Bearer …`, JSON.
+public final class MetaWhatsAppProvider: Provider {
+    public let config: MetaWhatsAppConfig
+    private let http: HTTPClient
+
+    public var name: String { config.name }
+    public var kind: String { "meta_whatsapp" }
+    public var channels: Set<Channel> { [.whatsapp] }
+
+    public init(config: MetaWhatsAppConfig) {
+        self.config = config
+        self.http = HTTPClient(configuration: config.http)
+    }
+
+    /// The request body: `to` is the E.164 number without `+`.
+    public func body(for m: OutgoingMessage) -> [UInt8] {
+        var components: [[String: Any]] = [
+            ["type": "body", "parameters": [["type": "text", "text": m.otp]]],
+        ]
+        if config.copyCodeButton {
+            components.append(["type": "button", "sub_type": "url", "index": "0",
+                               "parameters": [["type": "text", "text": m.otp]]])
+        }
+        let language = config.languageCodes[m.language] ?? config.languageCodes[MessageTemplates.defaultLanguage] ?? m.language
+        let doc: [String: Any] = [
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": m.recipientDigits,
+            "type": "template",
+            "template": ["name": config.templateName, "language": ["code": language], "components": components],
+        ]
+        return JSONBody.encode(doc)
+    }
+
+    public func send(_ m: OutgoingMessage) -> DeliveryOutcome {
+        guard m.channel == .whatsapp else {
+            return .permanent(reason: "meta_whatsapp cannot deliver \(m.channel.rawValue)", status: nil)
+        }
+        let base = config.baseURL.hasSuffix("/") ? String(config.baseURL.dropLast()) : config.baseURL
+        let url = "\(base)/\(FormEncoding.escape(config.apiVersion, form: false))/\(FormEncoding.escape(config.phoneNumberID, form: false))/messages"
+        let request = HTTPClientRequest(
+            method: "POST", url: url,
+            headers: [("Content-Type", "application/json"), ("Accept", "application/json"),
+                      ("Authorization", "Bearer " + config.accessToken)],
+            body: body(for: m))
+        do {
+            return classify(try http.perform(request))
+        } catch {
+            return OutcomeRules.transport(error)
+        }
+    }
+
+    /// 2xx with `messages[0].id` is sent; errors by Graph error code first, then by status.
+    func classify(_ r: HTTPClientResponse) -> DeliveryOutcome {
+        let json = JSONBody.object(r.body)
+        if r.isSuccess {
+            return .sent(providerMessageID: json.flatMap { JSONBody.string(at: "messages.0.id", in: $0) }, status: r.status)
+        }
+        let retryAfter = OutcomeRules.retryAfterMillis(r, clock: config.clock)
+        guard let json, let code = JSONBody.int(at: "error.code", in: json) else {
+            return OutcomeRules.byStatus(r, provider: "meta", clock: config.clock)
+        }
+        let reason = "meta \(code)"
+        if let (cls, text) = MetaErrorCodes.classify(code) {
+            switch cls {
+            case .retryable: return .retryable(reason: "\(reason): \(text)", retryAfterMillis: retryAfter, status: r.status)
+            case .permanent: return .permanent(reason: "\(reason): \(text)", status: r.status)
+            case .nextRoute: return .nextRoute(reason: "\(reason): \(text)", status: r.status)
+            }
+        }
+        if OutcomeRules.isRetryableStatus(r.status) {
+            return .retryable(reason: reason, retryAfterMillis: retryAfter, status: r.status)
+        }
+        return .permanent(reason: reason, status: r.status)
+    }
+}

@@ -1,0 +1,59 @@
+import HTTPClient
+import RelayCore
+
+/// Settings of a `twilio` provider (Programmable Messaging, SMS and WhatsApp).
+public struct TwilioConfig: Sendable {
+    public static let defaultBaseURL = "https://api.twilio.com"
+
+    /// How requests authenticate: the account's auth token, or an API key (recommended).
+    public enum Credentials: Sendable {
+        case authToken(String)
+        case apiKey(sid: String, secret: String)
+    }
+
+    public var name: String
+    public var baseURL: String
+    public var accountSID: String
+    public var credentials: Credentials
+    /// SMS sender (E.164 or alphanumeric sender id). Ignored when `messagingServiceSID` is set.
+    public var smsFrom: String?
+    /// WhatsApp sender in E.164, sent as `whatsapp:+…`.
+    public var whatsAppFrom: String?
+    /// A Messaging Service (`MG…`) used instead of `From`.
+    public var messagingServiceSID: String?
+    /// WhatsApp Content template (`HX…`); business-initiated WhatsApp messages need one.
+    /// Without it the rendered text is sent as `Body` (works only inside a 24 h session).
+    public var whatsAppContentSID: String?
+    /// Content variables by template position; values may use `{otp}`, `{minutes}`, `{app}`.
+    public var whatsAppContentVariables: [String: String]
+    public var channels: Set<Channel>
+    public var http: HTTPClientConfiguration
+    public var clock: any Clock
+
+    public init(name: String = "twilio", baseURL: String = TwilioConfig.defaultBaseURL, accountSID: String,
+                credentials: Credentials, smsFrom: String? = nil, whatsAppFrom: String? = nil,
+                messagingServiceSID: String? = nil, whatsAppContentSID: String? = nil,
+                whatsAppContentVariables: [String: String] = ["1": "{otp}"],
+                channels: Set<Channel> = [.sms, .whatsapp],
+                http: HTTPClientConfiguration = HTTPClientConfiguration(), clock: any Clock = SystemClock()) {
+        self.name = name
+        self.baseURL = baseURL
+        self.accountSID = accountSID
+        self.credentials = credentials
+        self.smsFrom = smsFrom
+        self.whatsAppFrom = whatsAppFrom
+        self.messagingServiceSID = messagingServiceSID
+        self.whatsAppContentSID = whatsAppContentSID
+        self.whatsAppContentVariables = whatsAppContentVariables
+        self.channels = channels
+        self.http = http
+        self.clock = clock
+    }
+
+    var basicAuth: HTTPClientRequest.BasicAuth {
+        switch credentials {
+        case .authToken(let token): .init(user: accountSID, password: token)
+        case .apiKey(let sid, let secret): .init(user: sid, password: secret)
+        }
+    }
+}

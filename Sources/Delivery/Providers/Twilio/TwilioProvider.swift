@@ -1,0 +1,84 @@
+import HTTPClient
+import RelayCore
+
+/// SMS and WhatsApp through Twilio Programmable Messaging:
+/// `POST {base}/2010-04-01/Accounts/{AccountSid}/Messages.json`, form-encoded, HTTP Basic.
+public final class TwilioProvider: Provider {
+    public let config: TwilioConfig
+    private let http: HTTPClient
+
+    public var name: String { config.name }
+    public var kind: String { "twilio" }
+    public var channels: Set<Channel> { config.channels }
+
+    public init(config: TwilioConfig) {
+        self.config = config
+        self.http = HTTPClient(configuration: config.http)
+    }
+
+    /// The form fields for a message, in a stable order.
+    public func formFields(for m: OutgoingMessage) -> [(String, String)] {
+        let whatsapp = m.channel == .whatsapp
+        var fields: [(String, String)] = [("To", whatsapp ? "whatsapp:" + m.recipient : m.recipient)]
+        if let service = config.messagingServiceSID {
+            fields.append(("MessagingServiceSid", service))
+        } else if let from = whatsapp ? config.whatsAppFrom : config.smsFrom {
+            fields.append(("From", whatsapp ? "whatsapp:" + from : from))
+        }
+        if whatsapp, let content = config.whatsAppContentSID {
+            let values = ["otp": m.otp, "minutes": String(m.validityMinutes), "app": m.appName]
+            var vars: [String: String] = [:]
+            for (k, v) in config.whatsAppContentVariables { vars[k] = TemplateRenderer.render(v, values: values) }
+            fields.append(("ContentSid", content))
+            fields.append(("ContentVariables", String(decoding: JSONBody.encode(vars), as: UTF8.self)))
+        } else {
+            fields.append(("Body", m.text))
+        }
+        return fields
+    }
+
+    public func send(_ m: OutgoingMessage) -> DeliveryOutcome {
+        guard channels.contains(m.channel) else {
+            return .permanent(reason: "twilio not configured for \(m.channel.rawValue)", status: nil)
+        }
+        let base = config.baseURL.hasSuffix("/") ? String(config.baseURL.dropLast()) : config.baseURL
+        let url = "\(base)/2010-04-01/Accounts/\(FormEncoding.escape(config.accountSID, form: false))/Messages.json"
+        let request = HTTPClientRequest(
+            method: "POST", url: url,
+            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
+            body: Array(FormEncoding.encode(formFields(for: m)).utf8),
+            basicAuth: config.basicAuth)
+        let response: HTTPClientResponse
+        do {
+            response = try http.perform(request)
+        } catch {
+            return OutcomeRules.transport(error)
+        }
+        return classify(response)
+    }
+
+    /// 2xx with a `sid` is sent; errors by Twilio code first, then by status. The provider's
+    /// `message` is never copied into the reason: it echoes the phone number.
+    func classify(_ r: HTTPClientResponse) -> DeliveryOutcome {
+        let json = JSONBody.object(r.body)
+        if r.isSuccess {
+            return .sent(providerMessageID: json.flatMap { JSONBody.string(at: "sid", in: $0) }, status: r.status)
+        }
+        let retryAfter = OutcomeRules.retryAfterMillis(r, clock: config.clock)
+        guard let json, let code = JSONBody.int(at: "code", in: json) else {
+            return OutcomeRules.byStatus(r, provider: "twilio", clock: config.clock)
+        }
+        let reason = "twilio \(code)"
+        if let (cls, text) = TwilioErrorCodes.classify(code) {
+            switch cls {
+            case .retryable: return .retryable(reason: "\(reason): \(text)", retryAfterMillis: retryAfter, status: r.status)
+            case .permanent: return .permanent(reason: "\(reason): \(text)", status: r.status)
+            case .nextRoute: return .nextRoute(reason: "\(reason): \(text)", status: r.status)
+            }
+        }
+        if OutcomeRules.isRetryableStatus(r.status) {
+            return .retryable(reason: reason, retryAfterMillis: retryAfter, status: r.status)
+        }
+        return .permanent(reason: reason, status: r.status)
+    }
+}
