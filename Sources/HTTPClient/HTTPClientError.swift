@@ -29,7 +29,8 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
     public let replyCode: Int
     public let message: String
 
-    init(_ kind: Kind, curlCode: Int32 = 0, replyCode: Int = 0, message: String) {
+    /// For callers' own checks and for test doubles; `message` must hold no secret.
+    public init(_ kind: Kind, curlCode: Int32 = 0, replyCode: Int = 0, message: String) {
         self.kind = kind
         self.curlCode = curlCode
         self.replyCode = replyCode

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 @testable import HTTPClient
 
@@ -86,6 +87,24 @@ final class HTTPClientTests: XCTestCase {
         let c = try json(client.perform(HTTPClientRequest(url: base + "/echo")))
         XCTAssertEqual(a["client_port"] as? Int, b["client_port"] as? Int)
         XCTAssertEqual(b["client_port"] as? Int, c["client_port"] as? Int)
+    }
+
+    func testOneClientPerThread() throws {
+        let url = base + "/echo"
+        let failures = Failures()
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            let client = HTTPClient()
+            var ports = Set<Int>()
+            for _ in 0..<20 {
+                guard let r = try? client.perform(HTTPClientRequest(method: "POST", url: url, body: [1])), r.status == 200,
+                      let echo = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any],
+                      let port = echo["client_port"] as? Int
+                else { failures.add(); continue }
+                ports.insert(port)
+            }
+            if ports.count != 1 { failures.add() }  // each thread keeps its one connection
+        }
+        XCTAssertEqual(failures.count, 0)
     }
 
     func testRedirectIsNotFollowed() throws {
@@ -184,4 +203,10 @@ final class HTTPClientTests: XCTestCase {
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
         return Int(UInt16(bigEndian: addr.sin_port))
     }
+}
+
+final class Failures: Sendable {
+    private let n = Mutex(0)
+    func add() { n.withLock { $0 += 1 } }
+    var count: Int { n.withLock { $0 } }
 }

@@ -81,11 +81,17 @@ class Server(ThreadingHTTPServer):
 
 
 def main():
+    """fake_http.py [HOST] [CERT KEY]: with a certificate and key, serves HTTPS."""
     host = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
     if ":" in host:
         import socket
         Server.address_family = socket.AF_INET6
     srv = Server((host, 0), Handler)
+    if len(sys.argv) > 3:
+        import ssl
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     print("PORT %d" % srv.server_address[1], flush=True)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     sys.stdin.read()  # returns at EOF: the parent is gone

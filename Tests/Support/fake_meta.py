@@ -42,7 +42,7 @@ class Meta(RecordingHandler):
         if to == "628120005030":
             return self.reply(503, {"error": {"message": "Service temporarily unavailable", "code": 2,
                                               "type": "OAuthException"}}, headers=[("Retry-After", "4")])
-        if to.startswith("62812000") and len(to) == 13:
+        if to.startswith("62812000") and len(to) > 8:
             return self.error(int(to[8:]), "(#%s) error for %s" % (to[8:], to))
         self.reply(200, {
             "messaging_product": "whatsapp",

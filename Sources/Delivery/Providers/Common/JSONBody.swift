@@ -47,3 +47,10 @@ enum JSONBody {
         return Array(data)
     }
 }
+
+extension JSONBody {
+    /// True when the bytes are one JSON text (any value).
+    static func isValidJSON(_ bytes: [UInt8]) -> Bool {
+        (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) != nil
+    }
+}

@@ -1,0 +1,59 @@
+import HTTPClient
+import RelayCore
+
+/// SMS or WhatsApp through any HTTP gateway, from a request template (`HTTPGatewayConfig`).
+/// 2xx is sent (message id from `messageIDPath`); 408/429/5xx retryable; other statuses permanent.
+public final class HTTPGatewayProvider: Provider {
+    public let config: HTTPGatewayConfig
+    private let http: HTTPClient
+    private let templateError: ProviderConfigError?
+
+    public var name: String { config.name }
+    public var kind: String { "http" }
+    public var channels: Set<Channel> { config.channels }
+
+    public init(config: HTTPGatewayConfig) {
+        self.config = config
+        self.http = HTTPClient(configuration: config.http)
+        do { try config.validate(); templateError = nil } catch { templateError = error }
+    }
+
+    /// The request for a message: URL and body rendered with escaped values.
+    public func request(for m: OutgoingMessage) -> HTTPClientRequest {
+        let values = [
+            "to": m.recipient, "to_digits": m.recipientDigits, "text": m.text, "otp": m.otp,
+            "job_id": m.jobID, "channel": m.channel.rawValue, "minutes": String(m.validityMinutes), "app": m.appName,
+        ]
+        let url = TemplateRenderer.render(config.url, values: values) { FormEncoding.escape($0, form: false) }
+        let body: String
+        var headers = config.headers
+        switch config.bodyKind {
+        case .json:
+            body = TemplateRenderer.render(config.bodyTemplate, values: values) { String(JSONText.quote($0).dropFirst().dropLast()) }
+            if !headers.contains(where: { $0.0.lowercased() == "content-type" }) { headers.append(("Content-Type", "application/json")) }
+        case .form:
+            body = TemplateRenderer.render(config.bodyTemplate, values: values) { FormEncoding.escape($0) }
+            if !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+                headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+            }
+        }
+        return HTTPClientRequest(method: config.method, url: url, headers: headers, body: Array(body.utf8),
+                                 basicAuth: config.basicAuth)
+    }
+
+    public func send(_ m: OutgoingMessage) -> DeliveryOutcome {
+        if let templateError { return .permanent(reason: templateError.description, status: nil) }
+        guard channels.contains(m.channel) else {
+            return .permanent(reason: "\(name) not configured for \(m.channel.rawValue)", status: nil)
+        }
+        let response: HTTPClientResponse
+        do {
+            response = try http.perform(request(for: m))
+        } catch {
+            return OutcomeRules.transport(error)
+        }
+        guard response.isSuccess else { return OutcomeRules.byStatus(response, provider: name, clock: config.clock) }
+        let id = config.messageIDPath.flatMap { path in JSONBody.object(response.body).flatMap { JSONBody.string(at: path, in: $0) } }
+        return .sent(providerMessageID: id, status: response.status)
+    }
+}

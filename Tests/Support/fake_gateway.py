@@ -1,0 +1,32 @@
+#!/usr/bin/python3
+"""A loopback SMS gateway for the generic `http` provider tests.
+
+  fake_gateway.py --out FILE
+
+Records every request (method, path, headers, raw body, form pairs) as a JSON line in FILE.
+POST /status/<n> answers n with Retry-After: 5; anything else answers 200
+{"data": {"id": "gw-<count>"}}.
+"""
+import itertools
+import json
+from urllib.parse import parse_qsl
+
+from fakelib import RecordingHandler, serve
+
+counter = itertools.count(1)
+
+
+class Gateway(RecordingHandler):
+    def handle_any(self):
+        body = self.read_body()
+        self.record(body, form=parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        if self.path.startswith("/status/"):
+            n = int(self.path.split("/")[2])
+            return self.reply(n, {"error": "status %d" % n}, headers=[("Retry-After", "5")])
+        self.reply(200, {"data": {"id": "gw-%d" % next(counter)}})
+
+    do_POST = do_PUT = do_GET = handle_any
+
+
+if __name__ == "__main__":
+    serve(Gateway)
