@@ -15,6 +15,8 @@ public enum DeliveryEvent: Sendable, Equatable {
     case breaker(provider: String, state: CircuitBreaker.State)
     /// Shutdown returned `count` unstarted jobs to the queue.
     case released(count: Int)
+    /// The periodic sweep expired `count` queued or dead jobs past their validity.
+    case expired(count: Int)
     /// The rescuer returned `count` jobs whose lease ran out.
     case rescued(count: Int)
 }

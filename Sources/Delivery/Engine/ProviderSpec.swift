@@ -1,7 +1,7 @@
 import RelayCore
 
 /// A configured provider as the engine needs it: its name, kind, channels, how many sends it may
-/// have in flight, and a factory. Providers are not Sendable (they own libcurl handles and file
+/// have in flight, and a factory (usually `ProviderConfig.makeProvider`; tests pass fakes). Providers are not Sendable (they own libcurl handles and file
 /// descriptors), so the spec carries a `@Sendable` factory and each worker thread makes its own
 /// instance on first use.
 public struct ProviderSpec: Sendable {
@@ -21,29 +21,16 @@ public struct ProviderSpec: Sendable {
         self.make = make
     }
 
-    public static func smtp(_ c: SMTPProviderConfig, maxConcurrency: Int? = nil) -> ProviderSpec {
-        ProviderSpec(name: c.name, kind: "smtp", channels: [.email], maxConcurrency: maxConcurrency) {
-            SMTPProvider(config: c)
+    /// A provider from the provider layer's settings.
+    public init(_ config: ProviderConfig, maxConcurrency: Int? = nil) {
+        self.init(name: config.name, kind: config.kind, channels: config.channels, maxConcurrency: maxConcurrency) {
+            config.makeProvider()
         }
     }
 
-    public static func twilio(_ c: TwilioConfig, maxConcurrency: Int? = nil) -> ProviderSpec {
-        ProviderSpec(name: c.name, kind: "twilio", channels: c.channels, maxConcurrency: maxConcurrency) {
-            TwilioProvider(config: c)
-        }
-    }
-
-    public static func metaWhatsApp(_ c: MetaWhatsAppConfig, maxConcurrency: Int? = nil) -> ProviderSpec {
-        ProviderSpec(name: c.name, kind: "meta_whatsapp", channels: [.whatsapp], maxConcurrency: maxConcurrency) {
-            MetaWhatsAppProvider(config: c)
-        }
-    }
-
-    public static func sandbox(name: String = "sandbox", file: String, clock: any Clock = SystemClock(),
-                               maxConcurrency: Int? = nil) -> ProviderSpec {
-        ProviderSpec(name: name, kind: "sandbox", channels: Set(Channel.allCases), maxConcurrency: maxConcurrency) {
-            SandboxFileProvider(name: name, path: file, clock: clock)
-        }
+    /// The `sandbox` provider writing JSON lines to `file`.
+    public static func sandbox(name: String = "sandbox", file: String, clock: any Clock = SystemClock()) -> ProviderSpec {
+        ProviderSpec(.sandbox(SandboxConfig(name: name, path: file, clock: clock)))
     }
 }
 

@@ -22,6 +22,7 @@ extension WorkerPool {
             if now >= nextSweep {
                 if let n = attempt("expire", { () throws(OutboxError) in try store.expireDue(now: now) }), n > 0 {
                     context.logger.info("jobs expired", ["jobs": .int(Int64(n))])
+                    context.emit(.expired(count: n))
                 }
                 nextSweep = now + config.expireSweepMillis
             }
