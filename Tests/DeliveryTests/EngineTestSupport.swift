@@ -110,11 +110,15 @@ final class EventLog: Sendable {
     func wait(for count: Int = 1, timeout: Double = 20, file: StaticString = #filePath, line: UInt = #line,
               _ match: (DeliveryEvent) -> Bool) -> [DeliveryEvent] {
         let deadline = DispatchTime.now() + timeout
+        var hits: [DeliveryEvent] = []
+        var scanned = 0
         while true {
-            let hits = all.filter(match)
+            let fresh = events.withLock { Array($0[scanned...]) }
+            scanned += fresh.count
+            hits += fresh.filter(match)
             if hits.count >= count { return hits }
             if arrived.wait(timeout: deadline) == .timedOut {
-                XCTFail("timed out waiting for an event; saw \(all)", file: file, line: line)
+                XCTFail("timed out waiting for an event; saw \(all.suffix(50))", file: file, line: line)
                 return hits
             }
         }

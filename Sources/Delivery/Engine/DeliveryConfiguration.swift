@@ -4,7 +4,7 @@ import RelayCore
 /// pool sizes and message settings. Built from the service configuration's `delivery` section by
 /// `parse(_:sandboxFile:appName:)`, or in code (tests, embedding).
 public struct DeliveryConfiguration: Sendable {
-    public static let defaultWorkers = 8
+    public static let defaultWorkers = 64
     public static let defaultBatchSize = 32
     public static let defaultLeaseMillis: Int64 = 60_000
     public static let defaultExpireSweepMillis: Int64 = 5_000
@@ -17,7 +17,9 @@ public struct DeliveryConfiguration: Sendable {
     public var routes: Routes
     public var retry: RetryPolicy
     public var breaker: CircuitBreakerPolicy
-    /// Worker threads (each sends one message at a time).
+    /// Worker threads, each sending one message at a time and waiting for its commit. Sends
+    /// block on the network (100–300 ms to a real API), so a thousand OTP/s needs this many
+    /// in flight; per-provider `maxConcurrency` keeps each provider within its own limits.
     public var workers: Int
     /// Most jobs one claim leases.
     public var batchSize: Int
