@@ -43,6 +43,7 @@ final class EngineLeaseTests: XCTestCase {
             XCTAssertTrue(pool.shutdown(deadlineMillis: 20_000))
             stopped.signal()
         }
+        h.events.wait { $0 == .stopping(unstarted: 1) }
         h.script.gate.signal()
         XCTAssertEqual(stopped.wait(timeout: .now() + 30), .success)
 

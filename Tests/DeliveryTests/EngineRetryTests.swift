@@ -105,3 +105,50 @@ final class EngineRetryTests: XCTestCase {
         XCTAssertEqual(h.script.sent.map(\.provider), ["sms", "backup"])
     }
 }
+
+/// A KYC handler stand-in: succeeds on the first job it sees.
+final class FakeKYCHandler: JobHandler {
+    func handle(_ job: ClaimedJob, now: Int64) -> (JobTransition, AttemptReport) {
+        (.sent, AttemptReport(outcome: .sent, provider: "sqekyc", startedAt: now, finishedAt: now, httpStatus: 200))
+    }
+}
+
+final class EngineJobKindTests: XCTestCase {
+    func kycJob(_ h: EngineHarness) -> NewJob {
+        NewJob(kind: .kyc, channel: kycChannelName, recipient: "nik-3171", recipientMasked: "nik***", recipientHash: [2],
+               secret: Array(#"{"name":"x"}"#.utf8), createdAt: engineStart, expiresAt: engineStart + 86_400_000)
+    }
+
+    func enqueue(_ h: EngineHarness, _ job: NewJob) throws -> String {
+        let done = DispatchSemaphore(value: 0)
+        let box = Box<Result<EnqueueResult, OutboxError>?>(nil)
+        h.outbox.enqueue(job) { r in box.set(r); done.signal() }
+        done.wait()
+        return try box.get!.get().id
+    }
+
+    func testOtherKindsGoToTheirHandler() throws {
+        let h = try EngineHarness()
+        h.start(h.configuration(providers: [h.script.spec("sms")], routes: routes([.sms: ["sms"]])),
+                handlers: [.kyc: { FakeKYCHandler() }])
+        let id = try enqueue(h, kycJob(h))
+        XCTAssertEqual(h.events.finished(id), [.sent])
+        XCTAssertEqual(try h.outbox.attempts(jobID: id).map(\.provider), ["sqekyc"])
+        XCTAssertTrue(h.script.sent.isEmpty)
+    }
+
+    func testKindWithoutHandlerEndsDead() throws {
+        let h = try EngineHarness()
+        h.start(h.configuration(providers: [h.script.spec("sms")], routes: routes([.sms: ["sms"]])))
+        let id = try enqueue(h, kycJob(h))
+        XCTAssertEqual(h.events.finished(id), [.dead(reason: "no delivery for kyc on sqekyc")])
+    }
+}
+
+final class Box<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: T
+    init(_ v: T) { value = v }
+    func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
+    var get: T { lock.lock(); defer { lock.unlock() }; return value }
+}

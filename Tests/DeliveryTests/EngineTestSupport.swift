@@ -159,9 +159,9 @@ final class EngineHarness {
     }
 
     @discardableResult
-    func start(_ configuration: DeliveryConfiguration) -> WorkerPool {
+    func start(_ configuration: DeliveryConfiguration, handlers: [JobKind: JobHandlerFactory] = [:]) -> WorkerPool {
         let p = WorkerPool(store: outbox, configuration: configuration, clock: clock, logger: .silent,
-                           observer: events.observer)
+                           handlers: handlers, observer: events.observer)
         pool = p
         p.start()
         return p

@@ -13,6 +13,8 @@ public enum DeliveryEvent: Sendable, Equatable {
     case leaseLost(jobID: String)
     /// A circuit breaker changed state.
     case breaker(provider: String, state: CircuitBreaker.State)
+    /// Shutdown began: no more claims; `unstarted` jobs will not be sent by this pool.
+    case stopping(unstarted: Int)
     /// Shutdown returned `count` unstarted jobs to the queue.
     case released(count: Int)
     /// The periodic sweep expired `count` queued or dead jobs past their validity.
@@ -30,6 +32,7 @@ struct DeliveryContext: Sendable {
     let breakers: [String: CircuitBreaker]
     let limits: [String: DispatchSemaphore]
     let observer: (@Sendable (DeliveryEvent) -> Void)?
+    let handlers: [JobKind: JobHandlerFactory]
 
     func emit(_ e: DeliveryEvent) { observer?(e) }
 }

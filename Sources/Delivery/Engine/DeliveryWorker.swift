@@ -6,6 +6,7 @@ import RelayCore
 final class DeliveryWorker {
     let context: DeliveryContext
     private let providers: WorkerProviders
+    private var handlers: [JobKind: any JobHandler] = [:]
 
     init(context: DeliveryContext) {
         self.context = context
@@ -23,6 +24,12 @@ final class DeliveryWorker {
             return finish(job, .expired, AttemptReport(outcome: .expired, provider: nil, startedAt: started,
                                                        finishedAt: started, errorClass: "expired",
                                                        errorMessage: "validity passed before sending"))
+        }
+        if job.kind != .otp, let make = context.handlers[job.kind] {
+            let handler = handlers[job.kind] ?? make()
+            handlers[job.kind] = handler
+            let (transition, report) = handler.handle(job, now: started)
+            return finish(job, transition, report)
         }
         guard job.kind == .otp, let channel = Channel(rawValue: job.channel) else {
             return finish(job, .dead(reason: "no delivery for \(job.kind.rawValue) on \(job.channel)"),

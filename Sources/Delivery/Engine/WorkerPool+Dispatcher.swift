@@ -7,6 +7,9 @@ extension WorkerPool {
     /// After a claim that found nothing although `run_at` said a job was due (another process
     /// took it, or it expired), trust the timer again only after this long: no busy loop.
     static let emptyClaimBackoffMillis: Int64 = 50
+    /// After a claim that failed (store unavailable), wait this long before claiming again
+    /// unless a commit wakes the dispatcher sooner.
+    static let failedClaimBackoffMillis: Int64 = 1_000
 
     func dispatcherLoop() {
         let config = context.configuration
@@ -49,15 +52,20 @@ extension WorkerPool {
                 if due {
                     now = clock.nowMillis()
                     let limit = min(max(1, config.batchSize), capacity)
-                    let jobs = attempt("claim", { () throws(OutboxError) in
+                    let claimed = attempt("claim", { () throws(OutboxError) in
                         try store.claim(limit: limit, leaseMillis: config.leaseMillis, now: now)
-                    }) ?? []
+                    })
+                    let jobs = claimed ?? []
                     hand(jobs)
                     if jobs.count == limit {
                         state.withLock { $0.dirty = true }
                         continue
                     }
-                    if jobs.isEmpty && !dirty { quietUntil = now + WorkerPool.emptyClaimBackoffMillis }
+                    if claimed == nil {
+                        quietUntil = now + WorkerPool.failedClaimBackoffMillis
+                    } else if jobs.isEmpty && !dirty {
+                        quietUntil = now + WorkerPool.emptyClaimBackoffMillis
+                    }
                     nextRun = attempt("next run", { () throws(OutboxError) in try store.nextRunAt() }) ?? nil
                 }
             }

@@ -20,6 +20,7 @@ extension WorkerPool {
             return (s.started && first, p)
         }
         guard started else { return true }
+        context.emit(.stopping(unstarted: unstarted.count))
         wake()
         for _ in 0..<max(1, context.configuration.workers) { jobsReady.signal() }
         let joined = threads.wait(timeout: deadline) == .success

@@ -35,9 +35,13 @@ public final class WorkerPool: Sendable {
     let jobsReady = DispatchSemaphore(value: 0)
     let threads = DispatchGroup()
 
-    /// - Parameter observer: receives `DeliveryEvent`s synchronously on the pool's threads.
+    /// - Parameters:
+    ///   - handlers: delivery of job kinds other than `otp` (KYC); a job of a kind without a
+    ///     handler ends `dead`.
+    ///   - observer: receives `DeliveryEvent`s synchronously on the pool's threads.
     public init(store: any OutboxStore, configuration: DeliveryConfiguration, clock: any Clock = SystemClock(),
-                logger: Logger, observer: (@Sendable (DeliveryEvent) -> Void)? = nil) {
+                logger: Logger, handlers: [JobKind: JobHandlerFactory] = [:],
+                observer: (@Sendable (DeliveryEvent) -> Void)? = nil) {
         var breakers: [String: CircuitBreaker] = [:]
         var limits: [String: DispatchSemaphore] = [:]
         for (name, spec) in configuration.providers {
@@ -45,7 +49,8 @@ public final class WorkerPool: Sendable {
             if let n = spec.maxConcurrency, n > 0, n < configuration.workers { limits[name] = DispatchSemaphore(value: n) }
         }
         context = DeliveryContext(store: store, configuration: configuration, clock: clock, logger: logger,
-                                  breakers: breakers, limits: limits, observer: observer)
+                                  breakers: breakers, limits: limits, observer: observer,
+                                  handlers: handlers)
     }
 
     /// The breaker of a provider (operations, tests).
