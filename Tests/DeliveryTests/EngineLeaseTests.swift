@@ -9,7 +9,7 @@ final class EngineLeaseTests: XCTestCase {
     func testWorkerThatLostItsLeaseCannotFinish() throws {
         let h = try EngineHarness()
         h.script.holdNext("sms")
-        h.start(h.configuration(providers: [h.script.spec("sms")], routes: routes([.sms: ["sms"]]), leaseMillis: 5_000))
+        h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), leaseMillis: 5_000))
         let id = try h.enqueue(channel: .sms)
         XCTAssertEqual(h.script.entered.wait(timeout: .now() + 20), .success, "the first send started")
 
@@ -31,7 +31,7 @@ final class EngineLeaseTests: XCTestCase {
     func testShutdownFinishesInFlightSendAndReleasesUnstartedJobs() throws {
         let h = try EngineHarness()
         h.script.holdNext("sms")
-        let pool = h.start(h.configuration(providers: [h.script.spec("sms")], routes: routes([.sms: ["sms"]]), workers: 1))
+        let pool = h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), workers: 1))
         let a = try h.enqueue(channel: .sms, to: "+6281100000001")
         XCTAssertEqual(h.script.entered.wait(timeout: .now() + 20), .success)
         let b = try h.enqueue(channel: .sms, to: "+6281100000002")
@@ -59,7 +59,7 @@ final class EngineLeaseTests: XCTestCase {
     func testCommittedJobIsSentWithoutWaitingForATimer() throws {
         let h = try EngineHarness()
         // The idle timer is an hour: only the commit observer can wake the dispatcher in time.
-        h.start(h.configuration(providers: [h.script.spec("sms")], routes: routes([.sms: ["sms"]])))
+        h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]])))
         let first = try h.enqueue(channel: .sms, to: "+6281100000001")
         XCTAssertEqual(h.events.finished(first), [.sent])
         let second = try h.enqueue(channel: .sms, to: "+6281100000002")

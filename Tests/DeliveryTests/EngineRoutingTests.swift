@@ -10,7 +10,7 @@ final class EngineRoutingTests: XCTestCase {
         let h = try EngineHarness()
         h.script.queue("meta", .nextRoute(reason: "meta 131026: not a WhatsApp user", status: 400))
         h.start(h.configuration(providers: [h.script.spec("meta"), h.script.spec("twilio")],
-                                routes: routes([.whatsapp: ["meta", "twilio"]])))
+                                routes: engineRoutes([.whatsapp: ["meta", "twilio"]])))
         let id = try h.enqueue()
         XCTAssertEqual(h.events.finished(id, count: 2), [.nextRoute(step: 1, runAt: engineStart), .sent])
         XCTAssertEqual(h.script.sent.map(\.provider), ["meta", "twilio"])
@@ -24,7 +24,7 @@ final class EngineRoutingTests: XCTestCase {
         let h = try EngineHarness()
         h.script.always("meta", .nextRoute(reason: "meta 131026", status: 400))
         h.start(h.configuration(providers: [h.script.spec("meta"), h.script.spec("sms-gw")],
-                                routes: routes([.whatsapp: ["meta"], .sms: ["sms-gw"]], fallbacks: [.whatsapp: .sms])))
+                                routes: engineRoutes([.whatsapp: ["meta"], .sms: ["sms-gw"]], fallbacks: [.whatsapp: .sms])))
         let id = try h.enqueue(channel: .whatsapp, otp: "735190")
         XCTAssertEqual(h.events.finished(id, count: 2).last, .sent)
         let sms = try XCTUnwrap(h.script.sent.last)
@@ -39,7 +39,7 @@ final class EngineRoutingTests: XCTestCase {
     func testNextRouteOnTheLastRungEndsDead() throws {
         let h = try EngineHarness()
         h.script.always("meta", .nextRoute(reason: "meta 131026", status: 400))
-        h.start(h.configuration(providers: [h.script.spec("meta")], routes: routes([.whatsapp: ["meta"]])))
+        h.start(h.configuration(providers: [h.script.spec("meta")], routes: engineRoutes([.whatsapp: ["meta"]])))
         let id = try h.enqueue()
         XCTAssertEqual(h.events.finished(id), [.dead(reason: "no route left: meta 131026")])
     }
@@ -49,7 +49,7 @@ final class EngineRoutingTests: XCTestCase {
         h.script.queue("meta", .retryable(reason: "meta HTTP 503", retryAfterMillis: nil, status: 503))
         let breaker = CircuitBreakerPolicy(consecutiveFailures: 1, coolDownMillis: 30_000)
         let pool = h.start(h.configuration(providers: [h.script.spec("meta"), h.script.spec("twilio")],
-                                           routes: routes([.whatsapp: ["meta", "twilio"]]), breaker: breaker))
+                                           routes: engineRoutes([.whatsapp: ["meta", "twilio"]]), breaker: breaker))
         let first = try h.enqueue(to: "+6281100000001")
         XCTAssertEqual(h.events.finished(first), [.retry(runAt: engineStart + 1_000)])
         XCTAssertEqual(pool.breaker(for: "meta")?.state, .open(until: engineStart + 30_000))
@@ -78,7 +78,7 @@ final class EngineRoutingTests: XCTestCase {
         let h = try EngineHarness()
         h.script.queue("sms", .retryable(reason: "twilio HTTP 500", retryAfterMillis: nil, status: 500))
         let breaker = CircuitBreakerPolicy(consecutiveFailures: 1, coolDownMillis: 10_000)
-        h.start(h.configuration(providers: [h.script.spec("sms")], routes: routes([.sms: ["sms"]]), breaker: breaker))
+        h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), breaker: breaker))
         let first = try h.enqueue(channel: .sms, to: "+6281100000001")
         XCTAssertEqual(h.events.finished(first), [.retry(runAt: engineStart + 1_000)])
         let second = try h.enqueue(channel: .sms, to: "+6281100000002")
@@ -91,7 +91,7 @@ final class EngineRoutingTests: XCTestCase {
     func testPerProviderConcurrencyLimit() throws {
         let h = try EngineHarness()
         h.script.holdNext("slow")
-        h.start(h.configuration(providers: [h.script.spec("slow", maxConcurrency: 1)], routes: routes([.sms: ["slow"]]),
+        h.start(h.configuration(providers: [h.script.spec("slow", maxConcurrency: 1)], routes: engineRoutes([.sms: ["slow"]]),
                                 workers: 3))
         let a = try h.enqueue(channel: .sms, to: "+6281100000001")
         XCTAssertEqual(h.script.entered.wait(timeout: .now() + 20), .success)

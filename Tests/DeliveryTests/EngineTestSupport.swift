@@ -11,13 +11,13 @@ let engineKey = try! DataKey(bytes: [UInt8](repeating: 9, count: 32))
 
 /// A scripted in-process provider: answers from a queue of outcomes (then `fallback`), records
 /// what it was asked to send, and can hold a send until the test opens its gate.
-final class FakeProvider: Provider {
+final class ScriptedProvider: Provider {
     let name: String
     let kind = "fake"
     let channels: Set<Channel>
-    let script: FakeScript
+    let script: ProviderScript
 
-    init(name: String, channels: Set<Channel>, script: FakeScript) {
+    init(name: String, channels: Set<Channel>, script: ProviderScript) {
         self.name = name
         self.channels = channels
         self.script = script
@@ -29,7 +29,7 @@ final class FakeProvider: Provider {
 }
 
 /// What the fakes answer and what they saw; shared by every worker's instances.
-final class FakeScript: Sendable {
+final class ProviderScript: Sendable {
     struct Sent: Sendable, Equatable {
         let provider: String
         let jobID: String
@@ -85,13 +85,13 @@ final class FakeScript: Sendable {
 
     func spec(_ name: String, channels: Set<Channel> = Set(Channel.allCases), maxConcurrency: Int? = nil) -> ProviderSpec {
         ProviderSpec(name: name, kind: "fake", channels: channels, maxConcurrency: maxConcurrency) { [self] in
-            FakeProvider(name: name, channels: channels, script: self)
+            ScriptedProvider(name: name, channels: channels, script: self)
         }
     }
 }
 
 /// Collects pool events and waits for one that matches.
-final class EventLog: Sendable {
+final class DeliveryEventLog: Sendable {
     private let events = Mutex<[DeliveryEvent]>([])
     private let arrived = DispatchSemaphore(value: 0)
 
@@ -140,8 +140,8 @@ final class EngineHarness {
     let dir: TempDir
     let clock = ManualClock(engineStart)
     let outbox: SQLiteOutbox
-    let script = FakeScript()
-    let events = EventLog()
+    let script = ProviderScript()
+    let events = DeliveryEventLog()
     private(set) var pool: WorkerPool?
 
     init() throws {
@@ -195,6 +195,6 @@ final class EngineHarness {
     }
 }
 
-func routes(_ ladders: [Channel: [String]], fallbacks: [Channel: Channel] = [:]) -> Routes {
+func engineRoutes(_ ladders: [Channel: [String]], fallbacks: [Channel: Channel] = [:]) -> Routes {
     try! Routes(ladders: ladders, fallbacks: fallbacks)
 }
