@@ -1,0 +1,199 @@
+import Foundation
+import XCTest
+import RelayCore
+@testable import Outbox
+
+final class DeliveryTests: XCTestCase {
+    private func report(_ o: AttemptOutcome, provider: String = "meta", at t: Int64 = start + 10,
+                        error: String? = nil) -> AttemptReport {
+        AttemptReport(outcome: o, provider: provider, startedAt: t - 5, finishedAt: t, httpStatus: 200,
+                      providerMessageID: "wamid.1", errorClass: error.map { _ in "http_5xx" }, errorMessage: error)
+    }
+
+    func testClaimLeasesOpensPayloadAndRespectsRunAt() throws {
+        let tmp = TempDatabase()
+        let outbox = try makeOutbox(tmp)
+        let a = try outbox.enqueueAndWait(otpJob(otp: "111111")).get().id
+        var later = otpJob(otp: "222222")
+        later.runAt = start + 5_000
+        let b = try outbox.enqueueAndWait(later).get().id
+
+        let claimed = try outbox.claim(limit: 10, leaseMillis: 30_000, now: start + 1)
+        XCTAssertEqual(claimed.map(\.id), [a])
+        let job = claimed[0]
+        XCTAssertEqual(job.recipient, "+6284512340987")
+        XCTAssertEqual(job.secret, Array("111111".utf8))
+        XCTAssertEqual(job.channel, "whatsapp")
+        XCTAssertEqual(job.kind, .otp)
+        XCTAssertEqual(job.attempts, 0)
+        XCTAssertEqual(job.leaseUntil, start + 30_001)
+        XCTAssertEqual(try outbox.job(id: a)?.status, .sending)
+        XCTAssertEqual(try outbox.nextRunAt(), start + 5_000)
+        XCTAssertEqual(try outbox.nextLeaseExpiry(), start + 30_001)
+        XCTAssertEqual(try outbox.claim(limit: 10, leaseMillis: 30_000, now: start + 1).count, 0, "leased jobs are not claimed twice")
+        XCTAssertEqual(try outbox.claim(limit: 10, leaseMillis: 30_000, now: start + 5_000).map(\.id), [b])
+    }
+
+    func testSentErasesPayloadAndRecordsAttempt() throws {
+        let tmp = TempDatabase()
+        let outbox = try makeOutbox(tmp)
+        let id = try outbox.enqueueAndWait(otpJob()).get().id
+        let job = try outbox.claim(limit: 1, leaseMillis: 30_000, now: start)[0]
+        XCTAssertEqual(try outbox.finish(id: id, token: job.token, transition: .sent, attempt: report(.sent), now: start + 10), .applied)
+        let record = try XCTUnwrap(try outbox.job(id: id))
+        XCTAssertEqual(record.status, .sent)
+        XCTAssertEqual(record.sentAt, start + 10)
+        XCTAssertEqual(record.attempts, 1)
+        XCTAssertEqual(record.provider, "meta")
+        XCTAssertFalse(record.hasPayload)
+        XCTAssertEqual(try query(tmp.path, "SELECT count(*) FROM jobs WHERE payload IS NOT NULL") { $0.int(0) }, [0])
+        let attempts = try outbox.attempts(jobID: id)
+        XCTAssertEqual(attempts.count, 1)
+        XCTAssertEqual(attempts[0].outcome, .sent)
+        XCTAssertEqual(attempts[0].attempt, 1)
+        XCTAssertEqual(attempts[0].latencyMillis, 5)
+        XCTAssertEqual(attempts[0].providerMessageID, "wamid.1")
+        XCTAssertEqual(attempts[0].channel, "whatsapp")
+    }
+
+    func testStaleTokenCannotFinish() throws {
+        let tmp = TempDatabase()
+        let outbox = try makeOutbox(tmp)
+        let id = try outbox.enqueueAndWait(otpJob()).get().id
+        let first = try outbox.claim(limit: 1, leaseMillis: 1_000, now: start)[0]
+        // The lease runs out; the rescuer hands the job to someone else.
+        XCTAssertEqual(try outbox.rescueExpiredLeases(now: start + 999), 0)
+        XCTAssertEqual(try outbox.rescueExpiredLeases(now: start + 1_000), 1)
+        XCTAssertEqual(try outbox.job(id: id)?.status, .queued)
+        let second = try outbox.claim(limit: 1, leaseMillis: 1_000, now: start + 1_001)[0]
+        XCTAssertGreaterThan(second.token, first.token)
+        XCTAssertEqual(second.attempts, 1, "the lost try counts")
+        XCTAssertEqual(try outbox.finish(id: id, token: first.token, transition: .sent, attempt: report(.sent), now: start + 1_002),
+                       .leaseLost)
+        XCTAssertEqual(try outbox.renewLease(id: id, token: first.token, leaseMillis: 5_000, now: start + 1_002), false)
+        XCTAssertEqual(try outbox.renewLease(id: id, token: second.token, leaseMillis: 5_000, now: start + 1_002), true)
+        XCTAssertEqual(try outbox.job(id: id)?.status, .sending)
+        XCTAssertEqual(try outbox.finish(id: id, token: second.token, transition: .sent, attempt: report(.sent), now: start + 1_003),
+                       .applied)
+        XCTAssertEqual(try outbox.finish(id: id, token: second.token, transition: .sent, attempt: report(.sent), now: start + 1_004),
+                       .leaseLost, "a finished job cannot be finished again")
+        let attempts = try outbox.attempts(jobID: id)
+        XCTAssertEqual(attempts.map(\.outcome), [.retryable, .sent])
+        XCTAssertEqual(attempts.first?.errorClass, "lease_expired")
+    }
+
+    func testTokensStayFreshAcrossRestarts() throws {
+        let tmp = TempDatabase()
+        var outbox: SQLiteOutbox? = try makeOutbox(tmp, clock: ManualClock(start))
+        let id = try outbox!.enqueueAndWait(otpJob()).get().id
+        let old = try outbox!.claim(limit: 1, leaseMillis: 1_000, now: start)[0]
+        _ = try outbox!.rescueExpiredLeases(now: start + 2_000)
+        outbox = nil
+        // Even with a clock that went backwards, a new lease never reuses an older token.
+        let again = try makeOutbox(tmp, clock: ManualClock(start - 60_000))
+        let fresh = try again.claim(limit: 1, leaseMillis: 1_000, now: start + 2_000)[0]
+        XCTAssertEqual(fresh.id, id)
+        XCTAssertGreaterThan(fresh.token, old.token)
+    }
+
+    func testRetryNextRouteDeadAndReplay() throws {
+        let tmp = TempDatabase()
+        let outbox = try makeOutbox(tmp)
+        let woke = DispatchSemaphore(value: 0)
+        outbox.addCommitObserver { woke.signal() }
+        let id = try outbox.enqueueAndWait(otpJob()).get().id
+        XCTAssertEqual(woke.wait(timeout: .now() + 5), .success, "an enqueue wakes the workers")
+        var job = try outbox.claim(limit: 1, leaseMillis: 30_000, now: start)[0]
+        XCTAssertEqual(try outbox.finish(id: id, token: job.token, transition: .retry(runAt: start + 2_000),
+                                         attempt: report(.retryable, error: "HTTP 503"), now: start + 10), .applied)
+        XCTAssertEqual(woke.wait(timeout: .now() + 5), .success, "a retry wakes the workers")
+        var r = try XCTUnwrap(try outbox.job(id: id))
+        XCTAssertEqual([r.status.rawValue, String(r.attempts), String(r.runAt), r.lastError ?? ""],
+                       ["queued", "1", String(start + 2_000), "HTTP 503"])
+        XCTAssertTrue(try outbox.claim(limit: 1, leaseMillis: 30_000, now: start + 1_999).isEmpty)
+        job = try outbox.claim(limit: 1, leaseMillis: 30_000, now: start + 2_000)[0]
+        XCTAssertEqual(try outbox.finish(id: id, token: job.token, transition: .nextRoute(step: 1, runAt: start + 2_100),
+                                         attempt: report(.nextRoute, error: "not on WhatsApp"), now: start + 2_010), .applied)
+        job = try outbox.claim(limit: 1, leaseMillis: 30_000, now: start + 2_100)[0]
+        XCTAssertEqual(job.routeStep, 1)
+        XCTAssertEqual(job.attempts, 2)
+        var fallback = report(.permanent, provider: "twilio", error: "invalid number")
+        fallback.channel = "sms"
+        XCTAssertEqual(try outbox.finish(id: id, token: job.token, transition: .dead(reason: "invalid number"),
+                                         attempt: fallback, now: start + 2_200), .applied)
+        r = try XCTUnwrap(try outbox.job(id: id))
+        XCTAssertEqual(r.status, .dead)
+        XCTAssertEqual(r.lastError, "invalid number")
+        XCTAssertTrue(r.hasPayload, "dead jobs keep the payload until expiry for replay")
+        let attempts = try outbox.attempts(jobID: id)
+        XCTAssertEqual(attempts.map(\.outcome), [.retryable, .nextRoute, .permanent])
+        XCTAssertEqual(attempts.map(\.routeStep), [0, 0, 1])
+        XCTAssertEqual(attempts.map(\.channel), ["whatsapp", "whatsapp", "sms"])
+
+        let results = try outbox.replay(ids: [id, "01ZZZZZZZZZZZZZZZZZZZZZZZZ"], actor: "ops@bank", reason: "provider outage",
+                                        now: start + 3_000)
+        XCTAssertEqual(results.map(\.result), [.replayed, .notFound])
+        r = try XCTUnwrap(try outbox.job(id: id))
+        XCTAssertEqual(r.status, .queued)
+        XCTAssertEqual(r.routeStep, 0)
+        XCTAssertEqual(try query(tmp.path, "SELECT actor, reason FROM replays") { [$0.string(0), $0.string(1)] },
+                       [["ops@bank", "provider outage"]])
+        XCTAssertEqual(try outbox.replay(ids: [id], actor: "ops", reason: "again", now: start + 3_001).map(\.result),
+                       [.notDead(.queued)])
+        XCTAssertEqual(try outbox.claim(limit: 1, leaseMillis: 30_000, now: start + 3_000)[0].secret, Array("482915".utf8))
+    }
+
+    func testExpiryErasesPayloadAndReplayRefusesExpired() throws {
+        let tmp = TempDatabase()
+        let outbox = try makeOutbox(tmp)
+        let queued = try outbox.enqueueAndWait(otpJob(otp: "111111", validity: 1_000)).get().id
+        let dead = try outbox.enqueueAndWait(otpJob(otp: "222222", validity: 2_000)).get().id
+        let live = try outbox.enqueueAndWait(otpJob(otp: "333333", validity: 10_000)).get().id
+        let claimed = try outbox.claim(limit: 3, leaseMillis: 500, now: start)
+        let deadJob = try XCTUnwrap(claimed.first { $0.id == dead })
+        _ = try outbox.finish(id: dead, token: deadJob.token, transition: .dead(reason: "rejected"),
+                              attempt: report(.permanent, error: "rejected"), now: start + 1)
+        XCTAssertEqual(try outbox.releaseLeases(tokens: [deadJob.token], now: start + 2), 2, "the other two go back")
+        XCTAssertEqual(try outbox.expireDue(now: start + 999), 0)
+        XCTAssertEqual(try outbox.expireDue(now: start + 2_000), 2)
+        for id in [queued, dead] {
+            let r = try XCTUnwrap(try outbox.job(id: id))
+            XCTAssertEqual(r.status, .expired)
+            XCTAssertFalse(r.hasPayload)
+        }
+        XCTAssertEqual(try outbox.job(id: dead)?.lastError, "rejected")
+        XCTAssertEqual(try outbox.job(id: live)?.status, .queued)
+        XCTAssertEqual(try outbox.replay(ids: [dead], actor: "ops", reason: "r", now: start + 2_001).map(\.result), [.expired])
+        XCTAssertFalse(tmp.fileBytes().contains(Array("111111".utf8)))
+    }
+
+    func testClaimExpiresStaleJobsInsteadOfHandingThemOut() throws {
+        let tmp = TempDatabase()
+        let outbox = try makeOutbox(tmp)
+        let id = try outbox.enqueueAndWait(otpJob(validity: 1_000)).get().id
+        XCTAssertTrue(try outbox.claim(limit: 5, leaseMillis: 1_000, now: start + 1_000).isEmpty)
+        XCTAssertEqual(try outbox.job(id: id)?.status, .expired)
+        XCTAssertEqual(try outbox.job(id: id)?.hasPayload, false)
+    }
+
+    func testWorkerFinishExpired() throws {
+        let tmp = TempDatabase()
+        let outbox = try makeOutbox(tmp)
+        let id = try outbox.enqueueAndWait(otpJob()).get().id
+        let job = try outbox.claim(limit: 1, leaseMillis: 1_000, now: start)[0]
+        XCTAssertEqual(try outbox.finish(id: id, token: job.token, transition: .expired, attempt: report(.expired), now: start + 1), .applied)
+        XCTAssertEqual(try outbox.job(id: id)?.status, .expired)
+        XCTAssertEqual(try outbox.job(id: id)?.hasPayload, false)
+    }
+
+    func testUnreadablePayloadGoesDead() throws {
+        let tmp = TempDatabase()
+        var outbox: SQLiteOutbox? = try makeOutbox(tmp)
+        let id = try outbox!.enqueueAndWait(otpJob()).get().id
+        outbox = nil
+        let other = try makeOutbox(tmp, key: .generate())
+        XCTAssertTrue(try other.claim(limit: 1, leaseMillis: 1_000, now: start).isEmpty)
+        XCTAssertEqual(try other.job(id: id)?.status, .dead)
+        XCTAssertEqual(try other.attempts(jobID: id).first?.errorClass, "payload_unreadable")
+    }
+}
