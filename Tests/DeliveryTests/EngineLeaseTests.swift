@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 import RelayCore
 import Outbox
@@ -86,5 +87,27 @@ final class EngineLeaseTests: XCTestCase {
                        "*482915* adalah kode verifikasi Bank Sinarmas Anda. Berlaku 5 menit. Demi keamanan, jangan berikan kode ini kepada siapa pun.")
         XCTAssertEqual(byJob[mail]?["subject"] as? String, "Kode verifikasi Bank Sinarmas Anda")
         XCTAssertEqual(try h.outbox.job(id: wa)?.hasPayload, false)
+    }
+}
+
+final class EngineLoggingTests: XCTestCase {
+    func testLogsNeverHoldTheOTPOrTheFullRecipient() throws {
+        let h = try EngineHarness()
+        let lines = Mutex<[String]>([])
+        let logger = Logger(level: .debug, clock: h.clock, sink: { l in lines.withLock { $0.append(l) } })
+        h.script.queue("meta", .retryable(reason: "meta HTTP 503", retryAfterMillis: nil, status: 503))
+        h.script.queue("twilio", .permanent(reason: "twilio 21211: invalid To number", status: 400))
+        h.start(h.configuration(providers: [h.script.spec("meta"), h.script.spec("twilio")],
+                                routes: engineRoutes([.whatsapp: ["meta", "twilio"]]),
+                                breaker: CircuitBreakerPolicy(consecutiveFailures: 1)), logger: logger)
+        let id = try h.enqueue(to: "+6281234567890", otp: "918273")
+        XCTAssertEqual(h.events.finished(id), [.retry(runAt: engineStart + 1_000)])
+        h.advance(1_000)
+        XCTAssertEqual(h.events.finished(id, count: 2).last, .dead(reason: "twilio 21211: invalid To number"))
+        h.pool?.shutdown(deadlineMillis: 5_000)
+        let all = lines.withLock { $0.joined() }
+        XCTAssertTrue(all.contains("circuit breaker"), "the breaker opening is logged")
+        XCTAssertFalse(all.contains("918273"))
+        XCTAssertFalse(all.contains("6281234567890"))
     }
 }

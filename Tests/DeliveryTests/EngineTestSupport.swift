@@ -159,8 +159,9 @@ final class EngineHarness {
     }
 
     @discardableResult
-    func start(_ configuration: DeliveryConfiguration, handlers: [JobKind: JobHandlerFactory] = [:]) -> WorkerPool {
-        let p = WorkerPool(store: outbox, configuration: configuration, clock: clock, logger: .silent,
+    func start(_ configuration: DeliveryConfiguration, handlers: [JobKind: JobHandlerFactory] = [:],
+               logger: Logger = .silent) -> WorkerPool {
+        let p = WorkerPool(store: outbox, configuration: configuration, clock: clock, logger: logger,
                            handlers: handlers, observer: events.observer)
         pool = p
         p.start()
