@@ -46,6 +46,7 @@ final class EnginePolicyTests: XCTestCase {
         XCTAssertEqual(b.acquire(now: 1_010), .probe)
         XCTAssertEqual(b.state, .halfOpen)
         XCTAssertEqual(b.acquire(now: 1_011), .rejected(retryAt: 2_011), "one probe at a time")
+        XCTAssertEqual(CircuitBreakerPolicy().probeWaitMillis, 1_000)
         XCTAssertEqual(b.record(failed: true, now: 1_020), .open(until: 2_020), "a failed probe reopens")
         XCTAssertEqual(b.acquire(now: 2_020), .probe)
         XCTAssertEqual(b.record(failed: false, now: 2_030), .closed)

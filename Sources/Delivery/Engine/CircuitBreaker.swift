@@ -6,6 +6,7 @@ public struct CircuitBreakerPolicy: Sendable, Equatable {
     public static let defaultFailureRate = 0.5
     public static let defaultWindow = 20
     public static let defaultCoolDownMillis: Int64 = 30_000
+    public static let defaultProbeWaitMillis: Int64 = 1_000
 
     /// Opens after this many failures in a row.
     public var consecutiveFailures: Int
@@ -15,13 +16,18 @@ public struct CircuitBreakerPolicy: Sendable, Equatable {
     public var window: Int
     /// How long the breaker stays open before one probe is let through (half-open).
     public var coolDownMillis: Int64
+    /// While a probe is out, how long other requests wait before asking again (the probe usually
+    /// answers well before a full cool-down).
+    public var probeWaitMillis: Int64
 
     public init(consecutiveFailures: Int = defaultConsecutiveFailures, failureRate: Double = defaultFailureRate,
-                window: Int = defaultWindow, coolDownMillis: Int64 = defaultCoolDownMillis) {
+                window: Int = defaultWindow, coolDownMillis: Int64 = defaultCoolDownMillis,
+                probeWaitMillis: Int64 = defaultProbeWaitMillis) {
         self.consecutiveFailures = consecutiveFailures
         self.failureRate = failureRate
         self.window = window
         self.coolDownMillis = coolDownMillis
+        self.probeWaitMillis = probeWaitMillis
     }
 }
 
@@ -76,7 +82,7 @@ public final class CircuitBreaker: Sendable {
                 s.probeOut = true
                 return .probe
             case .halfOpen:
-                if s.probeOut { return .rejected(retryAt: now + policy.coolDownMillis) }
+                if s.probeOut { return .rejected(retryAt: now + min(policy.probeWaitMillis, policy.coolDownMillis)) }
                 s.probeOut = true
                 return .probe
             }

@@ -78,6 +78,7 @@ extension DeliveryConfiguration {
             }
             if let v = try b.int("window", in: 0...10_000) { config.breaker.window = Int(v) }
             if let v = try b.int("cool_down_ms", in: 1...3_600_000) { config.breaker.coolDownMillis = v }
+            if let v = try b.int("probe_wait_ms", in: 1...3_600_000) { config.breaker.probeWaitMillis = v }
             try b.rejectUnknownKeys()
         }
         if let v = try s.int("workers", in: 1...1_024) { config.workers = Int(v) }

@@ -29,10 +29,14 @@ extension WorkerPool {
                 }
                 nextSweep = now + config.expireSweepMillis
             }
-            if let lease = attempt("lease expiry", { () throws(OutboxError) in try store.nextLeaseExpiry() }) ?? nil,
-               lease <= now,
-               let n = attempt("rescue", { () throws(OutboxError) in try store.rescueExpiredLeases(now: now) }), n > 0 {
-                context.emit(.rescued(count: n))
+            var leaseExpiry = attempt("lease expiry", { () throws(OutboxError) in try store.nextLeaseExpiry() }) ?? nil
+            if let lease = leaseExpiry, lease <= now {
+                if let n = attempt("rescue", { () throws(OutboxError) in try store.rescueExpiredLeases(now: now) }) {
+                    if n > 0 { context.emit(.rescued(count: n)) }
+                    leaseExpiry = attempt("lease expiry", { () throws(OutboxError) in try store.nextLeaseExpiry() }) ?? nil
+                }
+                // A rescue that failed is tried again after a pause, not in a tight loop.
+                if let l = leaseExpiry, l <= now { leaseExpiry = now + WorkerPool.failedClaimBackoffMillis }
             }
 
             let (capacity, dirty) = state.withLock { s -> (Int, Bool) in
@@ -71,9 +75,7 @@ extension WorkerPool {
             }
 
             var wakeAt = min(nextSweep, now + max(1, config.maxIdleMillis))
-            if let lease = attempt("lease expiry", { () throws(OutboxError) in try store.nextLeaseExpiry() }) ?? nil {
-                wakeAt = min(wakeAt, lease)
-            }
+            if let lease = leaseExpiry { wakeAt = min(wakeAt, lease) }
             if capacity > 0, let run = nextRun { wakeAt = min(wakeAt, max(run, quietUntil)) }
             let delay = max(1, wakeAt - clock.nowMillis())
             _ = dispatcherWake.wait(timeout: .now() + .milliseconds(Int(min(delay, Int64(Int32.max)))))
