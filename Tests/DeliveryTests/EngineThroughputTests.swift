@@ -24,10 +24,14 @@ final class EngineThroughputTests: XCTestCase {
         done.wait()
         var config = h.configuration(providers: [h.script.spec("fast")], routes: engineRoutes([.sms: ["fast"]]), workers: workers)
         config.batchSize = 256
+        let before = h.outbox.writerStatistics
         let t0 = monotonicNanos()
         h.start(config)
         h.events.wait(for: n, timeout: 600) { if case .finished = $0 { return true }; return false }
         let seconds = Double(monotonicNanos() - t0) / 1e9
-        print("engine drain: \(n) jobs, \(workers) workers, \(Int(Double(n) / seconds)) jobs/s")
+        let after = h.outbox.writerStatistics
+        let claims = h.events.all.filter { if case .claimed = $0 { return true }; return false }.count
+        print("engine drain: \(n) jobs, \(workers) workers, \(Int(Double(n) / seconds)) jobs/s;",
+              "\(after.batches - before.batches) commits, \(after.items - before.items) writes, \(claims) claims")
     }
 }

@@ -15,7 +15,7 @@ extension WorkerPool {
         let config = context.configuration
         let store = context.store
         let clock = context.clock
-        let window = max(1, config.workers) * 2
+        let (window, refill) = (self.window, self.refill)
         var nextSweep: Int64 = 0
         var quietUntil: Int64 = 0
         while true {
@@ -40,7 +40,7 @@ extension WorkerPool {
             }
 
             let (capacity, dirty) = state.withLock { s -> (Int, Bool) in
-                let c = max(0, window - s.inFlight - s.pending.count)
+                let c = WorkerPool.claimable(s, window: window, refill: refill)
                 let d = s.dirty
                 if c > 0 { s.dirty = false }
                 s.waitingForCapacity = c == 0

@@ -28,6 +28,17 @@ public final class WorkerPool: Sendable {
         var waitingForCapacity = false
     }
 
+    /// How many jobs may be claimed now, or 0 while it is not worth a claim: at most `window`
+    /// jobs are claimed and unfinished, and the dispatcher refills in chunks of at least `refill`
+    /// (one claim is one commit) unless the workers would otherwise run dry.
+    static func claimable(_ s: State, window: Int, refill: Int) -> Int {
+        let free = max(0, window - s.inFlight - s.pending.count)
+        return free >= refill || (free > 0 && s.pending.isEmpty) ? free : 0
+    }
+
+    var window: Int { max(1, context.configuration.workers) * 2 }
+    var refill: Int { max(1, min(context.configuration.batchSize, window / 4)) }
+
     let context: DeliveryContext
     let state = Mutex(State())
     let dispatcherWake = DispatchSemaphore(value: 0)
@@ -112,12 +123,13 @@ public final class WorkerPool: Sendable {
                 continue
             }
             worker.process(job)
+            let (window, refill) = (self.window, self.refill)
             let wakeDispatcher = state.withLock { s -> Bool in
                 s.inFlight -= 1
                 if let n = s.inFlightTokens[job.token], n > 1 { s.inFlightTokens[job.token] = n - 1 } else {
                     s.inFlightTokens[job.token] = nil
                 }
-                return s.waitingForCapacity || s.stopping
+                return s.stopping || (s.waitingForCapacity && WorkerPool.claimable(s, window: window, refill: refill) > 0)
             }
             if wakeDispatcher { wake() }
         }
