@@ -57,6 +57,8 @@ final class EngineConfigurationTests: XCTestCase {
         XCTAssertEqual(c.language, "en")
         XCTAssertEqual(c.appName, "Bank Sinarmas")
         XCTAssertFalse(c.isSandboxOnly)
+        XCTAssertEqual(c.routeSummary,
+                       "email: mail > dev; sms: twilio > gateway; whatsapp: meta > twilio > sms:twilio > sms:gateway")
         let m = c.templates.render(jobID: "j", channel: .sms, recipient: "+62811", otp: "123456", language: "en",
                                    validityMinutes: 5, appName: c.appName)
         XCTAssertEqual(m.text, "Bank Sinarmas code 123456 (5 min)")

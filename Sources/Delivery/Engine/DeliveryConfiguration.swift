@@ -66,6 +66,18 @@ public struct DeliveryConfiguration: Sendable {
                               appName: appName)
     }
 
+    /// One line for the start-up log: each channel's flattened ladder, e.g.
+    /// `email: mail; sms: twilio > gateway; whatsapp: meta > twilio > sms:twilio > sms:gateway`.
+    public var routeSummary: String {
+        Channel.allCases.map { channel in
+            let rungs = routes.rungs(for: channel)
+            let text = rungs.isEmpty ? "(none)" : rungs.map {
+                $0.channel == channel ? $0.provider : "\($0.channel.rawValue):\($0.provider)"
+            }.joined(separator: " > ")
+            return "\(channel.rawValue): \(text)"
+        }.joined(separator: "; ")
+    }
+
     /// Whether every channel goes to the sandbox only (the service announces it loudly).
     public var isSandboxOnly: Bool {
         routes.providerNames.allSatisfy { providers[$0]?.kind == "sandbox" }
