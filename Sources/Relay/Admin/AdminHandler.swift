@@ -14,10 +14,11 @@ final class AdminHandler: HTTPHandler {
     private let health: @Sendable () -> HealthReport
     private let metricsText: @Sendable () -> String
     private let statusPage: @Sendable () -> String
+    private let kyc: KYCAdminRoutes?
 
     init(authorizer: AdminAuthorizer, store: any OutboxStore, clock: any Clock, logger: Logger,
          health: @escaping @Sendable () -> HealthReport, metricsText: @escaping @Sendable () -> String,
-         statusPage: @escaping @Sendable () -> String) {
+         statusPage: @escaping @Sendable () -> String, kyc: KYCAdminRoutes? = nil) {
         self.authorizer = authorizer
         self.store = store
         self.replayer = Replayer(store: store, clock: clock)
@@ -26,6 +27,7 @@ final class AdminHandler: HTTPHandler {
         self.health = health
         self.metricsText = metricsText
         self.statusPage = statusPage
+        self.kyc = kyc
     }
 
     /// BasicAuth is decided here, before the body is read; a bearer token is checked in `handle`,
@@ -33,6 +35,7 @@ final class AdminHandler: HTTPHandler {
     func head(_ head: HTTPRequestHead) -> HTTPResponse? {
         if authorizer.hasBearer(head) { return nil }
         guard authorizer.authorizeBasic(head).isAllowed else { return authorizer.denial(head) }
+        if let kyc, kyc.owns(head.path) { return kyc.precheck(method: head.method) }
         switch AdminRoute(method: head.method, path: head.path) {
         case nil: return Responses.error(.notFound)
         case .methodNotAllowed(let allow): return Responses.error(.methodNotAllowed(allow: allow))
@@ -55,6 +58,7 @@ final class AdminHandler: HTTPHandler {
     func rejection(_ rejection: HTTPRejection) -> HTTPResponse { Responses.rejection(rejection) }
 
     private func answer(_ request: HTTPRequest, actor: String) -> HTTPResponse {
+        if let r = kyc?.handle(request, actor: actor) { return r }
         let query = QueryString(request.head.query)
         do {
             switch AdminRoute(method: request.method, path: request.path) {

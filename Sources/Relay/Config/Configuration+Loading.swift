@@ -73,6 +73,7 @@ extension Configuration {
         if let v = try r.int("shutdown_grace_seconds", range: 1...600) { shutdownGraceSeconds = v }
         if let v = try r.int("delivery_workers", range: 0...256) { deliveryWorkers = v }
         simasID = try Self.parseSIMASID(&r)
+        sqekyc = try Self.parseSQEKYC(&r)
         if let d = try r.object("delivery") { deliverySection = d.object.mapValues(SendableJSON.init) }
         if dedupeWindowSeconds > otpValiditySeconds {
             throw ConfigError(key: r.name("dedupe_window_seconds"), "must not be longer than otp_validity_seconds")
@@ -100,6 +101,7 @@ extension Configuration {
         } else if value("OTP_RELAY_ADMIN_PASSWORD") != nil {
             throw ConfigError(key: "OTP_RELAY_ADMIN_USERNAME", "is required with OTP_RELAY_ADMIN_PASSWORD")
         }
+        try applySQEKYCEnvironment(env)
     }
 
     /// A secret from `NAME` or from the file named by `NAME_FILE`.

@@ -84,6 +84,8 @@ public struct Configuration: Sendable {
     public var deliveryWorkers = 4
     /// The `delivery` section, validated and interpreted by the delivery layer.
     public var deliverySection: [String: SendableJSON] = [:]
+    /// The `sqekyc` section (KYC pushes to SQEKYC); nil: KYC is off.
+    public var sqekyc: SQEKYCSettings?
 
     public init() {}
 

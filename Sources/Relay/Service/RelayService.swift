@@ -60,7 +60,8 @@ public final class RelayService: Sendable {
             health: { HealthReport(storeWritable: (try? store.countsByStatus(channel: nil)) != nil,
                                    workersAlive: true, draining: handler.isDraining) },
             metricsText: { RelayService.metricsText(store: store, metrics: metrics) },
-            statusPage: { StatusPage.render(store: store, metrics: metrics, now: clock.nowMillis()) })
+            statusPage: { StatusPage.render(store: store, metrics: metrics, now: clock.nowMillis()) },
+            kyc: RelayService.kycRoutes(c, store: store, dataKey: dataKey, clock: clock, logger: logger))
         var adminHTTP = HTTPServerConfiguration()
         adminHTTP.host = c.adminListen.host
         adminHTTP.port = c.adminListen.port

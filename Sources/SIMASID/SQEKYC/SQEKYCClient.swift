@@ -12,6 +12,8 @@ public final class SQEKYCClient {
     public let configuration: SQEKYCConfiguration
     private let http: HTTPClient
     private let clock: any Clock
+    /// The HTTP status of the last answer (nil after a transport failure), for attempt records.
+    public private(set) var lastHTTPStatus: Int?
 
     public init(configuration: SQEKYCConfiguration, clock: any Clock = SystemClock()) {
         self.configuration = configuration
@@ -57,8 +59,11 @@ public final class SQEKYCClient {
         let request = HTTPClientRequest(
             method: method, url: url, headers: headers, body: body,
             basicAuth: .init(user: configuration.clientID, password: configuration.clientSecret))
+        lastHTTPStatus = nil
         do {
-            return try http.perform(request)
+            let response = try http.perform(request)
+            lastHTTPStatus = response.status
+            return response
         } catch {
             throw SQEKYCError(transport: error)
         }
