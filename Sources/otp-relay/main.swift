@@ -15,6 +15,7 @@ let usage = """
       jobs list|show|replay list jobs, show one with its attempts, replay dead ones
       stats                 job counts per status and channel
       token verify TOKEN|-  verify a SIMAS-ID access token
+      kyc store|get         queue a KYC record for SQEKYC, or read one back
 
     Options for every command:
       --config PATH         JSON configuration (also OTP_RELAY_CONFIG)
@@ -43,6 +44,7 @@ do {
     case "config": status = try ConfigCommand.run(rest, environment: env)
     case "jobs": status = try JobsCommand.run(rest, environment: env)
     case "stats": status = try StatsCommand.run(rest, environment: env)
+    case "kyc": status = try KYCCommand.run(rest, environment: env)
     case "token":
         guard rest.first == "verify" else { throw UsageError("usage: otp-relay token verify TOKEN|- (see otp-relay token verify --help)") }
         status = TokenVerifyCommand.run(Array(rest.dropFirst()), environment: env)
