@@ -12,9 +12,10 @@ A body without the six string fields gets 400. Every /v1 request is recorded as 
 
 Prints "PORT <n>" once listening. Control is on stdin, one JSON object per line, each answered
 "OK" on stdout; the process exits when stdin closes:
-  {"fail": [{"status": 503, "retry_after": "2", "delay_ms": 0, "message": "..."}, ...]}
-      the next requests to /v1/common-kyc get these answers in order (a "delay_ms" without
-      "status" only delays a normal answer: longer than the client's timeout, it is a timeout)
+  {"fail": [{"status": 503, "retry_after": "2", "delay_ms": 0, "message": "...", "raw": "..."}, ...]}
+      the next requests to /v1/common-kyc get these answers in order ("raw" replaces the meta
+      body; a "delay_ms" without "status" only delays a normal answer: longer than the client's
+      timeout, it is a timeout)
   {"spelling": "success"}   the status word of successful answers
   {"reset": true}           forget the failures and the stored records
 """
@@ -60,8 +61,9 @@ class Handler(RecordingHandler):
             time.sleep(plan.get("delay_ms", 0) / 1000)
             if plan.get("status"):
                 headers = [("Retry-After", plan["retry_after"])] if plan.get("retry_after") else []
+                raw = plan["raw"].encode() if "raw" in plan else None
                 return self.reply(plan["status"], {"meta": meta("failed", plan.get("message", "failure"))},
-                                  headers=headers)
+                                  raw=raw, headers=headers)
         if self.command == "POST":
             return self._store(body)
         if self.command == "GET":
