@@ -47,6 +47,8 @@ final class KYCAdminTests: XCTestCase {
         XCTAssertEqual(one.status, 200)
         KYCSample.assertNoPersonalData(one.text, "GET /v1/jobs/{id}")
         KYCSample.assertNoPersonalData(s.logLines.all, "the service logs")
+        let metrics = try request(s, "GET", "/metrics", auth: adminAuth)
+        XCTAssertTrue(metrics.text.contains(#"otp_relay_jobs{channel="sqekyc",status="queued"} 1"#), metrics.text)
     }
 
     func testInvalidRecordsNameTheFieldAndAreNotQueued() throws {

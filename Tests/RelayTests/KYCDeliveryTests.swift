@@ -131,6 +131,22 @@ final class KYCDeliveryTests: XCTestCase {
         let expired = try XCTUnwrap(try h.store.job(id: id))
         XCTAssertEqual(expired.status, .expired)
         XCTAssertFalse(expired.hasPayload)
+        XCTAssertEqual(try h.store.replay(ids: [id], actor: "test", reason: "too late", now: job.expiresAt).first?.result, .expired)
+    }
+
+    func testADeadRecordIsKeptForReplayOnlyUntilItExpires() throws {
+        let h = try KYCHarness(startPool: false)
+        h.fake.fail([["status": 422]])
+        let id = try h.queue()
+        let now = SystemClock().nowMillis()
+        let job = try XCTUnwrap(try h.store.claim(limit: 1, leaseMillis: 60_000, now: now).first)
+        let (transition, report) = h.handler().handle(job, now: now)
+        XCTAssertEqual(try h.store.finish(id: id, token: job.token, transition: transition, attempt: report, now: now), .applied)
+        XCTAssertEqual(try h.store.job(id: id)?.status, .dead)
+        XCTAssertEqual(try h.store.expireDue(now: job.expiresAt - 1), 0, "dead, and still replayable")
+        XCTAssertEqual(try h.store.job(id: id)?.hasPayload, true)
+        XCTAssertEqual(try h.store.expireDue(now: job.expiresAt), 1)
+        XCTAssertEqual(try h.store.job(id: id)?.hasPayload, false)
     }
 
     func testNoPersonalDataInLogsViewsOrTheDatabaseFile() throws {

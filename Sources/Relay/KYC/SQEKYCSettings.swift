@@ -10,7 +10,9 @@ import SIMASID
 public struct SQEKYCSettings: Sendable, CustomStringConvertible {
     public static let defaultJobValiditySeconds = 86_400
     public static let jobValidityRange = 300...2_592_000
-    public static let timeoutRange = 100...120_000
+    /// Well below the delivery lease (60 s by default): a call still running when its lease runs
+    /// out would be rescued and sent twice.
+    public static let timeoutRange = 100...30_000
 
     /// The preset the base URL came from, when one was named.
     public var environment: SQEKYCEnvironment?
