@@ -61,6 +61,7 @@ final class SQEKYCRecordValidationTests: XCTestCase {
         assertRefused(["phone_number": "0812345"], field: "phone_number", "")
         assertRefused(["phone_number": "62812345678901234"], field: "phone_number", "")
         assertRefused(["phone_number": "nomor"], field: "phone_number", "")
+        assertRefused(["phone_number": "+62 0812 3456 7890"], field: "phone_number", "")
         assertRefused(["full_name": " "], field: "full_name", "is required")
         assertRefused(["full_name": String(repeating: "a", count: 201)], field: "full_name", "at most 200")
         assertRefused(["full_name": "Siti\nRahayu"], field: "full_name", "control characters")

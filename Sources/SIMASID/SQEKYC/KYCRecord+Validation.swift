@@ -78,6 +78,8 @@ extension KYCRecord {
     public static func normalizePhone(_ raw: String) -> String? {
         guard let e164 = Recipient.normalizePhone(raw, defaultCountryCode: "62"), e164.hasPrefix("+62") else { return nil }
         let digits = String(e164.dropFirst())
+        // A national number never starts with the trunk 0 once the country code is there.
+        guard !digits.dropFirst(2).hasPrefix("0") else { return nil }
         return phoneDigits.contains(digits.utf8.count) ? digits : nil
     }
 
