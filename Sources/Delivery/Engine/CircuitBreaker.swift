@@ -1,0 +1,135 @@
+import Synchronization
+
+/// When a provider's breaker opens and how long it stays open, with named defaults.
+public struct CircuitBreakerPolicy: Sendable, Equatable {
+    public static let defaultConsecutiveFailures = 5
+    public static let defaultFailureRate = 0.5
+    public static let defaultWindow = 20
+    public static let defaultCoolDownMillis: Int64 = 30_000
+    public static let defaultProbeWaitMillis: Int64 = 1_000
+
+    /// Opens after this many failures in a row.
+    public var consecutiveFailures: Int
+    /// Opens when at least this share of the last `window` results failed (only once `window`
+    /// results were seen, so a quiet provider is not judged on two requests).
+    public var failureRate: Double
+    public var window: Int
+    /// How long the breaker stays open before one probe is let through (half-open).
+    public var coolDownMillis: Int64
+    /// While a probe is out, how long other requests wait before asking again (the probe usually
+    /// answers well before a full cool-down).
+    public var probeWaitMillis: Int64
+
+    public init(consecutiveFailures: Int = defaultConsecutiveFailures, failureRate: Double = defaultFailureRate,
+                window: Int = defaultWindow, coolDownMillis: Int64 = defaultCoolDownMillis,
+                probeWaitMillis: Int64 = defaultProbeWaitMillis) {
+        self.consecutiveFailures = consecutiveFailures
+        self.failureRate = failureRate
+        self.window = window
+        self.coolDownMillis = coolDownMillis
+        self.probeWaitMillis = probeWaitMillis
+    }
+}
+
+/// A circuit breaker for one provider: closed (traffic flows) → open after repeated failures
+/// (traffic goes to the next rung) → half-open after the cool-down (one probe request) → closed
+/// when the probe succeeds, open again when it fails. Times come from the caller (injectable clock).
+/// Thread-safe.
+public final class CircuitBreaker: Sendable {
+    public enum State: Sendable, Equatable {
+        case closed
+        case open(until: Int64)
+        case halfOpen
+    }
+
+    /// The answer to `acquire`.
+    public enum Permit: Sendable, Equatable {
+        case allowed
+        /// Half-open: this request is the probe; its result decides the state.
+        case probe
+        /// Open (or a probe is already out): do not call the provider before `retryAt`.
+        case rejected(retryAt: Int64)
+    }
+
+    private struct Inner {
+        var state: State = .closed
+        var consecutive = 0
+        var recent: [Bool] = []   // ring of the last `window` results, true = failure
+        var next = 0
+        var probeOut = false
+    }
+
+    public let name: String
+    public let policy: CircuitBreakerPolicy
+    private let inner = Mutex(Inner())
+
+    public init(name: String, policy: CircuitBreakerPolicy = CircuitBreakerPolicy()) {
+        self.name = name
+        self.policy = policy
+    }
+
+    public var state: State { inner.withLock { $0.state } }
+
+    /// Asks to send one request now.
+    public func acquire(now: Int64) -> Permit {
+        inner.withLock { s in
+            switch s.state {
+            case .closed:
+                return .allowed
+            case .open(let until):
+                guard now >= until else { return .rejected(retryAt: until) }
+                s.state = .halfOpen
+                s.probeOut = true
+                return .probe
+            case .halfOpen:
+                if s.probeOut { return .rejected(retryAt: now + min(policy.probeWaitMillis, policy.coolDownMillis)) }
+                s.probeOut = true
+                return .probe
+            }
+        }
+    }
+
+    /// Reports the result of a request that `acquire` allowed. `failed` means the provider
+    /// misbehaved (transport error, 5xx, 429, bad credentials), not that the recipient was wrong.
+    /// Returns the state after the report, so callers can log transitions.
+    @discardableResult
+    public func record(failed: Bool, now: Int64) -> State {
+        inner.withLock { s in
+            switch s.state {
+            case .halfOpen:
+                s.probeOut = false
+                if failed {
+                    s.state = .open(until: now + policy.coolDownMillis)
+                } else {
+                    s = Inner()
+                }
+                return s.state
+            case .open:
+                return s.state   // a late result of a request sent before the breaker opened
+            case .closed:
+                s.consecutive = failed ? s.consecutive + 1 : 0
+                if policy.window > 0 {
+                    if s.recent.count < policy.window { s.recent.append(failed) } else { s.recent[s.next] = failed }
+                    s.next = (s.next + 1) % policy.window
+                }
+                let failures = s.recent.lazy.filter { $0 }.count
+                let rateTripped = policy.window > 0 && s.recent.count >= policy.window
+                    && Double(failures) >= policy.failureRate * Double(policy.window)
+                if s.consecutive >= policy.consecutiveFailures || (failed && rateTripped) {
+                    s.state = .open(until: now + policy.coolDownMillis)
+                    s.consecutive = 0
+                    s.recent = []
+                    s.next = 0
+                }
+                return s.state
+            }
+        }
+    }
+
+    /// Returns a probe permit that was not used (the send did not happen).
+    public func cancelProbe() {
+        inner.withLock { s in
+            if case .halfOpen = s.state { s.probeOut = false }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import RelayCore
+
+/// Everything the delivery engine needs: providers by name, routes, retry and breaker policies,
+/// pool sizes and message settings. Built from the service configuration's `delivery` section by
+/// `parse(_:sandboxFile:appName:)`, or in code (tests, embedding).
+public struct DeliveryConfiguration: Sendable {
+    public static let defaultWorkers = 64
+    public static let defaultBatchSize = 32
+    public static let defaultLeaseMillis: Int64 = 60_000
+    public static let defaultExpireSweepMillis: Int64 = 5_000
+    public static let defaultMaxIdleMillis: Int64 = 5_000
+    public static let defaultLanguage = MessageTemplates.defaultLanguage
+    public static let defaultAppName = "SIMAS-ID"
+
+    /// Providers by name.
+    public var providers: [String: ProviderSpec]
+    public var routes: Routes
+    public var retry: RetryPolicy
+    public var breaker: CircuitBreakerPolicy
+    /// Worker threads, each sending one message at a time and waiting for its commit. Sends
+    /// block on the network (100–300 ms to a real API), so a thousand OTP/s needs this many
+    /// in flight; per-provider `maxConcurrency` keeps each provider within its own limits.
+    public var workers: Int
+    /// Most jobs one claim leases.
+    public var batchSize: Int
+    /// How long a claimed job stays leased. Longer than the slowest provider timeout, so a live
+    /// worker is never rescued; a lease about to run out is renewed before sending.
+    public var leaseMillis: Int64
+    /// How often queued and dead jobs past expiry are expired (their payloads erased).
+    public var expireSweepMillis: Int64
+    /// Longest sleep of the dispatcher with nothing due: a safety net for another process
+    /// writing the same database (in-process commits wake it at once).
+    public var maxIdleMillis: Int64
+    /// The language of jobs that carry none: `id` or `en`.
+    public var language: String
+    /// `{app}` in messages, for jobs that carry no app name.
+    public var appName: String
+    public var templates: MessageTemplates
+
+    public init(providers: [ProviderSpec], routes: Routes, retry: RetryPolicy = RetryPolicy(),
+                breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(), workers: Int = defaultWorkers,
+                batchSize: Int = defaultBatchSize, leaseMillis: Int64 = defaultLeaseMillis,
+                expireSweepMillis: Int64 = defaultExpireSweepMillis, maxIdleMillis: Int64 = defaultMaxIdleMillis,
+                language: String = defaultLanguage, appName: String = defaultAppName,
+                templates: MessageTemplates = MessageTemplates()) {
+        var byName: [String: ProviderSpec] = [:]
+        for p in providers { byName[p.name] = p }
+        self.providers = byName
+        self.routes = routes
+        self.retry = retry
+        self.breaker = breaker
+        self.workers = workers
+        self.batchSize = batchSize
+        self.leaseMillis = leaseMillis
+        self.expireSweepMillis = expireSweepMillis
+        self.maxIdleMillis = maxIdleMillis
+        self.language = language
+        self.appName = appName
+        self.templates = templates
+    }
+
+    /// The embedded default: every channel to one `sandbox` provider writing `sandboxFile`.
+    public static func sandbox(file: String, appName: String = defaultAppName,
+                               clock: any Clock = SystemClock()) -> DeliveryConfiguration {
+        DeliveryConfiguration(providers: [.sandbox(file: file, clock: clock)], routes: .single("sandbox"),
+                              appName: appName)
+    }
+
+    /// One line for the start-up log: each channel's flattened ladder, e.g.
+    /// `email: mail; sms: twilio > gateway; whatsapp: meta > twilio > sms:twilio > sms:gateway`.
+    public var routeSummary: String {
+        Channel.allCases.map { channel in
+            let rungs = routes.rungs(for: channel)
+            let text = rungs.isEmpty ? "(none)" : rungs.map {
+                $0.channel == channel ? $0.provider : "\($0.channel.rawValue):\($0.provider)"
+            }.joined(separator: " > ")
+            return "\(channel.rawValue): \(text)"
+        }.joined(separator: "; ")
+    }
+
+    /// Whether every channel goes to the sandbox only (the service announces it loudly).
+    public var isSandboxOnly: Bool {
+        routes.providerNames.allSatisfy { providers[$0]?.kind == "sandbox" }
+    }
+}

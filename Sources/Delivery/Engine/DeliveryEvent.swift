@@ -1,0 +1,40 @@
+import Dispatch
+import RelayCore
+import Outbox
+
+/// What the pool did, for tests and metrics. Delivered synchronously on the pool's threads:
+/// observers must be quick and must not call back into the pool.
+public enum DeliveryEvent: Sendable, Equatable {
+    /// One claim leased `count` jobs.
+    case claimed(count: Int)
+    /// A worker finished a job: the transition the store applied and the outcome of the try.
+    case finished(jobID: String, transition: JobTransition, outcome: AttemptOutcome, provider: String?)
+    /// The store refused `finish`: the worker no longer held the lease (fencing).
+    case leaseLost(jobID: String)
+    /// A circuit breaker changed state.
+    case breaker(provider: String, state: CircuitBreaker.State)
+    /// The dispatcher found nothing to do and sleeps until a commit, a worker or its timer wakes it.
+    case idle
+    /// Shutdown began: no more claims; `unstarted` jobs will not be sent by this pool.
+    case stopping(unstarted: Int)
+    /// Shutdown returned `count` unstarted jobs to the queue.
+    case released(count: Int)
+    /// The periodic sweep expired `count` queued or dead jobs past their validity.
+    case expired(count: Int)
+    /// The rescuer returned `count` jobs whose lease ran out.
+    case rescued(count: Int)
+}
+
+/// Shared, immutable state of one pool: what every worker thread reads.
+struct DeliveryContext: Sendable {
+    let store: any OutboxStore
+    let configuration: DeliveryConfiguration
+    let clock: any Clock
+    let logger: Logger
+    let breakers: [String: CircuitBreaker]
+    let limits: [String: DispatchSemaphore]
+    let observer: (@Sendable (DeliveryEvent) -> Void)?
+    let handlers: [JobKind: JobHandlerFactory]
+
+    func emit(_ e: DeliveryEvent) { observer?(e) }
+}

@@ -1,0 +1,155 @@
+import Outbox
+import RelayCore
+
+/// One worker thread's view: its own provider instances, and the path of one claimed job from
+/// route selection through the send to `finish`. Confined to its thread.
+final class DeliveryWorker {
+    let context: DeliveryContext
+    private let providers: WorkerProviders
+    private var handlers: [JobKind: any JobHandler] = [:]
+
+    init(context: DeliveryContext) {
+        self.context = context
+        self.providers = WorkerProviders(specs: context.configuration.providers)
+    }
+
+    private var clock: any Clock { context.clock }
+    private var config: DeliveryConfiguration { context.configuration }
+
+    /// Delivers one claimed job and records the try. Never throws: store failures are logged and
+    /// the lease runs out, so the rescuer brings the job back.
+    func process(_ job: ClaimedJob) {
+        let started = clock.nowMillis()
+        if started >= job.expiresAt {
+            return finish(job, .expired, AttemptReport(outcome: .expired, provider: nil, startedAt: started,
+                                                       finishedAt: started, errorClass: "expired",
+                                                       errorMessage: "validity passed before sending"))
+        }
+        if job.kind != .otp, let make = context.handlers[job.kind] {
+            let handler = handlers[job.kind] ?? make()
+            handlers[job.kind] = handler
+            let (transition, report) = handler.handle(job, now: started)
+            return finish(job, transition, report)
+        }
+        guard job.kind == .otp, let channel = Channel(rawValue: job.channel) else {
+            return finish(job, .dead(reason: "no delivery for \(job.kind.rawValue) on \(job.channel)"),
+                          report(.permanent, nil, started, errorClass: "unsupported"))
+        }
+        let rungs = config.routes.rungs(for: channel)
+        guard job.routeStep < rungs.count else {
+            let why = rungs.isEmpty ? "no route for \(channel.rawValue)" : "route exhausted at step \(job.routeStep)"
+            return finish(job, .dead(reason: why), report(.permanent, nil, started, errorClass: "no_route"))
+        }
+        var openUntil: Int64?
+        for rung in rungs[job.routeStep...] {
+            switch attempt(job, rung: rung, rungs: rungs, started: started) {
+            case .done:
+                return
+            case .breakerOpen(let retryAt):
+                openUntil = min(openUntil ?? retryAt, retryAt)
+            }
+        }
+        // Every remaining rung is open: wait for the first probe, bounded by the expiry only.
+        let now = clock.nowMillis()
+        let at = max(now, openUntil ?? now)
+        let transition: JobTransition
+        switch config.retry.deferral(until: at, expiresAt: job.expiresAt) {
+        case .retry(let runAt): transition = .retry(runAt: runAt)
+        default: transition = .expired
+        }
+        finish(job, transition, report(.retryable, nil, started, errorClass: "circuit_open",
+                                       errorMessage: "every provider of the route is paused by its circuit breaker"))
+    }
+
+    private enum RungResult {
+        case done
+        case breakerOpen(retryAt: Int64)
+    }
+
+    /// Tries one rung: waits for the provider's concurrency slot, asks its breaker, renews the
+    /// lease when it is running short, sends, and finishes the job.
+    private func attempt(_ job: ClaimedJob, rung: Routes.Rung, rungs: [Routes.Rung], started: Int64) -> RungResult {
+        let limit = context.limits[rung.provider]
+        limit?.wait()
+        defer { limit?.signal() }
+        guard let breaker = context.breakers[rung.provider], let provider = providers.provider(named: rung.provider) else {
+            finish(job, .dead(reason: "provider \(rung.provider) is not configured"),
+                   report(.permanent, rung, started, errorClass: "no_provider"))
+            return .done
+        }
+        let permit = breaker.acquire(now: clock.nowMillis())
+        if case .rejected(let retryAt) = permit { return .breakerOpen(retryAt: retryAt) }
+        if case .probe = permit { context.logger.info("circuit half-open: probing", ["provider": .string(rung.provider)]) }
+        guard keepLease(job) else {
+            breaker.cancelProbe()
+            return .done
+        }
+        let message = render(job, channel: rung.channel)
+        let sendStart = clock.nowMillis()
+        let outcome = provider.send(message)
+        let now = clock.nowMillis()
+        let before = breaker.state
+        let after = breaker.record(failed: OutcomeJudgement.isProviderFailure(outcome), now: now)
+        if after != before {
+            context.logger.warning("circuit breaker", ["provider": .string(rung.provider), "state": .string("\(after)")])
+            context.emit(.breaker(provider: rung.provider, state: after))
+        }
+        let attemptsMade = job.attempts + 1
+        let (transition, recorded) = OutcomeJudgement.transition(
+            for: outcome, rung: rung, rungs: rungs, attemptsMade: attemptsMade, now: now,
+            expiresAt: job.expiresAt, retry: config.retry)
+        var r = report(recorded, rung, sendStart, finishedAt: now, errorClass: OutcomeJudgement.errorClass(outcome),
+                       errorMessage: outcome.reason)
+        if provider.kind == "smtp" { r.smtpStatus = outcome.status } else { r.httpStatus = outcome.status }
+        if case .sent(let id, _) = outcome { r.providerMessageID = id }
+        finish(job, transition, r)
+        return .done
+    }
+
+    /// Renews the lease when less than half of it is left (the job may have waited for a
+    /// provider slot). False when the lease was lost: the job belongs to someone else now.
+    private func keepLease(_ job: ClaimedJob) -> Bool {
+        let now = clock.nowMillis()
+        guard job.leaseUntil - now < config.leaseMillis / 2 else { return true }
+        do {
+            if try context.store.renewLease(id: job.id, token: job.token, leaseMillis: config.leaseMillis, now: now) {
+                return true
+            }
+        } catch {
+            context.logger.error("lease renewal failed", ["job_id": .string(job.id), "error": .string(error.description)])
+        }
+        context.emit(.leaseLost(jobID: job.id))
+        return false
+    }
+
+    private func render(_ job: ClaimedJob, channel: Channel) -> OutgoingMessage {
+        let validity = max(1, Int((job.expiresAt - job.createdAt + 59_999) / 60_000))
+        return config.templates.render(
+            jobID: job.id, channel: channel, recipient: job.recipient, otp: String(decoding: job.secret, as: UTF8.self),
+            language: job.language ?? config.language, validityMinutes: validity, appName: job.app ?? config.appName)
+    }
+
+    private func report(_ outcome: AttemptOutcome, _ rung: Routes.Rung?, _ started: Int64, finishedAt: Int64? = nil,
+                        errorClass: String? = nil, errorMessage: String? = nil) -> AttemptReport {
+        AttemptReport(outcome: outcome, channel: rung.map(\.channel.rawValue), provider: rung?.provider,
+                      startedAt: started, finishedAt: finishedAt ?? clock.nowMillis(),
+                      errorClass: errorClass, errorMessage: errorMessage)
+    }
+
+    private func finish(_ job: ClaimedJob, _ transition: JobTransition, _ report: AttemptReport) {
+        do {
+            let result = try context.store.finish(id: job.id, token: job.token, transition: transition,
+                                                  attempt: report, now: clock.nowMillis())
+            switch result {
+            case .applied:
+                context.emit(.finished(jobID: job.id, transition: transition, outcome: report.outcome,
+                                       provider: report.provider))
+            case .leaseLost:
+                context.emit(.leaseLost(jobID: job.id))
+            }
+        } catch {
+            context.logger.error("finish failed; the lease will expire and the job be retried",
+                                 ["job_id": .string(job.id), "error": .string(error.description)])
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import RelayCore
+
+/// A configured provider as the engine needs it: its name, kind, channels, how many sends it may
+/// have in flight, and a factory (usually `ProviderConfig.makeProvider`; tests pass fakes). Providers are not Sendable (they own libcurl handles and file
+/// descriptors), so the spec carries a `@Sendable` factory and each worker thread makes its own
+/// instance on first use.
+public struct ProviderSpec: Sendable {
+    public let name: String
+    public let kind: String
+    public let channels: Set<Channel>
+    /// Most concurrent sends through this provider across all workers; nil for one per worker.
+    public var maxConcurrency: Int?
+    public let make: @Sendable () -> any Provider
+
+    public init(name: String, kind: String, channels: Set<Channel>, maxConcurrency: Int? = nil,
+                make: @escaping @Sendable () -> any Provider) {
+        self.name = name
+        self.kind = kind
+        self.channels = channels
+        self.maxConcurrency = maxConcurrency
+        self.make = make
+    }
+
+    /// A provider from the provider layer's settings.
+    public init(_ config: ProviderConfig, maxConcurrency: Int? = nil) {
+        self.init(name: config.name, kind: config.kind, channels: config.channels, maxConcurrency: maxConcurrency) {
+            config.makeProvider()
+        }
+    }
+
+    /// The `sandbox` provider writing JSON lines to `file`.
+    public static func sandbox(name: String = "sandbox", file: String, clock: any Clock = SystemClock()) -> ProviderSpec {
+        ProviderSpec(.sandbox(SandboxConfig(name: name, path: file, clock: clock)))
+    }
+}
+
+/// The providers one worker thread has made, by name. Confined to its thread, never shared.
+final class WorkerProviders {
+    private let specs: [String: ProviderSpec]
+    private var made: [String: any Provider] = [:]
+
+    init(specs: [String: ProviderSpec]) {
+        self.specs = specs
+    }
+
+    func provider(named name: String) -> (any Provider)? {
+        if let p = made[name] { return p }
+        guard let spec = specs[name] else { return nil }
+        let p = spec.make()
+        made[name] = p
+        return p
+    }
+}

@@ -1,0 +1,121 @@
+import Dispatch
+import Outbox
+import RelayCore
+
+/// The dispatcher thread: claims, rescues, expires, and sleeps until the next thing is due.
+extension WorkerPool {
+    /// After a claim that found nothing although `run_at` said a job was due (another process
+    /// took it, or it expired), trust the timer again only after this long: no busy loop.
+    static let emptyClaimBackoffMillis: Int64 = 50
+    /// After a claim that failed (store unavailable), wait this long before claiming again
+    /// unless a commit wakes the dispatcher sooner.
+    static let failedClaimBackoffMillis: Int64 = 1_000
+
+    func dispatcherLoop() {
+        let config = context.configuration
+        let store = context.store
+        let clock = context.clock
+        let (window, refill) = (self.window, self.refill)
+        var nextSweep: Int64 = 0
+        var quietUntil: Int64 = 0
+        while true {
+            wakePending.store(false, ordering: .releasing)
+            if state.withLock({ $0.stopping }) { return }
+            var now = clock.nowMillis()
+            if now >= nextSweep {
+                if let n = attempt("expire", { () throws(OutboxError) in try store.expireDue(now: now) }), n > 0 {
+                    context.logger.info("jobs expired", ["jobs": .int(Int64(n))])
+                    context.emit(.expired(count: n))
+                }
+                nextSweep = now + config.expireSweepMillis
+            }
+            var leaseExpiry = attempt("lease expiry", { () throws(OutboxError) in try store.nextLeaseExpiry() }) ?? nil
+            if let lease = leaseExpiry, lease <= now {
+                if let n = attempt("rescue", { () throws(OutboxError) in try store.rescueExpiredLeases(now: now) }) {
+                    if n > 0 { context.emit(.rescued(count: n)) }
+                    leaseExpiry = attempt("lease expiry", { () throws(OutboxError) in try store.nextLeaseExpiry() }) ?? nil
+                }
+                // A rescue that failed is tried again after a pause, not in a tight loop.
+                if let l = leaseExpiry, l <= now { leaseExpiry = now + WorkerPool.failedClaimBackoffMillis }
+            }
+
+            let (capacity, dirty) = state.withLock { s -> (Int, Bool) in
+                let c = WorkerPool.claimable(s, window: window, refill: refill)
+                let d = s.dirty
+                if c > 0 { s.dirty = false }
+                s.waitingForCapacity = c == 0
+                return (c, d)
+            }
+            var nextRun: Int64?
+            if capacity > 0 {
+                var due = dirty
+                if !due {
+                    nextRun = attempt("next run", { () throws(OutboxError) in try store.nextRunAt() }) ?? nil
+                    due = now >= quietUntil && (nextRun.map { $0 <= now } ?? false)
+                }
+                if due {
+                    now = clock.nowMillis()
+                    let limit = min(max(1, config.batchSize), capacity)
+                    let claimed = attempt("claim", { () throws(OutboxError) in
+                        try store.claim(limit: limit, leaseMillis: config.leaseMillis, now: now)
+                    })
+                    let jobs = claimed ?? []
+                    hand(jobs)
+                    if jobs.count == limit {
+                        state.withLock { $0.dirty = true }
+                        continue
+                    }
+                    if claimed == nil {
+                        quietUntil = now + WorkerPool.failedClaimBackoffMillis
+                    } else if jobs.isEmpty && !dirty {
+                        quietUntil = now + WorkerPool.emptyClaimBackoffMillis
+                    }
+                    nextRun = attempt("next run", { () throws(OutboxError) in try store.nextRunAt() }) ?? nil
+                }
+            }
+
+            var wakeAt = min(nextSweep, now + max(1, config.maxIdleMillis))
+            if let lease = leaseExpiry { wakeAt = min(wakeAt, lease) }
+            if capacity > 0, let run = nextRun { wakeAt = min(wakeAt, max(run, quietUntil)) }
+            let delay = max(1, wakeAt - clock.nowMillis())
+            context.emit(.idle)
+            _ = dispatcherWake.wait(timeout: .now() + .milliseconds(Int(min(delay, Int64(Int32.max)))))
+        }
+    }
+
+    /// Gives claimed jobs to the workers; during shutdown returns their leases instead.
+    private func hand(_ jobs: [ClaimedJob]) {
+        guard !jobs.isEmpty else { return }
+        let accepted = state.withLock { s -> Bool in
+            guard !s.stopping else { return false }
+            s.pending.append(contentsOf: jobs)
+            return true
+        }
+        guard accepted else {
+            release(tokens: Set(jobs.map(\.token)))
+            return
+        }
+        context.emit(.claimed(count: jobs.count))
+        for _ in jobs { jobsReady.signal() }
+    }
+
+    /// Returns leases to the queue without counting a try.
+    func release(tokens: Set<Int64>) {
+        guard !tokens.isEmpty else { return }
+        let now = context.clock.nowMillis()
+        if let n = attempt("release", { () throws(OutboxError) in try context.store.releaseLeases(tokens: Array(tokens), now: now) }) {
+            context.emit(.released(count: n))
+            if n > 0 { context.logger.info("delivery released leases", ["jobs": .int(Int64(n))]) }
+        }
+    }
+
+    /// Runs one store call, logging a failure (the next wake tries again).
+    private func attempt<T>(_ what: String, _ body: () throws(OutboxError) -> T) -> T? {
+        do {
+            return try body()
+        } catch {
+            context.logger.error("delivery store call failed", ["call": .string(what), "error": .string(error.description)])
+            return nil
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Dispatch
+import Outbox
+import RelayCore
+
+/// Orderly stop: no new claims, in-flight sends finish within the deadline, unstarted jobs go
+/// back to the queue, threads are joined.
+extension WorkerPool {
+    /// Blocks until the pool stopped or `deadlineMillis` passed. Returns true when every thread
+    /// exited in time. A send still running at the deadline keeps its lease; the rescuer returns it
+    /// after the lease runs out (at-least-once), as do unstarted jobs claimed with it in one batch
+    /// (their shared fencing token cannot be released without releasing the job in flight).
+    @discardableResult
+    public func shutdown(deadlineMillis: Int64) -> Bool {
+        let deadline = DispatchTime.now() + .milliseconds(Int(max(0, min(deadlineMillis, Int64(Int32.max)))))
+        let (started, unstarted) = state.withLock { s -> (Bool, [ClaimedJob]) in
+            let first = !s.stopping
+            s.stopping = true
+            let p = s.pending
+            s.pending = []
+            return (s.started && first, p)
+        }
+        guard started else { return true }
+        context.emit(.stopping(unstarted: unstarted.count))
+        wake()
+        for _ in 0..<max(1, context.configuration.workers) { jobsReady.signal() }
+        let joined = threads.wait(timeout: deadline) == .success
+        let busy = state.withLock { Set($0.inFlightTokens.keys) }
+        let tokens = Set(unstarted.map(\.token)).subtracting(busy)
+        release(tokens: tokens)
+        if joined {
+            context.logger.info("delivery stopped", ["released": .int(Int64(unstarted.count))])
+        } else {
+            context.logger.warning("delivery stop deadline passed with sends in flight",
+                                   ["in_flight": .int(Int64(busy.count))])
+        }
+        return joined
+    }
+}

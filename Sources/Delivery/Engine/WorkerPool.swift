@@ -1,0 +1,137 @@
+import Dispatch
+import Foundation
+import Outbox
+import RelayCore
+import Synchronization
+
+/// The delivery worker pool (DESIGN §5): a dispatcher thread claims ready jobs in batches under a
+/// lease and fencing token and hands them to worker threads, which send and record each try.
+///
+/// The dispatcher sleeps until something is due: a commit observer on the store wakes it at once
+/// when jobs become ready (no polling delay); otherwise a timer for the next `run_at`, the next
+/// lease expiry (the rescuer) and the periodic expiry sweep. It claims only what the workers can
+/// start soon (twice the worker count), so leased jobs do not wait in memory.
+///
+/// Threads, not async tasks: providers block in libcurl and `write`. `shutdown(deadlineMillis:)`
+/// stops claiming, lets in-flight sends finish within the deadline, returns the leases of jobs
+/// not started, and joins the threads.
+public final class WorkerPool: Sendable {
+    struct State {
+        var started = false
+        var stopping = false
+        var pending: [ClaimedJob] = []
+        /// Fencing tokens of jobs being sent (a token may cover several jobs of one claim).
+        var inFlightTokens: [Int64: Int] = [:]
+        var inFlight = 0
+        /// Jobs may be ready: a commit said so, or the last claim was full.
+        var dirty = true
+        var waitingForCapacity = false
+    }
+
+    /// How many jobs may be claimed now, or 0 while it is not worth a claim: at most `window`
+    /// jobs are claimed and unfinished, and the dispatcher refills in chunks of at least `refill`
+    /// (one claim is one commit) unless the workers would otherwise run dry.
+    static func claimable(_ s: State, window: Int, refill: Int) -> Int {
+        let free = max(0, window - s.inFlight - s.pending.count)
+        return free >= refill || (free > 0 && s.pending.isEmpty) ? free : 0
+    }
+
+    var window: Int { max(1, context.configuration.workers) * 2 }
+    var refill: Int { max(1, min(context.configuration.batchSize, window / 4)) }
+
+    let context: DeliveryContext
+    let state = Mutex(State())
+    let dispatcherWake = DispatchSemaphore(value: 0)
+    let wakePending = Atomic<Bool>(false)
+    let jobsReady = DispatchSemaphore(value: 0)
+    let threads = DispatchGroup()
+
+    /// - Parameters:
+    ///   - handlers: delivery of job kinds other than `otp` (KYC); a job of a kind without a
+    ///     handler ends `dead`.
+    ///   - observer: receives `DeliveryEvent`s synchronously on the pool's threads.
+    public init(store: any OutboxStore, configuration: DeliveryConfiguration, clock: any Clock = SystemClock(),
+                logger: Logger, handlers: [JobKind: JobHandlerFactory] = [:],
+                observer: (@Sendable (DeliveryEvent) -> Void)? = nil) {
+        var breakers: [String: CircuitBreaker] = [:]
+        var limits: [String: DispatchSemaphore] = [:]
+        for (name, spec) in configuration.providers {
+            breakers[name] = CircuitBreaker(name: name, policy: configuration.breaker)
+            if let n = spec.maxConcurrency, n > 0, n < configuration.workers { limits[name] = DispatchSemaphore(value: n) }
+        }
+        context = DeliveryContext(store: store, configuration: configuration, clock: clock, logger: logger,
+                                  breakers: breakers, limits: limits, observer: observer,
+                                  handlers: handlers)
+    }
+
+    /// The breaker of a provider (operations, tests).
+    public func breaker(for provider: String) -> CircuitBreaker? { context.breakers[provider] }
+
+    /// Starts the dispatcher and the workers; registers the store's commit observer. Idempotent.
+    public func start() {
+        let first = state.withLock { s -> Bool in
+            defer { s.started = true }
+            return !s.started && !s.stopping
+        }
+        guard first else { return }
+        context.store.addCommitObserver { [weak self] in self?.jobsCommitted() }
+        let workers = max(1, context.configuration.workers)
+        for i in 0..<workers {
+            spawn(name: "delivery-worker-\(i)") { [self] in workerLoop() }
+        }
+        spawn(name: "delivery-dispatcher") { [self] in dispatcherLoop() }
+        context.logger.info("delivery started", ["workers": .int(Int64(workers)),
+                                                 "providers": .int(Int64(context.configuration.providers.count))])
+    }
+
+    /// Wakes the dispatcher now: jobs may be ready (another process wrote the database, or a test
+    /// moved its clock).
+    public func wake() {
+        if !wakePending.exchange(true, ordering: .acquiringAndReleasing) { dispatcherWake.signal() }
+    }
+
+    private func jobsCommitted() {
+        state.withLock { $0.dirty = true }
+        wake()
+    }
+
+    private func spawn(name: String, _ body: @escaping @Sendable () -> Void) {
+        threads.enter()
+        let thread = Thread { [threads] in
+            body()
+            threads.leave()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    // MARK: workers
+
+    private func workerLoop() {
+        let worker = DeliveryWorker(context: context)
+        while true {
+            jobsReady.wait()
+            let next = state.withLock { s -> (job: ClaimedJob?, stop: Bool) in
+                guard !s.pending.isEmpty else { return (nil, s.stopping) }
+                let job = s.pending.removeFirst()
+                s.inFlight += 1
+                s.inFlightTokens[job.token, default: 0] += 1
+                return (job, false)
+            }
+            guard let job = next.job else {
+                if next.stop { return }
+                continue
+            }
+            worker.process(job)
+            let (window, refill) = (self.window, self.refill)
+            let wakeDispatcher = state.withLock { s -> Bool in
+                s.inFlight -= 1
+                if let n = s.inFlightTokens[job.token], n > 1 { s.inFlightTokens[job.token] = n - 1 } else {
+                    s.inFlightTokens[job.token] = nil
+                }
+                return s.stopping || (s.waitingForCapacity && WorkerPool.claimable(s, window: window, refill: refill) > 0)
+            }
+            if wakeDispatcher { wake() }
+        }
+    }
+}
