@@ -1,3 +1,4 @@
+import Delivery
 import Dispatch
 import Foundation
 import HTTPServer
@@ -15,6 +16,7 @@ public final class RelayService: Sendable {
     let publicServer: HTTPServer
     let publicHandler: PublicHandler
     let adminServer: HTTPServer
+    let pool: WorkerPool?
     let clock: any Clock
 
     /// Opens the store (migrating it), builds the handlers; nothing listens until `start()`.
@@ -40,6 +42,9 @@ public final class RelayService: Sendable {
                                              maxKeys: c.rateLimits.maxTrackedKeys),
             clientAddress: ClientAddress(trustedProxies: Set(c.trustedProxies)),
             ingest: ingest, clock: clock, logger: logger)
+        pool = c.deliveryEnabled
+            ? WorkerPool(store: store, configuration: c.effectiveDelivery, clock: clock, logger: logger)
+            : nil
         var http = c.http
         http.host = c.listen.host
         http.port = c.listen.port
@@ -57,8 +62,9 @@ public final class RelayService: Sendable {
         let handler = publicHandler
         let adminHandler = AdminHandler(
             authorizer: authorizer, store: store, clock: clock, logger: logger,
-            health: { HealthReport(storeWritable: (try? store.countsByStatus(channel: nil)) != nil,
-                                   workersAlive: true, draining: handler.isDraining) },
+            health: { [pool] in
+                HealthReport(storeWritable: (try? store.countsByStatus(channel: nil)) != nil,
+                             workersAlive: pool?.isRunning ?? true, draining: handler.isDraining) },
             metricsText: { RelayService.metricsText(store: store, metrics: metrics) },
             statusPage: { StatusPage.render(store: store, metrics: metrics, now: clock.nowMillis()) })
         var adminHTTP = HTTPServerConfiguration()
@@ -72,9 +78,16 @@ public final class RelayService: Sendable {
 
     /// Binds the listeners and starts serving.
     public func start() throws {
-        if configuration.deliverySection.isEmpty {
-            logger.warning("SANDBOX DELIVERY: no providers configured; every OTP is written to the sandbox file and NOT sent to anyone",
-                           ["sandbox_file": .string(configuration.sandboxFile)])
+        let delivery = configuration.effectiveDelivery
+        if let pool {
+            if delivery.isSandboxOnly {
+                logger.warning("SANDBOX DELIVERY: no providers configured; every OTP is written to the sandbox file and NOT sent to anyone",
+                               ["sandbox_file": .string(configuration.sandboxFile)])
+            }
+            logger.info("delivery routes", ["routes": .string(delivery.routeSummary)])
+            pool.start()
+        } else {
+            logger.warning("delivery disabled: this instance only accepts jobs (delivery_enabled is false)")
         }
         try publicServer.start()
         try adminServer.start()
@@ -93,6 +106,9 @@ public final class RelayService: Sendable {
         publicHandler.startDraining()
         publicServer.shutdown(deadlineMillis: deadline)
         adminServer.shutdown(deadlineMillis: 1000)
+        if let pool, !pool.shutdown(deadlineMillis: Int64(deadline)) {
+            logger.warning("delivery: sends still running at the shutdown deadline; their leases will be rescued")
+        }
         let w = store.writerStatistics
         store.close()
         logger.info("stopped", ["accepted": .int(Int64(metrics.accepted)), "duplicates": .int(Int64(metrics.duplicates)),
