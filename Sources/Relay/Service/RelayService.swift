@@ -49,7 +49,7 @@ public final class RelayService: Sendable {
         http.host = c.listen.host
         http.port = c.listen.port
         publicServer = HTTPServer(configuration: http, handler: publicHandler,
-                                  logger: { [logger] line in logger.warning("http", ["detail": .string(line)]) })
+                                  logger: { [logger] line in logger.info("http", ["detail": .string(line)]) })
 
         let authorizer = AdminAuthorizer(
             basic: BasicAuthenticator(credentials: c.adminCredentials), bearer: RelayService.bearerCheck(c.simasID, logger: logger),
@@ -73,7 +73,7 @@ public final class RelayService: Sendable {
         adminHTTP.maxConnections = 256
         adminHTTP.maxBodyBytes = 64 * 1024
         adminServer = HTTPServer(configuration: adminHTTP, handler: adminHandler,
-                                 logger: { [logger] line in logger.warning("admin http", ["detail": .string(line)]) })
+                                 logger: { [logger] line in logger.info("admin http", ["detail": .string(line)]) })
     }
 
     /// Binds the listeners and starts serving.
