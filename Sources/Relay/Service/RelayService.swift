@@ -65,7 +65,7 @@ public final class RelayService: Sendable {
             health: { [pool] in
                 HealthReport(storeWritable: (try? store.countsByStatus(channel: nil)) != nil,
                              workersAlive: pool?.isRunning ?? true, draining: handler.isDraining) },
-            metricsText: { RelayService.metricsText(store: store, metrics: metrics) },
+            metricsText: { RelayService.metricsText(store: store, metrics: metrics, now: clock.nowMillis()) },
             statusPage: { StatusPage.render(store: store, metrics: metrics, now: clock.nowMillis()) })
         var adminHTTP = HTTPServerConfiguration()
         adminHTTP.host = c.adminListen.host
