@@ -36,6 +36,8 @@ let package = Package(
         .executableTarget(name: "otp-relay", dependencies: ["Relay", "Outbox", "RelayCore", "SIMASID"]),
         // Benchmark: warm-cache access-token verifications per second (scripts/bench-jwt).
         .executableTarget(name: "bench-jwt", dependencies: ["SIMASID", "RelayCore"]),
+        // Benchmark: a fake gateway and a paced webhook client (scripts/bench-delivery).
+        .executableTarget(name: "bench-delivery", dependencies: ["HTTPServer"]),
 
         // Helpers shared by the service-level tests: raw HTTP on loopback, the real binary as a process.
         .target(name: "RelayTestSupport", path: "Tests/RelayTestSupport"),

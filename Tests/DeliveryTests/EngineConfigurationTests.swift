@@ -116,6 +116,8 @@ final class EngineConfigurationTests: XCTestCase {
                     "delivery.providers.t.auth_token_env: environment variable NOPE is not set")
         assertError(#"{"providers": {"dev": {"kind": "sandbox"}}, "routes": {"sms": ["dev"]}, "templates": {"en": {"sms": {"text": "{code}"}}}}"#,
                     "delivery.templates.en.sms.text: unknown placeholder {code}")
+        assertError(#"{"providers": {"dev": {"kind": "sandbox", "file": ""}}, "routes": {"sms": ["dev"]}}"#,
+                    "delivery.providers.dev.file: required")
         assertError(#"{"providers": {"dev": {"kind": "sandbox"}}, "routes": {"sms": ["dev"]}, "language": "fr"}"#,
                     "delivery.language: must be id or en")
     }

@@ -155,7 +155,7 @@ final class EngineHarness {
                        breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(), workers: Int = 2,
                        leaseMillis: Int64 = 30_000) -> DeliveryConfiguration {
         DeliveryConfiguration(providers: providers, routes: routes, retry: retry, breaker: breaker, workers: workers,
-                              leaseMillis: leaseMillis, maxIdleMillis: 3_600_000)
+                              leaseMillis: leaseMillis, expireSweepMillis: 3_600_000, maxIdleMillis: 3_600_000)
     }
 
     @discardableResult

@@ -31,7 +31,7 @@ final class AdminBearerTests: XCTestCase {
 
         func service(_ roles: Set<TokenAuthorizationPolicy.Role>) throws -> TestService {
             try TestService {
-                $0.deliveryWorkers = 0
+                $0.deliveryEnabled = false
                 $0.simasID = SIMASIDSettings(
                     verifier: TokenVerifierConfiguration(issuer: issuer, clientID: "nanovest", jwksURI: "http://127.0.0.1:\(port)/v1/oidc/certs"),
                     policy: TokenAuthorizationPolicy(anyOfRoles: roles))

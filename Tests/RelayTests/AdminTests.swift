@@ -31,7 +31,7 @@ final class AdminTests: XCTestCase {
     }
 
     func testNoEndpointAnswersWithoutCredentials() throws {
-        let s = try TestService { $0.deliveryWorkers = 0 }
+        let s = try TestService { $0.deliveryEnabled = false }
         let id = "01JD0000000000000000000000"
         let gets = ["/", "/metrics", "/readyz", "/v1/stats", "/v1/jobs", "/v1/jobs/\(id)", "/nope"]
         let posts = ["/v1/jobs/\(id)/replay", "/v1/jobs/replay"]
@@ -50,7 +50,7 @@ final class AdminTests: XCTestCase {
     }
 
     func testJobsAndReplay() throws {
-        let s = try TestService { $0.deliveryWorkers = 0 }
+        let s = try TestService { $0.deliveryEnabled = false }
         var ids: [String] = []
         for i in 0..<3 {
             let r = try s.post(WebhookRequest.body(identifier: "08123456780\(i)", otp: "24680\(i)", channel: i == 0 ? "whatsapp" : "sms"))
@@ -80,7 +80,7 @@ final class AdminTests: XCTestCase {
     }
 
     func testExpiredIsNotReplayed() throws {
-        let s = try TestService { $0.deliveryWorkers = 0; $0.otpValiditySeconds = 1; $0.dedupeWindowSeconds = 1 }
+        let s = try TestService { $0.deliveryEnabled = false; $0.otpValiditySeconds = 1; $0.dedupeWindowSeconds = 1 }
         let id = try XCTUnwrap(try s.post(WebhookRequest.body(identifier: "081234567809", otp: "135790", channel: "sms")).json?["id"] as? String)
         try killAll(s)
         Thread.sleep(forTimeInterval: 1.1)
@@ -91,7 +91,7 @@ final class AdminTests: XCTestCase {
     }
 
     func testMetricsParseAndMatchTheDatabase() throws {
-        let s = try TestService { $0.deliveryWorkers = 0 }
+        let s = try TestService { $0.deliveryEnabled = false }
         for i in 0..<4 { _ = try s.post(WebhookRequest.body(identifier: "08123456781\(i)", otp: "11223\(i)", channel: "sms")) }
         _ = try s.post(#"{"otp":"1"}"#)
         let m = try get(s, "/metrics", auth: adminAuth)

@@ -9,9 +9,10 @@ import XCTest
 final class KYCAdminTests: XCTestCase {
     let adminAuth = WebhookRequest.basic("admin", "admin-password")
 
-    func service(_ fake: SQEKYCFake?, secret: String = SQEKYCFake.clientSecret) throws -> TestService {
+    /// Ingest-only unless `delivering`: the admin tests look at the queued job itself.
+    func service(_ fake: SQEKYCFake?, secret: String = SQEKYCFake.clientSecret, delivering: Bool = false) throws -> TestService {
         try TestService { c in
-            c.deliveryWorkers = 0
+            c.deliveryEnabled = delivering
             if let fake {
                 c.sqekyc = SQEKYCSettings(baseURL: fake.baseURL, clientID: SQEKYCFake.clientID, clientSecret: secret,
                                           timeoutMillis: 2_000)
@@ -49,6 +50,27 @@ final class KYCAdminTests: XCTestCase {
         KYCSample.assertNoPersonalData(s.logLines.all, "the service logs")
         let metrics = try request(s, "GET", "/metrics", auth: adminAuth)
         XCTAssertTrue(metrics.text.contains(#"otp_relay_jobs{channel="sqekyc",status="queued"} 1"#), metrics.text)
+    }
+
+    func testTheServicesPoolStoresAPostedRecord() throws {
+        let fake = try SQEKYCFake()
+        let s = try service(fake, delivering: true)
+        let r = try request(s, "POST", "/v1/kyc", body: KYCSample.body, auth: adminAuth)
+        let id = try XCTUnwrap(r.json?["id"] as? String)
+        let deadline = Date().addingTimeInterval(15)
+        var job: [String: Any]?
+        while Date() < deadline {
+            job = try request(s, "GET", "/v1/jobs/\(id)", auth: adminAuth).json
+            if job?["status"] as? String == "sent" { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTAssertEqual(job?["status"] as? String, "sent")
+        XCTAssertEqual(job?["provider"] as? String, "sqekyc")
+        XCTAssertEqual(job?["has_payload"] as? Bool, false)
+        XCTAssertEqual(fake.requests().first?["path"] as? String, "/v1/common-kyc")
+        let back = try request(s, "GET", "/v1/kyc?phone_number=6281234567890", auth: adminAuth)
+        XCTAssertEqual(back.json?["nik"] as? String, "3201234567890001")
+        KYCSample.assertNoPersonalData(s.logLines.all, "the service logs")
     }
 
     func testInvalidRecordsNameTheFieldAndAreNotQueued() throws {

@@ -12,8 +12,8 @@ final class WebhookTests: XCTestCase {
         let id = try XCTUnwrap(r.json?["id"] as? String)
         XCTAssertEqual(r.json?["status"] as? String, "queued")
         XCTAssertEqual(id.count, 26)
-        let row = try sqliteQuery(s.db, "SELECT channel, status, recipient_masked, kind FROM jobs WHERE id = '\(id)'")
-        XCTAssertEqual(row, ["whatsapp|queued|+62845****0987|otp"])
+        let row = try sqliteQuery(s.db, "SELECT channel, recipient_masked, kind FROM jobs WHERE id = '\(id)'")
+        XCTAssertEqual(row, ["whatsapp|+62845****0987|otp"])
     }
 
     func testEmailAndPhoneEdgeCases() throws {

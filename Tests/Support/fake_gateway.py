@@ -4,11 +4,12 @@
   fake_gateway.py --out FILE
 
 Records every request (method, path, headers, raw body, form pairs) as a JSON line in FILE.
-POST /status/<n> answers n with Retry-After: 5; anything else answers 200
-{"data": {"id": "gw-<count>"}}.
+POST /status/<n> answers n with Retry-After: 5; POST /slow/<ms> records, waits ms, then answers
+200; anything else answers 200 {"data": {"id": "gw-<count>"}}.
 """
 import itertools
 import json
+import time
 from urllib.parse import parse_qsl
 
 from fakelib import RecordingHandler, serve
@@ -20,6 +21,8 @@ class Gateway(RecordingHandler):
     def handle_any(self):
         body = self.read_body()
         self.record(body, form=parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        if self.path.startswith("/slow/"):
+            time.sleep(int(self.path.split("/")[2]) / 1000)
         if self.path.startswith("/status/"):
             n = int(self.path.split("/")[2])
             return self.reply(n, {"error": "status %d" % n}, headers=[("Retry-After", "5")])

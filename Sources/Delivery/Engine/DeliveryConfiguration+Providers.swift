@@ -80,7 +80,8 @@ extension DeliveryConfiguration {
         do {
             try config.validate()
         } catch {
-            throw DeliveryConfigurationError(key: s.key(error.field), error.problem)
+            let field = kind == "sandbox" && error.field == "path" ? "file" : error.field
+            throw DeliveryConfigurationError(key: s.key(field), error.problem)
         }
         return ProviderSpec(config, maxConcurrency: concurrency)
     }

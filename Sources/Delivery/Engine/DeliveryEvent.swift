@@ -13,6 +13,8 @@ public enum DeliveryEvent: Sendable, Equatable {
     case leaseLost(jobID: String)
     /// A circuit breaker changed state.
     case breaker(provider: String, state: CircuitBreaker.State)
+    /// The dispatcher found nothing to do and sleeps until a commit, a worker or its timer wakes it.
+    case idle
     /// Shutdown began: no more claims; `unstarted` jobs will not be sent by this pool.
     case stopping(unstarted: Int)
     /// Shutdown returned `count` unstarted jobs to the queue.

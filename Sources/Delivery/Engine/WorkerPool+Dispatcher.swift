@@ -78,6 +78,7 @@ extension WorkerPool {
             if let lease = leaseExpiry { wakeAt = min(wakeAt, lease) }
             if capacity > 0, let run = nextRun { wakeAt = min(wakeAt, max(run, quietUntil)) }
             let delay = max(1, wakeAt - clock.nowMillis())
+            context.emit(.idle)
             _ = dispatcherWake.wait(timeout: .now() + .milliseconds(Int(min(delay, Int64(Int32.max)))))
         }
     }

@@ -64,6 +64,9 @@ public final class WorkerPool: Sendable {
                                   handlers: handlers)
     }
 
+    /// Started and not stopping (readiness).
+    public var isRunning: Bool { state.withLock { $0.started && !$0.stopping } }
+
     /// The breaker of a provider (operations, tests).
     public func breaker(for provider: String) -> CircuitBreaker? { context.breakers[provider] }
 

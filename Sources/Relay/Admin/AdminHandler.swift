@@ -7,7 +7,7 @@ import RelayCore
 /// is authenticated (admin BasicAuth, or a SIMAS-ID bearer token when configured); none is anonymous.
 final class AdminHandler: HTTPHandler {
     private let authorizer: AdminAuthorizer
-    private let store: any OutboxStore
+    private let store: any OutboxStore & OutboxStatistics
     private let replayer: Replayer
     private let clock: any Clock
     private let logger: Logger
@@ -16,7 +16,7 @@ final class AdminHandler: HTTPHandler {
     private let statusPage: @Sendable () -> String
     private let kyc: KYCAdminRoutes?
 
-    init(authorizer: AdminAuthorizer, store: any OutboxStore, clock: any Clock, logger: Logger,
+    init(authorizer: AdminAuthorizer, store: any OutboxStore & OutboxStatistics, clock: any Clock, logger: Logger,
          health: @escaping @Sendable () -> HealthReport, metricsText: @escaping @Sendable () -> String,
          statusPage: @escaping @Sendable () -> String, kyc: KYCAdminRoutes? = nil) {
         self.authorizer = authorizer

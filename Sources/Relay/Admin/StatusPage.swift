@@ -4,7 +4,7 @@ import RelayCore
 /// `GET /` on the admin listener: a small server-rendered status page (no script, no external
 /// resources), built only from masked, secret-free records.
 enum StatusPage {
-    static func render(store: any OutboxStore, metrics: RelayMetrics, now: Int64) -> String {
+    static func render(store: any OutboxStore & OutboxStatistics, metrics: RelayMetrics, now: Int64) -> String {
         var html = """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><title>otp-relay status</title>
             <meta http-equiv="refresh" content="10">
@@ -21,6 +21,34 @@ enum StatusPage {
             html += "<tr><td class=l>\(c)</td>" + JobStatus.allCases.map { "<td>\(counts[$0] ?? 0)</td>" }.joined() + "</tr>"
         }
         html += "</table>"
+        let oldest = (try? store.oldestQueued()) ?? [:]
+        html += "<h2>Queue</h2><table><tr><th class=l>channel</th><th>queued</th><th>oldest queued</th></tr>"
+        for c in channels {
+            let depth = (try? store.countsByStatus(channel: c))?[.queued] ?? 0
+            let age = oldest[c].map { "\(max(0, now - $0) / 1000) s" } ?? "-"
+            html += "<tr><td class=l>\(c)</td><td>\(depth)</td><td>\(age)</td></tr>"
+        }
+        html += "</table>"
+        let hour = now - 3_600_000
+        html += "<h2>Deliveries, last hour</h2><table><tr><th class=l>channel</th><th class=l>provider</th>"
+        html += AttemptOutcome.allCases.map { "<th>\($0.rawValue)</th>" }.joined() + "</tr>"
+        let counts = (try? store.attemptCounts(since: hour)) ?? []
+        let pairs = Array(Set(counts.map { "\($0.channel)|\($0.provider)" })).sorted()
+        for pair in pairs {
+            let parts = pair.split(separator: "|", maxSplits: 1).map(String.init)
+            html += "<tr><td class=l>\(escape(parts[0]))</td><td class=l>\(escape(parts[1]))</td>"
+            for o in AttemptOutcome.allCases {
+                let n = counts.first { $0.channel == parts[0] && $0.provider == parts[1] && $0.outcome == o }?.count ?? 0
+                html += "<td\(o == .sent && n > 0 ? " class=ok" : (o == .permanent && n > 0 ? " class=dead" : ""))>\(n)</td>"
+            }
+            html += "</tr>"
+        }
+        html += "</table>"
+        if let l = try? store.deliveryLatency(since: hour) {
+            func ms(_ v: Int64?) -> String { v.map { "\($0) ms" } ?? "-" }
+            html += "<h2>Accepted → provider accepted, last hour</h2><table><tr><th>sent</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>"
+            html += "<tr><td>\(l.count)</td><td>\(ms(l.p50))</td><td>\(ms(l.p90))</td><td>\(ms(l.p99))</td><td>\(ms(l.max))</td></tr></table>"
+        }
         html += "<h2>Webhook</h2><table><tr><th class=l>accepted</th><td>\(metrics.accepted)</td></tr>"
         html += "<tr><th class=l>repeats</th><td>\(metrics.duplicates)</td></tr>"
         for (reason, n) in metrics.rejected.sorted(by: { $0.key < $1.key }) {

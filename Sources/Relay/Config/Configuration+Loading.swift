@@ -1,4 +1,5 @@
 import Foundation
+import Delivery
 import HTTPServer
 import RelayCore
 import RelayCrypto
@@ -9,15 +10,26 @@ extension Configuration {
     /// a `ConfigError` naming the key.
     public static func load(path explicitPath: String?, environment env: [String: String]) throws -> Configuration {
         var c = Configuration()
+        var deliverySection: [String: Any]?
         if let path = explicitPath ?? env["OTP_RELAY_CONFIG"], !path.isEmpty {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ConfigError(key: "", "cannot read the configuration file \(path)")
             }
             var r = try ConfigReader.parse(data: data)
             try c.apply(&r)
+            deliverySection = try r.object("delivery")?.object
             try r.rejectUnknown()
         }
         try c.applyEnvironment(env)
+        // Parsed last: it needs the final sandbox file and app name.
+        if let deliverySection {
+            do {
+                c.delivery = try DeliveryConfiguration.parse(deliverySection, sandboxFile: c.sandboxFile,
+                                                             appName: c.appName, environment: env)
+            } catch {
+                throw ConfigError(key: error.key, error.problem)
+            }
+        }
         return c
     }
 
@@ -71,10 +83,9 @@ extension Configuration {
         }
         if let v = try r.string("sandbox_file") { sandboxFile = try Self.nonEmpty(v, r.name("sandbox_file")) }
         if let v = try r.int("shutdown_grace_seconds", range: 1...600) { shutdownGraceSeconds = v }
-        if let v = try r.int("delivery_workers", range: 0...256) { deliveryWorkers = v }
+        if let v = try r.bool("delivery_enabled") { deliveryEnabled = v }
         simasID = try Self.parseSIMASID(&r)
         sqekyc = try Self.parseSQEKYC(&r)
-        if let d = try r.object("delivery") { deliverySection = d.object.mapValues(SendableJSON.init) }
         if dedupeWindowSeconds > otpValiditySeconds {
             throw ConfigError(key: r.name("dedupe_window_seconds"), "must not be longer than otp_validity_seconds")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Delivery
 import HTTPServer
 import RelayCore
 import RelayCrypto
@@ -80,10 +81,11 @@ public struct Configuration: Sendable {
     public var shutdownGraceSeconds = 10
     /// SIMAS-ID bearer tokens on the admin API (the `simas_id` section); nil: BasicAuth only.
     public var simasID: SIMASIDSettings?
-    /// Delivery worker threads; 0 runs an ingest-only instance (jobs wait in the outbox).
-    public var deliveryWorkers = 4
-    /// The `delivery` section, validated and interpreted by the delivery layer.
-    public var deliverySection: [String: SendableJSON] = [:]
+    /// false: an ingest-only instance (jobs wait in the outbox until a delivering instance runs).
+    public var deliveryEnabled = true
+    /// Providers, routes and retry policy (the `delivery` section, see docs/delivery.md);
+    /// nil: the sandbox provider for every channel, writing to `sandboxFile`.
+    public var delivery: DeliveryConfiguration?
     /// The `sqekyc` section (KYC pushes to SQEKYC); nil: KYC is off.
     public var sqekyc: SQEKYCSettings?
 
@@ -96,25 +98,13 @@ public struct Configuration: Sendable {
     }
     public var resolvedDataKeyFile: String { dataKeyFile ?? stateDirectory + "/otp-relay.data-key" }
     public var resolvedCredentialsFile: String { credentialsFile ?? stateDirectory + "/otp-relay.credentials.json" }
+    /// The delivery configuration in force: the configured one, or the sandbox default.
+    public var effectiveDelivery: DeliveryConfiguration {
+        delivery ?? .sandbox(file: sandboxFile, appName: appName)
+    }
+
     public var webhookURL: String {
         (publicBaseURL ?? "http://\(listen)").trimmingSuffix("/") + "/v1/webhooks/otp"
-    }
-}
-
-/// JSON values that can cross threads (the raw `delivery` section).
-public indirect enum SendableJSON: Sendable, Equatable {
-    case string(String), number(Double), bool(Bool), null
-    case array([SendableJSON]), object([String: SendableJSON])
-
-    init(_ any: Any) {
-        switch any {
-        case let s as String: self = .string(s)
-        case let n as NSNumber:
-            self = isJSONBool(n) ? .bool(n.boolValue) : .number(n.doubleValue)
-        case let a as [Any]: self = .array(a.map(SendableJSON.init))
-        case let o as [String: Any]: self = .object(o.mapValues(SendableJSON.init))
-        default: self = .null
-        }
     }
 }
 

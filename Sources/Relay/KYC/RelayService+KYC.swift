@@ -13,15 +13,16 @@ extension RelayService {
         return KYCAdminRoutes(ingest: ingest, settings: settings, clock: clock, logger: logger)
     }
 
-    /// The delivery handler of `kyc` jobs for the pool, or nil when KYC is off. Where the
-    /// service builds its `WorkerPool`:
-    ///
-    ///     let kyc = RelayService.makeKYCHandlerFactory(config, retry: delivery.retry, logger: logger)
-    ///     let pool = WorkerPool(store: outbox, configuration: delivery, logger: logger,
-    ///                           handlers: kyc.map { [.kyc: $0] } ?? [:])
-    ///
-    /// `retry` is the engine's policy (the `delivery.retry` section): KYC retries exactly as OTPs
-    /// do, bounded by the KYC job's longer validity (`sqekyc.job_validity_seconds`).
+    /// The pool's handlers for job kinds other than OTP: `[.kyc: …]` when KYC is on, else none
+    /// (a `kyc` job then ends `dead`: "no delivery for kyc").
+    static func kycHandlers(_ c: Configuration, retry: RetryPolicy, clock: any Clock,
+                            logger: Logger) -> [JobKind: JobHandlerFactory] {
+        makeKYCHandlerFactory(c, retry: retry, clock: clock, logger: logger).map { [.kyc: $0] } ?? [:]
+    }
+
+    /// The delivery handler of `kyc` jobs, or nil when KYC is off. `retry` is the engine's policy
+    /// (the `delivery.retry` section): KYC retries exactly as OTPs do, bounded by the KYC job's
+    /// longer validity (`sqekyc.job_validity_seconds`).
     public static func makeKYCHandlerFactory(_ c: Configuration, retry: RetryPolicy, clock: any Clock = SystemClock(),
                                              logger: Logger) -> JobHandlerFactory? {
         guard let settings = c.sqekyc else { return nil }

@@ -2,7 +2,7 @@ import Outbox
 
 extension RelayService {
     /// `/metrics`: webhook counters from memory, queue figures from the store.
-    static func metricsText(store: any OutboxStore, metrics: RelayMetrics) -> String {
+    static func metricsText(store: any OutboxStore & OutboxStatistics, metrics: RelayMetrics, now: Int64) -> String {
         var p = PrometheusText()
         p.family("otp_relay_webhook_accepted_total", "counter", "Webhook requests answered 200 (new jobs and repeats).")
         p.sample("otp_relay_webhook_accepted_total", [], Double(metrics.accepted))
@@ -18,6 +18,22 @@ extension RelayService {
             for s in JobStatus.allCases {
                 p.sample("otp_relay_jobs", [("channel", c), ("status", s.rawValue)], Double(counts[s] ?? 0))
             }
+        }
+        p.family("otp_relay_queue_oldest_age_seconds", "gauge", "Age of the oldest queued job per channel (0 when none).")
+        let oldest = (try? store.oldestQueued()) ?? [:]
+        for c in StatsJSON.channels {
+            p.sample("otp_relay_queue_oldest_age_seconds", [("channel", c)], Double(oldest[c].map { max(0, now - $0) } ?? 0) / 1000)
+        }
+        p.family("otp_relay_delivery_attempts_total", "counter", "Delivery tries recorded in the outbox, by channel, provider and outcome.")
+        for a in (try? store.attemptCounts(since: 0)) ?? [] {
+            p.sample("otp_relay_delivery_attempts_total", [("channel", a.channel), ("provider", a.provider), ("outcome", a.outcome.rawValue)], Double(a.count))
+        }
+        if let l = try? store.deliveryLatency(since: now - 300_000), l.count > 0 {
+            p.family("otp_relay_delivery_latency_seconds", "summary", "Accepted → provider accepted, jobs sent in the last 5 minutes.")
+            for (q, v) in [("0.5", l.p50), ("0.9", l.p90), ("0.99", l.p99)] {
+                p.sample("otp_relay_delivery_latency_seconds", [("quantile", q)], Double(v ?? 0) / 1000)
+            }
+            p.sample("otp_relay_delivery_latency_seconds_count", [], Double(l.count))
         }
         return p.text
     }

@@ -18,7 +18,6 @@ public enum RelayMaintenance {
             else { throw ConfigError(key: "data_key_file", "\(f) does not hold 32 bytes in base64") }
         }
         _ = try CredentialsFile.load(config.resolvedCredentialsFile)
-        try DeliveryConfigurationCheck.validate(config)
     }
 
     /// Opens the outbox for operator commands. Uses the configured or stored data key; never
@@ -46,11 +45,6 @@ public enum RelayMaintenance {
         try file.save(config.resolvedCredentialsFile)
         return g
     }
-}
-
-/// Placeholder seam for the delivery section until the delivery layer validates it.
-enum DeliveryConfigurationCheck {
-    static func validate(_ config: Configuration) throws {}
 }
 
 public enum RelayVersion {

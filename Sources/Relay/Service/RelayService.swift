@@ -1,3 +1,4 @@
+import Delivery
 import Dispatch
 import Foundation
 import HTTPServer
@@ -15,6 +16,7 @@ public final class RelayService: Sendable {
     let publicServer: HTTPServer
     let publicHandler: PublicHandler
     let adminServer: HTTPServer
+    let pool: WorkerPool?
     let clock: any Clock
 
     /// Opens the store (migrating it), builds the handlers; nothing listens until `start()`.
@@ -40,11 +42,15 @@ public final class RelayService: Sendable {
                                              maxKeys: c.rateLimits.maxTrackedKeys),
             clientAddress: ClientAddress(trustedProxies: Set(c.trustedProxies)),
             ingest: ingest, clock: clock, logger: logger)
+        pool = c.deliveryEnabled
+            ? WorkerPool(store: store, configuration: c.effectiveDelivery, clock: clock, logger: logger,
+                         handlers: RelayService.kycHandlers(c, retry: c.effectiveDelivery.retry, clock: clock, logger: logger))
+            : nil
         var http = c.http
         http.host = c.listen.host
         http.port = c.listen.port
         publicServer = HTTPServer(configuration: http, handler: publicHandler,
-                                  logger: { [logger] line in logger.warning("http", ["detail": .string(line)]) })
+                                  logger: { [logger] line in logger.info("http", ["detail": .string(line)]) })
 
         let authorizer = AdminAuthorizer(
             basic: BasicAuthenticator(credentials: c.adminCredentials), bearer: RelayService.bearerCheck(c.simasID, logger: logger),
@@ -57,9 +63,10 @@ public final class RelayService: Sendable {
         let handler = publicHandler
         let adminHandler = AdminHandler(
             authorizer: authorizer, store: store, clock: clock, logger: logger,
-            health: { HealthReport(storeWritable: (try? store.countsByStatus(channel: nil)) != nil,
-                                   workersAlive: true, draining: handler.isDraining) },
-            metricsText: { RelayService.metricsText(store: store, metrics: metrics) },
+            health: { [pool] in
+                HealthReport(storeWritable: (try? store.countsByStatus(channel: nil)) != nil,
+                             workersAlive: pool?.isRunning ?? true, draining: handler.isDraining) },
+            metricsText: { RelayService.metricsText(store: store, metrics: metrics, now: clock.nowMillis()) },
             statusPage: { StatusPage.render(store: store, metrics: metrics, now: clock.nowMillis()) },
             kyc: RelayService.kycRoutes(c, store: store, dataKey: dataKey, clock: clock, logger: logger))
         var adminHTTP = HTTPServerConfiguration()
@@ -68,14 +75,21 @@ public final class RelayService: Sendable {
         adminHTTP.maxConnections = 256
         adminHTTP.maxBodyBytes = 64 * 1024
         adminServer = HTTPServer(configuration: adminHTTP, handler: adminHandler,
-                                 logger: { [logger] line in logger.warning("admin http", ["detail": .string(line)]) })
+                                 logger: { [logger] line in logger.info("admin http", ["detail": .string(line)]) })
     }
 
     /// Binds the listeners and starts serving.
     public func start() throws {
-        if configuration.deliverySection.isEmpty {
-            logger.warning("SANDBOX DELIVERY: no providers configured; every OTP is written to the sandbox file and NOT sent to anyone",
-                           ["sandbox_file": .string(configuration.sandboxFile)])
+        let delivery = configuration.effectiveDelivery
+        if let pool {
+            if delivery.isSandboxOnly {
+                logger.warning("SANDBOX DELIVERY: no providers configured; every OTP is written to the sandbox file and NOT sent to anyone",
+                               ["sandbox_file": .string(configuration.sandboxFile)])
+            }
+            logger.info("delivery routes", ["routes": .string(delivery.routeSummary)])
+            pool.start()
+        } else {
+            logger.warning("delivery disabled: this instance only accepts jobs (delivery_enabled is false)")
         }
         try publicServer.start()
         try adminServer.start()
@@ -94,6 +108,9 @@ public final class RelayService: Sendable {
         publicHandler.startDraining()
         publicServer.shutdown(deadlineMillis: deadline)
         adminServer.shutdown(deadlineMillis: 1000)
+        if let pool, !pool.shutdown(deadlineMillis: Int64(deadline)) {
+            logger.warning("delivery: sends still running at the shutdown deadline; their leases will be rescued")
+        }
         let w = store.writerStatistics
         store.close()
         logger.info("stopped", ["accepted": .int(Int64(metrics.accepted)), "duplicates": .int(Int64(metrics.duplicates)),

@@ -1,0 +1,93 @@
+import Foundation
+import XCTest
+import RelayTestSupport
+
+/// The real binary delivering: the sandbox default, and a SIGKILL in the middle of slow sends.
+final class DeliveryEndToEndTests: XCTestCase {
+    static var support: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path + "/Support"
+    }
+
+    func waitFor(_ timeout: Double, _ cond: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try cond() { return true }
+            usleep(50_000)
+        }
+        return try cond()
+    }
+
+    func testSandboxDefaultDeliversAndErasesTheOTP() throws {
+        let dir = TempDirectory()
+        let env = CrashRecoveryTests.environment(dir)
+        let p = try ServiceProcess(environment: env, directory: dir.path)
+        try p.waitUntilListening()
+        let c = try RawConnection(port: p.publicPort)
+        try c.send(WebhookRequest.post(body: WebhookRequest.body(identifier: "084512340987", otp: "482913", channel: "whatsapp"),
+                                       authorization: WebhookRequest.basic("simas-id", CrashRecoveryTests.password)))
+        let id = try XCTUnwrap(try c.readResponse()?.json?["id"] as? String)
+        let db = dir.file("outbox.sqlite")
+        XCTAssertTrue(try waitFor(10) { try sqliteQuery(db, "SELECT status FROM jobs WHERE id = '\(id)'") == ["sent"] })
+        XCTAssertEqual(try sqliteQuery(db, "SELECT payload IS NULL FROM jobs WHERE id = '\(id)'"), ["1"], "OTP erased once sent")
+        let lines = try String(contentsOfFile: dir.file("sandbox.jsonl"), encoding: .utf8).split(separator: "\n")
+        let line = try XCTUnwrap(lines.first { $0.contains(id) })
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        XCTAssertEqual(obj["to"] as? String, "+6284512340987")
+        XCTAssertEqual(obj["channel"] as? String, "whatsapp")
+        XCTAssertTrue((obj["message"] as? String ?? "").contains("482913"))
+        XCTAssertNotNil(obj["at"] as? Int)
+        XCTAssertNotNil(obj["provider"] as? String)
+        XCTAssertEqual(p.terminate(), 0)
+        XCTAssertFalse(p.stderr.contains("482913"))
+    }
+
+    func testSIGKILLMidDeliveryLosesNothingAndLeavesNothingSending() throws {
+        let dir = TempDirectory()
+        let gateway = Process()
+        gateway.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        gateway.arguments = [Self.support + "/fake_gateway.py", "--out", dir.file("gateway.jsonl")]
+        let out = Pipe(), inp = Pipe()
+        gateway.standardOutput = out
+        gateway.standardInput = inp
+        try gateway.run()
+        defer { try? inp.fileHandleForWriting.close(); gateway.waitUntilExit() }
+        let port = try XCTUnwrap(Int(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").last ?? ""))
+        let config = """
+            {"delivery": {"providers": {"gw": {"kind": "http", "method": "POST", "url": "http://127.0.0.1:\(port)/slow/150",
+                                                "body_kind": "json", "body_template": "{\\"to\\": \\"{to}\\", \\"text\\": \\"{text}\\"}",
+                                                "channels": ["sms"]}},
+                          "routes": {"sms": ["gw"]}, "workers": 16, "lease_ms": 1000}}
+            """
+        try config.write(toFile: dir.file("config.json"), atomically: true, encoding: .utf8)
+        var env = CrashRecoveryTests.environment(dir)
+        env["OTP_RELAY_CONFIG"] = dir.file("config.json")
+        let p = try ServiceProcess(environment: env, directory: dir.path)
+        try p.waitUntilListening()
+        let c = try RawConnection(port: p.publicPort)
+        var ids: [String] = []
+        for i in 0..<120 {
+            try c.send(WebhookRequest.post(body: WebhookRequest.body(identifier: String(format: "0813%08d", i), otp: String(format: "7%05d", i), channel: "sms"),
+                                           authorization: WebhookRequest.basic("simas-id", CrashRecoveryTests.password)))
+            ids.append(try XCTUnwrap(try c.readResponse()?.json?["id"] as? String))
+        }
+        let db = dir.file("outbox.sqlite")
+        XCTAssertTrue(try waitFor(10) { (Int(try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'sending'").first ?? "0") ?? 0) > 0 })
+        p.killNow()  // mid-delivery: sends in flight, leases held
+        let sendingAtKill = Int(try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'sending'").first ?? "0") ?? 0
+        XCTAssertGreaterThan(sendingAtKill, 0)
+
+        let p2 = try ServiceProcess(environment: env, directory: dir.path)
+        try p2.waitUntilListening()
+        XCTAssertTrue(try waitFor(60) {
+            try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status IN ('sent', 'dead', 'expired')") == [String(ids.count)]
+        }, "every accepted job ends sent, dead or expired")
+        XCTAssertEqual(try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'sending'"), ["0"])
+        XCTAssertEqual(Set(try sqliteQuery(db, "SELECT id FROM jobs")), Set(ids))
+        XCTAssertEqual(p2.terminate(), 0)
+        // At-least-once: a send in flight at the kill may go out again; report how many did.
+        let sent = try String(contentsOfFile: dir.file("gateway.jsonl"), encoding: .utf8).split(separator: "\n").count
+        print("e2e-crash: accepted \(ids.count), gateway requests \(sent), resent after SIGKILL \(sent - ids.count), sending at kill \(sendingAtKill)")
+        XCTAssertGreaterThanOrEqual(sent, ids.count)
+    }
+}
