@@ -57,22 +57,25 @@ public struct PartnerError: Error, Sendable, Equatable, CustomStringConvertible 
         }
     }
 
-    public var code: String {
-        switch kind {
-        case .invalidRequest: "invalid_request"
-        case .unauthorized: "unauthorized"
-        case .forbidden: "forbidden"
-        case .notFound: "not_found"
-        case .methodNotAllowed: "method_not_allowed"
-        case .conflict: "conflict"
-        case .lengthRequired: "length_required"
-        case .payloadTooLarge: "payload_too_large"
-        case .unsupportedMediaType: "unsupported_media_type"
-        case .rateLimited: "rate_limited"
-        case .headersTooLarge: "request_header_fields_too_large"
-        case .unexpected: "unexpected_error"
-        case .upstream: "upstream_error"
-        case .unavailable: "service_unavailable"
+    public var code: String { Self.code(forStatus: status) }
+
+    /// The error code the partner table gives a status (for counting refusals by reason).
+    public static func code(forStatus status: Int) -> String {
+        switch status {
+        case 400: "invalid_request"
+        case 401: "unauthorized"
+        case 403: "forbidden"
+        case 404: "not_found"
+        case 405: "method_not_allowed"
+        case 409: "conflict"
+        case 411: "length_required"
+        case 413: "payload_too_large"
+        case 415: "unsupported_media_type"
+        case 429: "rate_limited"
+        case 431: "request_header_fields_too_large"
+        case 502: "upstream_error"
+        case 503: "service_unavailable"
+        default: "unexpected_error"
         }
     }
 

@@ -41,7 +41,7 @@ public final class RelayService: Sendable {
                                              windowSeconds: c.rateLimits.failedAuthWindowSeconds,
                                              maxKeys: c.rateLimits.maxTrackedKeys),
             clientAddress: ClientAddress(trustedProxies: Set(c.trustedProxies)),
-            ingest: ingest, clock: clock, logger: logger)
+            ingest: ingest, clock: clock, logger: logger, metrics: metrics)
         pool = c.deliveryEnabled
             ? WorkerPool(store: store, configuration: c.effectiveDelivery, clock: clock, logger: logger,
                          handlers: RelayService.kycHandlers(c, retry: c.effectiveDelivery.retry, clock: clock, logger: logger))

@@ -14,10 +14,12 @@ final class PublicHandler: HTTPHandler {
     private let ingest: OTPIngest
     private let clock: any Clock
     private let logger: Logger
+    private let metrics: RelayMetrics
     private let draining = Atomic<Bool>(false)
 
     init(authenticator: BasicAuthenticator, failedAuth: SlidingWindowLimiter, clientAddress: ClientAddress,
-         ingest: OTPIngest, clock: any Clock, logger: Logger) {
+         ingest: OTPIngest, clock: any Clock, logger: Logger, metrics: RelayMetrics) {
+        self.metrics = metrics
         self.authenticator = authenticator
         self.failedAuth = failedAuth
         self.clientAddress = clientAddress
@@ -31,6 +33,16 @@ final class PublicHandler: HTTPHandler {
     var isDraining: Bool { draining.load(ordering: .relaxed) }
 
     func head(_ head: HTTPRequestHead) -> HTTPResponse? {
+        guard let refusal = decide(head) else { return nil }
+        if refusal.status != 200 { metrics.rejected(Self.code(refusal)) }
+        return refusal
+    }
+
+    private static func code(_ r: HTTPResponse) -> String {
+        PartnerError.code(forStatus: r.status)
+    }
+
+    private func decide(_ head: HTTPRequestHead) -> HTTPResponse? {
         switch head.path {
         case Self.webhookPath:
             guard head.method == "POST" else { return Responses.error(.methodNotAllowed(allow: "POST")) }
@@ -59,7 +71,11 @@ final class PublicHandler: HTTPHandler {
         }
     }
 
-    func rejection(_ rejection: HTTPRejection) -> HTTPResponse { Responses.rejection(rejection) }
+    func rejection(_ rejection: HTTPRejection) -> HTTPResponse {
+        let r = Responses.rejection(rejection)
+        metrics.rejected(Self.code(r))
+        return r
+    }
 
     /// nil when the credentials are valid; otherwise 401, or 429 once the client address has failed
     /// too often. Valid credentials are never refused, so throttling cannot lock SIMAS-ID out.
