@@ -55,7 +55,7 @@ final class MigrationTests: XCTestCase {
         let db = try SQLiteDatabase(path: tmp.path, configuration: c)
         XCTAssertEqual(try Migrator.appliedVersions(db), EmbeddedMigrations.all.map(\.version))
         let applied = try query(tmp.path, "SELECT applied_at FROM schema_migrations") { $0.int64(0) }
-        XCTAssertEqual(applied, [start])
+        XCTAssertEqual(applied, EmbeddedMigrations.all.map { _ in start })
     }
 
     func testNewerSchemaIsRefused() throws {
@@ -72,9 +72,9 @@ final class MigrationTests: XCTestCase {
     func testMigrationFailureRollsBack() throws {
         let tmp = TempDatabase()
         let db = try SQLiteDatabase(path: tmp.path, configuration: .init())
-        let bad = Migration(version: 2, name: "bad", sql: "CREATE TABLE t (x INTEGER) STRICT; INSERT INTO nope VALUES (1);")
+        let bad = Migration(version: 999, name: "bad", sql: "CREATE TABLE t (x INTEGER) STRICT; INSERT INTO nope VALUES (1);")
         XCTAssertThrowsError(try Migrator(migrations: EmbeddedMigrations.all + [bad]).migrate(db, now: 0))
-        XCTAssertEqual(try Migrator.appliedVersions(db), [1])
+        XCTAssertEqual(try Migrator.appliedVersions(db), EmbeddedMigrations.all.map(\.version))
         let t = try db.withStatement("SELECT count(*) FROM sqlite_schema WHERE name = 't'") { s throws(SQLiteError) in
             try s.step() ? s.int(0) : -1
         }
