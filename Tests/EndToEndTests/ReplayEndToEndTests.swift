@@ -1,0 +1,123 @@
+import Foundation
+import XCTest
+import RelayTestSupport
+
+/// Operators with the real binary: a provider refuses, jobs go dead, the provider is fixed,
+/// `otp-relay jobs replay` (dry run, by id, by filter) sends them; views and audit rows agree.
+final class ReplayEndToEndTests: XCTestCase {
+    func gatewayConfig(_ dir: TempDirectory, port: Int, path: String) throws -> String {
+        let config = """
+            {"delivery": {"providers": {"gw": {"kind": "http", "method": "POST", "url": "http://127.0.0.1:\(port)\(path)",
+                                                "body_kind": "json", "body_template": "{\\"to\\": \\"{to}\\", \\"text\\": \\"{text}\\"}",
+                                                "channels": ["sms"]}},
+                          "routes": {"sms": ["gw"]}, "max_idle_ms": 300}}
+            """
+        let file = dir.file("config-\(path.replacingOccurrences(of: "/", with: "_")).json")
+        try config.write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    func waitFor(_ timeout: Double, _ cond: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline { if try cond() { return true }; usleep(50_000) }
+        return try cond()
+    }
+
+    func testDeadJobsReplayedToSentWithAudit() throws {
+        let dir = TempDirectory()
+        let gateway = Process()
+        gateway.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        gateway.arguments = [DeliveryEndToEndTests.support + "/fake_gateway.py", "--out", dir.file("gateway.jsonl")]
+        let out = Pipe(), inp = Pipe()
+        gateway.standardOutput = out
+        gateway.standardInput = inp
+        try gateway.run()
+        defer { try? inp.fileHandleForWriting.close(); gateway.waitUntilExit() }
+        let port = try XCTUnwrap(Int(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").last ?? ""))
+        var env = CrashRecoveryTests.environment(dir)
+        let db = dir.file("outbox.sqlite")
+
+        // The provider refuses every message (HTTP 400: permanent): the jobs end dead.
+        env["OTP_RELAY_CONFIG"] = try gatewayConfig(dir, port: port, path: "/status/400")
+        let p = try ServiceProcess(environment: env, directory: dir.path)
+        try p.waitUntilListening()
+        let c = try RawConnection(port: p.publicPort)
+        var ids: [String] = []
+        for i in 0..<6 {
+            try c.send(WebhookRequest.post(body: WebhookRequest.body(identifier: String(format: "0814%08d", i), otp: String(format: "9%05d", i), channel: "sms"),
+                                           authorization: WebhookRequest.basic("simas-id", CrashRecoveryTests.password)))
+            ids.append(try XCTUnwrap(try c.readResponse()?.json?["id"] as? String))
+        }
+        XCTAssertTrue(try waitFor(10) { try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'dead'") == ["6"] })
+        XCTAssertEqual(try sqliteQuery(db, "SELECT count(*) FROM dead_letters WHERE replayable = 1"), ["6"])
+        XCTAssertEqual(try sqliteQuery(db, "SELECT sum(attempts) FROM delivery_stats_minute WHERE outcome = 'permanent'"), ["6"])
+        XCTAssertEqual(p.terminate(), 0)
+
+        // The provider is fixed; the service runs again.
+        env["OTP_RELAY_CONFIG"] = try gatewayConfig(dir, port: port, path: "/send")
+        let p2 = try ServiceProcess(environment: env, directory: dir.path)
+        try p2.waitUntilListening()
+        let bin = ServiceProcess.binary
+        var (st, text, err) = try runCommand(bin, ["jobs", "replay", "--status", "dead", "--since", "1h", "--dry-run", "--reason", "gateway fixed"],
+                                             environment: env, directory: dir.path)
+        XCTAssertEqual(st, 0, err)
+        XCTAssertTrue(text.contains("would replay 6 of 6"), text)
+        XCTAssertEqual(try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'dead'"), ["6"], "dry run changes nothing")
+        (st, _, err) = try runCommand(bin, ["jobs", "replay"], environment: env, directory: dir.path)
+        XCTAssertEqual(st, 2); XCTAssertTrue(err.contains("--reason"))
+
+        (st, text, err) = try runCommand(bin, ["jobs", "replay", ids[0], "--reason", "customer on the phone"],
+                                         environment: env, directory: dir.path)
+        XCTAssertEqual(st, 0, err + text)
+        (st, text, err) = try runCommand(bin, ["jobs", "replay", "--status", "dead", "--channel", "sms", "--since", "1h", "--reason", "gateway fixed", "--json"],
+                                         environment: env, directory: dir.path)
+        XCTAssertEqual(st, 0, err)
+        XCTAssertTrue(text.contains("\"replayed\":5"), text)
+        XCTAssertTrue(try waitFor(15) { try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'sent'") == ["6"] }, "dead → queued → sent")
+        XCTAssertEqual(try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'sent' AND payload IS NULL"), ["6"])
+        let audit = try sqliteQuery(db, "SELECT actor || '|' || reason FROM replays ORDER BY id")
+        XCTAssertEqual(audit.count, 6)
+        XCTAssertTrue(audit[0].hasPrefix("cli:") && audit[0].hasSuffix("|customer on the phone"), "\(audit)")
+        XCTAssertEqual(Set(audit.dropFirst().map { $0.split(separator: "|").last.map(String.init) ?? "" }), ["gateway fixed"])
+
+        (st, text, _) = try runCommand(bin, ["jobs", "list", "--status", "sent", "--json"], environment: env, directory: dir.path)
+        XCTAssertEqual(st, 0)
+        XCTAssertTrue(text.contains("+62814****0000"))
+        XCTAssertFalse(text.contains("900000"), "no OTP in the jobs CLI")
+        (st, text, _) = try runCommand(bin, ["jobs", "show", ids[0]], environment: env, directory: dir.path)
+        XCTAssertEqual(st, 0)
+        XCTAssertTrue(text.contains("permanent") && text.contains("sent"), text)
+        (st, text, _) = try runCommand(bin, ["stats"], environment: env, directory: dir.path)
+        XCTAssertEqual(st, 0)
+        XCTAssertTrue(text.contains("\"sent\":6"), text)
+        // Views: no secret, masked recipients only.
+        let view = try sqliteQuery(db, "SELECT * FROM jobs_view").joined(separator: "\n") + (try sqliteQuery(db, "SELECT * FROM attempts_view").joined())
+        XCTAssertFalse(view.contains("814000000") || view.contains("900000"))
+        XCTAssertEqual(p2.terminate(), 0)
+    }
+
+    func testExpiredJobsAreNotReplayed() throws {
+        let dir = TempDirectory()
+        var env = CrashRecoveryTests.environment(dir)
+        try #"{"otp_validity_seconds": 30, "dedupe_window_seconds": 30, "delivery_enabled": false}"#
+            .write(toFile: dir.file("c.json"), atomically: true, encoding: .utf8)
+        env["OTP_RELAY_CONFIG"] = dir.file("c.json")
+        let p = try ServiceProcess(environment: env, directory: dir.path)
+        try p.waitUntilListening()
+        let c = try RawConnection(port: p.publicPort)
+        try c.send(WebhookRequest.post(body: WebhookRequest.body(identifier: "081400000099", otp: "123987", channel: "sms"),
+                                       authorization: WebhookRequest.basic("simas-id", CrashRecoveryTests.password)))
+        let id = try XCTUnwrap(try c.readResponse()?.json?["id"] as? String)
+        XCTAssertEqual(p.terminate(), 0)
+        // A dead job whose OTP validity has passed (as the store would hold it after expiry of the code).
+        let w = Process()
+        w.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        w.arguments = [dir.file("outbox.sqlite"), "UPDATE jobs SET status = 'dead', last_error = 'test', expires_at = 1 WHERE id = '\(id)'"]
+        try w.run(); w.waitUntilExit()
+        let (st, text, _) = try runCommand(ServiceProcess.binary, ["jobs", "replay", id, "--reason", "late"], environment: env, directory: dir.path)
+        XCTAssertEqual(st, 1)
+        XCTAssertTrue(text.contains("refused (OTP expired)"), text)
+        XCTAssertEqual(try sqliteQuery(dir.file("outbox.sqlite"), "SELECT status FROM jobs WHERE id = '\(id)'"), ["dead"])
+    }
+}
