@@ -38,13 +38,14 @@ final class OTPIngest: Sendable {
         self.metrics = metrics
     }
 
-    func submit(body: [UInt8], completion: @escaping @Sendable (Result<AcceptedJob, PartnerError>) -> Void) {
+    func submit(body: [UInt8], requestID: String, completion: @escaping @Sendable (Result<AcceptedJob, PartnerError>) -> Void) {
         let submission: OTPSubmission
         do {
             submission = try OTPSubmission.parse(body, defaultCountryCode: settings.defaultCountryCode)
         } catch {
             metrics.rejected(error.code)
-            logger.info("webhook rejected", ["error": .string(error.code), "reason": .string(error.errorDescription)])
+            logger.info("webhook rejected", ["request_id": .string(requestID), "error": .string(error.code),
+                                             "reason": .string(error.errorDescription)])
             completion(.failure(error))
             return
         }
@@ -57,7 +58,7 @@ final class OTPIngest: Sendable {
         let limit = perIdentifier.record(Crypto.hex(recipientHash), tag: tag, now: now)
         guard limit.allowed else {
             metrics.rejected("rate_limited")
-            logger.info("webhook rate limited", ["channel": .string(submission.channel.rawValue),
+            logger.info("webhook rate limited", ["request_id": .string(requestID), "channel": .string(submission.channel.rawValue),
                                                  "to": .string(Recipient.mask(submission.recipient))])
             completion(.failure(.rateLimited(retryAfterSeconds: limit.retryAfterSeconds)))
             return
@@ -73,13 +74,13 @@ final class OTPIngest: Sendable {
             case .success(let r):
                 metrics.accepted(duplicate: r.duplicate)
                 if logger.enabled(.debug) {
-                    logger.debug("webhook accepted", ["job_id": .string(r.id), "duplicate": .bool(r.duplicate),
+                    logger.debug("webhook accepted", ["request_id": .string(requestID), "job_id": .string(r.id), "duplicate": .bool(r.duplicate),
                                                       "channel": .string(submission.channel.rawValue)])
                 }
                 completion(.success(AcceptedJob(id: r.id, status: r.status.rawValue)))
             case .failure(let e):
                 metrics.rejected("service_unavailable")
-                logger.error("webhook not stored", ["error": .string(String(describing: e))])
+                logger.error("webhook not stored", ["request_id": .string(requestID), "error": .string(String(describing: e))])
                 completion(.failure(.unavailable(retryAfterSeconds: 1, reason: "store cannot commit")))
             }
         }

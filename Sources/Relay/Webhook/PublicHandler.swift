@@ -16,6 +16,7 @@ final class PublicHandler: HTTPHandler {
     private let logger: Logger
     private let metrics: RelayMetrics
     private let draining = Atomic<Bool>(false)
+    private let requestIDs = RequestIDs()
 
     init(authenticator: BasicAuthenticator, failedAuth: SlidingWindowLimiter, clientAddress: ClientAddress,
          ingest: OTPIngest, clock: any Clock, logger: Logger, metrics: RelayMetrics) {
@@ -63,11 +64,15 @@ final class PublicHandler: HTTPHandler {
     }
 
     func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
-        ingest.submit(body: request.body) { result in
+        let rid = requestIDs.next()
+        ingest.submit(body: request.body, requestID: rid) { result in
+            var response: HTTPResponse
             switch result {
-            case .success(let accepted): respond(Responses.accepted(id: accepted.id, status: accepted.status))
-            case .failure(let error): respond(Responses.error(error))
+            case .success(let accepted): response = Responses.accepted(id: accepted.id, status: accepted.status)
+            case .failure(let error): response = Responses.error(error)
             }
+            response.headers.append(("X-Request-Id", rid))
+            respond(response)
         }
     }
 
