@@ -116,3 +116,31 @@ final class AdminTests: XCTestCase {
 }
 
 func SystemClockNow() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+final class DeliveryMetricsTests: XCTestCase {
+    func testDeliveryMetricsMatchTheDatabaseAfterARun() throws {
+        let s = try TestService()
+        for i in 0..<12 { _ = try s.post(WebhookRequest.body(identifier: "08123456782\(i % 10)\(i / 10)", otp: "33445\(i % 10)", channel: i % 2 == 0 ? "sms" : "whatsapp")) }
+        let deadline = Date().addingTimeInterval(10)
+        while try s.count("status = 'sent'") < 12 && Date() < deadline { usleep(50_000) }
+        let c = try RawConnection(port: s.service.adminPort)
+        try c.send("GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: \(WebhookRequest.basic("admin", "admin-password"))\r\n\r\n")
+        let m = try XCTUnwrap(c.readResponse())
+        let dir = TempDirectory()
+        try m.text.write(toFile: dir.file("m.txt"), atomically: true, encoding: .utf8)
+        let script = """
+            import sys
+            from prometheus_client.parser import text_string_to_metric_families
+            fams = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
+            sent = sum(s.value for s in fams["otp_relay_deliveries"].samples if s.labels.get("outcome") == "sent")
+            hist = [s.value for s in fams["otp_relay_accept_to_sent_seconds"].samples if s.name.endswith("_count")][0]
+            db = sum(s.value for s in fams["otp_relay_jobs"].samples if s.labels.get("status") == "sent")
+            print(int(sent), int(hist), int(db))
+            """
+        let (status, out, err) = try runCommand("/usr/bin/python3", ["-c", script, dir.file("m.txt")])
+        XCTAssertEqual(status, 0, err)
+        let n = try s.count("status = 'sent'")
+        XCTAssertEqual(n, 12)
+        XCTAssertEqual(out.trimmingCharacters(in: .whitespacesAndNewlines), "\(n) \(n) \(n)")
+    }
+}

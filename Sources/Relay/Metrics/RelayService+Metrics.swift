@@ -2,7 +2,8 @@ import Outbox
 
 extension RelayService {
     /// `/metrics`: webhook counters from memory, queue figures from the store.
-    static func metricsText(store: any OutboxStore & OutboxStatistics, metrics: RelayMetrics, now: Int64) -> String {
+    static func metricsText(store: any OutboxStore & OutboxStatistics, metrics: RelayMetrics,
+                            delivery: DeliveryMetrics, now: Int64) -> String {
         var p = PrometheusText()
         p.family("otp_relay_webhook_accepted_total", "counter", "Webhook requests answered 200 (new jobs and repeats).")
         p.sample("otp_relay_webhook_accepted_total", [], Double(metrics.accepted))
@@ -35,6 +36,7 @@ extension RelayService {
             }
             p.sample("otp_relay_delivery_latency_seconds_count", [], Double(l.count))
         }
+        delivery.write(to: &p)
         return p.text
     }
 }

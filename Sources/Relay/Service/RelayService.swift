@@ -12,6 +12,7 @@ public final class RelayService: Sendable {
     public let configuration: Configuration
     public let logger: Logger
     public let metrics = RelayMetrics()
+    let deliveryMetrics: DeliveryMetrics
     let store: SQLiteOutbox
     let publicServer: HTTPServer
     let publicHandler: PublicHandler
@@ -24,6 +25,7 @@ public final class RelayService: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
+        self.deliveryMetrics = DeliveryMetrics(clock: clock)
         let c = configuration
         store = try SQLiteOutbox(path: c.databasePath, dataKey: dataKey, clock: clock, logger: logger, options: OutboxOptions())
         let ingest = OTPIngest(
@@ -44,7 +46,8 @@ public final class RelayService: Sendable {
             ingest: ingest, clock: clock, logger: logger, metrics: metrics)
         pool = c.deliveryEnabled
             ? WorkerPool(store: store, configuration: c.effectiveDelivery, clock: clock, logger: logger,
-                         handlers: RelayService.kycHandlers(c, retry: c.effectiveDelivery.retry, clock: clock, logger: logger))
+                         handlers: RelayService.kycHandlers(c, retry: c.effectiveDelivery.retry, clock: clock, logger: logger),
+                         observer: { [deliveryMetrics] in deliveryMetrics.observe($0) })
             : nil
         var http = c.http
         http.host = c.listen.host
@@ -66,7 +69,8 @@ public final class RelayService: Sendable {
             health: { [pool] in
                 HealthReport(storeWritable: (try? store.countsByStatus(channel: nil)) != nil,
                              workersAlive: pool?.isRunning ?? true, draining: handler.isDraining) },
-            metricsText: { RelayService.metricsText(store: store, metrics: metrics, now: clock.nowMillis()) },
+            metricsText: { [deliveryMetrics] in
+                RelayService.metricsText(store: store, metrics: metrics, delivery: deliveryMetrics, now: clock.nowMillis()) },
             statusPage: { StatusPage.render(store: store, metrics: metrics, now: clock.nowMillis()) },
             kyc: RelayService.kycRoutes(c, store: store, dataKey: dataKey, clock: clock, logger: logger))
         var adminHTTP = HTTPServerConfiguration()

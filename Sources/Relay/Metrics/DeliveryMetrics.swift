@@ -1,0 +1,75 @@
+import Delivery
+import Outbox
+import RelayCore
+import Synchronization
+
+/// Counters and a latency histogram fed by the worker pool's events (in-process, cheap).
+final class DeliveryMetrics: Sendable {
+    /// Histogram bucket bounds in seconds for accepted → provider accepted.
+    static let bounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
+
+    private struct State {
+        var outcomes: [String: Int] = [:]        // "provider|outcome"
+        var buckets = [Int](repeating: 0, count: DeliveryMetrics.bounds.count)
+        var latencyCount = 0
+        var latencySum = 0.0
+        var rescued = 0
+        var expired = 0
+        var leaseLost = 0
+        var breakerOpen: [String: Bool] = [:]
+    }
+    private let state = Mutex(State())
+    private let clock: any Clock
+
+    init(clock: any Clock) { self.clock = clock }
+
+    func observe(_ event: DeliveryEvent) {
+        switch event {
+        case .finished(let id, let transition, let outcome, let provider):
+            let latency: Double? = transition == .sent
+                ? JobIDGenerator.millis(of: id).map { Double(max(0, clock.nowMillis() - $0)) / 1000 } : nil
+            state.withLock { s in
+                s.outcomes["\(provider ?? "-")|\(outcome.rawValue)", default: 0] += 1
+                if let latency {
+                    s.latencyCount += 1
+                    s.latencySum += latency
+                    for (i, b) in Self.bounds.enumerated() where latency <= b { s.buckets[i] += 1 }
+                }
+            }
+        case .rescued(let n): state.withLock { $0.rescued += n }
+        case .expired(let n): state.withLock { $0.expired += n }
+        case .leaseLost: state.withLock { $0.leaseLost += 1 }
+        case .breaker(let provider, let st):
+            let open: Bool
+            if case .open = st { open = true } else { open = false }
+            state.withLock { $0.breakerOpen[provider] = open }
+        default: break
+        }
+    }
+
+    func write(to p: inout PrometheusText) {
+        let s = state.withLock { $0 }
+        p.family("otp_relay_deliveries_total", "counter", "Delivery tries finished by this process, by provider and outcome.")
+        for (key, n) in s.outcomes.sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: "|", maxSplits: 1).map(String.init)
+            p.sample("otp_relay_deliveries_total", [("provider", parts[0]), ("outcome", parts[1])], Double(n))
+        }
+        p.family("otp_relay_accept_to_sent_seconds", "histogram", "Webhook accepted → provider accepted, jobs sent by this process.")
+        for (i, b) in Self.bounds.enumerated() {
+            p.sample("otp_relay_accept_to_sent_seconds_bucket", [("le", PrometheusText.format(b))], Double(s.buckets[i]))
+        }
+        p.sample("otp_relay_accept_to_sent_seconds_bucket", [("le", "+Inf")], Double(s.latencyCount))
+        p.sample("otp_relay_accept_to_sent_seconds_sum", [], s.latencySum)
+        p.sample("otp_relay_accept_to_sent_seconds_count", [], Double(s.latencyCount))
+        p.family("otp_relay_rescued_leases_total", "counter", "Jobs returned to the queue after their lease ran out.")
+        p.sample("otp_relay_rescued_leases_total", [], Double(s.rescued))
+        p.family("otp_relay_expired_total", "counter", "Jobs expired by the sweep before they could be sent.")
+        p.sample("otp_relay_expired_total", [], Double(s.expired))
+        p.family("otp_relay_lease_lost_total", "counter", "Finishes refused because the worker no longer held the lease.")
+        p.sample("otp_relay_lease_lost_total", [], Double(s.leaseLost))
+        p.family("otp_relay_circuit_open", "gauge", "1 while a provider's circuit breaker is open.")
+        for (provider, open) in s.breakerOpen.sorted(by: { $0.key < $1.key }) {
+            p.sample("otp_relay_circuit_open", [("provider", provider)], open ? 1 : 0)
+        }
+    }
+}
