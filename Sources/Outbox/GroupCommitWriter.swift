@@ -19,8 +19,11 @@ final class GroupCommitWriter: @unchecked Sendable {
     private let context: WriterContext
     private let maxBatchSize: Int
     private let checkpointPages: Int
+    private let checkpointer: Checkpointer?
     private let logger: Logger
     private let observers = Mutex<[@Sendable () -> Void]>([])
+    /// Enqueue completions run here, in commit order, so the writer starts its next batch at once.
+    private let completions = DispatchQueue(label: "outbox-completions")
     private let writerThreadID = Mutex<pthread_t?>(nil)
 
     /// Batches committed and items in them (group commit is visible as items > batches).
@@ -28,10 +31,11 @@ final class GroupCommitWriter: @unchecked Sendable {
     let itemsCommitted = Atomic<Int>(0)
     let batchesFailed = Atomic<Int>(0)
 
-    init(context: WriterContext, maxBatchSize: Int, checkpointPages: Int, logger: Logger) {
+    init(context: WriterContext, maxBatchSize: Int, checkpointPages: Int, checkpointer: Checkpointer?, logger: Logger) {
         self.context = context
         self.maxBatchSize = max(1, maxBatchSize)
         self.checkpointPages = checkpointPages
+        self.checkpointer = checkpointer
         self.logger = logger
     }
 
@@ -145,14 +149,39 @@ final class GroupCommitWriter: @unchecked Sendable {
         batchesCommitted.add(1, ordering: .relaxed)
         itemsCommitted.add(applied.count, ordering: .relaxed)
         var wake = false
+        var enqueued: [any WriteItem] = []
         for item in applied {
-            item.committed()
             wake = wake || item.wakesWorkers
+            // Blocking operations wake their waiting caller directly; webhook completions (which
+            // write responses) run on the completion queue.
+            if item is EnqueueItem { enqueued.append(item) } else { item.committed() }
         }
         for (item, e) in failedItems { item.failed(e) }
+        if !enqueued.isEmpty {
+            let done = SendableItems(enqueued)
+            completions.async { for item in done.items { item.committed() } }
+        }
         if wake {
             for f in observers.withLock({ $0 }) { f() }
         }
-        _ = context.checkpointIfNeeded(threshold: checkpointPages)
+        checkpointIfNeeded()
     }
+
+    /// The background checkpointer copies the WAL once it holds `checkpointPages`; past eight times
+    /// that it is not keeping up, and the writer checkpoints itself (after acknowledging its batch).
+    private func checkpointIfNeeded() {
+        guard checkpointPages > 0 else { return }
+        let frames = context.walFrames
+        if frames >= checkpointPages * 8 || (checkpointer == nil && frames >= checkpointPages) {
+            _ = context.checkpointNow()
+        } else if frames >= checkpointPages {
+            checkpointer?.request()
+        }
+    }
+}
+
+/// Items handed from the writer to the completion queue; each is `Sendable` already.
+private struct SendableItems: Sendable {
+    let items: [any WriteItem]
+    init(_ items: [any WriteItem]) { self.items = items }
 }

@@ -6,7 +6,8 @@ public struct OutboxOptions: Sendable {
     public var busyTimeoutMillis: Int = 5_000
     /// The WAL file is truncated to this size after a checkpoint.
     public var journalSizeLimitBytes: Int64 = 64 << 20
-    /// WAL pages after which the writer checkpoints (after acknowledging its batch).
+    /// WAL frames after which a background thread checkpoints (copies the WAL into the database
+    /// file); 0 disables checkpoints, which leaves the WAL growing (tests only).
     public var checkpointPages: Int = 4_000
     /// SQLite page cache per connection.
     public var cacheSizeKiB: Int = 16_384

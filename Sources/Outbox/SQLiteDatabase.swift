@@ -9,6 +9,8 @@ final class SQLiteDatabase {
         var walAutoCheckpointPages: Int = 1_000
         var cacheSizeKiB: Int = 8_192
         var readOnly = false
+        /// Page size for a new database file (no effect on an existing one).
+        var pageSize: Int = 4_096
         var maxPageCount: Int? = nil
     }
 
@@ -49,6 +51,7 @@ final class SQLiteDatabase {
         try execute("PRAGMA foreign_keys = ON")
         try execute("PRAGMA cache_size = -\(c.cacheSizeKiB)")
         if !c.readOnly {
+            try execute("PRAGMA page_size = \(c.pageSize)")
             try expect(pragma: "PRAGMA journal_mode = WAL", equals: "wal")
             try execute("PRAGMA journal_size_limit = \(c.journalSizeLimitBytes)")
             try execute("PRAGMA wal_autocheckpoint = \(c.walAutoCheckpointPages)")

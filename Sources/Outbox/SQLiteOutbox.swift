@@ -14,6 +14,7 @@ public final class SQLiteOutbox: OutboxStore {
     let ids: JobIDGenerator
     let writer: GroupCommitWriter
     let reader: ReadConnection
+    let checkpointer: Checkpointer
 
     /// Opens (creating if needed) and migrates the database, then starts the writer thread.
     public init(path: String, dataKey: DataKey, clock: any Clock = SystemClock(), logger: Logger,
@@ -27,7 +28,7 @@ public final class SQLiteOutbox: OutboxStore {
         var config = SQLiteDatabase.Configuration()
         config.busyTimeoutMillis = Int32(clamping: options.busyTimeoutMillis)
         config.journalSizeLimitBytes = options.journalSizeLimitBytes
-        config.walAutoCheckpointPages = 0  // the writer checkpoints after acknowledging a batch
+        config.walAutoCheckpointPages = 0  // the Checkpointer does it, off the writer's path
         config.cacheSizeKiB = options.cacheSizeKiB
         config.maxPageCount = options.maxPageCount
         let context = WriterContext(path: path, configuration: config, clock: clock)
@@ -36,9 +37,12 @@ public final class SQLiteOutbox: OutboxStore {
         } catch {
             throw OutboxError.startup(error)
         }
+        self.checkpointer = Checkpointer(path: path, configuration: config, logger: logger)
         self.writer = GroupCommitWriter(context: context, maxBatchSize: options.maxBatchSize,
-                                        checkpointPages: options.checkpointPages, logger: logger)
+                                        checkpointPages: options.checkpointPages, checkpointer: checkpointer,
+                                        logger: logger)
         self.reader = ReadConnection(path: path, configuration: config)
+        checkpointer.start()
         writer.start()
     }
 
@@ -46,6 +50,7 @@ public final class SQLiteOutbox: OutboxStore {
 
     public func close() {
         writer.stop()
+        checkpointer.stop()
         reader.close()
     }
 

@@ -39,14 +39,16 @@ final class WriterContext {
         return fresh
     }
 
-    /// A passive checkpoint once the WAL holds `threshold` pages; outside any transaction.
-    /// Returns whether one ran. Failures are left for the next try (the WAL just grows).
-    func checkpointIfNeeded(threshold: Int) -> Bool {
-        guard let db, threshold > 0, Int(wal.pages) >= threshold else { return false }
-        wal.pages = 0
-        var logPages: Int32 = 0, done: Int32 = 0
-        let rc = sqlite3_wal_checkpoint_v2(db.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &logPages, &done)
-        return rc == SQLITE_OK
+    /// Frames in the WAL after the last commit (the WAL hook's count).
+    var walFrames: Int { Int(wal.pages) }
+
+    /// A passive checkpoint on the writer's own connection, outside any transaction. Used when the
+    /// background checkpointer cannot keep up (sustained load keeps appending frames it has not
+    /// copied yet); returns whether it succeeded. Failures are left for the next try.
+    func checkpointNow() -> Bool {
+        guard let db else { return false }
+        var logFrames: Int32 = 0, copied: Int32 = 0
+        return sqlite3_wal_checkpoint_v2(db.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &copied) == SQLITE_OK
     }
 
     /// Drops the connection (after an I/O error); the next batch reopens it.
