@@ -8,7 +8,7 @@ public struct OutboxOptions: Sendable {
     public var journalSizeLimitBytes: Int64 = 64 << 20
     /// WAL frames after which a background thread checkpoints (copies the WAL into the database
     /// file); 0 disables checkpoints, which leaves the WAL growing (tests only).
-    public var checkpointPages: Int = 4_000
+    public var checkpointPages: Int = 1_000
     /// SQLite page cache per connection.
     public var cacheSizeKiB: Int = 16_384
     /// Largest page of results `jobs(matching:)` returns.
