@@ -13,6 +13,8 @@ public struct OutboxOptions: Sendable {
     public var cacheSizeKiB: Int = 16_384
     /// Largest page of results `jobs(matching:)` returns.
     public var maxListLimit: Int = 1_000
+    /// Most attempts `attemptSummary(since:)` reads (the newest in the window).
+    public var maxStatisticsRows: Int = 100_000
     /// Caps the database size in pages (`PRAGMA max_page_count`) on the writer; nil for no cap.
     /// Operators can bound disk use with it; tests use it to simulate a full disk.
     public var maxPageCount: Int? = nil

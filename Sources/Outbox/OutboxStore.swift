@@ -42,6 +42,12 @@ public protocol OutboxStore: AnyObject, Sendable {
     func attempts(jobID: String) throws(OutboxError) -> [AttemptRecord]
     /// Job counts per status (every status present, zero when none), optionally for one channel.
     func countsByStatus(channel: String?) throws(OutboxError) -> [JobStatus: Int]
+    /// Attempts since `since` per channel, provider and outcome, with latency percentiles.
+    func attemptSummary(since: Int64) throws(OutboxError) -> [AttemptSummary]
+    /// The newest attempts that did not end in `sent`.
+    func recentFailures(limit: Int) throws(OutboxError) -> [AttemptRecord]
+    /// Deletes sent and expired jobs created before `createdBefore` (retention), at most `limit`.
+    func purge(createdBefore: Int64, limit: Int) throws(OutboxError) -> Int
 
     /// Stops the writer after the batch in progress; later calls fail with `.unavailable`.
     func close()
