@@ -8,8 +8,8 @@ import Synchronization
 /// with `.unavailable` and leaves nothing behind; the next batch tries again, reopening the
 /// connection after an I/O error, so the writer recovers on its own once the cause goes away.
 ///
-/// `@unchecked Sendable`: `pending` and `stopping` are guarded by `condition`; `context` is used
-/// only by the writer thread (before `start` and after `join`, by the owner while no thread runs).
+/// `@unchecked Sendable`: `pending`, `running` and `stopping` are guarded by `condition`; `context`
+/// is used by the writer thread only (and by `SQLiteOutbox.init` before the thread starts).
 final class GroupCommitWriter: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: [any WriteItem] = []
@@ -84,7 +84,8 @@ final class GroupCommitWriter: @unchecked Sendable {
         observers.withLock { $0.append(f) }
     }
 
-    /// Stops after the batch in progress; requests still waiting fail with `.unavailable`.
+    /// Refuses new requests, commits those already accepted, then stops the thread (graceful
+    /// shutdown: a webhook request that was accepted still gets its answer).
     func stop() {
         condition.lock()
         let wasRunning = running && !stopping
@@ -98,11 +99,8 @@ final class GroupCommitWriter: @unchecked Sendable {
         while true {
             condition.lock()
             while pending.isEmpty && !stopping { condition.wait() }
-            if stopping {
-                let rest = pending
-                pending.removeAll()
+            if pending.isEmpty {  // stopping, and everything accepted has been committed
                 condition.unlock()
-                for item in rest { item.failed(.unavailable("outbox is closed")) }
                 context.close()
                 return
             }

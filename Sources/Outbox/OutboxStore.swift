@@ -49,6 +49,6 @@ public protocol OutboxStore: AnyObject, Sendable {
     /// Deletes sent and expired jobs created before `createdBefore` (retention), at most `limit`.
     func purge(createdBefore: Int64, limit: Int) throws(OutboxError) -> Int
 
-    /// Stops the writer after the batch in progress; later calls fail with `.unavailable`.
+    /// Commits what was already accepted, then stops; later calls fail with `.unavailable`.
     func close()
 }
