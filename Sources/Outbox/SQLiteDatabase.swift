@@ -18,7 +18,14 @@ final class SQLiteDatabase {
     let path: String
     private var cache: [String: SQLiteStatement] = [:]
 
+    /// Process-wide settings, applied once before the first connection: memory statistics off
+    /// (they take a global mutex on every allocation).
+    private static let processSetup: Void = {
+        _ = csqlite_config_int(SQLITE_CONFIG_MEMSTATUS, 0)
+    }()
+
     init(path: String, configuration: Configuration) throws(SQLiteError) {
+        _ = SQLiteDatabase.processSetup
         var db: OpaquePointer?
         let flags = (configuration.readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
             | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
