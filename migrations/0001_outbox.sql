@@ -25,6 +25,7 @@ CREATE TABLE jobs (
     recipient_masked TEXT    NOT NULL,
     recipient_hash   BLOB    NOT NULL,
     dedupe_key       BLOB,
+    dedupe_until     INTEGER,
     payload          BLOB,
     lease_token      INTEGER,
     lease_until      INTEGER,
@@ -37,8 +38,9 @@ CREATE TABLE jobs (
 
 -- Workers: queued jobs in run_at order.
 CREATE INDEX jobs_claim ON jobs (status, run_at);
--- Webhook: a repeat inside the dedupe window.
-CREATE INDEX jobs_dedupe ON jobs (dedupe_key, created_at) WHERE dedupe_key IS NOT NULL;
+-- Webhook repeats: the writer keeps recent dedupe keys in memory (rebuilt at start-up from rows
+-- with created_at in the window, through jobs_created). An index on random HMAC keys would cost
+-- a random page write per job, more than half of the store's work per enqueue.
 -- Rescuer: sending jobs whose lease has run out.
 CREATE INDEX jobs_lease ON jobs (status, lease_until) WHERE status = 'sending';
 -- Expiry: queued and dead jobs past their validity.

@@ -124,6 +124,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         applied.reserveCapacity(batch.count)
         do {
             let db = try context.connection()
+            context.dedupe.evict(now: context.clock.nowMillis())
             try db.execute("BEGIN IMMEDIATE")
             for item in batch {
                 do {
@@ -134,8 +135,10 @@ final class GroupCommitWriter: @unchecked Sendable {
                 }
             }
             try db.execute("COMMIT")
+            context.dedupe.commit()
         } catch {
             context.db?.rollbackIfNeeded()
+            context.dedupe.rollback()
             if error.needsReopen { context.close() }
             batchesFailed.add(1, ordering: .relaxed)
             logger.error("outbox batch failed", ["error": .string(error.name), "code": .int(Int64(error.extendedCode)),

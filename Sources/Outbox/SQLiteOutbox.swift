@@ -31,7 +31,9 @@ public final class SQLiteOutbox: OutboxStore {
         config.walAutoCheckpointPages = 0  // the Checkpointer does it, off the writer's path
         config.cacheSizeKiB = options.cacheSizeKiB
         config.maxPageCount = options.maxPageCount
-        let context = WriterContext(path: path, configuration: config, clock: clock)
+        let context = WriterContext(path: path, configuration: config, clock: clock,
+                                    maxDedupeWindowMillis: options.maxDedupeWindowMillis,
+                                    maxDedupeEntries: options.maxDedupeEntries)
         do {
             _ = try context.connection()
         } catch {
