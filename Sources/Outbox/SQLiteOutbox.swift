@@ -3,8 +3,12 @@ import RelayCrypto
 import Synchronization
 
 /// The SQLite outbox (DESIGN §4): one writer thread with group commit for every write, a read-only
-/// connection for queries. WAL, `synchronous=FULL`, STRICT tables, migrations applied on open.
-/// Safe to use from any thread.
+/// connection for queries, a background checkpointer. WAL, `synchronous=FULL`, STRICT tables,
+/// migrations applied on open. Safe to use from any thread.
+///
+/// One process enqueues into a file at a time (the dedupe index lives in that process's writer);
+/// other processes (the CLI) may read and run operator writes. Delivery is at-least-once: a lease
+/// that runs out returns its job to `queued` even if the provider had accepted it.
 public final class SQLiteOutbox: OutboxStore {
     public let path: String
     let dataKey: DataKey
@@ -68,7 +72,10 @@ public final class SQLiteOutbox: OutboxStore {
             completion(.failure(.unavailable(error.description)))
             return
         }
-        let item = EnqueueItem(id: id, job: job, payload: payload, completion: completion)
+        var row = job  // the clear recipient and secret go no further than the sealed payload
+        row.recipient = ""
+        row.secret = []
+        let item = EnqueueItem(id: id, job: row, payload: payload, completion: completion)
         if !writer.submit(item) {
             completion(.failure(.unavailable("outbox is closed")))
         }
