@@ -36,7 +36,7 @@ final class WriterContext {
             try s.step() ? s.int64(0) : 0
         }
         lastToken = max(lastToken, maxToken, clock.nowMillis() << 20)
-        // Replaces SQLite's auto-checkpoint: the writer checkpoints after acknowledging its batch.
+        // Counts WAL frames for the checkpointer (this replaces SQLite's auto-checkpoint).
         sqlite3_wal_hook(fresh.handle, { ctx, _, _, pages in
             Unmanaged<WALCounter>.fromOpaque(ctx!).takeUnretainedValue().pages = pages
             return SQLITE_OK
