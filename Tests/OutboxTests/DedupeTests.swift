@@ -69,3 +69,21 @@ final class DedupeTests: XCTestCase {
         XCTAssertNil(DedupeKey([1, 2, 3]))
     }
 }
+
+final class OutboxKeysTests: XCTestCase {
+    func testKeysSeparateFieldsAndPurposes() throws {
+        let keys = OutboxKeys(dataKey: testKey)
+        let a = keys.dedupeKey(channel: "sms", recipient: "+6281", secret: Array("23456".utf8))
+        let b = keys.dedupeKey(channel: "sms", recipient: "+62812", secret: Array("3456".utf8))
+        XCTAssertNotEqual(a, b, "field boundaries are part of the key")
+        XCTAssertNotEqual(keys.recipientHash("+6281"), OutboxKeys(dataKey: .generate()).recipientHash("+6281"))
+        let tmp = TempDatabase()
+        let outbox = try makeOutbox(tmp)
+        let job = NewJob.otp(channel: .sms, recipient: "+6281234567890", otp: "123456", keys: keys,
+                             dedupeWindowMillis: 60_000, createdAt: start, expiresAt: start + 300_000)
+        let first = try outbox.enqueueAndWait(job).get()
+        XCTAssertTrue(try outbox.enqueueAndWait(job).get().duplicate)
+        let found = try outbox.jobs(matching: JobFilter(createdFrom: start, recipientHash: keys.recipientHash("+6281234567890")))
+        XCTAssertEqual(found.map(\.id), [first.id])
+    }
+}
