@@ -9,4 +9,9 @@ static inline sqlite3_destructor_type csqlite_transient(void) { return SQLITE_TR
 static inline int csqlite_db_config_int(sqlite3 *db, int op, int value, int *out) {
     return sqlite3_db_config(db, op, value, out);
 }
+
+/* Variadic sqlite3_config, wrapped for the integer options (call before the first connection). */
+static inline int csqlite_config_int(int op, int value) {
+    return sqlite3_config(op, value);
+}
 #endif

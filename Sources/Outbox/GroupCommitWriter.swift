@@ -8,8 +8,8 @@ import Synchronization
 /// with `.unavailable` and leaves nothing behind; the next batch tries again, reopening the
 /// connection after an I/O error, so the writer recovers on its own once the cause goes away.
 ///
-/// `@unchecked Sendable`: `pending` and `stopping` are guarded by `condition`; `context` is used
-/// only by the writer thread (before `start` and after `join`, by the owner while no thread runs).
+/// `@unchecked Sendable`: `pending`, `running` and `stopping` are guarded by `condition`; `context`
+/// is used by the writer thread only (and by `SQLiteOutbox.init` before the thread starts).
 final class GroupCommitWriter: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: [any WriteItem] = []
@@ -19,8 +19,11 @@ final class GroupCommitWriter: @unchecked Sendable {
     private let context: WriterContext
     private let maxBatchSize: Int
     private let checkpointPages: Int
+    private let checkpointer: Checkpointer?
     private let logger: Logger
     private let observers = Mutex<[@Sendable () -> Void]>([])
+    /// Enqueue completions run here, in commit order, so the writer starts its next batch at once.
+    private let completions = DispatchQueue(label: "outbox-completions")
     private let writerThreadID = Mutex<pthread_t?>(nil)
 
     /// Batches committed and items in them (group commit is visible as items > batches).
@@ -28,10 +31,11 @@ final class GroupCommitWriter: @unchecked Sendable {
     let itemsCommitted = Atomic<Int>(0)
     let batchesFailed = Atomic<Int>(0)
 
-    init(context: WriterContext, maxBatchSize: Int, checkpointPages: Int, logger: Logger) {
+    init(context: WriterContext, maxBatchSize: Int, checkpointPages: Int, checkpointer: Checkpointer?, logger: Logger) {
         self.context = context
         self.maxBatchSize = max(1, maxBatchSize)
         self.checkpointPages = checkpointPages
+        self.checkpointer = checkpointer
         self.logger = logger
     }
 
@@ -80,7 +84,8 @@ final class GroupCommitWriter: @unchecked Sendable {
         observers.withLock { $0.append(f) }
     }
 
-    /// Stops after the batch in progress; requests still waiting fail with `.unavailable`.
+    /// Refuses new requests, commits those already accepted, then stops the thread (graceful
+    /// shutdown: a webhook request that was accepted still gets its answer).
     func stop() {
         condition.lock()
         let wasRunning = running && !stopping
@@ -94,11 +99,8 @@ final class GroupCommitWriter: @unchecked Sendable {
         while true {
             condition.lock()
             while pending.isEmpty && !stopping { condition.wait() }
-            if stopping {
-                let rest = pending
-                pending.removeAll()
+            if pending.isEmpty {  // stopping, and everything accepted has been committed
                 condition.unlock()
-                for item in rest { item.failed(.unavailable("outbox is closed")) }
                 context.close()
                 return
             }
@@ -122,6 +124,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         applied.reserveCapacity(batch.count)
         do {
             let db = try context.connection()
+            context.dedupe.evict(now: context.clock.nowMillis())
             try db.execute("BEGIN IMMEDIATE")
             for item in batch {
                 do {
@@ -132,8 +135,10 @@ final class GroupCommitWriter: @unchecked Sendable {
                 }
             }
             try db.execute("COMMIT")
+            context.dedupe.commit()
         } catch {
             context.db?.rollbackIfNeeded()
+            context.dedupe.rollback()
             if error.needsReopen { context.close() }
             batchesFailed.add(1, ordering: .relaxed)
             logger.error("outbox batch failed", ["error": .string(error.name), "code": .int(Int64(error.extendedCode)),
@@ -145,14 +150,39 @@ final class GroupCommitWriter: @unchecked Sendable {
         batchesCommitted.add(1, ordering: .relaxed)
         itemsCommitted.add(applied.count, ordering: .relaxed)
         var wake = false
+        var enqueued: [any WriteItem] = []
         for item in applied {
-            item.committed()
             wake = wake || item.wakesWorkers
+            // Blocking operations wake their waiting caller directly; webhook completions (which
+            // write responses) run on the completion queue.
+            if item is EnqueueItem { enqueued.append(item) } else { item.committed() }
         }
         for (item, e) in failedItems { item.failed(e) }
+        if !enqueued.isEmpty {
+            let done = SendableItems(enqueued)
+            completions.async { for item in done.items { item.committed() } }
+        }
         if wake {
             for f in observers.withLock({ $0 }) { f() }
         }
-        _ = context.checkpointIfNeeded(threshold: checkpointPages)
+        checkpointIfNeeded()
     }
+
+    /// The background checkpointer copies the WAL once it holds `checkpointPages`; past eight times
+    /// that it is not keeping up, and the writer checkpoints itself (after acknowledging its batch).
+    private func checkpointIfNeeded() {
+        guard checkpointPages > 0 else { return }
+        let frames = context.walFrames
+        if frames >= checkpointPages * 8 || (checkpointer == nil && frames >= checkpointPages) {
+            _ = context.checkpointNow()
+        } else if frames >= checkpointPages {
+            checkpointer?.request()
+        }
+    }
+}
+
+/// Items handed from the writer to the completion queue; each is `Sendable` already.
+private struct SendableItems: Sendable {
+    let items: [any WriteItem]
+    init(_ items: [any WriteItem]) { self.items = items }
 }

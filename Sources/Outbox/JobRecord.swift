@@ -32,17 +32,21 @@ public struct JobFilter: Sendable, Equatable {
     public var createdBefore: Int64?
     /// Only jobs whose id sorts before this one (the next page after the last id seen).
     public var beforeID: String?
+    /// Jobs of one recipient (the same HMAC the job was enqueued with). Not indexed: combine it
+    /// with a `createdFrom` window on a large table.
+    public var recipientHash: [UInt8]?
     public var limit: Int
 
     public init(status: JobStatus? = nil, channel: String? = nil, kind: JobKind? = nil,
                 createdFrom: Int64? = nil, createdBefore: Int64? = nil, beforeID: String? = nil,
-                limit: Int = 100) {
+                recipientHash: [UInt8]? = nil, limit: Int = 100) {
         self.status = status
         self.channel = channel
         self.kind = kind
         self.createdFrom = createdFrom
         self.createdBefore = createdBefore
         self.beforeID = beforeID
+        self.recipientHash = recipientHash
         self.limit = limit
     }
 }

@@ -6,12 +6,21 @@ public struct OutboxOptions: Sendable {
     public var busyTimeoutMillis: Int = 5_000
     /// The WAL file is truncated to this size after a checkpoint.
     public var journalSizeLimitBytes: Int64 = 64 << 20
-    /// WAL pages after which the writer checkpoints (after acknowledging its batch).
-    public var checkpointPages: Int = 4_000
+    /// WAL frames after which a background thread checkpoints (copies the WAL into the database
+    /// file); 0 disables checkpoints, which leaves the WAL growing (tests only).
+    public var checkpointPages: Int = 1_000
     /// SQLite page cache per connection.
     public var cacheSizeKiB: Int = 16_384
     /// Largest page of results `jobs(matching:)` returns.
     public var maxListLimit: Int = 1_000
+    /// The longest dedupe window honoured (longer ones are cut to it); jobs created this long ago
+    /// are read back into the in-memory dedupe index at start-up.
+    public var maxDedupeWindowMillis: Int64 = 300_000
+    /// Most dedupe keys kept in memory; past it the oldest leave first (a repeat then becomes a
+    /// new job). About 100 bytes each.
+    public var maxDedupeEntries: Int = 2_000_000
+    /// Most attempts `attemptSummary(since:)` reads (the newest in the window).
+    public var maxStatisticsRows: Int = 100_000
     /// Caps the database size in pages (`PRAGMA max_page_count`) on the writer; nil for no cap.
     /// Operators can bound disk use with it; tests use it to simulate a full disk.
     public var maxPageCount: Int? = nil

@@ -2,13 +2,15 @@
 /// (`FOR UPDATE SKIP LOCKED`, `LISTEN/NOTIFY`) can implement the same protocol later, so SQL stays
 /// inside the implementations. All times are epoch milliseconds.
 public protocol OutboxStore: AnyObject, Sendable {
-    /// Returns at once; `completion` runs (on the writer thread, keep it short) after the job is
-    /// durably committed, with the new id, or the first job's id and current status for a repeat
-    /// inside the dedupe window, or `.unavailable` when the store cannot commit.
+    /// Returns at once; `completion` runs after the job is durably committed (on the store's
+    /// completion queue, in commit order; keep it short), with the new id, or the first job's id and
+    /// current status for a repeat inside the dedupe window, or `.unavailable` when the store
+    /// cannot commit (full, I/O error, locked, closed).
     func enqueue(_ job: NewJob, completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void)
 
     /// Called after every commit that made jobs ready to claim (enqueue, retry, replay, rescue), so
-    /// workers wake without polling. Runs on the writer thread: it must not block or call the store.
+    /// workers wake without polling. Runs on the writer thread: it must not block (signal a
+    /// semaphore or condition and return).
     func addCommitObserver(_ observer: @escaping @Sendable () -> Void)
 
     // MARK: delivery (blocking; call from worker threads)
@@ -42,7 +44,13 @@ public protocol OutboxStore: AnyObject, Sendable {
     func attempts(jobID: String) throws(OutboxError) -> [AttemptRecord]
     /// Job counts per status (every status present, zero when none), optionally for one channel.
     func countsByStatus(channel: String?) throws(OutboxError) -> [JobStatus: Int]
+    /// Attempts since `since` per channel, provider and outcome, with latency percentiles.
+    func attemptSummary(since: Int64) throws(OutboxError) -> [AttemptSummary]
+    /// The newest attempts that did not end in `sent`.
+    func recentFailures(limit: Int) throws(OutboxError) -> [AttemptRecord]
+    /// Deletes sent and expired jobs created before `createdBefore` (retention), at most `limit`.
+    func purge(createdBefore: Int64, limit: Int) throws(OutboxError) -> Int
 
-    /// Stops the writer after the batch in progress; later calls fail with `.unavailable`.
+    /// Commits what was already accepted, then stops; later calls fail with `.unavailable`.
     func close()
 }

@@ -9,6 +9,8 @@ final class SQLiteDatabase {
         var walAutoCheckpointPages: Int = 1_000
         var cacheSizeKiB: Int = 8_192
         var readOnly = false
+        /// Page size for a new database file (no effect on an existing one).
+        var pageSize: Int = 4_096
         var maxPageCount: Int? = nil
     }
 
@@ -16,7 +18,14 @@ final class SQLiteDatabase {
     let path: String
     private var cache: [String: SQLiteStatement] = [:]
 
+    /// Process-wide settings, applied once before the first connection: memory statistics off
+    /// (they take a global mutex on every allocation).
+    private static let processSetup: Void = {
+        _ = csqlite_config_int(SQLITE_CONFIG_MEMSTATUS, 0)
+    }()
+
     init(path: String, configuration: Configuration) throws(SQLiteError) {
+        _ = SQLiteDatabase.processSetup
         var db: OpaquePointer?
         let flags = (configuration.readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
             | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
@@ -49,6 +58,7 @@ final class SQLiteDatabase {
         try execute("PRAGMA foreign_keys = ON")
         try execute("PRAGMA cache_size = -\(c.cacheSizeKiB)")
         if !c.readOnly {
+            try execute("PRAGMA page_size = \(c.pageSize)")
             try expect(pragma: "PRAGMA journal_mode = WAL", equals: "wal")
             try execute("PRAGMA journal_size_limit = \(c.journalSizeLimitBytes)")
             try execute("PRAGMA wal_autocheckpoint = \(c.walAutoCheckpointPages)")

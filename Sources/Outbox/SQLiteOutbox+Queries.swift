@@ -14,6 +14,14 @@ extension SQLiteOutbox {
                   hasPayload: s.int(15) != 0, language: s.optionalString(16), app: s.optionalString(17))
     }
 
+    static func attemptRecord(_ s: SQLiteStatement) -> AttemptRecord {
+        AttemptRecord(jobID: s.string(0), attempt: s.int(1), routeStep: s.int(2), channel: s.string(3),
+                      provider: s.optionalString(4), startedAt: s.int64(5), finishedAt: s.int64(6),
+                      outcome: AttemptOutcome(rawValue: s.string(7)) ?? .permanent, httpStatus: s.optionalInt(8),
+                      smtpStatus: s.optionalInt(9), providerMessageID: s.optionalString(10),
+                      errorClass: s.optionalString(11), errorMessage: s.optionalString(12), latencyMillis: s.int64(13))
+    }
+
     public func job(id: String) throws(OutboxError) -> JobRecord? {
         try reader.read { db throws(SQLiteError) in
             try db.withStatement("SELECT \(SQLiteOutbox.jobColumns) FROM jobs WHERE id = ?1") { s throws(SQLiteError) in
@@ -28,6 +36,7 @@ extension SQLiteOutbox {
         SELECT \(jobColumns) FROM jobs
         WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR channel = ?2) AND (?3 IS NULL OR kind = ?3)
           AND (?4 IS NULL OR created_at >= ?4) AND (?5 IS NULL OR created_at < ?5) AND (?6 IS NULL OR id < ?6)
+          AND (?8 IS NULL OR recipient_hash = ?8)
         ORDER BY id DESC LIMIT ?7
         """
 
@@ -38,6 +47,7 @@ extension SQLiteOutbox {
             try db.withStatement(SQLiteOutbox.listSQL) { s throws(SQLiteError) in
                 s.bind(1, f.status?.rawValue); s.bind(2, f.channel); s.bind(3, f.kind?.rawValue)
                 s.bind(4, f.createdFrom); s.bind(5, f.createdBefore); s.bind(6, f.beforeID); s.bind(7, limit)
+                s.bind(8, f.recipientHash)
                 var out: [JobRecord] = []
                 while try s.step() { out.append(SQLiteOutbox.jobRecord(s)) }
                 return out
@@ -54,15 +64,7 @@ extension SQLiteOutbox {
                 """) { s throws(SQLiteError) in
                 s.bind(1, jobID)
                 var out: [AttemptRecord] = []
-                while try s.step() {
-                    out.append(AttemptRecord(jobID: s.string(0), attempt: s.int(1), routeStep: s.int(2),
-                                             channel: s.string(3), provider: s.optionalString(4),
-                                             startedAt: s.int64(5), finishedAt: s.int64(6),
-                                             outcome: AttemptOutcome(rawValue: s.string(7)) ?? .permanent,
-                                             httpStatus: s.optionalInt(8), smtpStatus: s.optionalInt(9),
-                                             providerMessageID: s.optionalString(10), errorClass: s.optionalString(11),
-                                             errorMessage: s.optionalString(12), latencyMillis: s.int64(13)))
-                }
+                while try s.step() { out.append(SQLiteOutbox.attemptRecord(s)) }
                 return out
             }
         }

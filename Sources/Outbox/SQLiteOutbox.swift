@@ -3,8 +3,12 @@ import RelayCrypto
 import Synchronization
 
 /// The SQLite outbox (DESIGN §4): one writer thread with group commit for every write, a read-only
-/// connection for queries. WAL, `synchronous=FULL`, STRICT tables, migrations applied on open.
-/// Safe to use from any thread.
+/// connection for queries, a background checkpointer. WAL, `synchronous=FULL`, STRICT tables,
+/// migrations applied on open. Safe to use from any thread.
+///
+/// One process enqueues into a file at a time (the dedupe index lives in that process's writer);
+/// other processes (the CLI) may read and run operator writes. Delivery is at-least-once: a lease
+/// that runs out returns its job to `queued` even if the provider had accepted it.
 public final class SQLiteOutbox: OutboxStore {
     public let path: String
     let dataKey: DataKey
@@ -14,6 +18,7 @@ public final class SQLiteOutbox: OutboxStore {
     let ids: JobIDGenerator
     let writer: GroupCommitWriter
     let reader: ReadConnection
+    let checkpointer: Checkpointer
 
     /// Opens (creating if needed) and migrates the database, then starts the writer thread.
     public init(path: String, dataKey: DataKey, clock: any Clock = SystemClock(), logger: Logger,
@@ -27,18 +32,23 @@ public final class SQLiteOutbox: OutboxStore {
         var config = SQLiteDatabase.Configuration()
         config.busyTimeoutMillis = Int32(clamping: options.busyTimeoutMillis)
         config.journalSizeLimitBytes = options.journalSizeLimitBytes
-        config.walAutoCheckpointPages = 0  // the writer checkpoints after acknowledging a batch
+        config.walAutoCheckpointPages = 0  // the Checkpointer does it, off the writer's path
         config.cacheSizeKiB = options.cacheSizeKiB
         config.maxPageCount = options.maxPageCount
-        let context = WriterContext(path: path, configuration: config, clock: clock)
+        let context = WriterContext(path: path, configuration: config, clock: clock,
+                                    maxDedupeWindowMillis: options.maxDedupeWindowMillis,
+                                    maxDedupeEntries: options.maxDedupeEntries)
         do {
             _ = try context.connection()
         } catch {
             throw OutboxError.startup(error)
         }
+        self.checkpointer = Checkpointer(path: path, configuration: config, logger: logger)
         self.writer = GroupCommitWriter(context: context, maxBatchSize: options.maxBatchSize,
-                                        checkpointPages: options.checkpointPages, logger: logger)
+                                        checkpointPages: options.checkpointPages, checkpointer: checkpointer,
+                                        logger: logger)
         self.reader = ReadConnection(path: path, configuration: config)
+        checkpointer.start()
         writer.start()
     }
 
@@ -46,6 +56,7 @@ public final class SQLiteOutbox: OutboxStore {
 
     public func close() {
         writer.stop()
+        checkpointer.stop()
         reader.close()
     }
 
@@ -61,7 +72,10 @@ public final class SQLiteOutbox: OutboxStore {
             completion(.failure(.unavailable(error.description)))
             return
         }
-        let item = EnqueueItem(id: id, job: job, payload: payload, completion: completion)
+        var row = job  // the clear recipient and secret go no further than the sealed payload
+        row.recipient = ""
+        row.secret = []
+        let item = EnqueueItem(id: id, job: row, payload: payload, completion: completion)
         if !writer.submit(item) {
             completion(.failure(.unavailable("outbox is closed")))
         }

@@ -13,12 +13,17 @@ final class WriterContext {
     private var lastToken: Int64 = 0
     private var savepointDepth = 0
     private let wal = WALCounter()
+    let dedupe: DedupeIndex
+    let maxDedupeWindowMillis: Int64
     let clock: any Clock
 
-    init(path: String, configuration: SQLiteDatabase.Configuration, clock: any Clock) {
+    init(path: String, configuration: SQLiteDatabase.Configuration, clock: any Clock,
+         maxDedupeWindowMillis: Int64, maxDedupeEntries: Int) {
         self.path = path
         self.configuration = configuration
         self.clock = clock
+        self.maxDedupeWindowMillis = maxDedupeWindowMillis
+        self.dedupe = DedupeIndex(maxEntries: maxDedupeEntries)
     }
 
     /// The open connection, reopening it when a previous failure closed it.
@@ -26,11 +31,12 @@ final class WriterContext {
         if let db { return db }
         let fresh = try SQLiteDatabase(path: path, configuration: configuration)
         try Migrator().migrate(fresh, now: clock.nowMillis())
+        try dedupe.rebuild(fresh, now: clock.nowMillis(), maxWindowMillis: maxDedupeWindowMillis)
         let maxToken = try fresh.withStatement("SELECT coalesce(max(lease_token), 0) FROM jobs") { s throws(SQLiteError) in
             try s.step() ? s.int64(0) : 0
         }
         lastToken = max(lastToken, maxToken, clock.nowMillis() << 20)
-        // Replaces SQLite's auto-checkpoint: the writer checkpoints after acknowledging its batch.
+        // Counts WAL frames for the checkpointer (this replaces SQLite's auto-checkpoint).
         sqlite3_wal_hook(fresh.handle, { ctx, _, _, pages in
             Unmanaged<WALCounter>.fromOpaque(ctx!).takeUnretainedValue().pages = pages
             return SQLITE_OK
@@ -39,14 +45,16 @@ final class WriterContext {
         return fresh
     }
 
-    /// A passive checkpoint once the WAL holds `threshold` pages; outside any transaction.
-    /// Returns whether one ran. Failures are left for the next try (the WAL just grows).
-    func checkpointIfNeeded(threshold: Int) -> Bool {
-        guard let db, threshold > 0, Int(wal.pages) >= threshold else { return false }
-        wal.pages = 0
-        var logPages: Int32 = 0, done: Int32 = 0
-        let rc = sqlite3_wal_checkpoint_v2(db.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &logPages, &done)
-        return rc == SQLITE_OK
+    /// Frames in the WAL after the last commit (the WAL hook's count).
+    var walFrames: Int { Int(wal.pages) }
+
+    /// A passive checkpoint on the writer's own connection, outside any transaction. Used when the
+    /// background checkpointer cannot keep up (sustained load keeps appending frames it has not
+    /// copied yet); returns whether it succeeded. Failures are left for the next try.
+    func checkpointNow() -> Bool {
+        guard let db else { return false }
+        var logFrames: Int32 = 0, copied: Int32 = 0
+        return sqlite3_wal_checkpoint_v2(db.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &copied) == SQLITE_OK
     }
 
     /// Drops the connection (after an I/O error); the next batch reopens it.
@@ -83,29 +91,28 @@ final class WriterContext {
 
     // MARK: enqueue
 
-    static let dedupeSQL = """
-        SELECT id, status FROM jobs INDEXED BY jobs_dedupe
-        WHERE dedupe_key = ?1 AND created_at >= ?2 ORDER BY created_at, id LIMIT 1
-        """
+    static let statusSQL = "SELECT status FROM jobs WHERE id = ?1"
 
     static let insertSQL = """
         INSERT INTO jobs (id, kind, channel, status, attempts, created_at, updated_at, run_at, expires_at,
-                          recipient_masked, recipient_hash, dedupe_key, payload, route_step, language, app)
-        VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12)
+                          recipient_masked, recipient_hash, dedupe_key, dedupe_until, payload, route_step,
+                          language, app)
+        VALUES (?1, ?2, ?3, 'queued', 0, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?13, ?10, 0, ?11, ?12)
         """
 
     /// Dedupe lookup and insert. One write statement, so the item is atomic without a savepoint.
+    /// The dedupe entry is added after the insert succeeded and undone if the batch fails.
     func insert(_ item: EnqueueItem) throws(SQLiteError) -> EnqueueResult {
         let db = try connection()
         let job = item.job
-        if let key = job.dedupeKey, job.dedupeWindowMillis > 0 {
-            let found = try db.withStatement(WriterContext.dedupeSQL) { s throws(SQLiteError) -> EnqueueResult? in
-                s.bind(1, key)
-                s.bind(2, job.createdAt - job.dedupeWindowMillis)
-                guard try s.step() else { return nil }
-                return EnqueueResult(id: s.string(0), status: JobStatus(rawValue: s.string(1)) ?? .queued, duplicate: true)
+        let window = min(job.dedupeWindowMillis, maxDedupeWindowMillis)
+        let key = window > 0 ? job.dedupeKey.flatMap(DedupeKey.init) : nil
+        if let key, let firstID = dedupe.lookup(key, since: job.createdAt - window) {
+            let status = try db.withStatement(WriterContext.statusSQL) { s throws(SQLiteError) -> JobStatus? in
+                s.bind(1, firstID)
+                return try s.step() ? JobStatus(rawValue: s.string(0)) : nil
             }
-            if let found { return found }
+            if let status { return EnqueueResult(id: firstID, status: status, duplicate: true) }
         }
         try db.run(WriterContext.insertSQL) { s in
             s.bind(1, item.id)
@@ -120,7 +127,9 @@ final class WriterContext {
             s.bind(10, item.payload)
             s.bind(11, job.language)
             s.bind(12, job.app)
+            s.bind(13, key == nil ? nil : job.createdAt + window)
         }
+        if let key { dedupe.insert(key, id: item.id, createdAt: job.createdAt, until: job.createdAt + window) }
         return EnqueueResult(id: item.id, status: .queued, duplicate: false)
     }
 }

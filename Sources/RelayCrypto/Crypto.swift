@@ -15,26 +15,30 @@ public enum Crypto {
 
     /// SHA-256 digest (32 bytes).
     public static func sha256(_ data: some Collection<UInt8>) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        withNonNull(data) { p, n in
-            out.withUnsafeMutableBufferPointer { o in _ = SHA256(p, n, o.baseAddress) }
-        }
-        return out
+        let ctx = DigestContext()
+        ctx.begin()
+        withNonNull(data) { p, n in ctx.update(p, n) }
+        return ctx.finish()
     }
 
-    /// HMAC-SHA256 (RFC 2104) of `data` under `key`.
+    /// HMAC-SHA256 (RFC 2104) of `data` under `key`: two SHA-256 passes over the padded key, with
+    /// one explicitly fetched digest (several times faster than libcrypto's one-shot `HMAC()`,
+    /// which looks the algorithm up on every call).
     public static func hmacSHA256(key: [UInt8], data: some Collection<UInt8>) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        var outLen: UInt32 = 0
-        let ok: Bool = withNonNull(data) { p, n in
-            withNonNull(key) { k, kn in
-                out.withUnsafeMutableBufferPointer { o in
-                    HMAC(EVP_sha256(), k, Int32(kn), p, n, o.baseAddress, &outLen) != nil
-                }
-            }
-        }
-        if !ok || outLen != 32 { fatalError("HMAC-SHA256 failed") }
-        return out
+        let ctx = DigestContext()
+        var block = key.count > 64 ? sha256(key) : key
+        block.append(contentsOf: repeatElement(0, count: 64 - block.count))
+        defer { block.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) } }
+        for i in 0..<64 { block[i] ^= 0x36 }
+        ctx.begin()
+        ctx.update(block)
+        withNonNull(data) { p, n in ctx.update(p, n) }
+        let inner = ctx.finish()
+        for i in 0..<64 { block[i] ^= 0x36 ^ 0x5c }
+        ctx.begin()
+        ctx.update(block)
+        ctx.update(inner)
+        return ctx.finish()
     }
 
     /// Compares in time independent of the contents; different lengths are unequal.

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import RelayCrypto
 
@@ -24,10 +25,24 @@ final class DigestTests: XCTestCase {
         // Test case 3
         XCTAssertEqual(Crypto.hex(Crypto.hmacSHA256(key: [UInt8](repeating: 0xaa, count: 20), data: [UInt8](repeating: 0xdd, count: 50))),
                        "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe")
+        // Empty key and message (a well-known value).
+        XCTAssertEqual(Crypto.hex(Crypto.hmacSHA256(key: [], data: [UInt8]())),
+                       "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad")
+        // Test case 7: long key and long message
+        XCTAssertEqual(Crypto.hex(Crypto.hmacSHA256(key: [UInt8](repeating: 0xaa, count: 131), data: Array(
+            "This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.".utf8))),
+                       "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2")
         // Test case 6: key longer than the block size
         XCTAssertEqual(Crypto.hex(Crypto.hmacSHA256(key: [UInt8](repeating: 0xaa, count: 131),
                                                     data: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8))),
                        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+    }
+
+    func testConcurrentDigests() {
+        let expected = Crypto.hmacSHA256(key: Array("Jefe".utf8), data: Array("what do ya want for nothing?".utf8))
+        DispatchQueue.concurrentPerform(iterations: 1_000) { _ in
+            XCTAssertEqual(Crypto.hmacSHA256(key: Array("Jefe".utf8), data: Array("what do ya want for nothing?".utf8)), expected)
+        }
     }
 
     func testConstantTimeEquals() {
