@@ -15,7 +15,7 @@ public final class KYCIngest: Sendable {
 
     private let store: any OutboxStore
     private let settings: SQEKYCSettings
-    private let recipientKey: [UInt8]
+    private let keys: OutboxKeys
     private let clock: any Clock
     private let logger: Logger
 
@@ -23,7 +23,7 @@ public final class KYCIngest: Sendable {
                 logger: Logger) {
         self.store = store
         self.settings = settings
-        self.recipientKey = dataKey.derive(label: "recipient")
+        self.keys = OutboxKeys(dataKey: dataKey)
         self.clock = clock
         self.logger = logger
     }
@@ -72,7 +72,7 @@ public final class KYCIngest: Sendable {
     func job(for record: KYCRecord, now: Int64) -> NewJob {
         let phone = record.e164Phone
         return NewJob(kind: .kyc, channel: kycChannelName, recipient: phone, recipientMasked: record.maskedPhone,
-                      recipientHash: Crypto.hmacSHA256(key: recipientKey, data: Array(phone.utf8)),
+                      recipientHash: keys.recipientHash(phone),
                       secret: Array(record.requestJSON.utf8), createdAt: now,
                       expiresAt: now + settings.jobValidityMillis)
     }

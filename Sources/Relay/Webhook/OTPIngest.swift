@@ -20,8 +20,7 @@ final class OTPIngest: Sendable {
     private let store: any OutboxStore
     private let settings: Settings
     private let perIdentifier: SlidingWindowLimiter
-    private let dedupeKey: [UInt8]
-    private let recipientKey: [UInt8]
+    private let keys: OutboxKeys
     private let clock: any Clock
     private let logger: Logger
     private let metrics: RelayMetrics
@@ -31,8 +30,7 @@ final class OTPIngest: Sendable {
         self.store = store
         self.settings = settings
         self.perIdentifier = perIdentifier
-        self.dedupeKey = dataKey.derive(label: "dedupe")
-        self.recipientKey = dataKey.derive(label: "recipient")
+        self.keys = OutboxKeys(dataKey: dataKey)
         self.clock = clock
         self.logger = logger
         self.metrics = metrics
@@ -50,10 +48,9 @@ final class OTPIngest: Sendable {
             return
         }
         let now = clock.nowMillis()
-        let recipientHash = Crypto.hmacSHA256(key: recipientKey, data: Array(submission.recipient.utf8))
-        let dedupe = Crypto.hmacSHA256(
-            key: dedupeKey,
-            data: Array("\(submission.channel.rawValue)\u{0}\(submission.recipient)\u{0}\(submission.otp)".utf8))
+        let recipientHash = keys.recipientHash(submission.recipient)
+        let dedupe = keys.dedupeKey(channel: submission.channel.rawValue, recipient: submission.recipient,
+                                    secret: Array(submission.otp.utf8))
         let tag = dedupe.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let limit = perIdentifier.record(Crypto.hex(recipientHash), tag: tag, now: now)
         guard limit.allowed else {
