@@ -84,6 +84,7 @@ extension Configuration {
         if let v = try r.string("sandbox_file") { sandboxFile = try Self.nonEmpty(v, r.name("sandbox_file")) }
         if let v = try r.int("shutdown_grace_seconds", range: 1...600) { shutdownGraceSeconds = v }
         if let v = try r.bool("delivery_enabled") { deliveryEnabled = v }
+        if let v = try r.int("retention_days", range: 0...3_650) { retentionMillis = Int64(v) * 86_400_000 }
         simasID = try Self.parseSIMASID(&r)
         sqekyc = try Self.parseSQEKYC(&r)
         if dedupeWindowSeconds > otpValiditySeconds {

@@ -81,6 +81,10 @@ public struct Configuration: Sendable {
     public var shutdownGraceSeconds = 10
     /// SIMAS-ID bearer tokens on the admin API (the `simas_id` section); nil: BasicAuth only.
     public var simasID: SIMASIDSettings?
+    /// Terminal jobs (`sent`, `expired`) older than this are deleted; 0 keeps them forever.
+    public var retentionMillis: Int64 = 30 * 86_400_000
+    /// How often the retention sweep runs.
+    public var retentionSweepMillis = 60_000
     /// false: an ingest-only instance (jobs wait in the outbox until a delivering instance runs).
     public var deliveryEnabled = true
     /// Providers, routes and retry policy (the `delivery` section, see docs/delivery.md);

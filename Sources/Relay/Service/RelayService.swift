@@ -18,6 +18,7 @@ public final class RelayService: Sendable {
     let publicHandler: PublicHandler
     let adminServer: HTTPServer
     let pool: WorkerPool?
+    let retention: RetentionSweeper?
     let clock: any Clock
 
     /// Opens the store (migrating it), builds the handlers; nothing listens until `start()`.
@@ -48,6 +49,10 @@ public final class RelayService: Sendable {
             ? WorkerPool(store: store, configuration: c.effectiveDelivery, clock: clock, logger: logger,
                          handlers: RelayService.kycHandlers(c, retry: c.effectiveDelivery.retry, clock: clock, logger: logger),
                          observer: { [deliveryMetrics] in deliveryMetrics.observe($0) })
+            : nil
+        retention = c.retentionMillis > 0
+            ? RetentionSweeper(store: store, retentionMillis: c.retentionMillis, everyMillis: c.retentionSweepMillis,
+                               clock: clock, logger: logger)
             : nil
         var http = c.http
         http.host = c.listen.host
@@ -95,6 +100,7 @@ public final class RelayService: Sendable {
         } else {
             logger.warning("delivery disabled: this instance only accepts jobs (delivery_enabled is false)")
         }
+        retention?.start()
         try publicServer.start()
         try adminServer.start()
         logger.info("listening", ["public": .string(ListenAddress(host: configuration.listen.host, port: publicServer.port).description),
@@ -115,6 +121,7 @@ public final class RelayService: Sendable {
         if let pool, !pool.shutdown(deadlineMillis: Int64(deadline)) {
             logger.warning("delivery: sends still running at the shutdown deadline; their leases will be rescued")
         }
+        retention?.stop()
         let w = store.writerStatistics
         store.close()
         logger.info("stopped", ["accepted": .int(Int64(metrics.accepted)), "duplicates": .int(Int64(metrics.duplicates)),
