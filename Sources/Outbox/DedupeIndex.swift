@@ -1,3 +1,5 @@
+import RelayCore
+
 /// The first 128 bits of a dedupe HMAC: enough to make an accidental collision negligible.
 struct DedupeKey: Hashable {
     let high: UInt64
@@ -19,10 +21,22 @@ struct DedupeKey: Hashable {
 /// entries leave at `dedupe_until`. Changes made inside a batch are undone if the batch fails.
 /// Confined to the writer thread.
 final class DedupeIndex {
+    /// 32 bytes: the job id packed into two words (a string would be a heap object per entry).
     private struct Entry {
-        let id: String
+        let idHigh: UInt64
+        let idLow: UInt64
         let createdAt: Int64
         let until: Int64
+
+        init(id: String, createdAt: Int64, until: Int64) {
+            let p = JobIDGenerator.pack(id) ?? (0, 0)
+            idHigh = p.high
+            idLow = p.low
+            self.createdAt = createdAt
+            self.until = until
+        }
+
+        var id: String { JobIDGenerator.unpack(high: idHigh, low: idLow) }
     }
 
     private var map: [DedupeKey: Entry] = [:]

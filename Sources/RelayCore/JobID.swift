@@ -33,10 +33,28 @@ public final class JobIDGenerator: Sendable {
     static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
     static func encode(millis: UInt64, hi: UInt16, lo: UInt64) -> String {
+        unpack(high: (millis << 16) | UInt64(hi), low: lo)
+    }
+
+    /// An id as two words (16 bytes instead of a 26-character string), for compact in-memory indexes.
+    public static func pack(_ id: String) -> (high: UInt64, low: UInt64)? {
+        let bytes = Array(id.utf8)
+        guard bytes.count == 26 else { return nil }
+        var a: UInt64 = 0, b: UInt64 = 0
+        for c in bytes {
+            guard let d = alphabet.firstIndex(of: c) else { return nil }
+            a = (a << 5) | (b >> 59)
+            b = (b << 5) | UInt64(d)
+        }
+        return (a, b)
+    }
+
+    /// The id `pack` made the words from.
+    public static func unpack(high: UInt64, low: UInt64) -> String {
         // 128 bits: 48 time | 16 hi | 64 lo → 26 base32 digits (130 bits, top 2 zero).
         var out = [UInt8](repeating: 0, count: 26)
-        var a = (millis << 16) | UInt64(hi)  // top 64 bits
-        var b = lo                             // bottom 64 bits
+        var a = high  // top 64 bits
+        var b = low   // bottom 64 bits
         for i in stride(from: 25, through: 0, by: -1) {
             out[i] = alphabet[Int(b & 31)]
             b = (b >> 5) | ((a & 31) << 59)

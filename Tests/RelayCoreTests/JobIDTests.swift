@@ -25,3 +25,16 @@ final class JobIDTests: XCTestCase {
         XCTAssertEqual(PartnerError.unauthorized.headers.first?.0, "WWW-Authenticate")
     }
 }
+
+final class JobIDPackTests: XCTestCase {
+    func testPackRoundTrips() {
+        let gen = JobIDGenerator()
+        for _ in 0..<1000 {
+            let id = gen.next()
+            let p = JobIDGenerator.pack(id)!
+            XCTAssertEqual(JobIDGenerator.unpack(high: p.high, low: p.low), id)
+        }
+        XCTAssertNil(JobIDGenerator.pack("short"))
+        XCTAssertNil(JobIDGenerator.pack("01JD000000000000000000000I"))
+    }
+}

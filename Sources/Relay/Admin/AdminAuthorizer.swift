@@ -19,7 +19,7 @@ struct AdminAuthorizer: Sendable {
 
     let basic: BasicAuthenticator
     let bearer: BearerCheck?
-    let failedAuth: SlidingWindowLimiter
+    let failedAuth: SlidingWindowLimiter<String>
     let clientAddress: ClientAddress
     let clock: any Clock
     let logger: Logger

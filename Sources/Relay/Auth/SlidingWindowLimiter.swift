@@ -3,7 +3,7 @@ import Synchronization
 /// Counts events per key in a sliding window, in memory, with a bound on tracked keys so an
 /// attacker spraying keys cannot grow it without limit. Used for failed-auth throttling per
 /// client address and for new OTPs per identifier.
-public final class SlidingWindowLimiter: Sendable {
+public final class SlidingWindowLimiter<Key: Hashable & Sendable>: Sendable {
     public struct Decision: Sendable, Equatable {
         public let allowed: Bool
         public let retryAfterSeconds: Int
@@ -14,7 +14,7 @@ public final class SlidingWindowLimiter: Sendable {
         var tags: [UInt64]     // one tag per event (events with a repeated tag are not counted again)
     }
     private struct State {
-        var entries: [String: Entry] = [:]
+        var entries: [Key: Entry] = [:]
         var lastSweep: Int64 = 0
     }
 
@@ -30,7 +30,7 @@ public final class SlidingWindowLimiter: Sendable {
     }
 
     /// Whether the key is currently over its limit (does not record anything).
-    public func check(_ key: String, now: Int64) -> Decision {
+    public func check(_ key: Key, now: Int64) -> Decision {
         state.withLock { s in
             guard var e = s.entries[key] else { return Decision(allowed: true, retryAfterSeconds: 0) }
             prune(&e, now: now)
@@ -41,7 +41,7 @@ public final class SlidingWindowLimiter: Sendable {
     /// Records an event unless the key is over its limit; an event whose tag was already seen in the
     /// window is allowed and not counted again (a partner retry of the same OTP).
     @discardableResult
-    public func record(_ key: String, tag: UInt64? = nil, now: Int64) -> Decision {
+    public func record(_ key: Key, tag: UInt64? = nil, now: Int64) -> Decision {
         state.withLock { s in
             sweepIfNeeded(&s, now: now)
             var e = s.entries[key] ?? Entry(times: [], tags: [])

@@ -19,13 +19,13 @@ final class OTPIngest: Sendable {
 
     private let store: any OutboxStore
     private let settings: Settings
-    private let perIdentifier: SlidingWindowLimiter
+    private let perIdentifier: SlidingWindowLimiter<UInt64>
     private let keys: OutboxKeys
     private let clock: any Clock
     private let logger: Logger
     private let metrics: RelayMetrics
 
-    init(store: any OutboxStore, dataKey: DataKey, settings: Settings, perIdentifier: SlidingWindowLimiter,
+    init(store: any OutboxStore, dataKey: DataKey, settings: Settings, perIdentifier: SlidingWindowLimiter<UInt64>,
          clock: any Clock, logger: Logger, metrics: RelayMetrics) {
         self.store = store
         self.settings = settings
@@ -52,7 +52,8 @@ final class OTPIngest: Sendable {
         let dedupe = keys.dedupeKey(channel: submission.channel.rawValue, recipient: submission.recipient,
                                     secret: Array(submission.otp.utf8))
         let tag = dedupe.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        let limit = perIdentifier.record(Crypto.hex(recipientHash), tag: tag, now: now)
+        let identity = recipientHash.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let limit = perIdentifier.record(identity, tag: tag, now: now)
         guard limit.allowed else {
             metrics.rejected("rate_limited")
             logger.info("webhook rate limited", ["request_id": .string(requestID), "channel": .string(submission.channel.rawValue),

@@ -9,7 +9,7 @@ final class PublicHandler: HTTPHandler {
     static let webhookPath = "/v1/webhooks/otp"
 
     private let authenticator: BasicAuthenticator
-    private let failedAuth: SlidingWindowLimiter
+    private let failedAuth: SlidingWindowLimiter<String>
     private let clientAddress: ClientAddress
     private let ingest: OTPIngest
     private let clock: any Clock
@@ -18,7 +18,7 @@ final class PublicHandler: HTTPHandler {
     private let draining = Atomic<Bool>(false)
     private let requestIDs = RequestIDs()
 
-    init(authenticator: BasicAuthenticator, failedAuth: SlidingWindowLimiter, clientAddress: ClientAddress,
+    init(authenticator: BasicAuthenticator, failedAuth: SlidingWindowLimiter<String>, clientAddress: ClientAddress,
          ingest: OTPIngest, clock: any Clock, logger: Logger, metrics: RelayMetrics) {
         self.metrics = metrics
         self.authenticator = authenticator
