@@ -1,4 +1,5 @@
 import Foundation
+import RelayTestSupport
 import HTTPClient
 import RelayCore
 import XCTest

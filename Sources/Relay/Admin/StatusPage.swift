@@ -1,3 +1,4 @@
+import Delivery
 import Outbox
 import RelayCore
 
@@ -66,18 +67,5 @@ enum StatusPage {
         return html
     }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { TemplateRenderer.htmlEscape(s) }
 }

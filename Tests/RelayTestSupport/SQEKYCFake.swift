@@ -1,21 +1,20 @@
 import Foundation
 
-/// (RelayTests copy of SIMASIDTests/SQEKYCFake.swift: test targets share no sources.)
 /// `Tests/Support/sqekyc/fake_sqekyc.py` on a free loopback port: the partner's shapes, a record
 /// of every request, and failures scripted through its stdin (each command acknowledged).
-final class SQEKYCFake {
-    static let clientID = "nanovest"
-    static let clientSecret = "sqekyc-test-secret-7731"
+public final class SQEKYCFake {
+    public static let clientID = "nanovest"
+    public static let clientSecret = "sqekyc-test-secret-7731"
 
-    let port: Int
-    let requestsFile: String
+    public let port: Int
+    public let requestsFile: String
     private let process = Process()
     private let stdinPipe = Pipe()
     private let stdoutPipe = Pipe()
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    init(clientID: String = clientID, clientSecret: String = clientSecret) throws {
+    public init(clientID: String = clientID, clientSecret: String = clientSecret) throws {
         requestsFile = NSTemporaryDirectory() + "sqekyc-requests-\(UUID().uuidString).jsonl"
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Support/sqekyc/fake_sqekyc.py").path
@@ -55,17 +54,17 @@ final class SQEKYCFake {
     }
 
     /// Sends one control command and waits for its "OK".
-    func control(_ command: [String: Any]) {
+    public func control(_ command: [String: Any]) {
         let data = try! JSONSerialization.data(withJSONObject: command)
         stdinPipe.fileHandleForWriting.write(data + Data("\n".utf8))
         precondition(Self.readLine(stdoutPipe.fileHandleForReading.fileDescriptor) == "OK", "fake_sqekyc.py did not acknowledge")
     }
 
     /// The next answers, in order: e.g. `["status": 503, "retry_after": "2"]`, `["delay_ms": 2000]`.
-    func fail(_ plans: [[String: Any]]) { control(["fail": plans]) }
+    public func fail(_ plans: [[String: Any]]) { control(["fail": plans]) }
 
     /// Every `/v1` request so far: method, path, headers (lower-cased names), body.
-    func requests() -> [[String: Any]] {
+    public func requests() -> [[String: Any]] {
         guard let data = FileManager.default.contents(atPath: requestsFile) else { return [] }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
@@ -73,7 +72,7 @@ final class SQEKYCFake {
     }
 
     /// `Basic base64(id:secret)`.
-    static func basic(_ id: String = clientID, _ secret: String = clientSecret) -> String {
+    public static func basic(_ id: String = clientID, _ secret: String = clientSecret) -> String {
         "Basic " + Data("\(id):\(secret)".utf8).base64EncodedString()
     }
 }
