@@ -91,9 +91,10 @@ private func checkBody(_ body: [UInt8]) {
                 require(false, "error text never carries a run of 4+ digits (an OTP)")
             }
         }
-        // And specifically never the input's OTP field, if one can be read.
+        // And specifically never the input's OTP field, if one can be read and is digits (an OTP;
+        // a duplicate "otp" key holding "hatsapp" legitimately matches "whatsapp" in a message).
         if let obj = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-           let otp = obj["otp"] as? String, otp.utf8.count >= 4 {
+           let otp = obj["otp"] as? String, otp.utf8.count >= 4, otp.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
             for t in texts { require(!t.contains(otp), "error text never contains the OTP") }
         }
     }
