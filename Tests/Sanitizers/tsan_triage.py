@@ -3,10 +3,13 @@
 positives and real findings; exits 1 if any real finding remains.
 
 Known false positive, and the only one set aside: Synchronization.Mutex under contention on Linux
-(see MutexContention.swift). It is recognised precisely: a race report in which EVERY access stack
-(the current one and the previous one) has, as frame #0, a closure passed to Mutex.withLock — Swift
-mangles those closures `…zYuYTXEfU<n>_` (inout sending State, sending result, non-escaping, closure
-#n). A race where either side is outside a withLock closure is reported as real.
+(see MutexContention.swift). It is recognised by shape: a race report in which EVERY access stack
+(the current one and the previous one) runs inside a closure passed to Mutex.withLock, i.e. both
+threads held a Mutex — Swift mangles those closures `…zYuYTXEfU<n>_` (inout sending State, sending
+result, non-escaping, closure #n); the closure may be frame #0 or a caller of it (a helper called
+with the lock held). A race where either side holds no Mutex is reported as real. What this cannot
+tell apart: two sides holding two DIFFERENT mutexes over the same data (our code keeps each piece
+of state inside exactly one Mutex value, so that would not compile without an unsafe escape).
 
 usage: tsan_triage.py LOG_DIR
 """
@@ -15,7 +18,7 @@ import re
 import sys
 
 ACCESS = re.compile(r"^  (Previous )?(atomic )?(read|write|Read|Write|Modifying access|modifying access)\b.*")
-FRAME0 = re.compile(r"^\s+#0 (\S+)")
+FRAME = re.compile(r"^\s+#\d+ (\S+)")
 WITHLOCK_CLOSURE = re.compile(r"zYuYTXEfU\d*_")
 
 
@@ -30,17 +33,17 @@ def classify(block):
     if "data race" not in block and "access race" not in block:
         return "real"
     lines = block.splitlines()
-    tops = []
+    stacks = []
     for i, line in enumerate(lines):
         if ACCESS.match(line):
-            for nxt in lines[i + 1:i + 3]:
-                m = FRAME0.match(nxt)
-                if m:
-                    tops.append(m.group(1))
+            frames = []
+            for nxt in lines[i + 1:]:
+                m = FRAME.match(nxt)
+                if not m:
                     break
-            else:
-                tops.append("")
-    if len(tops) >= 2 and all(WITHLOCK_CLOSURE.search(t) for t in tops):
+                frames.append(m.group(1))
+            stacks.append(frames)
+    if len(stacks) >= 2 and all(any(WITHLOCK_CLOSURE.search(f) for f in st) for st in stacks):
         return "mutex"
     return "real"
 
