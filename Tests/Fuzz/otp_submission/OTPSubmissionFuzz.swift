@@ -49,24 +49,34 @@ private func digitRuns(_ bytes: [UInt8]) -> [String] {
     return runs
 }
 
+/// What a mask may show. (Not "mask(r) != r": an address whose local part is literally `Jo***`
+/// masks to itself, and hides nothing because there is nothing more to hide.)
+private func checkMask(_ r: String) {
+    let m = Recipient.mask(r)
+    if let at = r.firstIndex(of: "@") {
+        let local = r[..<at]
+        require(m.hasSuffix("***" + r[at...]), "a masked email keeps only the domain after ***")
+        let kept = m.count - 3 - r[at...].count
+        require(kept <= 2 && (kept < local.count || local.count == 1) && m.hasPrefix(local.prefix(kept)),
+                "a masked email shows at most 2 characters of the local part, never all of it")
+    } else {
+        let shown = m.utf8.filter { $0 >= 0x30 && $0 <= 0x39 }.count
+        require(shown <= r.utf8.count - 1 - 4, "a masked phone hides at least 4 digits")
+    }
+}
+
 private func checkRecipients(_ text: String) {
     for cc in ["62", "1", "44"] {
         if let p = Recipient.normalizePhone(text, defaultCountryCode: cc) {
             require(isE164(p), "normalized phone matches ^\\+[1-9][0-9]{7,14}$")
             require(Recipient.normalizePhone(p, defaultCountryCode: cc) == p, "phone normalization is idempotent")
-            let shown = Recipient.mask(p).utf8.filter { $0 >= 0x30 && $0 <= 0x39 }.count
-            require(shown <= p.utf8.count - 1 - 4, "a masked phone hides at least 4 digits")
+            checkMask(p)
         }
     }
     if let e = Recipient.normalizeEmail(text) {
         require(isSafeEmail(e), "normalized email is a safe ASCII addr-spec (no CR/LF/<>…)")
         require(Recipient.normalizeEmail(e) == e, "email normalization is idempotent")
-        let at = e.firstIndex(of: "@")!
-        let local = e[..<at], m = Recipient.mask(e)
-        require(m.hasSuffix("***" + e[at...]), "a masked email keeps only the domain after ***")
-        let kept = m.count - 3 - e[at...].count
-        require(kept <= 2 && (kept < local.count || local.count == 1) && m.hasPrefix(local.prefix(kept)),
-                "a masked email shows at most 2 characters of the local part, never all of it")
+        checkMask(e)
     }
 }
 
@@ -79,7 +89,7 @@ private func checkBody(_ body: [UInt8]) {
         case .sms, .whatsapp: require(isE164(s.recipient), "phone recipient is E.164")
         case .email: require(isSafeEmail(s.recipient), "email recipient is safe")
         }
-        require(Recipient.mask(s.recipient) != s.recipient, "masked recipient is not the recipient")
+        checkMask(s.recipient)
     } catch {
         require(error.status == 400 && error.code == "invalid_request", "a bad body is 400 invalid_request")
         let texts = [error.errorDescription, error.description, String(decoding: error.body, as: UTF8.self)]
