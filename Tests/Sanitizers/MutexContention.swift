@@ -5,7 +5,7 @@
 // (FUTEX_LOCK_PI / FUTEX_UNLOCK_PI in libswiftSynchronization, not instrumented) is invisible, so
 // TSan misses the happens-before edge and reports the two closures as a race. scripts/sanitize
 // builds and runs this to show whether the toolchain still has the problem, and tsan_triage.py
-// sets aside exactly this shape of report (both accesses at the top of withLock closures).
+// sets aside exactly this shape of report (both accesses inside withLock closures).
 import Synchronization
 import Foundation
 struct S { var a = 0; var flag = false }
