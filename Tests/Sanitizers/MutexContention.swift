@@ -1,12 +1,11 @@
 // A correct program that ThreadSanitizer on Linux reports as racy (Swift 6.3 toolchain): eight
 // threads increment a counter only inside Synchronization.Mutex.withLock, and the total is exact
-// (2,560,000).
-// As far as we can tell, Mutex's fast path (an inlined atomic compare-exchange, and the spinning)
-// is seen by TSan, while its blocking path
-// (FUTEX_LOCK_PI / FUTEX_UNLOCK_PI in libswiftSynchronization, not instrumented) is not, so when a
-// waiter blocks in the kernel TSan misses the happens-before edge and reports the two closures as a race. scripts/sanitize
-// builds and runs this to show whether the toolchain still has the problem, and tsan_triage.py
-// sets aside exactly this shape of report (both accesses inside withLock closures).
+// (2,560,000). As far as we can tell, Mutex's fast path (an inlined atomic compare-exchange, and
+// the spinning) is seen by TSan while its blocking path (FUTEX_LOCK_PI / FUTEX_UNLOCK_PI in
+// libswiftSynchronization, not instrumented) is not: when a waiter blocks in the kernel, TSan misses
+// the happens-before edge and reports the two closures as a race. scripts/sanitize builds and runs
+// this to show whether the toolchain still does so; tsan_triage.py sets aside exactly this shape of
+// report (both accesses inside withLock closures).
 import Synchronization
 import Foundation
 struct S { var a = 0; var flag = false }
