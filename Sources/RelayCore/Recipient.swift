@@ -94,6 +94,7 @@ public enum Recipient {
         }
         let chars = Array(recipient)
         guard chars.count >= 10 else { return String(chars.prefix(3)) + "****" }
-        return String(chars.prefix(6)) + "****" + String(chars.suffix(4))
+        // Hide at least four digits: `+` and up to five leading digits, then the last four.
+        return String(chars.prefix(min(6, chars.count - 8))) + "****" + String(chars.suffix(4))
     }
 }

@@ -29,6 +29,10 @@ public final class ServiceProcess {
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
         var env = ["PATH": "/usr/bin:/bin", "OTP_RELAY_LISTEN": "127.0.0.1:0", "OTP_RELAY_ADMIN_LISTEN": "127.0.0.1:0"]
+        // Under scripts/sanitize the child binary is instrumented too: give it the same options.
+        for k in ["TSAN_OPTIONS", "ASAN_OPTIONS", "LSAN_OPTIONS", "SWIFT_BACKTRACE"] {
+            if let v = ProcessInfo.processInfo.environment[k] { env[k] = v }
+        }
         env.merge(environment) { $1 }
         process.environment = env
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
