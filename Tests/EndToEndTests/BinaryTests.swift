@@ -9,6 +9,9 @@ final class BinaryTests: XCTestCase {
         // No configuration at all: only the ports are moved off 8080/9090 so tests can run in parallel.
         let p = try ServiceProcess(environment: [:], directory: dir.path)
         try p.waitUntilListening()
+        // The credentials are printed right after the listeners start: wait for them.
+        let deadline = Date().addingTimeInterval(10)
+        while !p.stdout.contains("password:") && Date() < deadline { usleep(20_000) }
         let out = p.stdout
         let password = try XCTUnwrap(out.components(separatedBy: "\n").first { $0.contains("password:") }?
             .components(separatedBy: "password:").last?.trimmingCharacters(in: .whitespaces))
