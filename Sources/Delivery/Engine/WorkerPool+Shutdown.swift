@@ -6,7 +6,7 @@ import RelayCore
 /// back to the queue, threads are joined.
 extension WorkerPool {
     /// Blocks until the pool stopped or `deadlineMillis` passed. Returns true when every thread
-    /// exited in time. A send still running at the deadline keeps its lease; the rescuer returns it
+    /// exited and every try handed to the finish queue was committed in time. A send still running at the deadline keeps its lease; the rescuer returns it
     /// after the lease runs out (at-least-once), as do unstarted jobs claimed with it in one batch
     /// (their shared fencing token cannot be released without releasing the job in flight).
     @discardableResult
@@ -23,7 +23,9 @@ extension WorkerPool {
         context.emit(.stopping(unstarted: unstarted.count))
         wake()
         for _ in 0..<max(1, context.configuration.workers) { jobsReady.signal() }
-        let joined = threads.wait(timeout: deadline) == .success
+        // Workers exit after handing their last try to the finish queue; those finishes commit
+        // before this returns (and so before the store closes), or are abandoned at the deadline.
+        let joined = threads.wait(timeout: deadline) == .success && finishes.flush(until: deadline)
         let busy = state.withLock { Set($0.inFlightTokens.keys) }
         let tokens = Set(unstarted.map(\.token)).subtracting(busy)
         release(tokens: tokens)

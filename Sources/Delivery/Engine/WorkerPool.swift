@@ -45,6 +45,8 @@ public final class WorkerPool: Sendable {
     let wakePending = Atomic<Bool>(false)
     let jobsReady = DispatchSemaphore(value: 0)
     let threads = DispatchGroup()
+    /// Set once in `init` (it needs `self` for `settle`); read-only afterwards.
+    nonisolated(unsafe) private(set) var finishes: FinishQueue!
 
     /// - Parameters:
     ///   - handlers: delivery of job kinds other than `otp` (KYC); a job of a kind without a
@@ -62,6 +64,7 @@ public final class WorkerPool: Sendable {
         context = DeliveryContext(store: store, configuration: configuration, clock: clock, logger: logger,
                                   breakers: breakers, limits: limits, observer: observer,
                                   handlers: handlers)
+        finishes = FinishQueue(context: context) { [weak self] job, committed in self?.settle(job, committed: committed) }
     }
 
     /// Started and not stopping (readiness).
@@ -98,6 +101,22 @@ public final class WorkerPool: Sendable {
         wake()
     }
 
+    /// A job leaves the claim window once its finish committed (or none was needed). The token of
+    /// an abandoned finish stays busy so shutdown does not release a lease whose send happened.
+    func settle(_ job: ClaimedJob, committed: Bool) {
+        let (window, refill) = (self.window, self.refill)
+        let wakeDispatcher = state.withLock { s -> Bool in
+            s.inFlight -= 1
+            if committed {
+                if let n = s.inFlightTokens[job.token], n > 1 { s.inFlightTokens[job.token] = n - 1 } else {
+                    s.inFlightTokens[job.token] = nil
+                }
+            }
+            return s.stopping || (s.waitingForCapacity && WorkerPool.claimable(s, window: window, refill: refill) > 0)
+        }
+        if wakeDispatcher { wake() }
+    }
+
     private func spawn(name: String, _ body: @escaping @Sendable () -> Void) {
         threads.enter()
         let thread = Thread { [threads] in
@@ -111,7 +130,7 @@ public final class WorkerPool: Sendable {
     // MARK: workers
 
     private func workerLoop() {
-        let worker = DeliveryWorker(context: context)
+        let worker = DeliveryWorker(context: context, finishes: finishes)
         while true {
             jobsReady.wait()
             let next = state.withLock { s -> (job: ClaimedJob?, stop: Bool) in
@@ -126,15 +145,7 @@ public final class WorkerPool: Sendable {
                 continue
             }
             worker.process(job)
-            let (window, refill) = (self.window, self.refill)
-            let wakeDispatcher = state.withLock { s -> Bool in
-                s.inFlight -= 1
-                if let n = s.inFlightTokens[job.token], n > 1 { s.inFlightTokens[job.token] = n - 1 } else {
-                    s.inFlightTokens[job.token] = nil
-                }
-                return s.stopping || (s.waitingForCapacity && WorkerPool.claimable(s, window: window, refill: refill) > 0)
-            }
-            if wakeDispatcher { wake() }
+            if !worker.submittedFinish { settle(job, committed: true) }
         }
     }
 }
