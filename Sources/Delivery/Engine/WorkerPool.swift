@@ -10,7 +10,8 @@ import Synchronization
 /// The dispatcher sleeps until something is due: a commit observer on the store wakes it at once
 /// when jobs become ready (no polling delay); otherwise a timer for the next `run_at`, the next
 /// lease expiry (the rescuer) and the periodic expiry sweep. It claims only what the workers can
-/// start soon (twice the worker count), so leased jobs do not wait in memory.
+/// start soon (twice the worker count; more while a backlog drains, see `backlogWindowPerWorker`),
+/// so leased jobs do not wait long in memory.
 ///
 /// Threads, not async tasks: providers block in libcurl and `write`. `shutdown(deadlineMillis:)`
 /// stops claiming, lets in-flight sends finish within the deadline, returns the leases of jobs
@@ -26,6 +27,8 @@ public final class WorkerPool: Sendable {
         /// Jobs may be ready: a commit said so, or the last claim was full.
         var dirty = true
         var waitingForCapacity = false
+        /// The last claim was full: more jobs are ready than the workers hold, so claim ahead.
+        var backlog = false
     }
 
     /// How many jobs may be claimed now, or 0 while it is not worth a claim: at most `window`
@@ -36,8 +39,21 @@ public final class WorkerPool: Sendable {
         return free >= refill || (free > 0 && s.pending.isEmpty) ? free : 0
     }
 
+    /// Claimed-and-unfinished jobs per worker while a backlog drains. Claims and finishes commit in
+    /// batches (a job waits about one commit to be claimed and one for its finish), so a window of
+    /// twice the workers leaves them idle for most of each round; leases (60 s by default) outlast
+    /// this many jobs by far.
+    static let backlogWindowPerWorker = 16
+
     var window: Int { max(1, context.configuration.workers) * 2 }
-    var refill: Int { max(1, min(context.configuration.batchSize, window / 4)) }
+    var backlogWindow: Int { max(window, max(1, context.configuration.workers) * WorkerPool.backlogWindowPerWorker) }
+
+    /// The window and refill chunk for the current state: `batch_size` jobs per claim normally, a
+    /// quarter of the larger backlog window per claim while the last claim came back full.
+    func claimWindow(_ s: State) -> (window: Int, refill: Int) {
+        if s.backlog { return (backlogWindow, max(1, backlogWindow / 4)) }
+        return (window, max(1, min(context.configuration.batchSize, window / 4)))
+    }
 
     let context: DeliveryContext
     let state = Mutex(State())
@@ -104,8 +120,8 @@ public final class WorkerPool: Sendable {
     /// A job leaves the claim window once its finish committed (or none was needed). The token of
     /// an abandoned finish stays busy so shutdown does not release a lease whose send happened.
     func settle(_ job: ClaimedJob, committed: Bool) {
-        let (window, refill) = (self.window, self.refill)
         let wakeDispatcher = state.withLock { s -> Bool in
+            let (window, refill) = claimWindow(s)
             s.inFlight -= 1
             if committed {
                 if let n = s.inFlightTokens[job.token], n > 1 { s.inFlightTokens[job.token] = n - 1 } else {
