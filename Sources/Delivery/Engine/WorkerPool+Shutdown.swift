@@ -15,8 +15,7 @@ extension WorkerPool {
         let (started, unstarted) = state.withLock { s -> (Bool, [ClaimedJob]) in
             let first = !s.stopping
             s.stopping = true
-            let p = s.pending
-            s.pending = []
+            let p = s.pending.removeAll()
             return (s.started && first, p)
         }
         guard started else { return true }

@@ -20,7 +20,7 @@ public final class WorkerPool: Sendable {
     struct State {
         var started = false
         var stopping = false
-        var pending: [ClaimedJob] = []
+        var pending = JobFIFO()
         /// Fencing tokens of jobs being sent (a token may cover several jobs of one claim).
         var inFlightTokens: [Int64: Int] = [:]
         var inFlight = 0
@@ -151,7 +151,7 @@ public final class WorkerPool: Sendable {
             jobsReady.wait()
             let next = state.withLock { s -> (job: ClaimedJob?, stop: Bool) in
                 guard !s.pending.isEmpty else { return (nil, s.stopping) }
-                let job = s.pending.removeFirst()
+                let job = s.pending.removeFirst()  // O(1): the FIFO keeps a head index
                 s.inFlight += 1
                 s.inFlightTokens[job.token, default: 0] += 1
                 return (job, false)
@@ -163,5 +163,36 @@ public final class WorkerPool: Sendable {
             worker.process(job)
             if !worker.submittedFinish { settle(job, committed: true) }
         }
+    }
+}
+
+/// Claimed jobs waiting for a worker, oldest first. `removeFirst` is O(1) (a head index, compacted
+/// now and then): with hundreds of jobs claimed ahead, `Array.removeFirst` moved them all each time.
+struct JobFIFO {
+    private var items: [ClaimedJob] = []
+    private var head = 0
+
+    var count: Int { items.count - head }
+    var isEmpty: Bool { head == items.count }
+
+    mutating func append(contentsOf jobs: [ClaimedJob]) { items.append(contentsOf: jobs) }
+
+    mutating func removeFirst() -> ClaimedJob {
+        let job = items[head]
+        head += 1
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 256 && head * 2 >= items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return job
+    }
+
+    /// Everything still waiting, leaving the FIFO empty.
+    mutating func removeAll() -> [ClaimedJob] {
+        defer { items = []; head = 0 }
+        return Array(items[head...])
     }
 }
