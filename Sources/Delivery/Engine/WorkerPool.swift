@@ -13,9 +13,16 @@ import Synchronization
 /// start soon (twice the worker count; more while a backlog drains, see `backlogWindowPerWorker`),
 /// so leased jobs do not wait long in memory.
 ///
+/// Workers do not wait for the commit of a try: they hand it to a `FinishQueue` (the store's
+/// non-blocking, fenced `finish`) and take the next job, so the single writer commits many tries
+/// and the next claim together. A job counts against the claim window until its try committed.
+/// At-least-once, as before: a try that cannot be committed before the lease runs out (the store
+/// unavailable that long) is abandoned, and the rescuer returns the job, which is sent again.
+///
 /// Threads, not async tasks: providers block in libcurl and `write`. `shutdown(deadlineMillis:)`
-/// stops claiming, lets in-flight sends finish within the deadline, returns the leases of jobs
-/// not started, and joins the threads.
+/// stops claiming, lets in-flight sends finish within the deadline, commits their tries before it
+/// returns (so before the store closes), returns the leases of jobs not started, and joins the
+/// threads.
 public final class WorkerPool: Sendable {
     struct State {
         var started = false
