@@ -144,7 +144,14 @@ final class GroupCommitWriter: @unchecked Sendable {
             logger.error("outbox batch failed", ["error": .string(error.name), "code": .int(Int64(error.extendedCode)),
                                                  "items": .int(Int64(batch.count))])
             let e = OutboxError.unavailable(error.description)
-            for item in batch { item.failed(e) }
+            var queued: [any WriteItem] = []
+            for item in batch {
+                if item.completesOnQueue { queued.append(item) } else { item.failed(e) }
+            }
+            if !queued.isEmpty {
+                let failed = SendableItems(queued)
+                completions.async { for item in failed.items { item.failed(e) } }
+            }
             return
         }
         batchesCommitted.add(1, ordering: .relaxed)
@@ -153,14 +160,20 @@ final class GroupCommitWriter: @unchecked Sendable {
         var enqueued: [any WriteItem] = []
         for item in applied {
             wake = wake || item.wakesWorkers
-            // Blocking operations wake their waiting caller directly; webhook completions (which
-            // write responses) run on the completion queue.
-            if item is EnqueueItem { enqueued.append(item) } else { item.committed() }
+            // Blocking operations wake their waiting caller directly; webhook and finish
+            // completions (which write responses, update the pool) run on the completion queue.
+            if item.completesOnQueue { enqueued.append(item) } else { item.committed() }
         }
-        for (item, e) in failedItems { item.failed(e) }
-        if !enqueued.isEmpty {
-            let done = SendableItems(enqueued)
-            completions.async { for item in done.items { item.committed() } }
+        var refused: [(any WriteItem, OutboxError)] = []
+        for (item, e) in failedItems {
+            if item.completesOnQueue { refused.append((item, e)) } else { item.failed(e) }
+        }
+        if !enqueued.isEmpty || !refused.isEmpty {
+            let done = SendableItems(enqueued), notDone = SendableFailures(refused)
+            completions.async {
+                for item in done.items { item.committed() }
+                for (item, e) in notDone.items { item.failed(e) }
+            }
         }
         if wake {
             for f in observers.withLock({ $0 }) { f() }
@@ -185,4 +198,9 @@ final class GroupCommitWriter: @unchecked Sendable {
 private struct SendableItems: Sendable {
     let items: [any WriteItem]
     init(_ items: [any WriteItem]) { self.items = items }
+}
+
+private struct SendableFailures: Sendable {
+    let items: [(any WriteItem, OutboxError)]
+    init(_ items: [(any WriteItem, OutboxError)]) { self.items = items }
 }

@@ -21,6 +21,13 @@ public protocol OutboxStore: AnyObject, Sendable {
     /// Records one try and moves the job, only if it still holds `token` (fencing).
     func finish(id: String, token: Int64, transition: JobTransition, attempt: AttemptReport,
                 now: Int64) throws(OutboxError) -> FinishResult
+    /// `finish` without waiting: returns at once, and `completion` runs once the try is durably
+    /// committed (`.applied`, or `.leaseLost` when the token no longer holds the job) or could not
+    /// be (`.unavailable`: nothing of it was written, the caller may submit it again). Many
+    /// callers' finishes share one commit. Runs on the store's completion queue, in commit order:
+    /// keep it short and do not block on the store from it.
+    func finish(id: String, token: Int64, transition: JobTransition, attempt: AttemptReport, now: Int64,
+                completion: @escaping @Sendable (Result<FinishResult, OutboxError>) -> Void)
     /// Extends a lease still held under `token`; false when it was lost.
     func renewLease(id: String, token: Int64, leaseMillis: Int64, now: Int64) throws(OutboxError) -> Bool
     /// Returns jobs leased under `tokens` to `queued` without counting a try (shutdown).
@@ -53,4 +60,16 @@ public protocol OutboxStore: AnyObject, Sendable {
 
     /// Commits what was already accepted, then stops; later calls fail with `.unavailable`.
     func close()
+}
+
+extension OutboxStore {
+    /// For stores without a batching writer: the blocking `finish`, then the completion.
+    public func finish(id: String, token: Int64, transition: JobTransition, attempt: AttemptReport, now: Int64,
+                       completion: @escaping @Sendable (Result<FinishResult, OutboxError>) -> Void) {
+        do throws(OutboxError) {
+            completion(.success(try finish(id: id, token: token, transition: transition, attempt: attempt, now: now)))
+        } catch {
+            completion(.failure(error))
+        }
+    }
 }

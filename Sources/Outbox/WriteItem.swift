@@ -11,6 +11,13 @@ protocol WriteItem: AnyObject, Sendable {
     func failed(_ error: OutboxError)
     /// Whether committing this item made jobs ready to claim (wakes workers).
     var wakesWorkers: Bool { get }
+    /// Whether `committed`/`failed` run on the writer's completion queue (callbacks that do real
+    /// work) rather than on the writer thread (waking a blocked caller).
+    var completesOnQueue: Bool { get }
+}
+
+extension WriteItem {
+    var completesOnQueue: Bool { false }
 }
 
 /// A blocking operation run by the writer (claims, finishes, replays…).
@@ -82,4 +89,6 @@ final class EnqueueItem: WriteItem, @unchecked Sendable {
     }
 
     var wakesWorkers: Bool { result.map { !$0.duplicate } ?? false }
+
+    var completesOnQueue: Bool { true }
 }

@@ -18,8 +18,10 @@ struct ClaimedRow: Sendable {
 /// Delivery writes: claims, finishes, leases, expiry and replay. Each runs inside the writer's
 /// batch transaction and is atomic on its own.
 extension WriterContext {
+    /// `INDEXED BY jobs_expiry`: without statistics the planner picks `jobs_claim (status=?)` and
+    /// reads every queued row on each claim (the whole backlog, per claim, while draining).
     static let expireSQL = """
-        UPDATE jobs SET status = 'expired', payload = NULL, lease_until = NULL, updated_at = ?1,
+        UPDATE jobs INDEXED BY jobs_expiry SET status = 'expired', payload = NULL, lease_until = NULL, updated_at = ?1,
                         last_error = coalesce(last_error, 'expired')
         WHERE status IN ('queued', 'dead') AND expires_at <= ?1
         """

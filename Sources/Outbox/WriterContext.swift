@@ -72,10 +72,10 @@ final class WriterContext {
         savepointDepth += 1
         let name = "item\(savepointDepth)"
         defer { savepointDepth -= 1 }
-        try db.execute("SAVEPOINT \(name)")
+        try db.run("SAVEPOINT \(name)")  // cached statements: no parse per item
         do {
             let r = try body(db)
-            try db.execute("RELEASE \(name)")
+            try db.run("RELEASE \(name)")
             return r
         } catch {
             try? db.execute("ROLLBACK TO \(name)")

@@ -2,8 +2,9 @@ import Dispatch
 import RelayCore
 import Outbox
 
-/// What the pool did, for tests and metrics. Delivered synchronously on the pool's threads:
-/// observers must be quick and must not call back into the pool.
+/// What the pool did, for tests and metrics. Delivered synchronously on the pool's threads —
+/// `finished` and `leaseLost` on the store's completion queue, once the try is committed:
+/// observers must be quick and must not call back into the pool or block on the store.
 public enum DeliveryEvent: Sendable, Equatable {
     /// One claim leased `count` jobs.
     case claimed(count: Int)

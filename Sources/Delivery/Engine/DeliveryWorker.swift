@@ -7,18 +7,24 @@ final class DeliveryWorker {
     let context: DeliveryContext
     private let providers: WorkerProviders
     private var handlers: [JobKind: any JobHandler] = [:]
+    private let finishes: FinishQueue
+    /// Whether the last `process` handed a finish to `finishes` (otherwise the job is settled at once).
+    private(set) var submittedFinish = false
 
-    init(context: DeliveryContext) {
+    init(context: DeliveryContext, finishes: FinishQueue) {
         self.context = context
+        self.finishes = finishes
         self.providers = WorkerProviders(specs: context.configuration.providers)
     }
 
     private var clock: any Clock { context.clock }
     private var config: DeliveryConfiguration { context.configuration }
 
-    /// Delivers one claimed job and records the try. Never throws: store failures are logged and
+    /// Delivers one claimed job and hands the try to the finish queue, which records it without
+    /// this thread waiting for the commit. Never throws: store failures are retried or logged, and
     /// the lease runs out, so the rescuer brings the job back.
     func process(_ job: ClaimedJob) {
+        submittedFinish = false
         let started = clock.nowMillis()
         if started >= job.expiresAt {
             return finish(job, .expired, AttemptReport(outcome: .expired, provider: nil, startedAt: started,
@@ -136,20 +142,9 @@ final class DeliveryWorker {
                       errorClass: errorClass, errorMessage: errorMessage)
     }
 
+    /// Hands the try to the finish queue (committed in a batch with other workers' finishes).
     private func finish(_ job: ClaimedJob, _ transition: JobTransition, _ report: AttemptReport) {
-        do {
-            let result = try context.store.finish(id: job.id, token: job.token, transition: transition,
-                                                  attempt: report, now: clock.nowMillis())
-            switch result {
-            case .applied:
-                context.emit(.finished(jobID: job.id, transition: transition, outcome: report.outcome,
-                                       provider: report.provider))
-            case .leaseLost:
-                context.emit(.leaseLost(jobID: job.id))
-            }
-        } catch {
-            context.logger.error("finish failed; the lease will expire and the job be retried",
-                                 ["job_id": .string(job.id), "error": .string(error.description)])
-        }
+        submittedFinish = true
+        finishes.submit(job, transition, report)
     }
 }

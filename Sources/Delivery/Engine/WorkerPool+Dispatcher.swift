@@ -15,7 +15,6 @@ extension WorkerPool {
         let config = context.configuration
         let store = context.store
         let clock = context.clock
-        let (window, refill) = (self.window, self.refill)
         var nextSweep: Int64 = 0
         var quietUntil: Int64 = 0
         while true {
@@ -39,12 +38,13 @@ extension WorkerPool {
                 if let l = leaseExpiry, l <= now { leaseExpiry = now + WorkerPool.failedClaimBackoffMillis }
             }
 
-            let (capacity, dirty) = state.withLock { s -> (Int, Bool) in
+            let (capacity, dirty, backlog) = state.withLock { s -> (Int, Bool, Bool) in
+                let (window, refill) = claimWindow(s)
                 let c = WorkerPool.claimable(s, window: window, refill: refill)
                 let d = s.dirty
                 if c > 0 { s.dirty = false }
                 s.waitingForCapacity = c == 0
-                return (c, d)
+                return (c, d, s.backlog)
             }
             var nextRun: Int64?
             if capacity > 0 {
@@ -55,16 +55,18 @@ extension WorkerPool {
                 }
                 if due {
                     now = clock.nowMillis()
-                    let limit = min(max(1, config.batchSize), capacity)
+                    let limit = backlog ? capacity : min(max(1, config.batchSize), capacity)
                     let claimed = attempt("claim", { () throws(OutboxError) in
                         try store.claim(limit: limit, leaseMillis: config.leaseMillis, now: now)
                     })
                     let jobs = claimed ?? []
                     hand(jobs)
-                    if jobs.count == limit {
-                        state.withLock { $0.dirty = true }
-                        continue
+                    let full = jobs.count == limit
+                    state.withLock {
+                        $0.backlog = full
+                        if full { $0.dirty = true }
                     }
+                    if full { continue }
                     if claimed == nil {
                         quietUntil = now + WorkerPool.failedClaimBackoffMillis
                     } else if jobs.isEmpty && !dirty {
