@@ -47,7 +47,11 @@ final class DedupeIndex {
     private var undo: [(key: DedupeKey, previous: Entry?)] = []
     let maxEntries: Int
 
-    init(maxEntries: Int) { self.maxEntries = max(1, maxEntries) }
+    init(maxEntries: Int) {
+        self.maxEntries = max(1, maxEntries)
+        // Sized once: a rehash of a large table on the writer thread would stall a batch.
+        map.reserveCapacity(min(self.maxEntries, 1 << 20) + 1)
+    }
 
     var count: Int { map.count }
 

@@ -17,9 +17,9 @@ public struct OutboxOptions: Sendable {
     /// are read back into the in-memory dedupe index at start-up.
     public var maxDedupeWindowMillis: Int64 = 300_000
     /// Most dedupe keys kept in memory; past it the oldest leave first (a repeat then becomes a
-    /// new job). About 100 bytes each: 250k keeps a 60 s window whole up to ~4,000 OTP/s and bounds
-    /// the index to ~25 MB under any load.
-    public var maxDedupeEntries: Int = 250_000
+    /// new job). About 80 bytes each: 100k keeps a 60 s window whole up to ~1,600 OTP/s (far above
+    /// SIMAS-ID's traffic) and bounds the index to ~8 MB under any load.
+    public var maxDedupeEntries: Int = 100_000
     /// Most attempts `attemptSummary(since:)` reads (the newest in the window).
     public var maxStatisticsRows: Int = 100_000
     /// Caps the database size in pages (`PRAGMA max_page_count`) on the writer; nil for no cap.

@@ -17,6 +17,9 @@ enum ServeCommand {
         if a.help() { print(help); return 0 }
         let path = try a.option("--config")
         try a.finish()
+        // Two malloc arenas: the event loops, writer and workers otherwise each grow their own and
+        // the resident set follows the number of threads rather than the work (measured RSS).
+        limitMallocArenas(2)
         var config = try Configuration.load(path: path, environment: environment)
         let logger = Logger(level: config.logLevel)
         let (key, createdKey) = try SecretsBootstrap.dataKey(config)
@@ -86,4 +89,12 @@ enum ConfigCommand {
         print("config: OK (database \(config.databasePath), listen \(config.listen), admin \(config.adminListen))")
         return 0
     }
+}
+
+/// `mallopt(M_ARENA_MAX, n)`; malloc.h is not in Swift's Glibc module, so it is looked up by name.
+func limitMallocArenas(_ n: Int32) {
+    typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+    let M_ARENA_MAX: Int32 = -8
+    guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+    _ = unsafeBitCast(sym, to: Mallopt.self)(M_ARENA_MAX, n)
 }

@@ -13,9 +13,11 @@ public final class SlidingWindowLimiter<Key: Hashable & Sendable>: Sendable {
         var times: [Int64]     // event times within the window, oldest first
         var tags: [UInt64]     // one tag per event (events with a repeated tag are not counted again)
     }
+    /// Two generations: when the current one holds half the key budget it becomes the previous
+    /// one and the old previous is dropped. Bounded memory with no sort or scan on the hot path.
     private struct State {
         var entries: [Key: Entry] = [:]
-        var lastSweep: Int64 = 0
+        var previous: [Key: Entry] = [:]
     }
 
     private let state = Mutex(State())
@@ -32,7 +34,7 @@ public final class SlidingWindowLimiter<Key: Hashable & Sendable>: Sendable {
     /// Whether the key is currently over its limit (does not record anything).
     public func check(_ key: Key, now: Int64) -> Decision {
         state.withLock { s in
-            guard var e = s.entries[key] else { return Decision(allowed: true, retryAfterSeconds: 0) }
+            guard var e = s.entries[key] ?? s.previous[key] else { return Decision(allowed: true, retryAfterSeconds: 0) }
             prune(&e, now: now)
             return decision(e, now: now)
         }
@@ -43,8 +45,8 @@ public final class SlidingWindowLimiter<Key: Hashable & Sendable>: Sendable {
     @discardableResult
     public func record(_ key: Key, tag: UInt64? = nil, now: Int64) -> Decision {
         state.withLock { s in
-            sweepIfNeeded(&s, now: now)
-            var e = s.entries[key] ?? Entry(times: [], tags: [])
+            rotateIfNeeded(&s)
+            var e = s.entries[key] ?? s.previous.removeValue(forKey: key) ?? Entry(times: [], tags: [])
             prune(&e, now: now)
             if let tag, e.tags.contains(tag) {
                 s.entries[key] = e
@@ -60,7 +62,7 @@ public final class SlidingWindowLimiter<Key: Hashable & Sendable>: Sendable {
         }
     }
 
-    public var trackedKeys: Int { state.withLock { $0.entries.count } }
+    public var trackedKeys: Int { state.withLock { $0.entries.count + $0.previous.count } }
 
     private func decision(_ e: Entry, now: Int64) -> Decision {
         guard e.times.count >= max, let oldest = e.times.first else { return Decision(allowed: true, retryAfterSeconds: 0) }
@@ -75,15 +77,9 @@ public final class SlidingWindowLimiter<Key: Hashable & Sendable>: Sendable {
         if drop > 0 { e.times.removeFirst(drop); e.tags.removeFirst(drop) }
     }
 
-    private func sweepIfNeeded(_ s: inout State, now: Int64) {
-        guard s.entries.count >= maxKeys || now - s.lastSweep > windowMillis else { return }
-        s.lastSweep = now
-        let cutoff = now - windowMillis
-        s.entries = s.entries.filter { ($0.value.times.last ?? 0) > cutoff }
-        if s.entries.count >= maxKeys {
-            // Still full of live keys: forget the oldest half rather than grow.
-            let sorted = s.entries.sorted { ($0.value.times.last ?? 0) < ($1.value.times.last ?? 0) }
-            for (k, _) in sorted.prefix(s.entries.count / 2) { s.entries.removeValue(forKey: k) }
-        }
+    private func rotateIfNeeded(_ s: inout State) {
+        guard s.entries.count >= Swift.max(1, maxKeys / 2) else { return }
+        s.previous = s.entries
+        s.entries = [:]
     }
 }
