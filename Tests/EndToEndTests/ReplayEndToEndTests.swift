@@ -25,16 +25,9 @@ final class ReplayEndToEndTests: XCTestCase {
 
     func testDeadJobsReplayedToSentWithAudit() throws {
         let dir = TempDirectory()
-        let gateway = Process()
-        gateway.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        gateway.arguments = [DeliveryEndToEndTests.support + "/fake_gateway.py", "--out", dir.file("gateway.jsonl")]
-        let out = Pipe(), inp = Pipe()
-        gateway.standardOutput = out
-        gateway.standardInput = inp
-        try gateway.run()
-        defer { try? inp.fileHandleForWriting.close(); gateway.waitUntilExit() }
-        let port = try XCTUnwrap(Int(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").last ?? ""))
+        let gateway = try FakeProcess(script: "fake_gateway.py", arguments: ["--out", dir.file("gateway.jsonl")])
+        defer { gateway.stop() }
+        let port = gateway.port
         var env = CrashRecoveryTests.environment(dir)
         let db = dir.file("outbox.sqlite")
 
