@@ -10,16 +10,16 @@ public struct OutboxOptions: Sendable {
     /// file); 0 disables checkpoints, which leaves the WAL growing (tests only).
     public var checkpointPages: Int = 1_000
     /// SQLite page cache per connection.
-    public var cacheSizeKiB: Int = 4_096
+    public var cacheSizeKiB: Int = 2_048
     /// Largest page of results `jobs(matching:)` returns.
     public var maxListLimit: Int = 1_000
     /// The longest dedupe window honoured (longer ones are cut to it); jobs created this long ago
     /// are read back into the in-memory dedupe index at start-up.
     public var maxDedupeWindowMillis: Int64 = 300_000
     /// Most dedupe keys kept in memory; past it the oldest leave first (a repeat then becomes a
-    /// new job). About 80 bytes each: 100k keeps a 60 s window whole up to ~1,600 OTP/s (far above
-    /// SIMAS-ID's traffic) and bounds the index to ~8 MB under any load.
-    public var maxDedupeEntries: Int = 100_000
+    /// new job). About 80 bytes each: 50k keeps a 60 s window whole up to ~830 OTP/s (far above one
+    /// BU's SIMAS-ID traffic) and bounds the index to ~4 MB under any load.
+    public var maxDedupeEntries: Int = 50_000
     /// Most attempts `attemptSummary(since:)` reads (the newest in the window).
     public var maxStatisticsRows: Int = 100_000
     /// Caps the database size in pages (`PRAGMA max_page_count`) on the writer; nil for no cap.

@@ -52,7 +52,7 @@ public struct RateLimitConfiguration: Sendable {
     public var failedAuthMax = 20
     public var failedAuthWindowSeconds = 60
     /// Upper bound on tracked keys per limiter (memory bound under attack).
-    public var maxTrackedKeys = 50_000
+    public var maxTrackedKeys = 20_000
     public init() {}
 }
 
