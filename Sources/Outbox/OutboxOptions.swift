@@ -10,7 +10,7 @@ public struct OutboxOptions: Sendable {
     /// file); 0 disables checkpoints, which leaves the WAL growing (tests only).
     public var checkpointPages: Int = 1_000
     /// SQLite page cache per connection.
-    public var cacheSizeKiB: Int = 2_048
+    public var cacheSizeKiB: Int = 4_096
     /// Largest page of results `jobs(matching:)` returns.
     public var maxListLimit: Int = 1_000
     /// The longest dedupe window honoured (longer ones are cut to it); jobs created this long ago
