@@ -3,6 +3,32 @@ import RelayCore
 
 /// Classification shared by the HTTP providers: transport failures, HTTP status, `Retry-After`.
 enum OutcomeRules {
+    /// How a provider's error code is treated (the providers' code tables use it).
+    enum ErrorClass { case retryable, permanent, nextRoute }
+
+    /// A non-2xx response: by the provider's error code at `codePath` when the body has one (known
+    /// codes by `classify`, unknown ones by status), else by status alone. The reason holds the
+    /// provider and code, never the provider's message text (it can echo the recipient).
+    static func errorResponse(_ r: HTTPClientResponse, json: [String: Any]?, codePath: String, provider: String,
+                              classify: (Int) -> (ErrorClass, String)?, clock: any Clock) -> DeliveryOutcome {
+        guard let json, let code = JSONBody.int(at: codePath, in: json) else {
+            return byStatus(r, provider: provider, clock: clock)
+        }
+        let retryAfter = retryAfterMillis(r, clock: clock)
+        let reason = "\(provider) \(code)"
+        if let (cls, text) = classify(code) {
+            switch cls {
+            case .retryable: return .retryable(reason: "\(reason): \(text)", retryAfterMillis: retryAfter, status: r.status)
+            case .permanent: return .permanent(reason: "\(reason): \(text)", status: r.status)
+            case .nextRoute: return .nextRoute(reason: "\(reason): \(text)", status: r.status)
+            }
+        }
+        if isRetryableStatus(r.status) {
+            return .retryable(reason: reason, retryAfterMillis: retryAfter, status: r.status)
+        }
+        return .permanent(reason: reason, status: r.status)
+    }
+
     /// A failure before any response. Timeouts and resets are retryable even though the provider
     /// may have accepted the message: delivery is at-least-once, and a duplicate OTP is harmless.
     static func transport(_ e: HTTPClientError) -> DeliveryOutcome {

@@ -2,7 +2,7 @@
 /// (https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes).
 /// Codes not listed fall back to the HTTP status (429/5xx retryable, other 4xx permanent).
 enum MetaErrorCodes {
-    enum Class { case retryable, permanent, nextRoute }
+    typealias Class = OutcomeRules.ErrorClass
 
     static let table: [Int: (Class, String)] = [
         // Authorization and account

@@ -61,21 +61,7 @@ public final class MetaWhatsAppProvider: Provider {
         if r.isSuccess {
             return .sent(providerMessageID: json.flatMap { JSONBody.string(at: "messages.0.id", in: $0) }, status: r.status)
         }
-        let retryAfter = OutcomeRules.retryAfterMillis(r, clock: config.clock)
-        guard let json, let code = JSONBody.int(at: "error.code", in: json) else {
-            return OutcomeRules.byStatus(r, provider: "meta", clock: config.clock)
-        }
-        let reason = "meta \(code)"
-        if let (cls, text) = MetaErrorCodes.classify(code) {
-            switch cls {
-            case .retryable: return .retryable(reason: "\(reason): \(text)", retryAfterMillis: retryAfter, status: r.status)
-            case .permanent: return .permanent(reason: "\(reason): \(text)", status: r.status)
-            case .nextRoute: return .nextRoute(reason: "\(reason): \(text)", status: r.status)
-            }
-        }
-        if OutcomeRules.isRetryableStatus(r.status) {
-            return .retryable(reason: reason, retryAfterMillis: retryAfter, status: r.status)
-        }
-        return .permanent(reason: reason, status: r.status)
+        return OutcomeRules.errorResponse(r, json: json, codePath: "error.code", provider: "meta",
+                                          classify: MetaErrorCodes.classify, clock: config.clock)
     }
 }

@@ -1,7 +1,7 @@
 /// Twilio REST error codes (https://www.twilio.com/docs/api/errors) and what each means for a
 /// retry. Codes not listed fall back to the HTTP status (429/5xx retryable, other 4xx permanent).
 enum TwilioErrorCodes {
-    enum Class { case retryable, permanent, nextRoute }
+    typealias Class = OutcomeRules.ErrorClass
 
     static let table: [Int: (Class, String)] = [
         // Account and request

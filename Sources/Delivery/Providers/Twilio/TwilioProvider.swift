@@ -64,21 +64,7 @@ public final class TwilioProvider: Provider {
         if r.isSuccess {
             return .sent(providerMessageID: json.flatMap { JSONBody.string(at: "sid", in: $0) }, status: r.status)
         }
-        let retryAfter = OutcomeRules.retryAfterMillis(r, clock: config.clock)
-        guard let json, let code = JSONBody.int(at: "code", in: json) else {
-            return OutcomeRules.byStatus(r, provider: "twilio", clock: config.clock)
-        }
-        let reason = "twilio \(code)"
-        if let (cls, text) = TwilioErrorCodes.classify(code) {
-            switch cls {
-            case .retryable: return .retryable(reason: "\(reason): \(text)", retryAfterMillis: retryAfter, status: r.status)
-            case .permanent: return .permanent(reason: "\(reason): \(text)", status: r.status)
-            case .nextRoute: return .nextRoute(reason: "\(reason): \(text)", status: r.status)
-            }
-        }
-        if OutcomeRules.isRetryableStatus(r.status) {
-            return .retryable(reason: reason, retryAfterMillis: retryAfter, status: r.status)
-        }
-        return .permanent(reason: reason, status: r.status)
+        return OutcomeRules.errorResponse(r, json: json, codePath: "code", provider: "twilio",
+                                          classify: TwilioErrorCodes.classify, clock: config.clock)
     }
 }
