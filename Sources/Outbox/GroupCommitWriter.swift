@@ -30,6 +30,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     let batchesCommitted = Atomic<Int>(0)
     let itemsCommitted = Atomic<Int>(0)
     let batchesFailed = Atomic<Int>(0)
+    /// Whether the last batch failed to commit (readiness: the store cannot take writes now).
+    let lastBatchFailed = Atomic<Bool>(false)
 
     init(context: WriterContext, maxBatchSize: Int, checkpointPages: Int, checkpointer: Checkpointer?, logger: Logger) {
         self.context = context
@@ -141,6 +143,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             context.dedupe.rollback()
             if error.needsReopen { context.close() }
             batchesFailed.add(1, ordering: .relaxed)
+            lastBatchFailed.store(true, ordering: .relaxed)
             logger.error("outbox batch failed", ["error": .string(error.name), "code": .int(Int64(error.extendedCode)),
                                                  "items": .int(Int64(batch.count))])
             let e = OutboxError.unavailable(error.description)
@@ -155,6 +158,7 @@ final class GroupCommitWriter: @unchecked Sendable {
             return
         }
         batchesCommitted.add(1, ordering: .relaxed)
+        lastBatchFailed.store(false, ordering: .relaxed)
         itemsCommitted.add(applied.count, ordering: .relaxed)
         var wake = false
         var enqueued: [any WriteItem] = []

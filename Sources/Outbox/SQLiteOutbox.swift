@@ -86,6 +86,10 @@ public final class SQLiteOutbox: OutboxStore {
     }
 
     /// Group-commit counters: batches committed, items in them, batches failed.
+    /// False while the last write batch failed (disk full, I/O error, locked): for readiness checks,
+    /// without a query.
+    public var isWritable: Bool { !writer.lastBatchFailed.load(ordering: .relaxed) }
+
     public var writerStatistics: (batches: Int, items: Int, failedBatches: Int) {
         (writer.batchesCommitted.load(ordering: .relaxed), writer.itemsCommitted.load(ordering: .relaxed),
          writer.batchesFailed.load(ordering: .relaxed))

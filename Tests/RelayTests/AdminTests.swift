@@ -144,3 +144,25 @@ final class DeliveryMetricsTests: XCTestCase {
         XCTAssertEqual(out.trimmingCharacters(in: .whitespacesAndNewlines), "\(n) \(n) \(n)")
     }
 }
+
+final class ReadinessTests: XCTestCase {
+    func testReadyzFollowsTheStore() throws {
+        let s = try TestService { $0.deliveryEnabled = false }
+        func readyz() throws -> Int {
+            let c = try RawConnection(port: s.service.adminPort)
+            try c.send("GET /readyz HTTP/1.1\r\nHost: x\r\nAuthorization: \(WebhookRequest.basic("admin", "admin-password"))\r\n\r\n")
+            return try XCTUnwrap(c.readResponse()).status
+        }
+        XCTAssertEqual(try readyz(), 200)
+        _ = try s.service.store.setMaxPageCount(Int(try sqliteQuery(s.db, "PRAGMA page_count").first ?? "0") ?? 0)
+        var refused = false
+        for i in 0..<300 where !refused {
+            refused = try s.post(WebhookRequest.body(identifier: String(format: "0815%08d", i), otp: "4242\(i % 10)0", channel: "sms")).status == 503
+        }
+        XCTAssertTrue(refused)
+        XCTAssertEqual(try readyz(), 503, "not ready while the store cannot commit")
+        _ = try s.service.store.setMaxPageCount(1_000_000)
+        XCTAssertEqual(try s.post(WebhookRequest.body(identifier: "081599999999", otp: "424242", channel: "sms")).status, 200)
+        XCTAssertEqual(try readyz(), 200)
+    }
+}

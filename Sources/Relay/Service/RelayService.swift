@@ -72,7 +72,7 @@ public final class RelayService: Sendable {
         let adminHandler = AdminHandler(
             authorizer: authorizer, store: store, clock: clock, logger: logger,
             health: { [pool] in
-                HealthReport(storeWritable: (try? store.countsByStatus(channel: nil)) != nil,
+                HealthReport(storeWritable: store.isWritable,
                              workersAlive: pool?.isRunning ?? true, draining: handler.isDraining) },
             metricsText: { [deliveryMetrics] in
                 RelayService.metricsText(store: store, metrics: metrics, delivery: deliveryMetrics, now: clock.nowMillis()) },
