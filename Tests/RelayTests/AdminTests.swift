@@ -1,3 +1,4 @@
+import RelayCore
 import XCTest
 import Outbox
 @testable import Relay
@@ -21,7 +22,7 @@ final class AdminTests: XCTestCase {
 
     /// Claims every queued job and finishes it dead, as a worker giving up would.
     func killAll(_ s: TestService) throws {
-        let now = SystemClockNow()
+        let now = SystemClock().nowMillis()
         for j in try s.service.store.claim(limit: 100, leaseMillis: 30_000, now: now) {
             let r = try s.service.store.finish(id: j.id, token: j.token, transition: .dead(reason: "http 400 permanent"),
                                                attempt: AttemptReport(outcome: .permanent, provider: "test", startedAt: now, finishedAt: now, httpStatus: 400, errorClass: "permanent"),
@@ -115,7 +116,6 @@ final class AdminTests: XCTestCase {
     }
 }
 
-func SystemClockNow() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
 final class DeliveryMetricsTests: XCTestCase {
     func testDeliveryMetricsMatchTheDatabaseAfterARun() throws {

@@ -3,6 +3,7 @@ import Outbox
 @testable import Relay
 import RelayTestSupport
 import SIMASID
+import RelayCore
 import XCTest
 
 /// `POST /v1/kyc` and `GET /v1/kyc` on the real admin listener, against the fake SQEKYC.
@@ -93,7 +94,7 @@ final class KYCAdminTests: XCTestCase {
     func testGetReadsThroughToSQEKYC() throws {
         let fake = try SQEKYCFake()
         let s = try service(fake)
-        let stored = try KYCRecord.parse(Array(KYCSample.body.utf8), defaultClientID: nil, nowMillis: SystemClockNow())
+        let stored = try KYCRecord.parse(Array(KYCSample.body.utf8), defaultClientID: nil, nowMillis: SystemClock().nowMillis())
         _ = try SQEKYCClient(configuration: SQEKYCConfiguration(baseURL: fake.baseURL, clientID: SQEKYCFake.clientID,
                                                                 clientSecret: SQEKYCFake.clientSecret)).store(stored)
         let r = try request(s, "GET", "/v1/kyc?phone_number=%2B62%20812-3456-7890", auth: adminAuth)

@@ -3,6 +3,7 @@ import Outbox
 @testable import Relay
 import RelayTestSupport
 import SIMASID
+import RelayCore
 import XCTest
 
 /// `otp-relay kyc store|get`, the real binary: it queues into the outbox a running service
@@ -52,7 +53,7 @@ final class KYCCommandTests: XCTestCase {
 
     func testGetPrintsTheRecord() throws {
         let h = try KYCHarness(startPool: false)
-        let record = try KYCRecord.parse(Array(KYCSample.body.utf8), defaultClientID: nil, nowMillis: SystemClockNow())
+        let record = try KYCRecord.parse(Array(KYCSample.body.utf8), defaultClientID: nil, nowMillis: SystemClock().nowMillis())
         _ = try SQEKYCClient(configuration: h.settings.client).store(record)
         let (status, out, err) = try run(["get", "--phone", "0812-3456-7890"], env(h), in: h.dir.path)
         XCTAssertEqual(status, 0, err)
