@@ -25,6 +25,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// Enqueue completions run here, in commit order, so the writer starts its next batch at once.
     private let completions = DispatchQueue(label: "outbox-completions")
     private let writerThreadID = Mutex<pthread_t?>(nil)
+    /// WAL frames when a checkpoint last ran or was requested (writer thread only).
+    private var framesAtLastCheckpoint = 0
 
     /// Batches committed and items in them (group commit is visible as items > batches).
     let batchesCommitted = Atomic<Int>(0)
@@ -185,15 +187,21 @@ final class GroupCommitWriter: @unchecked Sendable {
         checkpointIfNeeded()
     }
 
-    /// The background checkpointer copies the WAL once it holds `checkpointPages`; past eight times
-    /// that it is not keeping up, and the writer checkpoints itself (after acknowledging its batch).
+    /// The background checkpointer copies the WAL each time `checkpointPages` more frames were
+    /// appended (not after every batch once the WAL is that long: each run copies and syncs, and
+    /// pages rewritten by later batches are copied once per run, so spacing the runs coalesces
+    /// them). A passive checkpoint cannot restart the WAL while batches keep appending, so once it
+    /// holds eight times `checkpointPages` the writer checkpoints itself between batches (only the
+    /// frames the background has not copied yet), and the next batch starts the WAL over.
     private func checkpointIfNeeded() {
         guard checkpointPages > 0 else { return }
         let frames = context.walFrames
-        if frames >= checkpointPages * 8 || (checkpointer == nil && frames >= checkpointPages) {
-            _ = context.checkpointNow()
-        } else if frames >= checkpointPages {
+        if frames < framesAtLastCheckpoint { framesAtLastCheckpoint = 0 }  // the WAL started over
+        if frames >= checkpointPages * 8 || (checkpointer == nil && frames - framesAtLastCheckpoint >= checkpointPages) {
+            if context.checkpointNow() { framesAtLastCheckpoint = frames }
+        } else if frames - framesAtLastCheckpoint >= checkpointPages {
             checkpointer?.request()
+            framesAtLastCheckpoint = frames
         }
     }
 }
