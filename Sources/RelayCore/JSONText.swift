@@ -2,25 +2,43 @@
 public enum JSONText {
     /// A JSON string literal, quoted and escaped (RFC 8259 §7).
     public static func quote(_ s: String) -> String {
-        var out = "\""
+        var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count + 2)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+        appendQuoted(s, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `s` as a JSON string literal: `"` and `\` escaped, control characters and the
+    /// line/paragraph separators U+2028/U+2029 (which break JavaScript parsers) as `\uXXXX`.
+    /// Works on UTF-8 bytes: a plain string is copied through as is.
+    public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var pending: UInt8 = 0  // 1 after E2, 2 after E2 80 (a possible U+2028/U+2029)
+        for b in s.utf8 {
+            if pending == 2 && (b == 0xA8 || b == 0xA9) {
+                out.removeLast(2)
+                appendEscape(b == 0xA8 ? 0x2028 : 0x2029, to: &out)
+                pending = 0
+                continue
+            }
+            pending = b == 0xE2 ? 1 : (pending == 1 && b == 0x80 ? 2 : 0)
+            switch b {
+            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(b)
+            case UInt8(ascii: "\\"): out.append(b); out.append(b)
+            case UInt8(ascii: "\n"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+            case UInt8(ascii: "\t"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+            case 0..<0x20: appendEscape(UInt16(b), to: &out)
+            default: out.append(b)
             }
         }
-        out += "\""
-        return out
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func appendEscape(_ unit: UInt16, to out: inout [UInt8]) {
+        let hex: [UInt8] = [0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66]
+        out.append(UInt8(ascii: "\\"))
+        out.append(UInt8(ascii: "u"))
+        for shift in stride(from: 12, through: 0, by: -4) { out.append(hex[Int(unit >> UInt16(shift) & 0xF)]) }
     }
 }

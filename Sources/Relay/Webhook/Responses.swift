@@ -11,13 +11,21 @@ enum Responses {
     }
 
     static func json(_ status: Int, _ body: String) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
-                     body: Array(body.utf8), closeConnection: false)
+        HTTPResponse(status: status, headers: jsonHeaders, body: Array(body.utf8), closeConnection: false)
     }
 
     static func accepted(id: String, status: String) -> HTTPResponse {
-        json(200, "{\"id\":\(JSONText.quote(id)),\"status\":\(JSONText.quote(status))}")
+        var body: [UInt8] = []
+        body.reserveCapacity(64)
+        body.append(contentsOf: #"{"id":"#.utf8)
+        JSONText.appendQuoted(id, to: &body)
+        body.append(contentsOf: #","status":"#.utf8)
+        JSONText.appendQuoted(status, to: &body)
+        body.append(UInt8(ascii: "}"))
+        return HTTPResponse(status: 200, headers: jsonHeaders, body: body, closeConnection: false)
     }
+
+    private static let jsonHeaders = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
 
     /// The partner-shaped body for a framing error found by the HTTP server.
     static func rejection(_ r: HTTPRejection) -> HTTPResponse {
