@@ -87,7 +87,34 @@ public enum Recipient {
 
     /// Masks a normalized recipient for logs, views and the status page:
     /// `+6284512340987` → `+62845****0987`, `john@example.com` → `jo***@example.com`.
+    /// Normalized recipients are ASCII and are masked on their bytes; anything else by characters.
     public static func mask(_ recipient: String) -> String {
+        let ascii = recipient.utf8.withContiguousStorageIfAvailable { b -> String? in
+            b.allSatisfy { $0 < 0x80 } ? maskASCII(b) : nil
+        }
+        return (ascii ?? nil) ?? maskCharacters(recipient)
+    }
+
+    private static func maskASCII(_ b: UnsafeBufferPointer<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        if let at = b.firstIndex(of: UInt8(ascii: "@")) {
+            out.append(contentsOf: b[..<min(at, min(2, max(1, at - 1)))])
+            out.append(contentsOf: "***".utf8)
+            out.append(contentsOf: b[at...])
+        } else if b.count < 10 {
+            out.append(contentsOf: b.prefix(3))
+            out.append(contentsOf: "****".utf8)
+        } else {
+            out.append(contentsOf: b.prefix(min(6, b.count - 8)))
+            out.append(contentsOf: "****".utf8)
+            out.append(contentsOf: b.suffix(4))
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The same rules counted in characters.
+    static func maskCharacters(_ recipient: String) -> String {
         if let at = recipient.firstIndex(of: "@") {
             let local = recipient[..<at]
             return String(local.prefix(min(2, max(1, local.count - 1)))) + "***" + recipient[at...]

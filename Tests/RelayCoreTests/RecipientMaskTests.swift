@@ -14,4 +14,24 @@ final class RecipientMaskTests: XCTestCase {
             XCTAssertLessThanOrEqual(shown, n - 4, phone)
         }
     }
+
+    func testEmailMasks() {
+        XCTAssertEqual(Recipient.mask("john@example.com"), "jo***@example.com")
+        XCTAssertEqual(Recipient.mask("jo@example.com"), "j***@example.com")
+        XCTAssertEqual(Recipient.mask("j@example.com"), "j***@example.com")
+        XCTAssertEqual(Recipient.mask("@example.com"), "***@example.com")
+    }
+
+    /// The byte path (ASCII recipients) and the character path agree, and non-ASCII input is
+    /// masked by characters (never split inside one).
+    func testBytePathMatchesCharacterPath() {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("+0123456789abc.@")
+        for _ in 0..<2_000 {
+            let s = String((0..<Int.random(in: 0...20, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+            XCTAssertEqual(Recipient.mask(s), Recipient.maskCharacters(s), s)
+        }
+        XCTAssertEqual(Recipient.mask("éé@example.com"), "é***@example.com")
+        XCTAssertEqual(Recipient.mask("+62é4512340987"), "+62é45****0987")
+    }
 }
