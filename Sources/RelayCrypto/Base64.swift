@@ -29,7 +29,12 @@ public enum Base64 {
 
     /// Decodes padded base64; surrounding ASCII whitespace is ignored. Nil when malformed.
     public static func decode(_ text: String) -> [UInt8]? {
-        let chars = Array(text.trimmedASCII().utf8)
+        var trimmed = String(text.trimmedASCII())
+        return trimmed.withUTF8 { decode(bytes: $0) }
+    }
+
+    /// Decodes padded base64 text given as bytes (nothing ignored). Nil when malformed.
+    public static func decode(bytes chars: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard chars.count % 4 == 0 else { return nil }
         var out = [UInt8]()
         out.reserveCapacity(chars.count / 4 * 3)

@@ -16,29 +16,37 @@ public struct BasicAuthenticator: Sendable {
     /// The username when the header carries valid credentials, nil otherwise.
     public func authenticate(authorizationHeader header: String?) -> String? {
         guard let (user, password) = Self.decode(header) else { return nil }
-        let userDigest = Crypto.sha256(Array(user.utf8))
-        let passDigest = Crypto.sha256(Array(password.utf8))
+        let userDigest = Crypto.sha256(user)
+        let passDigest = Crypto.sha256(password)
         var match = false
         for c in credentials {
             let u = Crypto.constantTimeEquals(c.username, userDigest)
             let p = Crypto.constantTimeEquals(c.digest, passDigest)
             match = match || (u && p)
         }
-        return match ? user : nil
+        return match ? String(decoding: user, as: UTF8.self) : nil
     }
 
-    /// Splits a Basic credential into user and password (RFC 7617; the scheme is case-insensitive).
-    static func decode(_ header: String?) -> (String, String)? {
-        guard let header, header.utf8.count <= 1024 else { return nil }
-        let bytes = Array(header.utf8)
-        guard bytes.count > 6 else { return nil }
-        let scheme = String(decoding: bytes[0..<5], as: UTF8.self).lowercased()
-        guard scheme == "basic", bytes[5] == UInt8(ascii: " ") else { return nil }
-        var token = String(decoding: bytes[6...], as: UTF8.self)
-        while token.hasPrefix(" ") { token.removeFirst() }
-        while token.hasSuffix(" ") { token.removeLast() }
-        guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8),
-              let colon = text.firstIndex(of: ":") else { return nil }
-        return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+    /// Splits a Basic credential into user and password bytes (RFC 7617; the scheme is
+    /// case-insensitive, spaces around the token are ignored, the decoded text must be UTF-8).
+    /// On bytes: this runs for every webhook request.
+    static func decode(_ header: String?) -> (user: ArraySlice<UInt8>, password: ArraySlice<UInt8>)? {
+        guard let header else { return nil }
+        let bytes = header.utf8
+        guard bytes.count > 6, bytes.count <= 1024 else { return nil }
+        var i = bytes.startIndex
+        for expected in "basic".utf8 {
+            guard bytes[i] | 0x20 == expected else { return nil }
+            i = bytes.index(after: i)
+        }
+        guard bytes[i] == UInt8(ascii: " ") else { return nil }
+        var start = bytes.index(after: i), end = bytes.endIndex
+        while start < end, bytes[start] == UInt8(ascii: " ") { start = bytes.index(after: start) }
+        while end > start, bytes[bytes.index(before: end)] == UInt8(ascii: " ") { end = bytes.index(before: end) }
+        let token = bytes[start..<end]
+        let decoded = token.withContiguousStorageIfAvailable { Base64.decode(bytes: $0) } ?? Base64.decode(String(Substring(token)))
+        guard let text = decoded, text.allSatisfy({ $0 < 0x80 }) || String(validating: text, as: UTF8.self) != nil,
+              let colon = text.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        return (text[..<colon], text[(colon + 1)...])
     }
 }
