@@ -19,7 +19,7 @@ let package = Package(
         // AES-256-GCM, SHA-256, HMAC, secure random, constant-time comparison (libcrypto).
         .target(name: "RelayCrypto", dependencies: ["CCrypto"]),
         // HTTP/1.1 server on POSIX sockets and epoll.
-        .target(name: "HTTPServer"),
+        .target(name: "HTTPServer", dependencies: ["RelayCore"]),
         // HTTP client on libcurl easy handles (one per worker).
         .target(name: "HTTPClient", dependencies: ["CCurl", "RelayCore"]),
         // The SQLite outbox: migrations, jobs, attempts, leases, group commit.

@@ -99,7 +99,7 @@ extension Connection {
         slots.append(Slot(response: nil, keepAlive: head.keepAlive, isHEAD: head.method == "HEAD",
                           http10: head.versionMinor == 0))
         if !head.keepAlive || lastRequest { noMoreRequests = true }
-        loop.dispatch(HTTPRequest(head: head, body: body), to: self, seq: seq)
+        loop.dispatch(HTTPRequest(head: head, body: body, executor: loop.executor), to: self, seq: seq)
     }
 
     /// Queues the application's rejection response and stops reading requests.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RelayCore
 import Synchronization
 
 /// State every loop of one server shares: the connection count behind the cap, the loops'
@@ -40,6 +41,8 @@ final class EventLoop: @unchecked Sendable {
     let handler: any HTTPHandler
     let mailbox: Mailbox
     let shared: ServerShared
+    /// This loop as a `CompletionExecutor`, handed to the application with each request.
+    let executor: LoopExecutor
     /// Every loop's mailbox, for loop 0 to hand accepted sockets round-robin.
     var peers: [Mailbox] = []
 
@@ -68,7 +71,9 @@ final class EventLoop: @unchecked Sendable {
         self.limits = ConnectionLimits(config)
         self.handler = handler
         self.shared = shared
-        self.mailbox = try Mailbox()
+        let mailbox = try Mailbox()
+        self.mailbox = mailbox
+        self.executor = LoopExecutor(mailbox: mailbox)
         self.epollFD = try Sys.epollCreate()
         events = .allocate(byteCount: Int(EventLoop.eventCapacity) * Sys.epollEventSize, alignment: 16)
         try Sys.epollAdd(epollFD, mailbox.eventFD, events: Sys.EPOLLIN)
@@ -92,6 +97,7 @@ final class EventLoop: @unchecked Sendable {
     /// The loop: wait, handle socket events, then mailbox items, write what is ready, check
     /// deadlines. Returns after a stop once every connection is gone or the deadline passed.
     func run() {
+        executor.attach(self)
         now = monotonicMillis()
         date.refresh()
         nextSweep = now + Int64(config.sweepIntervalMillis)
@@ -148,6 +154,10 @@ final class EventLoop: @unchecked Sendable {
             if Int(fd) < connections.count, let c = connections[Int(fd)], c.id == id {
                 c.deliver(seq: seq, response)
             }
+        case .complete(let batch):
+            executor.completing = true
+            for c in batch { c.complete() }
+            executor.completing = false
         case .adopt(let fd, let peer):
             adopt(fd: fd, peer: peer)
         case .stop(let deadlineMillis):
@@ -226,19 +236,61 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// Calls the handler; the response returns through this loop's mailbox.
+    /// Calls the handler; the response returns through this loop's mailbox, or directly when the
+    /// handler responds from a completion running on this loop.
     func dispatch(_ request: HTTPRequest, to c: Connection, seq: Int) {
-        let mailbox = self.mailbox
+        let executor = self.executor
         let fd = c.fd, id = c.id
         handler.handle(request) { response in
-            mailbox.post(.response(fd: fd, id: id, seq: seq, response))
+            executor.respond(.response(fd: fd, id: id, seq: seq, response))
         }
     }
+
+    /// A response for one of this loop's connections, on this loop's thread.
+    func deliver(_ item: Mailbox.Item) { receive(item) }
 
     private func closeListener() {
         Sys.epollDelete(epollFD, listenFD)
         Sys.close(listenFD)
         listenFD = -1
+    }
+}
+
+/// An event loop as a `CompletionExecutor`: completions are posted to its mailbox and run on its
+/// thread; a response produced by one of them is written without a second trip through the
+/// mailbox (and the loop turn that would cost).
+///
+/// `@unchecked Sendable`: `completing` and `loop` are used on the loop's thread only (checked
+/// through `thread` before either is touched); the mailbox is Sendable.
+public final class LoopExecutor: CompletionExecutor, @unchecked Sendable {
+    let mailbox: Mailbox
+    private let thread = Atomic<UInt>(0)
+    /// The loop is running a `.complete` batch (set and read on the loop's thread only).
+    var completing = false
+    /// Dereferenced only on the loop's own thread, while it runs, so it cannot dangle.
+    private unowned(unsafe) var loop: EventLoop?
+
+    init(mailbox: Mailbox) { self.mailbox = mailbox }
+
+    /// Called by the loop on its thread before it runs.
+    func attach(_ loop: EventLoop) {
+        self.loop = loop
+        thread.store(UInt(pthread_self()), ordering: .releasing)
+    }
+
+    public func execute(_ batch: [any DeferredCompletion]) {
+        if !mailbox.post(.complete(batch)) {
+            for c in batch { c.complete() }  // the loop has ended: run them here (their responses are dropped)
+        }
+    }
+
+    /// Delivers a response item: directly when called from a completion on the loop's thread.
+    func respond(_ item: Mailbox.Item) {
+        if thread.load(ordering: .acquiring) == UInt(pthread_self()), completing, let loop {
+            loop.deliver(item)
+        } else {
+            mailbox.post(item)
+        }
     }
 }
 

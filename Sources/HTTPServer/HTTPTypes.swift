@@ -1,3 +1,5 @@
+import RelayCore
+
 /// Header fields in arrival order; lookups ignore ASCII case, as HTTP field names do.
 public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     public private(set) var fields: [(name: String, value: String)]
@@ -82,10 +84,15 @@ public struct HTTPRequestHead: Sendable {
 public struct HTTPRequest: Sendable {
     public var head: HTTPRequestHead
     public var body: [UInt8]
+    /// The event loop that read the request, as an executor: completions handed to it run on that
+    /// loop, and a `respond` called from one of them writes without another hop through the
+    /// loop's mailbox. Nil for requests built outside a server.
+    public var executor: (any CompletionExecutor)?
 
-    public init(head: HTTPRequestHead, body: [UInt8] = []) {
+    public init(head: HTTPRequestHead, body: [UInt8] = [], executor: (any CompletionExecutor)? = nil) {
         self.head = head
         self.body = body
+        self.executor = executor
     }
 
     public var method: String { head.method }

@@ -1,3 +1,4 @@
+import RelayCore
 import Synchronization
 
 /// The one way into an event loop from other threads: handler responses, connections handed
@@ -8,6 +9,8 @@ final class Mailbox: Sendable {
     enum Item: Sendable {
         /// A handler's response to request `seq` on connection `id` (whose socket is `fd`).
         case response(fd: Int32, id: UInt32, seq: Int, HTTPResponse)
+        /// Completions another thread hands back to run on this loop (`CompletionExecutor`).
+        case complete([any DeferredCompletion])
         /// An accepted socket for this loop to own.
         case adopt(fd: Int32, peer: String)
         /// Stop accepting and finish in-flight requests within `deadlineMillis`.

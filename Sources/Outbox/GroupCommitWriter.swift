@@ -72,7 +72,8 @@ final class GroupCommitWriter: @unchecked Sendable {
                     _ body: @escaping (WriterContext) throws(SQLiteError) -> T) -> Result<T, OutboxError> {
         let op = WriteOperation(wakes: wakes, body)
         if isWriterThread {
-            process([op])
+            var batch: [any WriteItem] = [op]
+            process(&batch)
         } else if !submit(op) {
             return .failure(.unavailable("outbox is closed"))
         }
@@ -108,7 +109,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                 context.close()
                 return
             }
-            let batch: [any WriteItem]
+            var batch: [any WriteItem]
             if pending.count <= maxBatchSize {
                 batch = pending
                 pending.removeAll(keepingCapacity: true)
@@ -117,12 +118,14 @@ final class GroupCommitWriter: @unchecked Sendable {
                 pending.removeFirst(maxBatchSize)
             }
             condition.unlock()
-            process(batch)
+            process(&batch)
         }
     }
 
     /// One transaction for the whole batch; items failing on their own are reported separately.
-    private func process(_ batch: [any WriteItem]) {
+    /// Empties `batch`, so that completions handed to executors hold the last references to their
+    /// items and free them on the executors' threads.
+    private func process(_ batch: inout [any WriteItem]) {
         var failedItems: [(any WriteItem, OutboxError)] = []
         var applied: [any WriteItem] = []
         applied.reserveCapacity(batch.count)
@@ -149,31 +152,48 @@ final class GroupCommitWriter: @unchecked Sendable {
             logger.error("outbox batch failed", ["error": .string(error.name), "code": .int(Int64(error.extendedCode)),
                                                  "items": .int(Int64(batch.count))])
             let e = OutboxError.unavailable(error.description)
+            var handOffs = HandOffs()
             var queued: [any WriteItem] = []
             for item in batch {
-                if item.completesOnQueue { queued.append(item) } else { item.failed(e) }
+                if let (executor, completion) = item.handOff(e) {
+                    handOffs.add(completion, to: executor)
+                } else if item.completesOnQueue { queued.append(item) } else { item.failed(e) }
             }
+            applied.removeAll()
+            failedItems.removeAll()
+            batch.removeAll()
+            handOffs.send()
             if !queued.isEmpty {
                 let failed = SendableItems(queued)
                 completions.async { for item in failed.items { item.failed(e) } }
             }
             return
         }
+        batch.removeAll()
         batchesCommitted.add(1, ordering: .relaxed)
         lastBatchFailed.store(false, ordering: .relaxed)
         itemsCommitted.add(applied.count, ordering: .relaxed)
         var wake = false
+        var handOffs = HandOffs()
         var enqueued: [any WriteItem] = []
         for item in applied {
             wake = wake || item.wakesWorkers
-            // Blocking operations wake their waiting caller directly; webhook and finish
-            // completions (which write responses, update the pool) run on the completion queue.
-            if item.completesOnQueue { enqueued.append(item) } else { item.committed() }
+            // Webhook completions go back to the event loop that asked; blocking operations wake
+            // their waiting caller directly; finish completions (which update the pool) run on the
+            // completion queue.
+            if let (executor, completion) = item.handOff(nil) {
+                handOffs.add(completion, to: executor)
+            } else if item.completesOnQueue { enqueued.append(item) } else { item.committed() }
         }
+        applied.removeAll()
         var refused: [(any WriteItem, OutboxError)] = []
         for (item, e) in failedItems {
-            if item.completesOnQueue { refused.append((item, e)) } else { item.failed(e) }
+            if let (executor, completion) = item.handOff(e) {
+                handOffs.add(completion, to: executor)
+            } else if item.completesOnQueue { refused.append((item, e)) } else { item.failed(e) }
         }
+        failedItems.removeAll()
+        handOffs.send()
         if !enqueued.isEmpty || !refused.isEmpty {
             let done = SendableItems(enqueued), notDone = SendableFailures(refused)
             completions.async {
@@ -203,6 +223,25 @@ final class GroupCommitWriter: @unchecked Sendable {
             checkpointer?.request()
             framesAtLastCheckpoint = frames
         }
+    }
+}
+
+/// A batch's completions grouped by executor (one or two event loops), so each executor gets one
+/// hand-over (one lock, at most one wake-up) per batch.
+private struct HandOffs {
+    private var groups: [(executor: any CompletionExecutor, batch: [any DeferredCompletion])] = []
+
+    mutating func add(_ completion: any DeferredCompletion, to executor: any CompletionExecutor) {
+        for i in groups.indices where groups[i].executor === executor {
+            groups[i].batch.append(completion)
+            return
+        }
+        groups.append((executor, [completion]))
+    }
+
+    /// Hands each group over, keeping no reference to it.
+    mutating func send() {
+        while let (executor, batch) = groups.popLast() { executor.execute(batch) }
     }
 }
 

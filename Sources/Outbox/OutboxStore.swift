@@ -1,12 +1,16 @@
+import RelayCore
+
 /// The outbox as the rest of the service sees it. SQLite today (`SQLiteOutbox`); a PostgreSQL store
 /// (`FOR UPDATE SKIP LOCKED`, `LISTEN/NOTIFY`) can implement the same protocol later, so SQL stays
 /// inside the implementations. All times are epoch milliseconds.
 public protocol OutboxStore: AnyObject, Sendable {
-    /// Returns at once; `completion` runs after the job is durably committed (on the store's
-    /// completion queue, in commit order; keep it short), with the new id, or the first job's id and
-    /// current status for a repeat inside the dedupe window, or `.unavailable` when the store
-    /// cannot commit (full, I/O error, locked, closed).
-    func enqueue(_ job: NewJob, completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void)
+    /// Returns at once; `completion` runs after the job is durably committed, with the new id, or
+    /// the first job's id and current status for a repeat inside the dedupe window, or
+    /// `.unavailable` when the store cannot commit (full, I/O error, locked, closed). It runs on
+    /// `executor` when one is given (the caller's event loop: the writer hands each executor its
+    /// batch's completions at once), otherwise on the store's writer thread (keep it short).
+    func enqueue(_ job: NewJob, executor: (any CompletionExecutor)?,
+                 completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void)
 
     /// Called after every commit that made jobs ready to claim (enqueue, retry, replay, rescue), so
     /// workers wake without polling. Runs on the writer thread: it must not block (signal a
@@ -63,6 +67,11 @@ public protocol OutboxStore: AnyObject, Sendable {
 }
 
 extension OutboxStore {
+    /// `enqueue` with the completion on the store's writer thread.
+    public func enqueue(_ job: NewJob, completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void) {
+        enqueue(job, executor: nil, completion: completion)
+    }
+
     /// For stores without a batching writer: the blocking `finish`, then the completion.
     public func finish(id: String, token: Int64, transition: JobTransition, attempt: AttemptReport, now: Int64,
                        completion: @escaping @Sendable (Result<FinishResult, OutboxError>) -> Void) {

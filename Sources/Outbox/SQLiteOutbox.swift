@@ -62,7 +62,8 @@ public final class SQLiteOutbox: OutboxStore {
 
     // MARK: enqueue
 
-    public func enqueue(_ job: NewJob, completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void) {
+    public func enqueue(_ job: NewJob, executor: (any CompletionExecutor)?,
+                        completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void) {
         let id = ids.next()
         let payload: [UInt8]
         do {
@@ -75,7 +76,7 @@ public final class SQLiteOutbox: OutboxStore {
         var row = job  // the clear recipient and secret go no further than the sealed payload
         row.recipient = ""
         row.secret = []
-        let item = EnqueueItem(id: id, job: row, payload: payload, completion: completion)
+        let item = EnqueueItem(id: id, job: row, payload: payload, executor: executor, completion: completion)
         if !writer.submit(item) {
             completion(.failure(.unavailable("outbox is closed")))
         }

@@ -1,4 +1,5 @@
 import Dispatch
+import RelayCore
 
 /// A unit of work the writer thread runs inside its batch transaction. `apply` must be atomic on
 /// its own (one statement, or `WriterContext.atomically`) so a failing item leaves nothing behind
@@ -14,10 +15,14 @@ protocol WriteItem: AnyObject, Sendable {
     /// Whether `committed`/`failed` run on the writer's completion queue (callbacks that do real
     /// work) rather than on the writer thread (waking a blocked caller).
     var completesOnQueue: Bool { get }
+    /// For items whose caller gave an executor: records the outcome (nil: committed) and returns
+    /// the completion to hand to that executor instead of calling `committed`/`failed` here.
+    func handOff(_ error: OutboxError?) -> (any CompletionExecutor, any DeferredCompletion)?
 }
 
 extension WriteItem {
     var completesOnQueue: Bool { false }
+    func handOff(_ error: OutboxError?) -> (any CompletionExecutor, any DeferredCompletion)? { nil }
 }
 
 /// A blocking operation run by the writer (claims, finishes, replays…).
@@ -59,20 +64,39 @@ final class WriteOperation<T>: WriteItem, @unchecked Sendable {
 }
 
 /// One webhook job. The payload was sealed on the caller's thread, so the writer only runs SQL.
-/// `@unchecked Sendable`: `result` is touched by the writer thread only.
-final class EnqueueItem: WriteItem, @unchecked Sendable {
+/// With an executor (the caller's event loop) the completion runs there, after the writer handed
+/// it over; otherwise on the writer thread.
+/// `@unchecked Sendable`: `result` and `error` are written by the writer thread before the item is
+/// handed to the executor (the mailbox's lock orders that) and read by `complete()` after.
+final class EnqueueItem: WriteItem, DeferredCompletion, @unchecked Sendable {
     let id: String
     let job: NewJob
     let payload: [UInt8]
+    let executor: (any CompletionExecutor)?
     let completion: @Sendable (Result<EnqueueResult, OutboxError>) -> Void
     private var result: EnqueueResult?
+    private var error: OutboxError?
 
-    init(id: String, job: NewJob, payload: [UInt8],
+    init(id: String, job: NewJob, payload: [UInt8], executor: (any CompletionExecutor)?,
          completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void) {
         self.id = id
         self.job = job
         self.payload = payload
+        self.executor = executor
         self.completion = completion
+    }
+
+    func handOff(_ error: OutboxError?) -> (any CompletionExecutor, any DeferredCompletion)? {
+        guard let executor else { return nil }
+        if let error {
+            result = nil
+            self.error = error
+        }
+        return (executor, self)
+    }
+
+    func complete() {
+        if let error { failed(error) } else { committed() }
     }
 
     func apply(_ context: WriterContext) throws(SQLiteError) {

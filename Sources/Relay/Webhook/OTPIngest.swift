@@ -36,7 +36,10 @@ final class OTPIngest: Sendable {
         self.metrics = metrics
     }
 
-    func submit(body: [UInt8], requestID: String, completion: @escaping @Sendable (Result<AcceptedJob, PartnerError>) -> Void) {
+    /// `completion` runs on `executor` when given (the event loop that read the request), else on
+    /// the store's writer thread, or at once on the caller's thread for a refused body.
+    func submit(body: [UInt8], requestID: String, executor: (any CompletionExecutor)? = nil,
+                completion: @escaping @Sendable (Result<AcceptedJob, PartnerError>) -> Void) {
         let submission: OTPSubmission
         do {
             submission = try OTPSubmission.parse(body, defaultCountryCode: settings.defaultCountryCode)
@@ -67,7 +70,7 @@ final class OTPIngest: Sendable {
             createdAt: now, expiresAt: now + settings.otpValidityMillis)
         let logger = self.logger
         let metrics = self.metrics
-        store.enqueue(job) { result in
+        store.enqueue(job, executor: executor) { result in
             switch result {
             case .success(let r):
                 metrics.accepted(duplicate: r.duplicate)

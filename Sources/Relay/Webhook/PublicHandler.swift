@@ -65,7 +65,7 @@ final class PublicHandler: HTTPHandler {
 
     func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
         let rid = requestIDs.next()
-        ingest.submit(body: request.body, requestID: rid) { result in
+        ingest.submit(body: request.body, requestID: rid, executor: request.executor) { result in
             var response: HTTPResponse
             switch result {
             case .success(let accepted): response = Responses.accepted(id: accepted.id, status: accepted.status)
