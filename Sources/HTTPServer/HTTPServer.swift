@@ -81,6 +81,14 @@ public final class HTTPServer: Sendable {
         }
     }
 
+    /// The running loops' executors (tests).
+    var loopExecutorsForTesting: [LoopExecutor] {
+        state.withLock { state in
+            guard case .running(let loops, _) = state else { return [] }
+            return loops.map(\.executor)
+        }
+    }
+
     /// Stops accepting, closes idle connections, lets in-flight requests finish for up to
     /// `deadlineMillis`, then closes everything and joins the loop threads. Idempotent.
     /// Must not be called from a handler on a loop thread (it would wait for itself).
