@@ -5,28 +5,31 @@ import RelayCrypto
 /// operator tools and the store agree on them: `recipient_hash` (find a person's jobs without
 /// storing the address) and `dedupe_key` (a repeat of the same OTP to the same recipient).
 public struct OutboxKeys: Sendable {
-    private let recipientKey: [UInt8]
-    private let dedupeKey: [UInt8]
+    private let recipientKey: HMACKey
+    private let dedupeKey: HMACKey
 
     public init(dataKey: DataKey) {
-        recipientKey = dataKey.derive(label: "recipient-hash")
-        dedupeKey = dataKey.derive(label: "dedupe")
+        recipientKey = HMACKey(dataKey.derive(label: "recipient-hash"))
+        dedupeKey = HMACKey(dataKey.derive(label: "dedupe"))
     }
 
     /// HMAC of a normalized recipient.
     public func recipientHash(_ normalizedRecipient: String) -> [UInt8] {
-        Crypto.hmacSHA256(key: recipientKey, data: Array(normalizedRecipient.utf8))
+        recipientKey.mac(normalizedRecipient)
     }
 
     /// HMAC of (channel, normalized recipient, secret), fields separated by NUL (none can hold one).
+    /// The parts are fed to the MAC one by one: the secret is not copied into another buffer.
     public func dedupeKey(channel: String, recipient: String, secret: [UInt8]) -> [UInt8] {
-        var message = Array(channel.utf8)
-        message.append(0)
-        message.append(contentsOf: recipient.utf8)
-        message.append(0)
-        message.append(contentsOf: secret)
-        defer { for i in message.indices { message[i] = 0 } }
-        return Crypto.hmacSHA256(key: dedupeKey, data: message)
+        var channel = channel, recipient = recipient
+        let nul: [UInt8] = [0]
+        return dedupeKey.mac { update in
+            channel.withUTF8 { update(UnsafeRawBufferPointer($0)) }
+            nul.withUnsafeBytes(update)
+            recipient.withUTF8 { update(UnsafeRawBufferPointer($0)) }
+            nul.withUnsafeBytes(update)
+            secret.withUnsafeBytes(update)
+        }
     }
 }
 

@@ -76,3 +76,36 @@ final class DigestTests: XCTestCase {
         XCTAssertNil(Base64.decode("Zm9v!A=="))
     }
 }
+
+/// `HMACKey` (prepared pad states) against the one-shot `Crypto.hmacSHA256` and RFC 4231.
+final class HMACKeyTests: XCTestCase {
+    func testRFC4231Case2() {
+        let key = HMACKey(Array("Jefe".utf8))
+        XCTAssertEqual(Crypto.hex(key.mac("what do ya want for nothing?")),
+                       "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    }
+
+    func testLongKeyRFC4231Case6() {
+        let key = HMACKey([UInt8](repeating: 0xaa, count: 131))
+        XCTAssertEqual(Crypto.hex(key.mac(Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8))),
+                       "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+    }
+
+    func testMatchesOneShotForManyKeysAndMessagesAndParts() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<300 {
+            let key = (0..<Int.random(in: 0...100, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let message = (0..<Int.random(in: 0...200, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let prepared = HMACKey(key)
+            XCTAssertEqual(prepared.mac(message), Crypto.hmacSHA256(key: key, data: message))
+            let cut = Int.random(in: 0...message.count, using: &rng)
+            let parts = prepared.mac { update in
+                Array(message[..<cut]).withUnsafeBytes(update)
+                Array(message[cut...]).withUnsafeBytes(update)
+            }
+            XCTAssertEqual(parts, Crypto.hmacSHA256(key: key, data: message))
+            // The same key object gives the same answer again (its states are not consumed).
+            XCTAssertEqual(prepared.mac(message), parts)
+        }
+    }
+}
