@@ -21,6 +21,14 @@ public enum Crypto {
         return ctx.finish()
     }
 
+    /// SHA-256 digest (32 bytes) of raw bytes (no generic dispatch: for hot paths).
+    public static func sha256(bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        let ctx = DigestContext()
+        ctx.begin()
+        if let p = bytes.baseAddress { ctx.update(p, bytes.count) }
+        return ctx.finish()
+    }
+
     /// HMAC-SHA256 (RFC 2104) of `data` under `key`: two SHA-256 passes over the padded key, with
     /// one explicitly fetched digest (several times faster than libcrypto's one-shot `HMAC()`,
     /// which looks the algorithm up on every call).

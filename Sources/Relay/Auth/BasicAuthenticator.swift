@@ -16,8 +16,8 @@ public struct BasicAuthenticator: Sendable {
     /// The username when the header carries valid credentials, nil otherwise.
     public func authenticate(authorizationHeader header: String?) -> String? {
         guard let (user, password) = Self.decode(header) else { return nil }
-        let userDigest = Crypto.sha256(user)
-        let passDigest = Crypto.sha256(password)
+        let userDigest = user.withUnsafeBytes { Crypto.sha256(bytes: $0) }
+        let passDigest = password.withUnsafeBytes { Crypto.sha256(bytes: $0) }
         var match = false
         for c in credentials {
             let u = Crypto.constantTimeEquals(c.username, userDigest)
@@ -29,24 +29,21 @@ public struct BasicAuthenticator: Sendable {
 
     /// Splits a Basic credential into user and password bytes (RFC 7617; the scheme is
     /// case-insensitive, spaces around the token are ignored, the decoded text must be UTF-8).
-    /// On bytes: this runs for every webhook request.
+    /// On the header's bytes: this runs for every webhook request.
     static func decode(_ header: String?) -> (user: ArraySlice<UInt8>, password: ArraySlice<UInt8>)? {
-        guard let header else { return nil }
-        let bytes = header.utf8
-        guard bytes.count > 6, bytes.count <= 1024 else { return nil }
-        var i = bytes.startIndex
-        for expected in "basic".utf8 {
-            guard bytes[i] | 0x20 == expected else { return nil }
-            i = bytes.index(after: i)
+        guard var header else { return nil }
+        return header.withUTF8 { bytes in
+            guard bytes.count > 6, bytes.count <= 1024 else { return nil }
+            for (i, expected) in "basic ".utf8.enumerated() where bytes[i] | (i < 5 ? 0x20 : 0) != expected {
+                return nil
+            }
+            var start = 6, end = bytes.count
+            while start < end, bytes[start] == UInt8(ascii: " ") { start += 1 }
+            while end > start, bytes[end - 1] == UInt8(ascii: " ") { end -= 1 }
+            guard let text = Base64.decode(bytes: UnsafeBufferPointer(rebasing: bytes[start..<end])),
+                  text.allSatisfy({ $0 < 0x80 }) || String(validating: text, as: UTF8.self) != nil,
+                  let colon = text.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+            return (text[..<colon], text[(colon + 1)...])
         }
-        guard bytes[i] == UInt8(ascii: " ") else { return nil }
-        var start = bytes.index(after: i), end = bytes.endIndex
-        while start < end, bytes[start] == UInt8(ascii: " ") { start = bytes.index(after: start) }
-        while end > start, bytes[bytes.index(before: end)] == UInt8(ascii: " ") { end = bytes.index(before: end) }
-        let token = bytes[start..<end]
-        let decoded = token.withContiguousStorageIfAvailable { Base64.decode(bytes: $0) } ?? Base64.decode(String(Substring(token)))
-        guard let text = decoded, text.allSatisfy({ $0 < 0x80 }) || String(validating: text, as: UTF8.self) != nil,
-              let colon = text.firstIndex(of: UInt8(ascii: ":")) else { return nil }
-        return (text[..<colon], text[(colon + 1)...])
     }
 }
