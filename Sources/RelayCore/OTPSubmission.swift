@@ -1,5 +1,3 @@
-import Foundation
-
 /// A validated webhook body: `{"identifier": …, "otp": …, "channel": …}` (extra fields ignored).
 /// Validation errors name the field and never echo a value.
 public struct OTPSubmission: Sendable, Equatable {
@@ -14,28 +12,30 @@ public struct OTPSubmission: Sendable, Equatable {
         self.otp = otp
     }
 
+    private static let reader = JSONObjectReader(fields: ["identifier", "otp", "channel"])
+
     /// Decodes and validates a body. Throws `PartnerError.invalidRequest` naming the field.
+    /// A null field counts as missing.
     public static func parse(_ body: [UInt8], defaultCountryCode: String) throws(PartnerError) -> OTPSubmission {
         guard !body.isEmpty else { throw .invalidRequest("The request body must be a JSON object") }
-        let any: Any
-        do {
-            any = try body.withUnsafeBufferPointer { buf in
-                try JSONSerialization.jsonObject(with: Data(buffer: buf), options: [])
-            }
-        } catch {
+        let members: [JSONObjectReader.Value?]
+        do throws(JSONObjectReader.Failure) {
+            members = try reader.read(body)
+        } catch .invalid {
             throw .invalidRequest("The request body is not valid JSON")
+        } catch {
+            throw .invalidRequest("The request body must be a JSON object")
         }
-        guard let obj = any as? [String: Any] else { throw .invalidRequest("The request body must be a JSON object") }
 
-        let channelText = try field(obj, "channel")
+        let channelText = try field(members[2], "channel")
         guard let channel = Channel(partnerValue: channelText) else {
             throw .invalidRequest("Field \"channel\" must be one of email, sms, whatsapp")
         }
-        let otp = try field(obj, "otp")
+        let otp = try field(members[1], "otp")
         guard (4...10).contains(otp.utf8.count), otp.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
             throw .invalidRequest("Field \"otp\" must be 4 to 10 digits")
         }
-        let identifier = try field(obj, "identifier")
+        let identifier = try field(members[0], "identifier")
         guard identifier.utf8.count <= 320,
               let recipient = Recipient.normalize(identifier, for: channel, defaultCountryCode: defaultCountryCode)
         else {
@@ -46,9 +46,11 @@ public struct OTPSubmission: Sendable, Equatable {
         return OTPSubmission(channel: channel, recipient: recipient, otp: otp)
     }
 
-    private static func field(_ obj: [String: Any], _ name: String) throws(PartnerError) -> String {
-        guard let v = obj[name], !(v is NSNull) else { throw .invalidRequest("Field \"\(name)\" is required") }
-        guard let s = v as? String else { throw .invalidRequest("Field \"\(name)\" must be a string") }
-        return s
+    private static func field(_ value: JSONObjectReader.Value?, _ name: String) throws(PartnerError) -> String {
+        switch value {
+        case .string(let s)?: return s
+        case .other?: throw .invalidRequest("Field \"\(name)\" must be a string")
+        case .null?, nil: throw .invalidRequest("Field \"\(name)\" is required")
+        }
     }
 }
