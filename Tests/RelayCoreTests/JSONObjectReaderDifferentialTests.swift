@@ -147,6 +147,22 @@ final class JSONObjectReaderDifferentialTests: XCTestCase {
         print("differential: \(docs.count) documents: \(objects) objects (\(withFields) with a string field), \(notObjects) not objects, \(invalid) invalid, \(excluded) under an exclusion")
     }
 
+    /// The otp_submission fuzz seeds, which hold what fuzzing found (regress_*), agree too.
+    func testFuzzSeedsAgree() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fuzz/corpus/otp_submission").standardized
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        XCTAssertGreaterThan(files.count, 30)
+        for name in files {
+            let doc = Array(try Data(contentsOf: dir.appendingPathComponent(name)))
+            let verdict = JSONReaderOracle.compare(doc)
+            XCTAssertNil(verdict.problem ?? JSONReaderOracle.parseProblem(doc, verdict: verdict), name)
+        }
+        // A number JSONSerialization cannot hold, then a NUL: rewriting the number must not shorten
+        // the input, or JSONSerialization guesses UTF-16 for "0\0".
+        XCTAssertNil(JSONReaderOracle.compare(Array("1e662071\u{0}".utf8)).problem)
+    }
+
     /// The oracle's exclusions each occur and are what they claim (a tolerated difference is tested).
     func testExclusionsAreExplicit() {
         func verdict(_ s: String) -> JSONReaderOracle.Verdict { JSONReaderOracle.compare(Array(s.utf8)) }

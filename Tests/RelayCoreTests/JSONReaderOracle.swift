@@ -9,9 +9,10 @@
 // 2. Depth. It nests up to 512 levels; the reader up to JSONObjectReader.maxDepth (64). Deeper
 //    input must be refused by the reader; not compared.
 // 3. Trailing commas. It accepts `[1,]` and `{"a":1,}`. The reader must refuse input that has one,
-//    and is compared on the same input with those commas removed.
+//    and is compared on the same input with those commas made spaces.
 // 4. Number range. It refuses numbers it cannot represent (`1e400`, 400 nines); RFC 8259 §6 allows
-//    any. It is given the input with each such number replaced by `0`.
+//    any. It is given the input with each such number made `0` and spaces.
+// Both rewrites keep the length, so they cannot change how JSONSerialization guesses the encoding.
 // 5. U+FEFF in strings. It drops a raw U+FEFF at the start of a string or right after an escape
 //    (so `"\u{FEFF}otp"` is the name `otp` to it). For input holding EF BB BF anywhere but as the
 //    leading BOM, only the kind of outcome is compared, not the values.
@@ -165,6 +166,7 @@ enum JSONReaderOracle {
                         while j < b.count, [0x20, 0x09, 0x0A, 0x0D].contains(b[j]) { j += 1 }
                         let closes = j < b.count && (b[j] == UInt8(ascii: "}") || b[j] == UInt8(ascii: "]"))
                         if closes, lastSignificant != 0, !"{[,:".utf8.contains(lastSignificant) {
+                            withoutTrailingCommas.append(UInt8(ascii: " "))
                             withRepresentableNumbers.append(c)
                             i += 1
                             continue
@@ -174,7 +176,8 @@ enum JSONReaderOracle {
                         while j < b.count, "0123456789+-.eE".utf8.contains(b[j]) { j += 1 }
                         let token = Array(b[i..<j])
                         withoutTrailingCommas += token
-                        withRepresentableNumbers += Scan.representable(token) ? token : [UInt8(ascii: "0")]
+                        withRepresentableNumbers += Scan.representable(token)
+                            ? token : [UInt8(ascii: "0")] + Array(repeating: UInt8(ascii: " "), count: token.count - 1)
                         lastSignificant = b[j - 1]
                         i = j
                         continue

@@ -7,7 +7,11 @@
 //   normalizing it again gives itself;
 // - an accepted OTP is 4–10 ASCII digits; the masked recipient never equals the full one;
 // - an error's description and JSON body never carry the OTP, nor any run of 4+ digits from the
-//   input, nor a control character.
+//   input, nor a control character;
+// - JSONObjectReader and JSONSerialization agree on object-or-not and on the identifier, otp and
+//   channel members, and OTPSubmission.parse answers as it did with JSONSerialization, except where
+//   JSONSerialization knowingly departs from RFC 8259 (Tests/RelayCoreTests/JSONReaderOracle.swift,
+//   compiled in by scripts/fuzz, lists each case).
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -110,10 +114,19 @@ private func checkBody(_ body: [UInt8]) {
     }
 }
 
+private func checkAgainstFoundation(_ body: [UInt8]) {
+    let verdict = JSONReaderOracle.compare(body)
+    let problem = verdict.problem ?? JSONReaderOracle.parseProblem(body, verdict: verdict)
+    if let problem { _ = "\(problem)\n".withCString { write(2, $0, strlen($0)) } }
+    require(verdict.problem == nil, "JSONObjectReader and JSONSerialization agree on object-or-not and the three fields")
+    require(problem == nil, "OTPSubmission.parse answers as it did with JSONSerialization")
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     checkBody(bytes)
+    checkAgainstFoundation(bytes)
     if size <= 400 { checkRecipients(String(decoding: bytes, as: UTF8.self)) }
     return 0
 }
