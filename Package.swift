@@ -42,9 +42,9 @@ let package = Package(
         // Helpers shared by the service-level tests: raw HTTP on loopback, the real binary as a process.
         .target(name: "RelayTestSupport", path: "Tests/RelayTestSupport"),
 
-        .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore"]),
+        .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore", "RelayTestSupport"]),
         .testTarget(name: "RelayCryptoTests", dependencies: ["RelayCrypto"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "RelayTestSupport"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "RelayTestSupport"]),
         .testTarget(name: "OutboxTests", dependencies: ["Outbox"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "RelayTestSupport"]),
