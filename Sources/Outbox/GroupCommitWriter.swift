@@ -132,7 +132,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         do {
             let db = try context.connection()
             context.dedupe.evict(now: context.clock.nowMillis())
-            try db.execute("BEGIN IMMEDIATE")
+            try db.run("BEGIN IMMEDIATE")  // cached statements: no parse per batch
             for item in batch {
                 do {
                     try item.apply(context)
@@ -141,7 +141,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                     failedItems.append((item, .invalidRequest(error.description)))
                 }
             }
-            try db.execute("COMMIT")
+            try db.run("COMMIT")
             context.dedupe.commit()
         } catch {
             context.db?.rollbackIfNeeded()
