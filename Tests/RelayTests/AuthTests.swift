@@ -21,6 +21,27 @@ final class AuthTests: XCTestCase {
         XCTAssertNil(BasicAuthenticator(credentials: []).authenticate(authorizationHeader: WebhookRequest.basic("", "")))
     }
 
+    /// Accepted header values are remembered by digest; wrong ones never are, a remembered one
+    /// does not open the door to a different header, and the memory stays bounded.
+    func testAcceptedHeadersAreRememberedAndBounded() {
+        let auth = BasicAuthenticator(credentials: [StoredCredential(username: "simas-id", password: "pw")])
+        let good = WebhookRequest.basic("simas-id", "pw")
+        XCTAssertNil(auth.authenticate(authorizationHeader: WebhookRequest.basic("simas-id", "px")))
+        XCTAssertEqual(auth.rememberedHeaders, 0)
+        for _ in 0..<3 { XCTAssertEqual(auth.authenticate(authorizationHeader: good), "simas-id") }
+        XCTAssertEqual(auth.rememberedHeaders, 1)
+        XCTAssertNil(auth.authenticate(authorizationHeader: WebhookRequest.basic("simas-id", "pw2")))
+        XCTAssertNil(auth.authenticate(authorizationHeader: good + "x"))
+        XCTAssertNil(auth.authenticate(authorizationHeader: String(good.dropLast())))
+        // Equivalent spellings (scheme case, surrounding spaces) each pass the full check once.
+        let token = good.dropFirst(6)
+        let variants = (0..<12).map { i in (i % 2 == 0 ? "Basic " : "basic ") + String(repeating: " ", count: i / 2) + token }
+        for v in variants { XCTAssertEqual(auth.authenticate(authorizationHeader: v), "simas-id", v) }
+        XCTAssertEqual(auth.rememberedHeaders, 8, "bounded")
+        for v in variants { XCTAssertEqual(auth.authenticate(authorizationHeader: v), "simas-id", v) }
+        XCTAssertNil(auth.authenticate(authorizationHeader: "Basic " + String(repeating: "A", count: 2000)))
+    }
+
     func testPasswordWithColon() {
         let auth = BasicAuthenticator(credentials: [StoredCredential(username: "u", password: "a:b:c")])
         XCTAssertEqual(auth.authenticate(authorizationHeader: WebhookRequest.basic("u", "a:b:c")), "u")
