@@ -65,6 +65,36 @@ final class AuthTests: XCTestCase {
         XCTAssertTrue(l.record("k", tag: 43, now: 1003).allowed)  // a retry of an accepted one still passes
     }
 
+    /// The limiter against a plain model (every event kept in arrays, pruned by time), on a
+    /// deterministic random stream of keys, tags and times: same decisions, same Retry-After.
+    func testLimiterMatchesAReferenceModel() {
+        let max = 3, window: Int64 = 10_000
+        let l = SlidingWindowLimiter<Int>(max: max, windowSeconds: 10, maxKeys: 1_000_000)
+        var model: [Int: [(time: Int64, tag: UInt64)]] = [:]
+        var rng = SplitMix(seed: 7)
+        var now: Int64 = 1_000_000
+        for step in 0..<20_000 {
+            now += Int64(rng.next() % 1_500)
+            let key = Int(rng.next() % 5)
+            let tag: UInt64? = rng.next() % 4 == 0 ? nil : rng.next() % 6
+            var events = (model[key] ?? []).filter { $0.time > now - window }
+            let expected: (Bool, Int)
+            if let tag, events.contains(where: { $0.tag == tag }) {
+                expected = (true, 0)
+            } else if events.count >= max {
+                expected = (false, Swift.max(1, Int((events[0].time + window - now + 999) / 1000)))
+            } else {
+                expected = (true, 0)
+                events.append((now, tag ?? 0))
+            }
+            model[key] = events
+            let got = l.record(key, tag: tag, now: now)
+            XCTAssertEqual(got.allowed, expected.0, "step \(step)")
+            XCTAssertEqual(got.retryAfterSeconds, expected.1, "step \(step)")
+            if got.allowed != expected.0 { return }
+        }
+    }
+
     func testTrackedKeysAreBounded() {
         let l = SlidingWindowLimiter<String>(max: 1, windowSeconds: 3600, maxKeys: 1000)
         for i in 0..<10_000 { l.record("key-\(i)", now: 1000 + Int64(i)) }

@@ -9,9 +9,31 @@ public final class SlidingWindowLimiter<Key: Hashable & Sendable>: Sendable {
         public let retryAfterSeconds: Int
     }
 
+    /// The events of one key within the window, oldest first, each with a tag (events with a
+    /// repeated tag are not counted again). The first is stored inline: most keys (one OTP per
+    /// person per window) never allocate, and dropping a generation frees no per-key arrays.
     private struct Entry {
-        var times: [Int64]     // event times within the window, oldest first
-        var tags: [UInt64]     // one tag per event (events with a repeated tag are not counted again)
+        private(set) var count = 0
+        private var first: (time: Int64, tag: UInt64) = (0, 0)
+        private var rest: [(time: Int64, tag: UInt64)] = []
+
+        var oldest: Int64? { count > 0 ? first.time : nil }
+
+        func contains(tag: UInt64) -> Bool {
+            count > 0 && (first.tag == tag || rest.contains { $0.tag == tag })
+        }
+
+        mutating func append(time: Int64, tag: UInt64) {
+            if count == 0 { first = (time, tag) } else { rest.append((time, tag)) }
+            count += 1
+        }
+
+        /// Drops the events at or before `cutoff`.
+        mutating func drop(through cutoff: Int64) {
+            while count > 0, first.time <= cutoff {
+                if rest.isEmpty { count = 0 } else { first = rest.removeFirst(); count -= 1 }
+            }
+        }
     }
     /// Two generations: when the current one holds half the key budget it becomes the previous
     /// one and the old previous is dropped. Bounded memory with no sort or scan on the hot path.
@@ -46,16 +68,15 @@ public final class SlidingWindowLimiter<Key: Hashable & Sendable>: Sendable {
     public func record(_ key: Key, tag: UInt64? = nil, now: Int64) -> Decision {
         state.withLock { s in
             rotateIfNeeded(&s)
-            var e = s.entries[key] ?? s.previous.removeValue(forKey: key) ?? Entry(times: [], tags: [])
+            var e = s.entries[key] ?? s.previous.removeValue(forKey: key) ?? Entry()
             prune(&e, now: now)
-            if let tag, e.tags.contains(tag) {
+            if let tag, e.contains(tag: tag) {
                 s.entries[key] = e
                 return Decision(allowed: true, retryAfterSeconds: 0)
             }
             let d = decision(e, now: now)
             if d.allowed {
-                e.times.append(now)
-                e.tags.append(tag ?? 0)
+                e.append(time: now, tag: tag ?? 0)
             }
             s.entries[key] = e
             return d
@@ -65,16 +86,13 @@ public final class SlidingWindowLimiter<Key: Hashable & Sendable>: Sendable {
     public var trackedKeys: Int { state.withLock { $0.entries.count + $0.previous.count } }
 
     private func decision(_ e: Entry, now: Int64) -> Decision {
-        guard e.times.count >= max, let oldest = e.times.first else { return Decision(allowed: true, retryAfterSeconds: 0) }
+        guard e.count >= max, let oldest = e.oldest else { return Decision(allowed: true, retryAfterSeconds: 0) }
         let wait = oldest + windowMillis - now
         return Decision(allowed: false, retryAfterSeconds: Swift.max(1, Int((wait + 999) / 1000)))
     }
 
     private func prune(_ e: inout Entry, now: Int64) {
-        let cutoff = now - windowMillis
-        var drop = 0
-        while drop < e.times.count, e.times[drop] <= cutoff { drop += 1 }
-        if drop > 0 { e.times.removeFirst(drop); e.tags.removeFirst(drop) }
+        e.drop(through: now - windowMillis)
     }
 
     private func rotateIfNeeded(_ s: inout State) {
