@@ -135,9 +135,16 @@ final class EventLoop: @unchecked Sendable {
         }
         forEachConnection { $0.hasPendingOutput ? $0.reset() : $0.close() }
         for item in mailbox.close() {
-            if case .adopt(let fd, _) = item {
+            switch item {
+            case .adopt(let fd, _):
                 Sys.close(fd)
                 shared.release()
+            case .complete(let batch):
+                // Their connections are gone, so responses go nowhere, but the completions'
+                // own work (counting, logging) still happens.
+                for c in batch { c.complete() }
+            case .response, .stop:
+                break
             }
         }
         if listenFD >= 0 { closeListener() }
