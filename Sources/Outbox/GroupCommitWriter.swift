@@ -3,8 +3,8 @@ import RelayCore
 import Synchronization
 
 /// The single writer: one thread that owns the write connection, takes every waiting request and
-/// runs them in ONE `BEGIN IMMEDIATE … COMMIT` (one fsync per batch), then calls each completion
-/// after the commit returned. A store-wide failure (full, I/O error, busy) fails the whole batch
+/// runs them in ONE `BEGIN IMMEDIATE … COMMIT` (one fsync per batch), then completes each item
+/// after the commit returned (on the item's executor, or on this thread). A store-wide failure (full, I/O error, busy) fails the whole batch
 /// with `.unavailable` and leaves nothing behind; the next batch tries again, reopening the
 /// connection after an I/O error, so the writer recovers on its own once the cause goes away.
 ///
@@ -22,8 +22,9 @@ final class GroupCommitWriter: @unchecked Sendable {
     private let checkpointer: Checkpointer?
     private let logger: Logger
     private let observers = Mutex<[@Sendable () -> Void]>([])
-    /// Enqueue completions run here, in commit order, so the writer starts its next batch at once.
-    private let completions = DispatchQueue(label: "outbox-completions")
+    /// Finish completions (which update the worker pool) run here, in commit order, so the writer
+    /// starts its next batch at once.
+    let finishQueue = QueueExecutor(label: "outbox-finishes")
     private let writerThreadID = Mutex<pthread_t?>(nil)
     /// WAL frames when a checkpoint last ran or was requested (writer thread only).
     private var framesAtLastCheckpoint = 0
@@ -152,55 +153,28 @@ final class GroupCommitWriter: @unchecked Sendable {
             logger.error("outbox batch failed", ["error": .string(error.name), "code": .int(Int64(error.extendedCode)),
                                                  "items": .int(Int64(batch.count))])
             let e = OutboxError.unavailable(error.description)
-            var handOffs = HandOffs()
-            var queued: [any WriteItem] = []
-            for item in batch {
-                if let (executor, completion) = item.handOff(e) {
-                    handOffs.add(completion, to: executor)
-                } else if item.completesOnQueue { queued.append(item) } else { item.failed(e) }
-            }
+            var completions = Completions()
+            for item in batch { completions.add(item, settled: e) }
             applied.removeAll()
             failedItems.removeAll()
             batch.removeAll()
-            handOffs.send()
-            if !queued.isEmpty {
-                let failed = SendableItems(queued)
-                completions.async { for item in failed.items { item.failed(e) } }
-            }
+            completions.run()
             return
         }
         batch.removeAll()
         batchesCommitted.add(1, ordering: .relaxed)
         lastBatchFailed.store(false, ordering: .relaxed)
         itemsCommitted.add(applied.count, ordering: .relaxed)
+        var completions = Completions()
         var wake = false
-        var handOffs = HandOffs()
-        var enqueued: [any WriteItem] = []
         for item in applied {
+            completions.add(item, settled: nil)
             wake = wake || item.wakesWorkers
-            // Webhook completions go back to the event loop that asked; blocking operations wake
-            // their waiting caller directly; finish completions (which update the pool) run on the
-            // completion queue.
-            if let (executor, completion) = item.handOff(nil) {
-                handOffs.add(completion, to: executor)
-            } else if item.completesOnQueue { enqueued.append(item) } else { item.committed() }
         }
+        for (item, e) in failedItems { completions.add(item, settled: e) }
         applied.removeAll()
-        var refused: [(any WriteItem, OutboxError)] = []
-        for (item, e) in failedItems {
-            if let (executor, completion) = item.handOff(e) {
-                handOffs.add(completion, to: executor)
-            } else if item.completesOnQueue { refused.append((item, e)) } else { item.failed(e) }
-        }
         failedItems.removeAll()
-        handOffs.send()
-        if !enqueued.isEmpty || !refused.isEmpty {
-            let done = SendableItems(enqueued), notDone = SendableFailures(refused)
-            completions.async {
-                for item in done.items { item.committed() }
-                for (item, e) in notDone.items { item.failed(e) }
-            }
-        }
+        completions.run()
         if wake {
             for f in observers.withLock({ $0 }) { f() }
         }
@@ -226,32 +200,26 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 }
 
-/// A batch's completions grouped by executor (one or two event loops), so each executor gets one
-/// hand-over (one lock, at most one wake-up) per batch.
-private struct HandOffs {
+/// A batch's settled items, grouped by executor so each executor gets one hand-over (one lock, at
+/// most one wake-up) per batch; items without an executor complete on the writer thread.
+private struct Completions {
     private var groups: [(executor: any CompletionExecutor, batch: [any DeferredCompletion])] = []
+    private var inline: [any WriteItem] = []
 
-    mutating func add(_ completion: any DeferredCompletion, to executor: any CompletionExecutor) {
+    mutating func add(_ item: any WriteItem, settled error: OutboxError?) {
+        item.settle(error)
+        guard let executor = item.executor else { return inline.append(item) }
         for i in groups.indices where groups[i].executor === executor {
-            groups[i].batch.append(completion)
+            groups[i].batch.append(item)
             return
         }
-        groups.append((executor, [completion]))
+        groups.append((executor, [item]))
     }
 
-    /// Hands each group over, keeping no reference to it.
-    mutating func send() {
+    /// Completes the inline items, then hands each group over, keeping no reference to it.
+    mutating func run() {
+        for item in inline { item.complete() }
+        inline.removeAll()
         while let (executor, batch) = groups.popLast() { executor.execute(batch) }
     }
-}
-
-/// Items handed from the writer to the completion queue; each is `Sendable` already.
-private struct SendableItems: Sendable {
-    let items: [any WriteItem]
-    init(_ items: [any WriteItem]) { self.items = items }
-}
-
-private struct SendableFailures: Sendable {
-    let items: [(any WriteItem, OutboxError)]
-    init(_ items: [(any WriteItem, OutboxError)]) { self.items = items }
 }

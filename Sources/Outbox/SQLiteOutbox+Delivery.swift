@@ -54,7 +54,8 @@ extension SQLiteOutbox {
     public func finish(id: String, token: Int64, transition: JobTransition, attempt: AttemptReport, now: Int64,
                        completion: @escaping @Sendable (Result<FinishResult, OutboxError>) -> Void) {
         let logger = self.logger
-        let item = FinishItem(id: id, token: token, transition: transition, attempt: attempt, now: now) { result in
+        let item = FinishItem(id: id, token: token, transition: transition, attempt: attempt, now: now,
+                              executor: writer.finishQueue) { result in
             if case .success(.leaseLost) = result {
                 logger.warning("outbox finish refused: lease lost", ["job_id": .string(id)])
             }
