@@ -15,10 +15,7 @@ public enum Crypto {
 
     /// SHA-256 digest (32 bytes).
     public static func sha256(_ data: some Collection<UInt8>) -> [UInt8] {
-        let ctx = DigestContext()
-        ctx.begin()
-        withNonNull(data) { p, n in ctx.update(p, n) }
-        return ctx.finish()
+        withNonNull(data) { p, n in sha256(bytes: UnsafeRawBufferPointer(start: p, count: n)) }
     }
 
     /// SHA-256 digest (32 bytes) of raw bytes (no generic dispatch: for hot paths).
@@ -29,24 +26,10 @@ public enum Crypto {
         return ctx.finish()
     }
 
-    /// HMAC-SHA256 (RFC 2104) of `data` under `key`: two SHA-256 passes over the padded key, with
-    /// one explicitly fetched digest (several times faster than libcrypto's one-shot `HMAC()`,
-    /// which looks the algorithm up on every call).
+    /// HMAC-SHA256 (RFC 2104) of `data` under `key`, for one-off MACs (a key used per request
+    /// belongs in an `HMACKey`, which prepares the padded key once).
     public static func hmacSHA256(key: [UInt8], data: some Collection<UInt8>) -> [UInt8] {
-        let ctx = DigestContext()
-        var block = key.count > 64 ? sha256(key) : key
-        block.append(contentsOf: repeatElement(0, count: 64 - block.count))
-        defer { block.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) } }
-        for i in 0..<64 { block[i] ^= 0x36 }
-        ctx.begin()
-        ctx.update(block)
-        withNonNull(data) { p, n in ctx.update(p, n) }
-        let inner = ctx.finish()
-        for i in 0..<64 { block[i] ^= 0x36 ^ 0x5c }
-        ctx.begin()
-        ctx.update(block)
-        ctx.update(inner)
-        return ctx.finish()
+        HMACKey(key).mac { update in withNonNull(data) { p, n in update(UnsafeRawBufferPointer(start: p, count: n)) } }
     }
 
     /// Compares in time independent of the contents; different lengths are unequal.

@@ -77,8 +77,17 @@ final class DigestTests: XCTestCase {
     }
 }
 
-/// `HMACKey` (prepared pad states) against the one-shot `Crypto.hmacSHA256` and RFC 4231.
+/// `HMACKey` (prepared pad states; `Crypto.hmacSHA256` uses it too) against RFC 4231 and against
+/// RFC 2104 written out with plain SHA-256.
 final class HMACKeyTests: XCTestCase {
+    /// H((K ^ opad) || H((K ^ ipad) || m)), K padded to the 64-byte block (hashed first if longer).
+    private func reference(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        var k = key.count > 64 ? Crypto.sha256(key) : key
+        k += [UInt8](repeating: 0, count: 64 - k.count)
+        let inner = Crypto.sha256(k.map { $0 ^ 0x36 } + message)
+        return Crypto.sha256(k.map { $0 ^ 0x5c } + inner)
+    }
+
     func testRFC4231Case2() {
         let key = HMACKey(Array("Jefe".utf8))
         XCTAssertEqual(Crypto.hex(key.mac("what do ya want for nothing?")),
@@ -97,13 +106,14 @@ final class HMACKeyTests: XCTestCase {
             let key = (0..<Int.random(in: 0...100, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
             let message = (0..<Int.random(in: 0...200, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
             let prepared = HMACKey(key)
-            XCTAssertEqual(prepared.mac(message), Crypto.hmacSHA256(key: key, data: message))
+            XCTAssertEqual(prepared.mac(message), reference(key: key, message: message))
+            XCTAssertEqual(Crypto.hmacSHA256(key: key, data: message), reference(key: key, message: message))
             let cut = Int.random(in: 0...message.count, using: &rng)
             let parts = prepared.mac { update in
                 Array(message[..<cut]).withUnsafeBytes(update)
                 Array(message[cut...]).withUnsafeBytes(update)
             }
-            XCTAssertEqual(parts, Crypto.hmacSHA256(key: key, data: message))
+            XCTAssertEqual(parts, reference(key: key, message: message))
             // The same key object gives the same answer again (its states are not consumed).
             XCTAssertEqual(prepared.mac(message), parts)
         }
