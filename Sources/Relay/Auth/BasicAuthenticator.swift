@@ -51,8 +51,8 @@ public struct BasicAuthenticator: Sendable {
     /// Splits a Basic credential into user and password bytes (RFC 7617; the scheme is
     /// case-insensitive, spaces around the token are ignored, the decoded text must be UTF-8).
     /// On the header's bytes: this runs for every webhook request.
-    static func decode(_ header: String?) -> (user: ArraySlice<UInt8>, password: ArraySlice<UInt8>)? {
-        guard var header else { return nil }
+    static func decode(_ header: String) -> (user: ArraySlice<UInt8>, password: ArraySlice<UInt8>)? {
+        var header = header
         return header.withUTF8 { bytes in
             guard bytes.count > 6, bytes.count <= 1024 else { return nil }
             for (i, expected) in "basic ".utf8.enumerated() where bytes[i] | (i < 5 ? 0x20 : 0) != expected {
