@@ -14,6 +14,13 @@ final class CrashRecoveryTests: XCTestCase {
          "OTP_RELAY_SANDBOX_FILE": dir.file("sandbox.jsonl")]
     }
 
+    /// Posts one OTP with the test credentials on `c` and returns the id the service answered.
+    static func postOTP(_ c: RawConnection, identifier: String, otp: String, channel: String) throws -> String {
+        try c.send(WebhookRequest.post(body: WebhookRequest.body(identifier: identifier, otp: otp, channel: channel),
+                                       authorization: WebhookRequest.basic("simas-id", password)))
+        return try XCTUnwrap(try c.readResponse()?.json?["id"] as? String)
+    }
+
     func testEveryAcknowledgedJobSurvivesSIGKILL() throws {
         let dir = TempDirectory()
         let env = Self.environment(dir)

@@ -23,9 +23,7 @@ final class DeliveryEndToEndTests: XCTestCase {
         let p = try ServiceProcess(environment: env, directory: dir.path)
         try p.waitUntilListening()
         let c = try RawConnection(port: p.publicPort)
-        try c.send(WebhookRequest.post(body: WebhookRequest.body(identifier: "084512340987", otp: "482913", channel: "whatsapp"),
-                                       authorization: WebhookRequest.basic("simas-id", CrashRecoveryTests.password)))
-        let id = try XCTUnwrap(try c.readResponse()?.json?["id"] as? String)
+        let id = try CrashRecoveryTests.postOTP(c, identifier: "084512340987", otp: "482913", channel: "whatsapp")
         let db = dir.file("outbox.sqlite")
         XCTAssertTrue(try waitFor(10) { try sqliteQuery(db, "SELECT status FROM jobs WHERE id = '\(id)'") == ["sent"] })
         XCTAssertEqual(try sqliteQuery(db, "SELECT payload IS NULL FROM jobs WHERE id = '\(id)'"), ["1"], "OTP erased once sent")
@@ -60,9 +58,7 @@ final class DeliveryEndToEndTests: XCTestCase {
         let c = try RawConnection(port: p.publicPort)
         var ids: [String] = []
         for i in 0..<120 {
-            try c.send(WebhookRequest.post(body: WebhookRequest.body(identifier: String(format: "0813%08d", i), otp: String(format: "7%05d", i), channel: "sms"),
-                                           authorization: WebhookRequest.basic("simas-id", CrashRecoveryTests.password)))
-            ids.append(try XCTUnwrap(try c.readResponse()?.json?["id"] as? String))
+            ids.append(try CrashRecoveryTests.postOTP(c, identifier: String(format: "0813%08d", i), otp: String(format: "7%05d", i), channel: "sms"))
         }
         let db = dir.file("outbox.sqlite")
         XCTAssertTrue(try waitFor(10) { (Int(try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'sending'").first ?? "0") ?? 0) > 0 })

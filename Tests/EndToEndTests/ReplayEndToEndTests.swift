@@ -38,9 +38,7 @@ final class ReplayEndToEndTests: XCTestCase {
         let c = try RawConnection(port: p.publicPort)
         var ids: [String] = []
         for i in 0..<6 {
-            try c.send(WebhookRequest.post(body: WebhookRequest.body(identifier: String(format: "0814%08d", i), otp: String(format: "9%05d", i), channel: "sms"),
-                                           authorization: WebhookRequest.basic("simas-id", CrashRecoveryTests.password)))
-            ids.append(try XCTUnwrap(try c.readResponse()?.json?["id"] as? String))
+            ids.append(try CrashRecoveryTests.postOTP(c, identifier: String(format: "0814%08d", i), otp: String(format: "9%05d", i), channel: "sms"))
         }
         XCTAssertTrue(try waitFor(10) { try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'dead'") == ["6"] })
         XCTAssertEqual(try sqliteQuery(db, "SELECT count(*) FROM dead_letters WHERE replayable = 1"), ["6"])
@@ -99,9 +97,7 @@ final class ReplayEndToEndTests: XCTestCase {
         let p = try ServiceProcess(environment: env, directory: dir.path)
         try p.waitUntilListening()
         let c = try RawConnection(port: p.publicPort)
-        try c.send(WebhookRequest.post(body: WebhookRequest.body(identifier: "081400000099", otp: "123987", channel: "sms"),
-                                       authorization: WebhookRequest.basic("simas-id", CrashRecoveryTests.password)))
-        let id = try XCTUnwrap(try c.readResponse()?.json?["id"] as? String)
+        let id = try CrashRecoveryTests.postOTP(c, identifier: "081400000099", otp: "123987", channel: "sms")
         XCTAssertEqual(p.terminate(), 0)
         // A dead job whose OTP validity has passed (as the store would hold it after expiry of the code).
         let w = Process()
