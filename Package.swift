@@ -6,7 +6,7 @@ import PackageDescription
 let package = Package(
     name: "otp-relay",
     products: [
-        .executable(name: "otp-relay", targets: ["otp-relay"]),
+        .executable(name: "otp-relay", targets: ["otp-relay"])
     ],
     targets: [
         // C libraries, as system-library targets (module.modulemap + shim.h).
@@ -29,9 +29,11 @@ let package = Package(
         // SIMAS-ID access tokens (JWKS, RS256, claims, userinfo) and the SQEKYC client.
         .target(name: "SIMASID", dependencies: ["RelayCore", "RelayCrypto", "HTTPClient", "CCrypto"]),
         // The service: configuration, webhook and admin handlers, start-up and shutdown.
-        .target(name: "Relay", dependencies: [
-            "RelayCore", "RelayCrypto", "HTTPServer", "HTTPClient", "Outbox", "Delivery", "SIMASID",
-        ]),
+        .target(
+            name: "Relay",
+            dependencies: [
+                "RelayCore", "RelayCrypto", "HTTPServer", "HTTPClient", "Outbox", "Delivery", "SIMASID",
+            ]),
         // The command line.
         .executableTarget(name: "otp-relay", dependencies: ["Relay", "Outbox", "RelayCore", "SIMASID"]),
         // Benchmark: warm-cache access-token verifications per second (scripts/bench-jwt).

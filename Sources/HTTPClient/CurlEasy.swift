@@ -95,7 +95,7 @@ enum HeaderRules {
         return s.utf8.allSatisfy { b in
             switch b {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
                 return true
             default:
                 return "!#$%&'*+-.^_`|~".utf8.contains(b)

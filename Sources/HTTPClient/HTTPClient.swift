@@ -21,8 +21,9 @@ public final class HTTPClient {
             request.url, secure: "https", plain: "http",
             allowPlainToLoopback: configuration.allowPlainHTTPToLoopback)
         let headers = try headerList(for: request)
-        let ctx = TransferContext(maxBodyBytes: configuration.maxResponseBytes,
-                                  maxHeaderBytes: configuration.maxHeaderBytes)
+        let ctx = TransferContext(
+            maxBodyBytes: configuration.maxResponseBytes,
+            maxHeaderBytes: configuration.maxHeaderBytes)
 
         easy.reset()
         try setCommonOptions(url: url, protocols: protocols, request: request, context: ctx)

@@ -29,8 +29,10 @@ public struct SMTPSubmission: Sendable, CustomStringConvertible {
     public var recipients: [String]
     public var message: [UInt8]
 
-    public init(url: String, username: String? = nil, password: String? = nil,
-                mailFrom: String, recipients: [String], message: [UInt8]) {
+    public init(
+        url: String, username: String? = nil, password: String? = nil,
+        mailFrom: String, recipients: [String], message: [UInt8]
+    ) {
         self.url = url
         self.username = username
         self.password = password

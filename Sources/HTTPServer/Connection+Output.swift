@@ -68,10 +68,12 @@ extension Connection {
         switch phase {
         case .head:
             if requestStartedAt != 0, slots.count < config.maxPipelinedRequests,
-               now - requestStartedAt >= Int64(config.headTimeoutMillis) {
+                now - requestStartedAt >= Int64(config.headTimeoutMillis)
+            {
                 reject(.requestTimeout)
             } else if requestStartedAt == 0, slots.isEmpty, !hasPendingOutput,
-                      now - lastActivity >= Int64(config.idleTimeoutMillis) {
+                now - lastActivity >= Int64(config.idleTimeoutMillis)
+            {
                 close()
             }
         case .body, .discard:

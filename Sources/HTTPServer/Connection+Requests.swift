@@ -59,8 +59,10 @@ extension Connection {
         var head = parsed.head
         head.peerAddress = peer
         if parsed.hasTransferEncoding {
-            reject(head.contentLength == nil ? .lengthRequired
-                   : .badRequest(reason: "Content-Length with Transfer-Encoding"))
+            reject(
+                head.contentLength == nil
+                    ? .lengthRequired
+                    : .badRequest(reason: "Content-Length with Transfer-Encoding"))
             return
         }
         let length = head.contentLength ?? 0
@@ -76,8 +78,10 @@ extension Connection {
         if let early = loop.handler.head(head) {
             // A peer waiting for 100 Continue may or may not send the body now: close.
             let mustClose = parsed.expectContinue && length > 0
-            enqueue(Slot(response: early, keepAlive: head.keepAlive && !mustClose,
-                         isHEAD: head.method == "HEAD", http10: head.versionMinor == 0))
+            enqueue(
+                Slot(
+                    response: early, keepAlive: head.keepAlive && !mustClose,
+                    isHEAD: head.method == "HEAD", http10: head.versionMinor == 0))
             if !mustClose && length > 0 {
                 phase = .discard(remaining: length)
                 bodyStartedAt = loop.now
@@ -96,8 +100,10 @@ extension Connection {
     func dispatch(_ head: HTTPRequestHead, body: [UInt8]) {
         let seq = nextSeq
         nextSeq += 1
-        slots.append(Slot(response: nil, keepAlive: head.keepAlive, isHEAD: head.method == "HEAD",
-                          http10: head.versionMinor == 0))
+        slots.append(
+            Slot(
+                response: nil, keepAlive: head.keepAlive, isHEAD: head.method == "HEAD",
+                http10: head.versionMinor == 0))
         if !head.keepAlive || lastRequest { noMoreRequests = true }
         loop.dispatch(HTTPRequest(head: head, body: body, executor: loop.executor), to: self, seq: seq)
     }
@@ -145,9 +151,10 @@ extension Connection {
             }
             let response = first.response!
             let close = response.closeConnection || !first.keepAlive || loop.stopping
-            ResponseEncoder.encode(response, into: &output, close: close,
-                                   keepAliveHeader: first.http10 && !close,
-                                   omitBody: first.isHEAD, date: loop.date.line)
+            ResponseEncoder.encode(
+                response, into: &output, close: close,
+                keepAliveHeader: first.http10 && !close,
+                omitBody: first.isHEAD, date: loop.date.line)
             if close {
                 noMoreRequests = true
                 abortAfterFlush = first.abort

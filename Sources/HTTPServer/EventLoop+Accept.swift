@@ -57,8 +57,9 @@ extension EventLoop {
         var response = handler.rejection(.tooManyConnections)
         response.closeConnection = true
         var bytes: [UInt8] = []
-        ResponseEncoder.encode(response, into: &bytes, close: true, keepAliveHeader: false, omitBody: false,
-                               date: date.line)
+        ResponseEncoder.encode(
+            response, into: &bytes, close: true, keepAliveHeader: false, omitBody: false,
+            date: date.line)
         _ = bytes.withUnsafeBytes { p in try? Sys.send(fd, p.baseAddress!, p.count) }
         _ = try? Sys.call("shutdown") { Int(Glibc.shutdown(fd, Int32(SHUT_WR))) }
         Sys.close(fd)

@@ -1,8 +1,9 @@
+import RelayCore
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import RelayCore
-import Synchronization
 
 /// State every loop of one server shares: the connection count behind the cap, the loops'
 /// mailboxes for handing out accepted sockets, and the log sink.

@@ -65,7 +65,8 @@ extension HTTPHandler {
     public func head(_ head: HTTPRequestHead) -> HTTPResponse? { nil }
 
     public func rejection(_ rejection: HTTPRejection) -> HTTPResponse {
-        HTTPResponse(status: rejection.status, headers: [("Content-Type", "text/plain; charset=utf-8")],
-                     text: ResponseEncoder.reasonPhrase(rejection.status) + "\n", closeConnection: true)
+        HTTPResponse(
+            status: rejection.status, headers: [("Content-Type", "text/plain; charset=utf-8")],
+            text: ResponseEncoder.reasonPhrase(rejection.status) + "\n", closeConnection: true)
     }
 }

@@ -1,7 +1,8 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// An HTTP/1.1 server on POSIX sockets and epoll: keep-alive, pipelining, `100-continue`,
 /// strict framing (no request smuggling), size limits, per-request deadlines and a connection
@@ -23,8 +24,10 @@ public final class HTTPServer: Sendable {
         case stopped
     }
 
-    public init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: any HTTPHandler,
-                logger: (@Sendable (String) -> Void)? = nil) {
+    public init(
+        configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: any HTTPHandler,
+        logger: (@Sendable (String) -> Void)? = nil
+    ) {
         self.configuration = configuration
         self.handler = handler
         self.logger = logger
@@ -118,10 +121,12 @@ public final class HTTPServer: Sendable {
         }
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { arg in
-            Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
-            return nil
-        }, box)
+        let rc = pthread_create(
+            &thread, nil,
+            { arg in
+                Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
+                return nil
+            }, box)
         guard rc == 0 else {
             Unmanaged<Box>.fromOpaque(box).release()
             throw SystemError(call: "pthread_create", errno: rc)

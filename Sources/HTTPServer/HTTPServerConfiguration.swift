@@ -83,8 +83,10 @@ public struct HTTPServerConfiguration: Sendable {
 
     /// How often each loop checks deadlines: a tenth of the shortest one, 5 to 250 ms.
     var sweepIntervalMillis: Int {
-        let shortest = [headTimeoutMillis, bodyTimeoutMillis, idleTimeoutMillis, writeTimeoutMillis,
-                        max(lingerMillis, 1)].min()!
+        let shortest = [
+            headTimeoutMillis, bodyTimeoutMillis, idleTimeoutMillis, writeTimeoutMillis,
+            max(lingerMillis, 1),
+        ].min()!
         return max(5, min(250, shortest / 10))
     }
 }

@@ -61,8 +61,10 @@ public struct HTTPRequestHead: Sendable {
     /// Whether the connection stays open after this request (version and `Connection` header).
     public var keepAlive: Bool
 
-    public init(method: String, target: String, versionMinor: Int = 1, headers: HTTPHeaders = HTTPHeaders(),
-                peerAddress: String = "", contentLength: Int? = nil, keepAlive: Bool = true) {
+    public init(
+        method: String, target: String, versionMinor: Int = 1, headers: HTTPHeaders = HTTPHeaders(),
+        peerAddress: String = "", contentLength: Int? = nil, keepAlive: Bool = true
+    ) {
         self.method = method
         self.target = target
         if let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) {

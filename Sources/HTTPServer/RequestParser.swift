@@ -97,12 +97,13 @@ public enum RequestParser {
         let methodBytes = slice(requestLine, 0, sp1)
         guard methodBytes.allSatisfy(isTokenChar) else { return .failure(.bad("invalid method")) }
         guard let sp2 = slice(requestLine, sp1 + 1, requestLine.count).firstIndex(of: space).map({ $0 + sp1 + 1 }),
-              sp2 > sp1 + 1 else { return .failure(.bad("invalid request line")) }
+            sp2 > sp1 + 1
+        else { return .failure(.bad("invalid request line")) }
         let targetBytes = slice(requestLine, sp1 + 1, sp2)
         guard targetBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return .failure(.bad("invalid request target")) }
         let versionBytes = slice(requestLine, sp2 + 1, requestLine.count)
         guard versionBytes.count == 8, versionBytes.starts(with: httpSlash.utf8),
-              isDigit(versionBytes[5]), versionBytes[6] == UInt8(ascii: "."), isDigit(versionBytes[7])
+            isDigit(versionBytes[5]), versionBytes[6] == UInt8(ascii: "."), isDigit(versionBytes[7])
         else { return .failure(.bad("invalid HTTP version")) }
         guard versionBytes[5] == UInt8(ascii: "1"), versionBytes[7] <= UInt8(ascii: "1") else {
             return .failure(Failure(rejection: .versionNotSupported))
@@ -163,8 +164,10 @@ public enum RequestParser {
             method: method, target: String(decoding: targetBytes, as: UTF8.self), versionMinor: minor,
             headers: headers, contentLength: contentLength,
             keepAlive: minor == 1 ? !close : (keepAliveToken && !close))
-        return .success(ParsedHead(head: head, hasTransferEncoding: hasTE,
-                                   expectContinue: minor == 1 && expectContinue,
-                                   unsupportedExpectation: minor == 1 && otherExpectation))
+        return .success(
+            ParsedHead(
+                head: head, hasTransferEncoding: hasTE,
+                expectContinue: minor == 1 && expectContinue,
+                unsupportedExpectation: minor == 1 && otherExpectation))
     }
 }

@@ -9,9 +9,10 @@ enum Socket {
         guard (0...65535).contains(port) else { throw HTTPServerError.invalidAddress(host: host, port: port) }
         var storage = sockaddr_storage()
         let (family, length) = try address(host: host, port: port, into: &storage)
-        let fd = Int32(try Sys.call("socket") {
-            Int(Glibc.socket(family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0))
-        })
+        let fd = Int32(
+            try Sys.call("socket") {
+                Int(Glibc.socket(family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0))
+            })
         do {
             try setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
             _ = try withUnsafePointer(to: &storage) { p in

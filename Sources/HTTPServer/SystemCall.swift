@@ -113,8 +113,10 @@ enum Sys {
     }
 
     /// Waits for events into `buffer` (`capacity` entries of `epollEventSize` bytes).
-    static func epollWait(_ epfd: Int32, _ buffer: UnsafeMutableRawPointer, _ capacity: Int32,
-                          timeoutMillis: Int32) throws(SystemError) -> Int {
+    static func epollWait(
+        _ epfd: Int32, _ buffer: UnsafeMutableRawPointer, _ capacity: Int32,
+        timeoutMillis: Int32
+    ) throws(SystemError) -> Int {
         // EINTR is not retried here: the loop recomputes its timeout and comes back.
         let r = C.epollWait(epfd, buffer, capacity, timeoutMillis)
         if r >= 0 { return Int(r) }
@@ -153,8 +155,11 @@ enum Sys {
         typealias EpollCtl = @convention(c) (Int32, Int32, Int32, UnsafeMutableRawPointer?) -> Int32
         typealias EpollWait = @convention(c) (Int32, UnsafeMutableRawPointer?, Int32, Int32) -> Int32
         typealias EventFD = @convention(c) (UInt32, Int32) -> Int32
-        typealias Accept4 = @convention(c) (Int32, UnsafeMutablePointer<sockaddr>?,
-                                            UnsafeMutablePointer<socklen_t>?, Int32) -> Int32
+        typealias Accept4 =
+            @convention(c) (
+                Int32, UnsafeMutablePointer<sockaddr>?,
+                UnsafeMutablePointer<socklen_t>?, Int32
+            ) -> Int32
 
         static let epollCreate1: EpollCreate1 = resolve("epoll_create1")
         static let epollCtl: EpollCtl = resolve("epoll_ctl")

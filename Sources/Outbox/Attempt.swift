@@ -21,9 +21,11 @@ public struct AttemptReport: Sendable {
     public var errorClass: String?
     public var errorMessage: String?
 
-    public init(outcome: AttemptOutcome, channel: String? = nil, provider: String?, startedAt: Int64,
-                finishedAt: Int64, httpStatus: Int? = nil, smtpStatus: Int? = nil,
-                providerMessageID: String? = nil, errorClass: String? = nil, errorMessage: String? = nil) {
+    public init(
+        outcome: AttemptOutcome, channel: String? = nil, provider: String?, startedAt: Int64,
+        finishedAt: Int64, httpStatus: Int? = nil, smtpStatus: Int? = nil,
+        providerMessageID: String? = nil, errorClass: String? = nil, errorMessage: String? = nil
+    ) {
         self.outcome = outcome
         self.channel = channel
         self.provider = provider

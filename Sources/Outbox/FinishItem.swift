@@ -15,8 +15,10 @@ final class FinishItem: WriteItem, @unchecked Sendable {
     let completion: @Sendable (Result<FinishResult, OutboxError>) -> Void
     private var outcome = Outcome<FinishResult>()
 
-    init(id: String, token: Int64, transition: JobTransition, attempt: AttemptReport, now: Int64,
-         executor: any CompletionExecutor, completion: @escaping @Sendable (Result<FinishResult, OutboxError>) -> Void) {
+    init(
+        id: String, token: Int64, transition: JobTransition, attempt: AttemptReport, now: Int64,
+        executor: any CompletionExecutor, completion: @escaping @Sendable (Result<FinishResult, OutboxError>) -> Void
+    ) {
         self.id = id
         self.token = token
         self.transition = transition

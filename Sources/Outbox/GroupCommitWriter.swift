@@ -69,8 +69,10 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     /// Runs an operation through the writer and waits for its commit. On the writer thread itself
     /// (an observer or completion calling back) it runs inline in its own transaction.
-    func perform<T>(wakes: @escaping (T) -> Bool = { _ in false },
-                    _ body: @escaping (WriterContext) throws(SQLiteError) -> T) -> Result<T, OutboxError> {
+    func perform<T>(
+        wakes: @escaping (T) -> Bool = { _ in false },
+        _ body: @escaping (WriterContext) throws(SQLiteError) -> T
+    ) -> Result<T, OutboxError> {
         let op = WriteOperation(wakes: wakes, body)
         if isWriterThread {
             var batch: [any WriteItem] = [op]
@@ -138,7 +140,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                 do {
                     try item.apply(context)
                     applied.append(item)
-                } catch where !error.isStoreWide {
+                } catch  where !error.isStoreWide {
                     failedItems.append((item, .invalidRequest(error.description)))
                 }
             }
@@ -150,8 +152,12 @@ final class GroupCommitWriter: @unchecked Sendable {
             if error.needsReopen { context.close() }
             batchesFailed.add(1, ordering: .relaxed)
             lastBatchFailed.store(true, ordering: .relaxed)
-            logger.error("outbox batch failed", ["error": .string(error.name), "code": .int(Int64(error.extendedCode)),
-                                                 "items": .int(Int64(batch.count))])
+            logger.error(
+                "outbox batch failed",
+                [
+                    "error": .string(error.name), "code": .int(Int64(error.extendedCode)),
+                    "items": .int(Int64(batch.count)),
+                ])
             let e = OutboxError.unavailable(error.description)
             var completions = Completions()
             for item in batch { completions.add(item, settled: e) }

@@ -46,10 +46,12 @@ public struct NewJob: Sendable {
     public var language: String?
     public var app: String?
 
-    public init(kind: JobKind, channel: String, recipient: String, recipientMasked: String,
-                recipientHash: [UInt8], secret: [UInt8], dedupeKey: [UInt8]? = nil,
-                dedupeWindowMillis: Int64 = 0, createdAt: Int64, runAt: Int64? = nil, expiresAt: Int64,
-                language: String? = nil, app: String? = nil) {
+    public init(
+        kind: JobKind, channel: String, recipient: String, recipientMasked: String,
+        recipientHash: [UInt8], secret: [UInt8], dedupeKey: [UInt8]? = nil,
+        dedupeWindowMillis: Int64 = 0, createdAt: Int64, runAt: Int64? = nil, expiresAt: Int64,
+        language: String? = nil, app: String? = nil
+    ) {
         self.kind = kind
         self.channel = channel
         self.recipient = recipient
@@ -66,13 +68,16 @@ public struct NewJob: Sendable {
     }
 
     /// An OTP job for a RelayCore channel.
-    public static func otp(channel: Channel, recipient: String, recipientHash: [UInt8], otp: String,
-                           dedupeKey: [UInt8]?, dedupeWindowMillis: Int64, createdAt: Int64,
-                           expiresAt: Int64, language: String? = nil, app: String? = nil) -> NewJob {
-        NewJob(kind: .otp, channel: channel.rawValue, recipient: recipient,
-               recipientMasked: Recipient.mask(recipient), recipientHash: recipientHash,
-               secret: Array(otp.utf8), dedupeKey: dedupeKey, dedupeWindowMillis: dedupeWindowMillis,
-               createdAt: createdAt, expiresAt: expiresAt, language: language, app: app)
+    public static func otp(
+        channel: Channel, recipient: String, recipientHash: [UInt8], otp: String,
+        dedupeKey: [UInt8]?, dedupeWindowMillis: Int64, createdAt: Int64,
+        expiresAt: Int64, language: String? = nil, app: String? = nil
+    ) -> NewJob {
+        NewJob(
+            kind: .otp, channel: channel.rawValue, recipient: recipient,
+            recipientMasked: Recipient.mask(recipient), recipientHash: recipientHash,
+            secret: Array(otp.utf8), dedupeKey: dedupeKey, dedupeWindowMillis: dedupeWindowMillis,
+            createdAt: createdAt, expiresAt: expiresAt, language: language, app: app)
     }
 }
 

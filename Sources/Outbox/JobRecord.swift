@@ -37,9 +37,11 @@ public struct JobFilter: Sendable, Equatable {
     public var recipientHash: [UInt8]?
     public var limit: Int
 
-    public init(status: JobStatus? = nil, channel: String? = nil, kind: JobKind? = nil,
-                createdFrom: Int64? = nil, createdBefore: Int64? = nil, beforeID: String? = nil,
-                recipientHash: [UInt8]? = nil, limit: Int = 100) {
+    public init(
+        status: JobStatus? = nil, channel: String? = nil, kind: JobKind? = nil,
+        createdFrom: Int64? = nil, createdBefore: Int64? = nil, beforeID: String? = nil,
+        recipientHash: [UInt8]? = nil, limit: Int = 100
+    ) {
         self.status = status
         self.channel = channel
         self.kind = kind

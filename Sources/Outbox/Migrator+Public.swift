@@ -1,3 +1,5 @@
+import Foundation
+
 /// Migrations for `otp-relay migrate`: applies what is pending on the file at `path`
 /// (creating it) and names the migrations applied by this call.
 public enum OutboxMigrations {
@@ -13,5 +15,3 @@ public enum OutboxMigrations {
         }
     }
 }
-
-import Foundation

@@ -38,8 +38,9 @@ struct Migrator {
                 let done = try db.immediateTransaction { () throws(SQLiteError) -> Bool in
                     let versions = try Migrator.appliedVersions(db)
                     if let newest = versions.last, newest > (migrations.last?.version ?? 0) {
-                        throw SQLiteError(code: SQLITE_ERROR, operation: "migrate",
-                                          detail: "database schema version \(newest) is newer than this binary")
+                        throw SQLiteError(
+                            code: SQLITE_ERROR, operation: "migrate",
+                            detail: "database schema version \(newest) is newer than this binary")
                     }
                     if versions.contains(m.version) { return false }
                     try db.execute(m.sql)
@@ -50,8 +51,9 @@ struct Migrator {
                 }
                 if done { applied.append(m.version) }
             } catch {
-                throw SQLiteError(code: error.extendedCode, operation: "migration \(m.version)_\(m.name)",
-                                  detail: error.detail)
+                throw SQLiteError(
+                    code: error.extendedCode, operation: "migration \(m.version)_\(m.name)",
+                    detail: error.detail)
             }
         }
         return applied

@@ -9,8 +9,9 @@ public protocol OutboxStore: AnyObject, Sendable {
     /// `.unavailable` when the store cannot commit (full, I/O error, locked, closed). It runs on
     /// `executor` when one is given (the caller's event loop: the writer hands each executor its
     /// batch's completions at once), otherwise on the store's writer thread (keep it short).
-    func enqueue(_ job: NewJob, executor: (any CompletionExecutor)?,
-                 completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void)
+    func enqueue(
+        _ job: NewJob, executor: (any CompletionExecutor)?,
+        completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void)
 
     /// Called after every commit that made jobs ready to claim (enqueue, retry, replay, rescue), so
     /// workers wake without polling. Runs on the writer thread: it must not block (signal a
@@ -23,15 +24,18 @@ public protocol OutboxStore: AnyObject, Sendable {
     /// under a new fencing token, and opens their payloads. Queued jobs past expiry are expired first.
     func claim(limit: Int, leaseMillis: Int64, now: Int64) throws(OutboxError) -> [ClaimedJob]
     /// Records one try and moves the job, only if it still holds `token` (fencing).
-    func finish(id: String, token: Int64, transition: JobTransition, attempt: AttemptReport,
-                now: Int64) throws(OutboxError) -> FinishResult
+    func finish(
+        id: String, token: Int64, transition: JobTransition, attempt: AttemptReport,
+        now: Int64
+    ) throws(OutboxError) -> FinishResult
     /// `finish` without waiting: returns at once, and `completion` runs once the try is durably
     /// committed (`.applied`, or `.leaseLost` when the token no longer holds the job) or could not
     /// be (`.unavailable`: nothing of it was written, the caller may submit it again). Many
     /// callers' finishes share one commit. Runs on the store's completion queue, in commit order:
     /// keep it short and do not block on the store from it.
-    func finish(id: String, token: Int64, transition: JobTransition, attempt: AttemptReport, now: Int64,
-                completion: @escaping @Sendable (Result<FinishResult, OutboxError>) -> Void)
+    func finish(
+        id: String, token: Int64, transition: JobTransition, attempt: AttemptReport, now: Int64,
+        completion: @escaping @Sendable (Result<FinishResult, OutboxError>) -> Void)
     /// Extends a lease still held under `token`; false when it was lost.
     func renewLease(id: String, token: Int64, leaseMillis: Int64, now: Int64) throws(OutboxError) -> Bool
     /// Returns jobs leased under `tokens` to `queued` without counting a try (shutdown).
@@ -73,8 +77,10 @@ extension OutboxStore {
     }
 
     /// For stores without a batching writer: the blocking `finish`, then the completion.
-    public func finish(id: String, token: Int64, transition: JobTransition, attempt: AttemptReport, now: Int64,
-                       completion: @escaping @Sendable (Result<FinishResult, OutboxError>) -> Void) {
+    public func finish(
+        id: String, token: Int64, transition: JobTransition, attempt: AttemptReport, now: Int64,
+        completion: @escaping @Sendable (Result<FinishResult, OutboxError>) -> Void
+    ) {
         do throws(OutboxError) {
             completion(.success(try finish(id: id, token: token, transition: transition, attempt: attempt, now: now)))
         } catch {

@@ -12,15 +12,18 @@ extension SQLiteOutbox {
         jobs.reserveCapacity(rows.count)
         for row in rows {
             guard let sealed = row.payload, let kind = JobKind(rawValue: row.kind),
-                  let opened = Payload.open(sealed, jobID: row.id, key: dataKey) else {
+                let opened = Payload.open(sealed, jobID: row.id, key: dataKey)
+            else {
                 unreadable(row, now: now)
                 continue
             }
-            jobs.append(ClaimedJob(id: row.id, kind: kind, channel: row.channel, recipient: opened.recipient,
-                                   recipientMasked: row.recipientMasked, secret: opened.secret,
-                                   attempts: row.attempts, routeStep: row.routeStep, createdAt: row.createdAt,
-                                   expiresAt: row.expiresAt, language: row.language, app: row.app,
-                                   token: row.token, leaseUntil: row.leaseUntil))
+            jobs.append(
+                ClaimedJob(
+                    id: row.id, kind: kind, channel: row.channel, recipient: opened.recipient,
+                    recipientMasked: row.recipientMasked, secret: opened.secret,
+                    attempts: row.attempts, routeStep: row.routeStep, createdAt: row.createdAt,
+                    expiresAt: row.expiresAt, language: row.language, app: row.app,
+                    token: row.token, leaseUntil: row.leaseUntil))
         }
         return jobs
     }
@@ -28,15 +31,19 @@ extension SQLiteOutbox {
     /// A claimed job whose payload does not open (another data key, tampering): dead, never sent.
     private func unreadable(_ row: ClaimedRow, now: Int64) {
         logger.error("outbox payload unreadable", ["job_id": .string(row.id)])
-        let report = AttemptReport(outcome: .permanent, provider: nil, startedAt: now, finishedAt: now,
-                                   errorClass: "payload_unreadable",
-                                   errorMessage: "the sealed payload does not open with the configured data key")
-        _ = try? finish(id: row.id, token: row.token, transition: .dead(reason: "payload unreadable"),
-                        attempt: report, now: now)
+        let report = AttemptReport(
+            outcome: .permanent, provider: nil, startedAt: now, finishedAt: now,
+            errorClass: "payload_unreadable",
+            errorMessage: "the sealed payload does not open with the configured data key")
+        _ = try? finish(
+            id: row.id, token: row.token, transition: .dead(reason: "payload unreadable"),
+            attempt: report, now: now)
     }
 
-    public func finish(id: String, token: Int64, transition: JobTransition, attempt: AttemptReport,
-                       now: Int64) throws(OutboxError) -> FinishResult {
+    public func finish(
+        id: String, token: Int64, transition: JobTransition, attempt: AttemptReport,
+        now: Int64
+    ) throws(OutboxError) -> FinishResult {
         let requeues: Bool
         switch transition {
         case .retry, .nextRoute: requeues = true
@@ -51,11 +58,15 @@ extension SQLiteOutbox {
         return result
     }
 
-    public func finish(id: String, token: Int64, transition: JobTransition, attempt: AttemptReport, now: Int64,
-                       completion: @escaping @Sendable (Result<FinishResult, OutboxError>) -> Void) {
+    public func finish(
+        id: String, token: Int64, transition: JobTransition, attempt: AttemptReport, now: Int64,
+        completion: @escaping @Sendable (Result<FinishResult, OutboxError>) -> Void
+    ) {
         let logger = self.logger
-        let item = FinishItem(id: id, token: token, transition: transition, attempt: attempt, now: now,
-                              executor: writer.finishQueue) { result in
+        let item = FinishItem(
+            id: id, token: token, transition: transition, attempt: attempt, now: now,
+            executor: writer.finishQueue
+        ) { result in
             if case .success(.leaseLost) = result {
                 logger.warning("outbox finish refused: lease lost", ["job_id": .string(id)])
             }
@@ -91,8 +102,10 @@ extension SQLiteOutbox {
         try writer.perform { ctx throws(SQLiteError) in try ctx.expireDue(now: now) }.get()
     }
 
-    public func replay(ids: [String], actor: String, reason: String,
-                       now: Int64) throws(OutboxError) -> [(id: String, result: ReplayResult)] {
+    public func replay(
+        ids: [String], actor: String, reason: String,
+        now: Int64
+    ) throws(OutboxError) -> [(id: String, result: ReplayResult)] {
         let results: [ReplayResult] = try writer.perform(wakes: { (r: [ReplayResult]) in r.contains(.replayed) }) {
             ctx throws(SQLiteError) -> [ReplayResult] in
             var out: [ReplayResult] = []
@@ -100,8 +113,12 @@ extension SQLiteOutbox {
             return out
         }.get()
         let replayed = results.filter { $0 == ReplayResult.replayed }.count
-        logger.info("outbox replay", ["actor": .string(actor), "requested": .int(Int64(ids.count)),
-                                      "replayed": .int(Int64(replayed))])
+        logger.info(
+            "outbox replay",
+            [
+                "actor": .string(actor), "requested": .int(Int64(ids.count)),
+                "replayed": .int(Int64(replayed)),
+            ])
         return zip(ids, results).map { (id: String, r: ReplayResult) in (id: id, result: r) }
     }
 }

@@ -6,20 +6,22 @@ extension SQLiteOutbox {
         """
 
     static func jobRecord(_ s: SQLiteStatement) -> JobRecord {
-        JobRecord(id: s.string(0), kind: JobKind(rawValue: s.string(1)) ?? .otp, channel: s.string(2),
-                  status: JobStatus(rawValue: s.string(3)) ?? .dead, attempts: s.int(4),
-                  provider: s.optionalString(5), lastError: s.optionalString(6), createdAt: s.int64(7),
-                  updatedAt: s.int64(8), runAt: s.int64(9), expiresAt: s.int64(10), sentAt: s.optionalInt64(11),
-                  recipientMasked: s.string(12), routeStep: s.int(13), leaseUntil: s.optionalInt64(14),
-                  hasPayload: s.int(15) != 0, language: s.optionalString(16), app: s.optionalString(17))
+        JobRecord(
+            id: s.string(0), kind: JobKind(rawValue: s.string(1)) ?? .otp, channel: s.string(2),
+            status: JobStatus(rawValue: s.string(3)) ?? .dead, attempts: s.int(4),
+            provider: s.optionalString(5), lastError: s.optionalString(6), createdAt: s.int64(7),
+            updatedAt: s.int64(8), runAt: s.int64(9), expiresAt: s.int64(10), sentAt: s.optionalInt64(11),
+            recipientMasked: s.string(12), routeStep: s.int(13), leaseUntil: s.optionalInt64(14),
+            hasPayload: s.int(15) != 0, language: s.optionalString(16), app: s.optionalString(17))
     }
 
     static func attemptRecord(_ s: SQLiteStatement) -> AttemptRecord {
-        AttemptRecord(jobID: s.string(0), attempt: s.int(1), routeStep: s.int(2), channel: s.string(3),
-                      provider: s.optionalString(4), startedAt: s.int64(5), finishedAt: s.int64(6),
-                      outcome: AttemptOutcome(rawValue: s.string(7)) ?? .permanent, httpStatus: s.optionalInt(8),
-                      smtpStatus: s.optionalInt(9), providerMessageID: s.optionalString(10),
-                      errorClass: s.optionalString(11), errorMessage: s.optionalString(12), latencyMillis: s.int64(13))
+        AttemptRecord(
+            jobID: s.string(0), attempt: s.int(1), routeStep: s.int(2), channel: s.string(3),
+            provider: s.optionalString(4), startedAt: s.int64(5), finishedAt: s.int64(6),
+            outcome: AttemptOutcome(rawValue: s.string(7)) ?? .permanent, httpStatus: s.optionalInt(8),
+            smtpStatus: s.optionalInt(9), providerMessageID: s.optionalString(10),
+            errorClass: s.optionalString(11), errorMessage: s.optionalString(12), latencyMillis: s.int64(13))
     }
 
     public func job(id: String) throws(OutboxError) -> JobRecord? {
@@ -57,11 +59,13 @@ extension SQLiteOutbox {
 
     public func attempts(jobID: String) throws(OutboxError) -> [AttemptRecord] {
         try reader.read { db throws(SQLiteError) in
-            try db.withStatement("""
+            try db.withStatement(
+                """
                 SELECT job_id, attempt, route_step, channel, provider, started_at, finished_at, outcome, http_status,
                        smtp_status, provider_message_id, error_class, error_message, latency_ms
                 FROM attempts WHERE job_id = ?1 ORDER BY attempt
-                """) { s throws(SQLiteError) in
+                """
+            ) { s throws(SQLiteError) in
                 s.bind(1, jobID)
                 var out: [AttemptRecord] = []
                 while try s.step() { out.append(SQLiteOutbox.attemptRecord(s)) }
@@ -72,9 +76,11 @@ extension SQLiteOutbox {
 
     public func countsByStatus(channel: String? = nil) throws(OutboxError) -> [JobStatus: Int] {
         try reader.read { db throws(SQLiteError) in
-            try db.withStatement("""
+            try db.withStatement(
+                """
                 SELECT status, count(*) FROM jobs WHERE (?1 IS NULL OR channel = ?1) GROUP BY status
-                """) { s throws(SQLiteError) in
+                """
+            ) { s throws(SQLiteError) in
                 s.bind(1, channel)
                 var out = Dictionary(uniqueKeysWithValues: JobStatus.allCases.map { ($0, 0) })
                 while try s.step() {

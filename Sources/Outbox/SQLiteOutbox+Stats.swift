@@ -27,10 +27,12 @@ public struct LatencySummary: Sendable, Equatable {
 extension SQLiteOutbox: OutboxStatistics {
     public func attemptCounts(since: Int64) throws(OutboxError) -> [AttemptCount] {
         try reader.read { db throws(SQLiteError) in
-            try db.withStatement("""
+            try db.withStatement(
+                """
                 SELECT channel, coalesce(provider, '-'), outcome, count(*) FROM attempts
                 WHERE finished_at >= ?1 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-                """) { s throws(SQLiteError) in
+                """
+            ) { s throws(SQLiteError) in
                 s.bind(1, since)
                 var out: [AttemptCount] = []
                 while try s.step() {
@@ -50,10 +52,12 @@ extension SQLiteOutbox: OutboxStatistics {
             }
             guard n > 0 else { return LatencySummary(count: 0, p50: nil, p90: nil, p99: nil, max: nil) }
             func at(_ q: Double) throws(SQLiteError) -> Int64? {
-                try db.withStatement("""
+                try db.withStatement(
+                    """
                     SELECT sent_at - created_at AS l FROM jobs WHERE status = 'sent' AND sent_at >= ?1
                     ORDER BY l LIMIT 1 OFFSET ?2
-                    """) { s throws(SQLiteError) in
+                    """
+                ) { s throws(SQLiteError) in
                     s.bind(1, since)
                     s.bind(2, Int64(min(n - 1, Int(Double(n - 1) * q + 0.5))))
                     return try s.step() ? s.optionalInt64(0) : nil
@@ -65,7 +69,8 @@ extension SQLiteOutbox: OutboxStatistics {
 
     public func oldestQueued() throws(OutboxError) -> [String: Int64] {
         try reader.read { db throws(SQLiteError) in
-            try db.withStatement("SELECT channel, min(created_at) FROM jobs WHERE status = 'queued' GROUP BY channel") { s throws(SQLiteError) in
+            try db.withStatement("SELECT channel, min(created_at) FROM jobs WHERE status = 'queued' GROUP BY channel") {
+                s throws(SQLiteError) in
                 var out: [String: Int64] = [:]
                 while try s.step() { out[s.string(0)] = s.int64(1) }
                 return out

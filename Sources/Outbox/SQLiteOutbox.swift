@@ -21,8 +21,10 @@ public final class SQLiteOutbox: OutboxStore {
     let checkpointer: Checkpointer
 
     /// Opens (creating if needed) and migrates the database, then starts the writer thread.
-    public init(path: String, dataKey: DataKey, clock: any Clock = SystemClock(), logger: Logger,
-                options: OutboxOptions = OutboxOptions()) throws(OutboxError) {
+    public init(
+        path: String, dataKey: DataKey, clock: any Clock = SystemClock(), logger: Logger,
+        options: OutboxOptions = OutboxOptions()
+    ) throws(OutboxError) {
         self.path = path
         self.dataKey = dataKey
         self.clock = clock
@@ -35,18 +37,20 @@ public final class SQLiteOutbox: OutboxStore {
         config.walAutoCheckpointPages = 0  // the Checkpointer does it, off the writer's path
         config.cacheSizeKiB = options.cacheSizeKiB
         config.maxPageCount = options.maxPageCount
-        let context = WriterContext(path: path, configuration: config, clock: clock,
-                                    maxDedupeWindowMillis: options.maxDedupeWindowMillis,
-                                    maxDedupeEntries: options.maxDedupeEntries)
+        let context = WriterContext(
+            path: path, configuration: config, clock: clock,
+            maxDedupeWindowMillis: options.maxDedupeWindowMillis,
+            maxDedupeEntries: options.maxDedupeEntries)
         do {
             _ = try context.connection()
         } catch {
             throw OutboxError.startup(error)
         }
         self.checkpointer = Checkpointer(path: path, configuration: config, logger: logger)
-        self.writer = GroupCommitWriter(context: context, maxBatchSize: options.maxBatchSize,
-                                        checkpointPages: options.checkpointPages, checkpointer: checkpointer,
-                                        logger: logger)
+        self.writer = GroupCommitWriter(
+            context: context, maxBatchSize: options.maxBatchSize,
+            checkpointPages: options.checkpointPages, checkpointer: checkpointer,
+            logger: logger)
         self.reader = ReadConnection(path: path, configuration: config)
         checkpointer.start()
         writer.start()
@@ -62,8 +66,10 @@ public final class SQLiteOutbox: OutboxStore {
 
     // MARK: enqueue
 
-    public func enqueue(_ job: NewJob, executor: (any CompletionExecutor)?,
-                        completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void) {
+    public func enqueue(
+        _ job: NewJob, executor: (any CompletionExecutor)?,
+        completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void
+    ) {
         let id = ids.next()
         let payload: [UInt8]
         do {
@@ -92,8 +98,10 @@ public final class SQLiteOutbox: OutboxStore {
     public var isWritable: Bool { !writer.lastBatchFailed.load(ordering: .relaxed) }
 
     public var writerStatistics: (batches: Int, items: Int, failedBatches: Int) {
-        (writer.batchesCommitted.load(ordering: .relaxed), writer.itemsCommitted.load(ordering: .relaxed),
-         writer.batchesFailed.load(ordering: .relaxed))
+        (
+            writer.batchesCommitted.load(ordering: .relaxed), writer.itemsCommitted.load(ordering: .relaxed),
+            writer.batchesFailed.load(ordering: .relaxed)
+        )
     }
 
     /// Sets `PRAGMA max_page_count` on the writer connection (bounds disk use; tests simulate a

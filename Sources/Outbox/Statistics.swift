@@ -17,10 +17,12 @@ extension SQLiteOutbox {
     public func attemptSummary(since: Int64) throws(OutboxError) -> [AttemptSummary] {
         let cap = options.maxStatisticsRows
         let rows = try reader.read { db throws(SQLiteError) in
-            try db.withStatement("""
+            try db.withStatement(
+                """
                 SELECT channel, provider, outcome, latency_ms FROM attempts INDEXED BY attempts_finished
                 WHERE finished_at >= ?1 ORDER BY finished_at DESC LIMIT ?2
-                """) { s throws(SQLiteError) in
+                """
+            ) { s throws(SQLiteError) in
                 s.bind(1, since); s.bind(2, cap)
                 var out: [(String, String?, String, Int64)] = []
                 while try s.step() { out.append((s.string(0), s.optionalString(1), s.string(2), s.int64(3))) }
@@ -34,8 +36,9 @@ extension SQLiteOutbox {
             guard let outcome = AttemptOutcome(rawValue: key.outcome) else { return nil }
             let v = values.sorted()
             func p(_ q: Double) -> Int64 { v[min(v.count - 1, Int((Double(v.count) * q).rounded(.up)) - 1)] }
-            return AttemptSummary(channel: key.channel, provider: key.provider, outcome: outcome, count: v.count,
-                                  p50Millis: p(0.5), p95Millis: p(0.95), p99Millis: p(0.99), maxMillis: v.last!)
+            return AttemptSummary(
+                channel: key.channel, provider: key.provider, outcome: outcome, count: v.count,
+                p50Millis: p(0.5), p95Millis: p(0.95), p99Millis: p(0.99), maxMillis: v.last!)
         }.sorted { ($0.channel, $0.provider ?? "", $0.outcome.rawValue) < ($1.channel, $1.provider ?? "", $1.outcome.rawValue) }
     }
 
@@ -43,11 +46,13 @@ extension SQLiteOutbox {
     public func recentFailures(limit: Int) throws(OutboxError) -> [AttemptRecord] {
         let limit = min(max(limit, 0), options.maxListLimit)
         return try reader.read { db throws(SQLiteError) in
-            try db.withStatement("""
+            try db.withStatement(
+                """
                 SELECT job_id, attempt, route_step, channel, provider, started_at, finished_at, outcome, http_status,
                        smtp_status, provider_message_id, error_class, error_message, latency_ms
                 FROM attempts WHERE outcome <> 'sent' ORDER BY id DESC LIMIT ?1
-                """) { s throws(SQLiteError) in
+                """
+            ) { s throws(SQLiteError) in
                 s.bind(1, limit)
                 var out: [AttemptRecord] = []
                 while try s.step() { out.append(SQLiteOutbox.attemptRecord(s)) }
@@ -60,11 +65,15 @@ extension SQLiteOutbox {
     /// with their attempts, at most `limit` per call so the writer is never held long.
     public func purge(createdBefore before: Int64, limit: Int = 1_000) throws(OutboxError) -> Int {
         try writer.perform { ctx throws(SQLiteError) in
-            try ctx.connection().run("""
+            try ctx.connection().run(
+                """
                 DELETE FROM jobs WHERE id IN (
                     SELECT id FROM jobs INDEXED BY jobs_created
                     WHERE created_at < ?1 AND status IN ('sent', 'expired') LIMIT ?2)
-                """) { s in s.bind(1, before); s.bind(2, limit) }
+                """
+            ) { s in
+                s.bind(1, before); s.bind(2, limit)
+            }
         }.get()
     }
 }

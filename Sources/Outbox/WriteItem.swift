@@ -95,8 +95,10 @@ final class EnqueueItem: WriteItem, @unchecked Sendable {
     let completion: @Sendable (Result<EnqueueResult, OutboxError>) -> Void
     private var outcome = Outcome<EnqueueResult>()
 
-    init(id: String, job: NewJob, payload: [UInt8], executor: (any CompletionExecutor)?,
-         completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void) {
+    init(
+        id: String, job: NewJob, payload: [UInt8], executor: (any CompletionExecutor)?,
+        completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void
+    ) {
         self.id = id
         self.job = job
         self.payload = payload

@@ -48,11 +48,15 @@ extension WriterContext {
             try db.withStatement(WriterContext.claimSQL) { s throws(SQLiteError) in
                 s.bind(1, token); s.bind(2, leaseUntil); s.bind(3, now); s.bind(4, limit)
                 while try s.step() {
-                    rows.append((ClaimedRow(id: s.string(0), kind: s.string(1), channel: s.string(2),
-                                            recipientMasked: s.string(3), payload: s.blob(4), attempts: s.int(5),
-                                            routeStep: s.int(6), createdAt: s.int64(7), expiresAt: s.int64(8),
-                                            language: s.optionalString(9), app: s.optionalString(10),
-                                            token: token, leaseUntil: leaseUntil), s.int64(11)))
+                    rows.append(
+                        (
+                            ClaimedRow(
+                                id: s.string(0), kind: s.string(1), channel: s.string(2),
+                                recipientMasked: s.string(3), payload: s.blob(4), attempts: s.int(5),
+                                routeStep: s.int(6), createdAt: s.int64(7), expiresAt: s.int64(8),
+                                language: s.optionalString(9), app: s.optionalString(10),
+                                token: token, leaseUntil: leaseUntil), s.int64(11)
+                        ))
                 }
             }
             return rows.sorted { ($0.runAt, $0.row.id) < ($1.runAt, $1.row.id) }.map(\.row)
@@ -78,8 +82,10 @@ extension WriterContext {
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
         """
 
-    func finish(id: String, token: Int64, transition: JobTransition, attempt a: AttemptReport,
-                now: Int64) throws(SQLiteError) -> FinishResult {
+    func finish(
+        id: String, token: Int64, transition: JobTransition, attempt a: AttemptReport,
+        now: Int64
+    ) throws(SQLiteError) -> FinishResult {
         try atomically { db throws(SQLiteError) in
             let held = try db.withStatement(WriterContext.leaseCheckSQL) { s throws(SQLiteError) -> (Int, Int, String)? in
                 s.bind(1, id); s.bind(2, token)
@@ -100,14 +106,17 @@ extension WriterContext {
                 s.bind(1, id); s.bind(2, status.rawValue); s.bind(3, a.provider); s.bind(4, lastError)
                 s.bind(5, runAt); s.bind(6, step); s.bind(7, erase ? 1 : 0); s.bind(8, sentAt); s.bind(9, now)
             }
-            try insertAttempt(jobID: id, number: attempts + 1, routeStep: routeStep, channel: a.channel ?? channel,
-                              report: a, token: token)
+            try insertAttempt(
+                jobID: id, number: attempts + 1, routeStep: routeStep, channel: a.channel ?? channel,
+                report: a, token: token)
             return .applied
         }
     }
 
-    func insertAttempt(jobID: String, number: Int, routeStep: Int, channel: String, report a: AttemptReport,
-                       token: Int64?) throws(SQLiteError) {
+    func insertAttempt(
+        jobID: String, number: Int, routeStep: Int, channel: String, report a: AttemptReport,
+        token: Int64?
+    ) throws(SQLiteError) {
         try connection().run(WriterContext.attemptSQL) { s in
             s.bind(1, jobID); s.bind(2, number); s.bind(3, routeStep); s.bind(4, channel); s.bind(5, a.provider)
             s.bind(6, a.startedAt); s.bind(7, a.finishedAt); s.bind(8, a.outcome.rawValue)
@@ -118,19 +127,27 @@ extension WriterContext {
     }
 
     func renewLease(id: String, token: Int64, leaseMillis: Int64, now: Int64) throws(SQLiteError) -> Bool {
-        try connection().run("""
+        try connection().run(
+            """
             UPDATE jobs SET lease_until = ?3, updated_at = ?4
             WHERE id = ?1 AND status = 'sending' AND lease_token = ?2
-            """) { s in s.bind(1, id); s.bind(2, token); s.bind(3, now + leaseMillis); s.bind(4, now) } == 1
+            """
+        ) { s in
+            s.bind(1, id); s.bind(2, token); s.bind(3, now + leaseMillis); s.bind(4, now)
+        } == 1
     }
 
     func releaseLeases(tokens: [Int64], now: Int64) throws(SQLiteError) -> Int {
         var n = 0
         for t in tokens {
-            n += try connection().run("""
+            n += try connection().run(
+                """
                 UPDATE jobs SET status = 'queued', lease_until = NULL, updated_at = ?2
                 WHERE status = 'sending' AND lease_token = ?1
-                """) { s in s.bind(1, t); s.bind(2, now) }
+                """
+            ) { s in
+                s.bind(1, t); s.bind(2, now)
+            }
         }
         return n
     }
@@ -139,24 +156,32 @@ extension WriterContext {
     func rescueExpiredLeases(now: Int64) throws(SQLiteError) -> Int {
         try atomically { db throws(SQLiteError) in
             var expired: [(id: String, attempts: Int, step: Int, channel: String, token: Int64, until: Int64)] = []
-            try db.withStatement("""
+            try db.withStatement(
+                """
                 SELECT id, attempts, route_step, channel, lease_token, lease_until FROM jobs INDEXED BY jobs_lease
                 WHERE status = 'sending' AND lease_until <= ?1
-                """) { s throws(SQLiteError) in
+                """
+            ) { s throws(SQLiteError) in
                 s.bind(1, now)
                 while try s.step() { expired.append((s.string(0), s.int(1), s.int(2), s.string(3), s.int64(4), s.int64(5))) }
             }
             for j in expired {
-                try db.run("""
+                try db.run(
+                    """
                     UPDATE jobs SET status = 'queued', attempts = attempts + 1, last_error = 'lease expired',
                                     run_at = ?2, lease_until = NULL, updated_at = ?2
                     WHERE id = ?1
-                    """) { s in s.bind(1, j.id); s.bind(2, now) }
-                let report = AttemptReport(outcome: .retryable, provider: nil, startedAt: min(j.until, now),
-                                           finishedAt: now, errorClass: "lease_expired",
-                                           errorMessage: "the worker's lease ran out before it finished")
-                try insertAttempt(jobID: j.id, number: j.attempts + 1, routeStep: j.step, channel: j.channel,
-                                  report: report, token: j.token)
+                    """
+                ) { s in
+                    s.bind(1, j.id); s.bind(2, now)
+                }
+                let report = AttemptReport(
+                    outcome: .retryable, provider: nil, startedAt: min(j.until, now),
+                    finishedAt: now, errorClass: "lease_expired",
+                    errorMessage: "the worker's lease ran out before it finished")
+                try insertAttempt(
+                    jobID: j.id, number: j.attempts + 1, routeStep: j.step, channel: j.channel,
+                    report: report, token: j.token)
             }
             return expired.count
         }
@@ -174,10 +199,14 @@ extension WriterContext {
             let status = JobStatus(rawValue: statusText) ?? .dead
             guard status == .dead else { return status == .expired ? .expired : .notDead(status) }
             guard expiresAt > now, hasPayload else { return .expired }
-            try db.run("""
+            try db.run(
+                """
                 UPDATE jobs SET status = 'queued', run_at = ?2, route_step = 0, lease_until = NULL, updated_at = ?2
                 WHERE id = ?1
-                """) { s in s.bind(1, id); s.bind(2, now) }
+                """
+            ) { s in
+                s.bind(1, id); s.bind(2, now)
+            }
             try db.run("INSERT INTO replays (job_id, replayed_at, actor, reason) VALUES (?1, ?2, ?3, ?4)") { s in
                 s.bind(1, id); s.bind(2, now); s.bind(3, actor); s.bind(4, reason)
             }

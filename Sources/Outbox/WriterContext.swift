@@ -17,8 +17,10 @@ final class WriterContext {
     let maxDedupeWindowMillis: Int64
     let clock: any Clock
 
-    init(path: String, configuration: SQLiteDatabase.Configuration, clock: any Clock,
-         maxDedupeWindowMillis: Int64, maxDedupeEntries: Int) {
+    init(
+        path: String, configuration: SQLiteDatabase.Configuration, clock: any Clock,
+        maxDedupeWindowMillis: Int64, maxDedupeEntries: Int
+    ) {
         self.path = path
         self.configuration = configuration
         self.clock = clock
@@ -37,10 +39,12 @@ final class WriterContext {
         }
         lastToken = max(lastToken, maxToken, clock.nowMillis() << 20)
         // Counts WAL frames for the checkpointer (this replaces SQLite's auto-checkpoint).
-        sqlite3_wal_hook(fresh.handle, { ctx, _, _, pages in
-            Unmanaged<WALCounter>.fromOpaque(ctx!).takeUnretainedValue().pages = pages
-            return SQLITE_OK
-        }, Unmanaged.passUnretained(wal).toOpaque())
+        sqlite3_wal_hook(
+            fresh.handle,
+            { ctx, _, _, pages in
+                Unmanaged<WALCounter>.fromOpaque(ctx!).takeUnretainedValue().pages = pages
+                return SQLITE_OK
+            }, Unmanaged.passUnretained(wal).toOpaque())
         db = fresh
         return fresh
     }

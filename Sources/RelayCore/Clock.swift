@@ -1,7 +1,8 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// Time in epoch milliseconds; injectable so retry, backoff and expiry are testable.
 public protocol Clock: Sendable {

@@ -129,8 +129,10 @@ public struct JSONObjectReader: Sendable {
     }
 
     /// The index of the wanted field a member name matches, if any.
-    private static func slot(of key: (start: Int, end: Int, escaped: Bool), in buf: UnsafeBufferPointer<UInt8>,
-                             names: [[UInt8]]) -> Int? {
+    private static func slot(
+        of key: (start: Int, end: Int, escaped: Bool), in buf: UnsafeBufferPointer<UInt8>,
+        names: [[UInt8]]
+    ) -> Int? {
         let raw = UnsafeBufferPointer(rebasing: buf[key.start..<key.end])
         guard key.escaped else { return names.firstIndex { $0.elementsEqual(raw) } }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: raw.count) { tmp in
@@ -290,7 +292,7 @@ public struct JSONObjectReader: Sendable {
             pos += 2
             switch e {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                 UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                 return
             case UInt8(ascii: "u"):
                 let unit = try hex4()

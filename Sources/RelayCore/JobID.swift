@@ -1,7 +1,8 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// Opaque, time-sortable job ids: 48-bit epoch milliseconds and 80 random bits in Crockford
 /// base32 (26 characters, ULID layout). Ids made within one millisecond by one generator increase.
@@ -65,7 +66,7 @@ public final class JobIDGenerator: Sendable {
         // 128 bits: 48 time | 16 hi | 64 lo → 26 base32 digits (130 bits, top 2 zero).
         String(unsafeUninitializedCapacity: 26) { out in
             var a = high  // top 64 bits
-            var b = low   // bottom 64 bits
+            var b = low  // bottom 64 bits
             for i in stride(from: 25, through: 0, by: -1) {
                 out[i] = alphabet[Int(b & 31)]
                 b = (b >> 5) | ((a & 31) << 59)

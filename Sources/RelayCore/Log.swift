@@ -1,7 +1,8 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// Log levels, lowest first.
 public enum LogLevel: Int, Sendable, Comparable, CaseIterable {

@@ -37,11 +37,12 @@ public struct OTPSubmission: Sendable, Equatable {
         }
         let identifier = try field(members[0], "identifier")
         guard identifier.utf8.count <= 320,
-              let recipient = Recipient.normalize(identifier, for: channel, defaultCountryCode: defaultCountryCode)
+            let recipient = Recipient.normalize(identifier, for: channel, defaultCountryCode: defaultCountryCode)
         else {
-            throw .invalidRequest(channel.isPhone
-                ? "Field \"identifier\" must be a phone number (E.164, or national with a leading 0) for channel \(channel.rawValue)"
-                : "Field \"identifier\" must be an email address for channel email")
+            throw .invalidRequest(
+                channel.isPhone
+                    ? "Field \"identifier\" must be a phone number (E.164, or national with a leading 0) for channel \(channel.rawValue)"
+                    : "Field \"identifier\" must be an email address for channel email")
         }
         return OTPSubmission(channel: channel, recipient: recipient, otp: otp)
     }

@@ -27,7 +27,9 @@ public struct PartnerError: Error, Sendable, Equatable, CustomStringConvertible 
     public static let lengthRequired = PartnerError(kind: .lengthRequired)
     public static let payloadTooLarge = PartnerError(kind: .payloadTooLarge)
     public static let unsupportedMediaType = PartnerError(kind: .unsupportedMediaType)
-    public static func rateLimited(retryAfterSeconds: Int) -> PartnerError { .init(kind: .rateLimited(retryAfterSeconds: retryAfterSeconds)) }
+    public static func rateLimited(retryAfterSeconds: Int) -> PartnerError {
+        .init(kind: .rateLimited(retryAfterSeconds: retryAfterSeconds))
+    }
     public static let headersTooLarge = PartnerError(kind: .headersTooLarge)
     public static let unexpected = PartnerError(kind: .unexpected)
     public static func unavailable(retryAfterSeconds: Int, reason: String) -> PartnerError {

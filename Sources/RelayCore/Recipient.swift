@@ -50,8 +50,8 @@ public enum Recipient {
             if b >= 0x80 { return nil }  // no SMTPUTF8: ASCII addresses only
             switch b {
             case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "("), UInt8(ascii: ")"),
-                 UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"), UInt8(ascii: "\""),
-                 UInt8(ascii: "\\"), UInt8(ascii: "["), UInt8(ascii: "]"):
+                UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"), UInt8(ascii: "\""),
+                UInt8(ascii: "\\"), UInt8(ascii: "["), UInt8(ascii: "]"):
                 return nil
             case UInt8(ascii: "@"):
                 if at >= 0 { return nil }

@@ -52,7 +52,9 @@ public struct DataKey: Sendable {
                 out.withUnsafeMutableBufferPointer { o in
                     let base = o.baseAddress!
                     base.update(from: iv.baseAddress!, count: DataKey.nonceLength)
-                    guard EVP_EncryptInit_ex2(ctx.pointer, AESGCMCipher.shared.pointer, k.baseAddress, iv.baseAddress, nil) == 1 else { return false }
+                    guard EVP_EncryptInit_ex2(ctx.pointer, AESGCMCipher.shared.pointer, k.baseAddress, iv.baseAddress, nil) == 1 else {
+                        return false
+                    }
                     var n: Int32 = 0
                     if !associatedData.isEmpty {
                         let r = associatedData.withUnsafeBufferPointer {
@@ -100,7 +102,9 @@ public struct DataKey: Sendable {
                     }
                     var written = 0
                     if length > 0 {
-                        guard EVP_DecryptUpdate(ctx.pointer, o.baseAddress, &n, iv + DataKey.nonceLength, Int32(length)) == 1 else { return -1 }
+                        guard EVP_DecryptUpdate(ctx.pointer, o.baseAddress, &n, iv + DataKey.nonceLength, Int32(length)) == 1 else {
+                            return -1
+                        }
                         written = Int(n)
                     }
                     let tag = UnsafeMutableRawPointer(mutating: iv + DataKey.nonceLength + length)

@@ -20,7 +20,7 @@ public final class HMACKey: @unchecked Sendable {
         for (ctx, pad) in [(inner, UInt8(0x36)), (outer, UInt8(0x5c))] {
             let padded = block.map { $0 ^ pad }
             guard EVP_DigestInit_ex2(ctx, SHA256Digest.shared.pointer, nil) == 1,
-                  padded.withUnsafeBytes({ EVP_DigestUpdate(ctx, $0.baseAddress, 64) }) == 1
+                padded.withUnsafeBytes({ EVP_DigestUpdate(ctx, $0.baseAddress, 64) }) == 1
             else { fatalError("HMAC key setup failed") }
         }
     }

@@ -43,8 +43,10 @@ final class Gateway: HTTPHandler {
             return true
         }
         if first { count.add(1, ordering: .relaxed) } else { duplicates.add(1, ordering: .relaxed) }
-        respond(HTTPResponse(status: 200, headers: [("Content-Type", "application/json")],
-                             text: "{\"data\":{\"id\":\"gw-\(count.load(ordering: .relaxed))\"}}"))
+        respond(
+            HTTPResponse(
+                status: 200, headers: [("Content-Type", "application/json")],
+                text: "{\"data\":{\"id\":\"gw-\(count.load(ordering: .relaxed))\"}}"))
     }
 }
 
@@ -76,7 +78,8 @@ final class Client {
     /// Sends one webhook and returns the job id of a 200 (nil otherwise).
     func post(auth: String, identifier: String, otp: String) -> String? {
         let body = "{\"identifier\":\"\(identifier)\",\"otp\":\"\(otp)\",\"channel\":\"sms\"}"
-        let req = "POST /v1/webhooks/otp HTTP/1.1\r\nHost: b\r\nAuthorization: \(auth)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        let req =
+            "POST /v1/webhooks/otp HTTP/1.1\r\nHost: b\r\nAuthorization: \(auth)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
         var bytes = Array(req.utf8)
         var off = 0
         while off < bytes.count {
@@ -92,7 +95,8 @@ final class Client {
             if let r = String(decoding: got, as: UTF8.self).range(of: "\r\n\r\n") {
                 let text = String(decoding: got, as: UTF8.self)
                 let head = text[..<r.lowerBound]
-                let len = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                let len =
+                    head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
                     .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
                 let bodyText = text[r.upperBound...]
                 if bodyText.utf8.count < len { continue }
@@ -128,7 +132,10 @@ case "latency":
             let t = now()
             if due > t { usleep(UInt32((due - t) / 1000)) }
             let seq = UInt64(Date().timeIntervalSince1970 * 1000) % 100_000
-            if let id = c.post(auth: auth, identifier: String(format: "0857%08d", (Int(seq) * 7919 + i) % 100_000_000), otp: String(format: "%06d", i % 1_000_000)) {
+            if let id = c.post(
+                auth: auth, identifier: String(format: "0857%08d", (Int(seq) * 7919 + i) % 100_000_000),
+                otp: String(format: "%06d", i % 1_000_000))
+            {
                 let at = now()
                 accepted.withLock { $0[id] = at }
             }
@@ -142,9 +149,11 @@ case "latency":
     for (id, a) in ids { if let r = recv[id] { lat.append(Double(Int64(r) - Int64(a)) / 1e6) } }
     lat.sort()
     server.shutdown(deadlineMillis: 100)
-    print(String(format: "BENCH_LATENCY accepted=%d delivered=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f duplicates=%d",
-                 ids.count, lat.count, percentile(lat, 50), percentile(lat, 90), percentile(lat, 99), lat.last ?? .nan,
-                 gw.duplicates.load(ordering: .relaxed)))
+    print(
+        String(
+            format: "BENCH_LATENCY accepted=%d delivered=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f duplicates=%d",
+            ids.count, lat.count, percentile(lat, 50), percentile(lat, 90), percentile(lat, 99), lat.last ?? .nan,
+            gw.duplicates.load(ordering: .relaxed)))
 case "fill":
     let target = Int(arg("--target"))!, auth = arg("--auth"), count = Int(arg("--count"))!, conns = Int(arg("--connections", "32"))!
     let next = Atomic<Int>(0), ok = Atomic<Int>(0)
@@ -174,8 +183,10 @@ case "drain":
     let n = gw.count.load(ordering: .relaxed)
     let secs = Double(last - (first == 0 ? begin : first)) / 1e9
     server.shutdown(deadlineMillis: 100)
-    print(String(format: "BENCH_DRAIN delivered=%d seconds=%.3f jobs_per_s=%.0f duplicates=%d", n, secs, Double(n) / max(secs, 1e-9),
-                 gw.duplicates.load(ordering: .relaxed)))
+    print(
+        String(
+            format: "BENCH_DRAIN delivered=%d seconds=%.3f jobs_per_s=%.0f duplicates=%d", n, secs, Double(n) / max(secs, 1e-9),
+            gw.duplicates.load(ordering: .relaxed)))
 default:
     FileHandle.standardError.write(Data("usage: bench-delivery latency|fill|drain …\n".utf8))
     exit(2)

@@ -1,10 +1,11 @@
+import RelayCore
+import SIMASID
+
 // bench-jwt: warm-cache SIMAS-ID access-token verifications per second on the calling thread.
 // Driven by scripts/bench-jwt, which mints the token and key set with PyJWT.
 #if canImport(Glibc)
 import Glibc
 #endif
-import RelayCore
-import SIMASID
 
 /// Serves one JWKS document from memory, so the benchmark measures verification, not I/O.
 struct StaticTransport: TokenHTTPTransport {
@@ -42,7 +43,7 @@ while let flag = args.popFirst() {
     options[flag] = value
 }
 guard let jwks = options["--jwks"], let tokenFile = options["--token"], let issuer = options["--issuer"],
-      let client = options["--client"], let seconds = Double(options["--seconds"]!), let runs = Int(options["--runs"]!), runs > 0
+    let client = options["--client"], let seconds = Double(options["--seconds"]!), let runs = Int(options["--runs"]!), runs > 0
 else { fail("missing or invalid options (--jwks, --token, --issuer, --client)") }
 
 let token = String(decoding: readFile(tokenFile), as: UTF8.self).filter { !$0.isWhitespace }
@@ -79,7 +80,8 @@ func measure(_ seconds: Double, _ body: () -> Void) -> (count: Int, elapsed: Dou
 // and the claim checks add is visible even on a noisy machine.
 let parts = token.split(separator: ".")
 guard parts.count == 3, let kid = try? headerKeyID(parts[0]), let key = try? verifier.keys.key(for: kid).get(),
-      let signature = try? Base64URL.decode(Array(parts[2].utf8)) else { fail("cannot split the benchmark token") }
+    let signature = try? Base64URL.decode(Array(parts[2].utf8))
+else { fail("cannot split the benchmark token") }
 let signingInput = Array(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
 
 print("run  verifications  wall s  verifications/s  per CPU-second  us/verification  rs256-only/s  rs256-only us")
@@ -95,16 +97,19 @@ for run in 1...runs {
     rates.append(rate)
     cpuRates.append(cpuRate)
     rsaRates.append(rsaRate)
-    print(String(run).padding(5) + String(count).padding(15) + format(elapsed, 2).padding(8) + format(rate, 0).padding(17)
-          + format(cpuRate, 0).padding(16) + format(1e6 / rate, 2).padding(17) + format(rsaRate, 0).padding(14)
-          + format(1e6 / rsaRate, 2))
+    print(
+        String(run).padding(5) + String(count).padding(15) + format(elapsed, 2).padding(8) + format(rate, 0).padding(17)
+            + format(cpuRate, 0).padding(16) + format(1e6 / rate, 2).padding(17) + format(rsaRate, 0).padding(14)
+            + format(1e6 / rsaRate, 2))
 }
 func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
-print("median: \(format(median(rates), 0)) verifications/s on one thread (\(format(median(cpuRates), 0)) per CPU-second; " +
-      "RS256, \(key.bits)-bit key, warm cache, token \(token.utf8.count) bytes); RS256 alone \(format(median(rsaRates), 0))/s")
-print("BENCH jwt_verify median_per_sec=\(Int(median(rates))) median_per_cpu_sec=\(Int(median(cpuRates))) runs=\(runs) " +
-      "seconds_per_run=\(options["--seconds"]!) min_per_sec=\(Int(rates.min()!)) max_per_sec=\(Int(rates.max()!)) " +
-      "rs256_only_median_per_sec=\(Int(median(rsaRates))) token_bytes=\(token.utf8.count) key_bits=\(key.bits)")
+print(
+    "median: \(format(median(rates), 0)) verifications/s on one thread (\(format(median(cpuRates), 0)) per CPU-second; "
+        + "RS256, \(key.bits)-bit key, warm cache, token \(token.utf8.count) bytes); RS256 alone \(format(median(rsaRates), 0))/s")
+print(
+    "BENCH jwt_verify median_per_sec=\(Int(median(rates))) median_per_cpu_sec=\(Int(median(cpuRates))) runs=\(runs) "
+        + "seconds_per_run=\(options["--seconds"]!) min_per_sec=\(Int(rates.min()!)) max_per_sec=\(Int(rates.max()!)) "
+        + "rs256_only_median_per_sec=\(Int(median(rsaRates))) token_bytes=\(token.utf8.count) key_bits=\(key.bits)")
 
 /// The header's kid, through the same strict decoder.
 func headerKeyID(_ header: Substring) throws -> String {

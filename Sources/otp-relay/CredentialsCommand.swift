@@ -24,7 +24,8 @@ enum CredentialsCommand {
         guard pos == ["new"] else { throw UsageError("usage: otp-relay credentials new [--admin] [--username NAME] [--replace]") }
         let config = try Configuration.load(path: path, environment: environment)
         let g = try RelayMaintenance.newCredential(config, admin: admin, username: username, replace: replace)
-        print("""
+        print(
+            """
             \(admin ? "admin" : "webhook") credential (shown once; only its digest is stored in \(config.resolvedCredentialsFile)):
             \(admin ? "" : "  webhook URL: \(config.webhookURL)\n")  username:    \(g.username)
               password:    \(g.password)

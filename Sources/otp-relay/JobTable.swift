@@ -1,3 +1,4 @@
+import Foundation
 import Outbox
 import Relay
 
@@ -6,8 +7,10 @@ enum JobTable {
     static func render(_ jobs: [JobRecord]) -> String {
         var rows = [["ID", "KIND", "CHANNEL", "STATUS", "TRIES", "PROVIDER", "TO", "CREATED", "LAST ERROR"]]
         for j in jobs {
-            rows.append([j.id, j.kind.rawValue, j.channel, j.status.rawValue, String(j.attempts), j.provider ?? "-",
-                         j.recipientMasked, TimeExpression.iso(j.createdAt), String((j.lastError ?? "").prefix(60))])
+            rows.append([
+                j.id, j.kind.rawValue, j.channel, j.status.rawValue, String(j.attempts), j.provider ?? "-",
+                j.recipientMasked, TimeExpression.iso(j.createdAt), String((j.lastError ?? "").prefix(60)),
+            ])
         }
         let widths = rows[0].indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
         return rows.map { r in r.indices.map { r[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") }
@@ -39,5 +42,3 @@ enum JobTable {
         return out
     }
 }
-
-import Foundation

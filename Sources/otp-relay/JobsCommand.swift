@@ -40,7 +40,9 @@ enum JobsCommand {
         let now = SystemClock().nowMillis()
         var filter = JobFilter(limit: 100)
         if let status {
-            guard let s = JobStatus(rawValue: status) else { throw UsageError("--status must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))") }
+            guard let s = JobStatus(rawValue: status) else {
+                throw UsageError("--status must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
             filter.status = s
         }
         if let channel { filter.channel = channel }
@@ -70,12 +72,16 @@ enum JobsCommand {
             return 0
         case "show":
             guard pos.count == 2 else { throw UsageError("usage: otp-relay jobs show ID") }
-            guard let j = try store.job(id: pos[1]) else { FileHandle.standardError.write(Data("otp-relay: no job \(pos[1])\n".utf8)); return 1 }
+            guard let j = try store.job(id: pos[1]) else {
+                FileHandle.standardError.write(Data("otp-relay: no job \(pos[1])\n".utf8)); return 1
+            }
             let attempts = try store.attempts(jobID: j.id)
             print(json ? JobJSON.jobWithAttempts(j, attempts) : JobTable.detail(j, attempts))
             return 0
         case "replay":
-            guard let reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw UsageError("jobs replay requires --reason") }
+            guard let reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw UsageError("jobs replay requires --reason")
+            }
             let actor = "cli:" + (environment["SUDO_USER"] ?? environment["USER"] ?? "uid-\(getuid())")
             let replayer = Replayer(store: store)
             let progress: (Int, Int) -> Void = { done, total in
@@ -91,7 +97,9 @@ enum JobsCommand {
                 guard status == "dead" else { throw UsageError("bulk replay needs --status dead (only dead jobs are replayed)") }
                 summary = try replayer.replay(matching: filter, actor: actor, reason: reason, dryRun: dryRun, progress: progress)
             }
-            if json { print(summary.json) } else {
+            if json {
+                print(summary.json)
+            } else {
                 print("\(dryRun ? "would replay" : "replayed") \(summary.replayed.count) of \(summary.matched) job(s)")
                 for id in summary.expired { print("  refused (OTP expired): \(id)") }
                 for id in summary.notDead { print("  refused (not dead): \(id)") }

@@ -63,7 +63,8 @@ enum KYCCommand {
         }
         // The record must be sealed with the key the service opens it with: never make a new one.
         guard config.dataKey != nil || FileManager.default.fileExists(atPath: config.resolvedDataKeyFile) else {
-            throw ConfigError(key: "data_key_file", "\(config.resolvedDataKeyFile) does not exist: run otp-relay serve once, or configure data_key")
+            throw ConfigError(
+                key: "data_key_file", "\(config.resolvedDataKeyFile) does not exist: run otp-relay serve once, or configure data_key")
         }
         let (key, _) = try SecretsBootstrap.dataKey(config)
         let outbox = try SQLiteOutbox(path: config.databasePath, dataKey: key, logger: Logger(level: .warning))

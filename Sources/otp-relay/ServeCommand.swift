@@ -41,15 +41,17 @@ enum ServeCommand {
         var url = config.webhookURL
         if config.publicBaseURL == nil { url = "http://\(ListenAddress(host: config.listen.host, port: port))/v1/webhooks/otp" }
         // Written straight to fd 1: stdout may be a file, and this must not wait in a buffer.
-        FileHandle.standardOutput.write(Data("""
-            ================================================================
-            Generated \(g.role) credential (shown once; only its digest is stored in
-            \(config.resolvedCredentialsFile)):
-            \(g.role == "webhook" ? "  webhook URL: \(url)\n" : "")  username:    \(g.username)
-              password:    \(g.password)
-            ================================================================
+        FileHandle.standardOutput.write(
+            Data(
+                """
+                ================================================================
+                Generated \(g.role) credential (shown once; only its digest is stored in
+                \(config.resolvedCredentialsFile)):
+                \(g.role == "webhook" ? "  webhook URL: \(url)\n" : "")  username:    \(g.username)
+                  password:    \(g.password)
+                ================================================================
 
-            """.utf8))
+                """.utf8))
     }
 }
 
@@ -67,8 +69,10 @@ enum MigrateCommand {
         try a.finish()
         let config = try Configuration.load(path: path, environment: environment)
         let applied = try RelayMaintenance.migrate(config)
-        print(applied.isEmpty ? "migrate: \(config.databasePath) is up to date"
-                              : "migrate: applied \(applied.joined(separator: ", ")) to \(config.databasePath)")
+        print(
+            applied.isEmpty
+                ? "migrate: \(config.databasePath) is up to date"
+                : "migrate: applied \(applied.joined(separator: ", ")) to \(config.databasePath)")
         return 0
     }
 }

@@ -1,14 +1,16 @@
+import SIMASID
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import SIMASID
 
 /// `otp-relay token verify TOKEN|-` (see `TokenVerifyCLI` for the flags and exit statuses): wires
 /// the library command to the process's stdin, stdout and stderr.
 enum TokenVerifyCommand {
     static func run(_ arguments: [String], environment: [String: String]) -> Int32 {
-        let cli = TokenVerifyCLI(readStandardInput: readStandardInput, standardOutput: { write(1, $0) },
-                                 standardError: { write(2, $0) })
+        let cli = TokenVerifyCLI(
+            readStandardInput: readStandardInput, standardOutput: { write(1, $0) },
+            standardError: { write(2, $0) })
         return cli.run(arguments, environment: environment)
     }
 

@@ -3,7 +3,6 @@ import Relay
 
 /// otp-relay: receives SIMAS-ID one-time passwords and delivers them by email, SMS and WhatsApp.
 
-
 let usage = """
     Usage: otp-relay <command> [options]
 

@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
-import RelayCore
 import Outbox
+import RelayCore
+import XCTest
+
 @testable import Delivery
 
 /// Workers hand tries to the finish queue and move on: the tries must all be recorded, fenced,
@@ -21,9 +22,10 @@ final class EngineFinishBatchTests: XCTestCase {
         let n = 1_500
         _ = try enqueue(h, n)
         // Some tries fail (retry later, on the manual clock: they stay queued), the rest are sent.
-        h.script.queue("sms", .retryable(reason: "busy", retryAfterMillis: nil, status: 503),
-                       .retryable(reason: "busy", retryAfterMillis: nil, status: 503),
-                       .nextRoute(reason: "not reachable", status: 400))
+        h.script.queue(
+            "sms", .retryable(reason: "busy", retryAfterMillis: nil, status: 503),
+            .retryable(reason: "busy", retryAfterMillis: nil, status: 503),
+            .nextRoute(reason: "not reachable", status: 400))
         h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), workers: 32))
         h.events.wait(for: n, timeout: 120) { self.isFinished($0) }
         let tries = h.script.sent.count
@@ -58,8 +60,10 @@ final class EngineFinishBatchTests: XCTestCase {
     func testLateFinishOfARescuedLeaseIsFenced() throws {
         let h = try EngineHarness()
         h.script.holdNext("sms")
-        h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), workers: 2,
-                                leaseMillis: 5_000))
+        h.start(
+            h.configuration(
+                providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), workers: 2,
+                leaseMillis: 5_000))
         let id = try h.enqueue(channel: .sms)
         XCTAssertEqual(h.script.entered.wait(timeout: .now() + 20), .success)
         h.advance(5_000)

@@ -1,8 +1,9 @@
 import Foundation
+import Outbox
+import RelayCore
 import Synchronization
 import XCTest
-import RelayCore
-import Outbox
+
 @testable import Delivery
 
 /// Fencing under the rescuer, shutdown, and waking on commit.
@@ -36,7 +37,9 @@ final class EngineLeaseTests: XCTestCase {
         let a = try h.enqueue(channel: .sms, to: "+6281100000001")
         XCTAssertEqual(h.script.entered.wait(timeout: .now() + 20), .success)
         let b = try h.enqueue(channel: .sms, to: "+6281100000002")
-        h.events.wait(for: 2) { if case .claimed = $0 { return true }; return false }
+        h.events.wait(for: 2) {
+            if case .claimed = $0 { return true }; return false
+        }
         XCTAssertEqual(try h.outbox.job(id: b)?.status, .sending, "b is leased, waiting for the only worker")
 
         let stopped = DispatchSemaphore(value: 0)
@@ -83,8 +86,9 @@ final class EngineLeaseTests: XCTestCase {
         XCTAssertEqual(byJob[wa]?["to"] as? String, "+6284512340987")
         XCTAssertEqual(byJob[wa]?["channel"] as? String, "whatsapp")
         XCTAssertEqual(byJob[wa]?["provider"] as? String, "sandbox")
-        XCTAssertEqual(byJob[wa]?["message"] as? String,
-                       "*482915* adalah kode verifikasi Bank Sinarmas Anda. Berlaku 5 menit. Demi keamanan, jangan berikan kode ini kepada siapa pun.")
+        XCTAssertEqual(
+            byJob[wa]?["message"] as? String,
+            "*482915* adalah kode verifikasi Bank Sinarmas Anda. Berlaku 5 menit. Demi keamanan, jangan berikan kode ini kepada siapa pun.")
         XCTAssertEqual(byJob[mail]?["subject"] as? String, "Kode verifikasi Bank Sinarmas Anda")
         XCTAssertEqual(try h.outbox.job(id: wa)?.hasPayload, false)
     }
@@ -97,9 +101,11 @@ final class EngineLoggingTests: XCTestCase {
         let logger = Logger(level: .debug, clock: h.clock, sink: { l in lines.withLock { $0.append(l) } })
         h.script.queue("meta", .retryable(reason: "meta HTTP 503", retryAfterMillis: nil, status: 503))
         h.script.queue("twilio", .permanent(reason: "twilio 21211: invalid To number", status: 400))
-        h.start(h.configuration(providers: [h.script.spec("meta"), h.script.spec("twilio")],
-                                routes: engineRoutes([.whatsapp: ["meta", "twilio"]]),
-                                breaker: CircuitBreakerPolicy(consecutiveFailures: 1)), logger: logger)
+        h.start(
+            h.configuration(
+                providers: [h.script.spec("meta"), h.script.spec("twilio")],
+                routes: engineRoutes([.whatsapp: ["meta", "twilio"]]),
+                breaker: CircuitBreakerPolicy(consecutiveFailures: 1)), logger: logger)
         let id = try h.enqueue(to: "+6281234567890", otp: "918273")
         XCTAssertEqual(h.events.finished(id), [.retry(runAt: engineStart + 1_000)])
         h.advance(1_000)

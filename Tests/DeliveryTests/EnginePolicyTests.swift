@@ -1,14 +1,17 @@
-import XCTest
-import Synchronization
-import RelayCore
 import Outbox
+import RelayCore
+import Synchronization
+import XCTest
+
 @testable import Delivery
 
 /// RetryPolicy, CircuitBreaker and Routes on their own.
 final class EnginePolicyTests: XCTestCase {
     func testFullJitterDrawsBelowTheExponentialCeiling() {
         let seen = Mutex<[Int64]>([])
-        let recording = RandomSource { upper in seen.withLock { $0.append(upper) }; return upper / 2 }
+        let recording = RandomSource { upper in
+            seen.withLock { $0.append(upper) }; return upper / 2
+        }
         let p = RetryPolicy(baseDelayMillis: 500, maxDelayMillis: 10_000, maxAttempts: 100, random: recording)
         XCTAssertEqual((1...7).map { p.ceilingMillis(afterAttempt: $0) }, [500, 1_000, 2_000, 4_000, 8_000, 10_000, 10_000])
         XCTAssertEqual(p.backoffMillis(afterAttempt: 3), 1_000)
@@ -27,8 +30,9 @@ final class EnginePolicyTests: XCTestCase {
         XCTAssertEqual(p.decide(attemptsMade: 2, now: 100, expiresAt: 5_000, retryAfterMillis: 7_000), .expire)
         XCTAssertEqual(p.decide(attemptsMade: 4, now: 100, expiresAt: 60_000, retryAfterMillis: nil), .giveUp(attempts: 4))
         let longest = RetryPolicy(baseDelayMillis: 1_000, maxDelayMillis: 8_000, maxAttempts: 4, random: .maximum)
-        XCTAssertEqual(longest.decide(attemptsMade: 3, now: 0, expiresAt: 60_000, retryAfterMillis: 1_000), .retry(runAt: 4_000),
-                       "the longer of backoff and Retry-After")
+        XCTAssertEqual(
+            longest.decide(attemptsMade: 3, now: 0, expiresAt: 60_000, retryAfterMillis: 1_000), .retry(runAt: 4_000),
+            "the longer of backoff and Retry-After")
         XCTAssertEqual(p.deferral(until: 9_000, expiresAt: 10_000), .retry(runAt: 9_000))
         XCTAssertEqual(p.deferral(until: 10_000, expiresAt: 10_000), .expire)
     }
@@ -54,11 +58,14 @@ final class EnginePolicyTests: XCTestCase {
     }
 
     func testBreakerOpensOnFailureRateOverTheWindow() {
-        let b = CircuitBreaker(name: "sms", policy: CircuitBreakerPolicy(consecutiveFailures: 100, failureRate: 0.5,
-                                                                         window: 10, coolDownMillis: 1_000))
-        for i in 0..<9 { b.record(failed: i % 2 == 0, now: 0) }   // 5 failures of 9: window not full yet
+        let b = CircuitBreaker(
+            name: "sms",
+            policy: CircuitBreakerPolicy(
+                consecutiveFailures: 100, failureRate: 0.5,
+                window: 10, coolDownMillis: 1_000))
+        for i in 0..<9 { b.record(failed: i % 2 == 0, now: 0) }  // 5 failures of 9: window not full yet
         XCTAssertEqual(b.state, .closed)
-        b.record(failed: false, now: 0)                             // 5 of 10, on a success
+        b.record(failed: false, now: 0)  // 5 of 10, on a success
         XCTAssertEqual(b.state, .closed)
         XCTAssertEqual(b.record(failed: true, now: 5), .open(until: 1_005))
     }
@@ -72,10 +79,12 @@ final class EnginePolicyTests: XCTestCase {
     }
 
     func testRoutesFlattenTheLadderAndTheFallbackChannel() throws {
-        let r = try Routes(ladders: [.whatsapp: ["meta", "twilio-wa"], .sms: ["twilio", "gateway"], .email: ["smtp"]],
-                           fallbacks: [.whatsapp: .sms])
-        XCTAssertEqual(r.rungs(for: .whatsapp).map { "\($0.step):\($0.channel.rawValue):\($0.provider)" },
-                       ["0:whatsapp:meta", "1:whatsapp:twilio-wa", "2:sms:twilio", "3:sms:gateway"])
+        let r = try Routes(
+            ladders: [.whatsapp: ["meta", "twilio-wa"], .sms: ["twilio", "gateway"], .email: ["smtp"]],
+            fallbacks: [.whatsapp: .sms])
+        XCTAssertEqual(
+            r.rungs(for: .whatsapp).map { "\($0.step):\($0.channel.rawValue):\($0.provider)" },
+            ["0:whatsapp:meta", "1:whatsapp:twilio-wa", "2:sms:twilio", "3:sms:gateway"])
         XCTAssertEqual(r.rung(for: .sms, step: 1)?.provider, "gateway")
         XCTAssertNil(r.rung(for: .sms, step: 2))
         XCTAssertEqual(r.rungs(for: .email).count, 1)

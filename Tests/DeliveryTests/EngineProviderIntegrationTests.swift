@@ -1,8 +1,9 @@
 import Foundation
+import Outbox
+import RelayCore
 import RelayTestSupport
 import XCTest
-import RelayCore
-import Outbox
+
 @testable import Delivery
 
 /// The pool with real providers, configured from JSON, against the loopback Meta and Twilio
@@ -12,17 +13,29 @@ final class EngineProviderIntegrationTests: XCTestCase {
         let h = try EngineHarness()
         let account = "AC0123456789abcdef0123456789abcdef"
         let metaOut = h.dir.path("meta.jsonl"), twilioOut = h.dir.path("twilio.jsonl")
-        let meta = try FakeProcess(script: "fake_meta.py", arguments: ["--out", metaOut, "--version", "v21.0",
-                                                                       "--phone-id", "1065", "--token", "EAAG-token"])
-        let twilio = try FakeProcess(script: "fake_twilio.py", arguments: ["--out", twilioOut, "--account", account,
-                                                                           "--user", account, "--password", "tok"])
+        let meta = try FakeProcess(
+            script: "fake_meta.py",
+            arguments: [
+                "--out", metaOut, "--version", "v21.0",
+                "--phone-id", "1065", "--token", "EAAG-token",
+            ])
+        let twilio = try FakeProcess(
+            script: "fake_twilio.py",
+            arguments: [
+                "--out", twilioOut, "--account", account,
+                "--user", account, "--password", "tok",
+            ])
         defer { meta.stop(); twilio.stop() }
         let section: [String: Any] = [
             "providers": [
-                "meta": ["kind": "meta_whatsapp", "base_url": "http://127.0.0.1:\(meta.port)", "phone_number_id": "1065",
-                         "access_token": "EAAG-token", "template_name": "otp_login"],
-                "twilio": ["kind": "twilio", "base_url": "http://127.0.0.1:\(twilio.port)", "account_sid": account,
-                           "auth_token": "tok", "sms_from": "+15005550006", "whatsapp_from": "+14155238886"],
+                "meta": [
+                    "kind": "meta_whatsapp", "base_url": "http://127.0.0.1:\(meta.port)", "phone_number_id": "1065",
+                    "access_token": "EAAG-token", "template_name": "otp_login",
+                ],
+                "twilio": [
+                    "kind": "twilio", "base_url": "http://127.0.0.1:\(twilio.port)", "account_sid": account,
+                    "auth_token": "tok", "sms_from": "+15005550006", "whatsapp_from": "+14155238886",
+                ],
             ],
             "routes": ["whatsapp": ["meta"], "sms": ["twilio"]],
             "fallback": ["whatsapp": "sms"],
@@ -46,9 +59,11 @@ final class EngineProviderIntegrationTests: XCTestCase {
         XCTAssertTrue(attempts[1].providerMessageID?.hasPrefix("SM") == true)
         let sms = try XCTUnwrap(readJSONLines(twilioOut).last?["form"] as? [[String]])
         XCTAssertEqual(sms.first, ["To", "+62812000131026"])
-        XCTAssertEqual(sms.last, ["Body", "604812 adalah kode OTP Nanovest Anda. Berlaku 5 menit. JANGAN berikan kode ini kepada siapa pun."])
-        XCTAssertFalse(attempts.contains { ($0.errorMessage ?? "").contains("131026") && ($0.errorMessage ?? "").contains("+62") },
-                       "the provider's text, which echoes the number, is not stored")
+        XCTAssertEqual(
+            sms.last, ["Body", "604812 adalah kode OTP Nanovest Anda. Berlaku 5 menit. JANGAN berikan kode ini kepada siapa pun."])
+        XCTAssertFalse(
+            attempts.contains { ($0.errorMessage ?? "").contains("131026") && ($0.errorMessage ?? "").contains("+62") },
+            "the provider's text, which echoes the number, is not stored")
 
         let busy = try h.enqueue(channel: .sms, to: "+628120005030")
         XCTAssertEqual(h.events.finished(busy), [.retry(runAt: engineStart + 2_000)], "Retry-After: 2 beats a 100 ms backoff")

@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
-import RelayCore
 import Outbox
+import RelayCore
+import XCTest
+
 @testable import Delivery
 
 /// Retry, backoff, `Retry-After`, expiry and dead-lettering through a real SQLite outbox.
@@ -71,12 +72,18 @@ final class EngineRetryTests: XCTestCase {
         let h = try EngineHarness()
         h.script.always("sms", .retryable(reason: "twilio HTTP 503", retryAfterMillis: nil, status: 503))
         let retry = RetryPolicy(baseDelayMillis: 1_000, maxDelayMillis: 1_000, maxAttempts: 3, random: .zero)
-        h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), retry: retry,
-                                breaker: CircuitBreakerPolicy(consecutiveFailures: 100)))
+        h.start(
+            h.configuration(
+                providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), retry: retry,
+                breaker: CircuitBreakerPolicy(consecutiveFailures: 100)))
         let id = try h.enqueue(channel: .sms)
         let transitions = h.events.finished(id, count: 3)
-        XCTAssertEqual(transitions, [.retry(runAt: engineStart), .retry(runAt: engineStart),
-                                     .dead(reason: "gave up after 3 attempts: twilio HTTP 503")])
+        XCTAssertEqual(
+            transitions,
+            [
+                .retry(runAt: engineStart), .retry(runAt: engineStart),
+                .dead(reason: "gave up after 3 attempts: twilio HTTP 503"),
+            ])
         let job = try XCTUnwrap(h.outbox.job(id: id))
         XCTAssertEqual(job.status, .dead)
         XCTAssertEqual(job.attempts, 3)
@@ -87,8 +94,10 @@ final class EngineRetryTests: XCTestCase {
     func testPermanentFailureEndsDeadWithItsReason() throws {
         let h = try EngineHarness()
         h.script.queue("sms", .permanent(reason: "twilio 21211: invalid To number", status: 400))
-        h.start(h.configuration(providers: [h.script.spec("sms"), h.script.spec("backup")],
-                                routes: engineRoutes([.sms: ["sms", "backup"]])))
+        h.start(
+            h.configuration(
+                providers: [h.script.spec("sms"), h.script.spec("backup")],
+                routes: engineRoutes([.sms: ["sms", "backup"]])))
         let id = try h.enqueue(channel: .sms)
         XCTAssertEqual(h.events.finished(id), [.dead(reason: "twilio 21211: invalid To number")])
         XCTAssertEqual(try h.outbox.job(id: id)?.lastError, "twilio 21211: invalid To number")
@@ -98,8 +107,10 @@ final class EngineRetryTests: XCTestCase {
     func testPermanentProviderFailureTriesTheNextRung() throws {
         let h = try EngineHarness()
         h.script.queue("sms", .permanent(reason: "twilio HTTP 401", status: 401))
-        h.start(h.configuration(providers: [h.script.spec("sms"), h.script.spec("backup")],
-                                routes: engineRoutes([.sms: ["sms", "backup"]])))
+        h.start(
+            h.configuration(
+                providers: [h.script.spec("sms"), h.script.spec("backup")],
+                routes: engineRoutes([.sms: ["sms", "backup"]])))
         let id = try h.enqueue(channel: .sms)
         XCTAssertEqual(h.events.finished(id, count: 2), [.nextRoute(step: 1, runAt: engineStart), .sent])
         XCTAssertEqual(h.script.sent.map(\.provider), ["sms", "backup"])
@@ -115,22 +126,26 @@ final class FakeKYCHandler: JobHandler {
 
 final class EngineJobKindTests: XCTestCase {
     func kycJob(_ h: EngineHarness) -> NewJob {
-        NewJob(kind: .kyc, channel: kycChannelName, recipient: "nik-3171", recipientMasked: "nik***", recipientHash: [2],
-               secret: Array(#"{"name":"x"}"#.utf8), createdAt: engineStart, expiresAt: engineStart + 86_400_000)
+        NewJob(
+            kind: .kyc, channel: kycChannelName, recipient: "nik-3171", recipientMasked: "nik***", recipientHash: [2],
+            secret: Array(#"{"name":"x"}"#.utf8), createdAt: engineStart, expiresAt: engineStart + 86_400_000)
     }
 
     func enqueue(_ h: EngineHarness, _ job: NewJob) throws -> String {
         let done = DispatchSemaphore(value: 0)
         let box = EngineBox<Result<EnqueueResult, OutboxError>?>(nil)
-        h.outbox.enqueue(job) { r in box.set(r); done.signal() }
+        h.outbox.enqueue(job) { r in
+            box.set(r); done.signal()
+        }
         done.wait()
         return try box.get!.get().id
     }
 
     func testOtherKindsGoToTheirHandler() throws {
         let h = try EngineHarness()
-        h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]])),
-                handlers: [.kyc: { FakeKYCHandler() }])
+        h.start(
+            h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]])),
+            handlers: [.kyc: { FakeKYCHandler() }])
         let id = try enqueue(h, kycJob(h))
         XCTAssertEqual(h.events.finished(id), [.sent])
         XCTAssertEqual(try h.outbox.attempts(jobID: id).map(\.provider), ["sqekyc"])

@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
-import RelayCore
 import Outbox
+import RelayCore
+import XCTest
+
 @testable import Delivery
 
 /// Ladders, the fallback channel and circuit breakers moving traffic, on a real outbox.
@@ -9,8 +10,10 @@ final class EngineRoutingTests: XCTestCase {
     func testNextRouteMovesToTheSecondProviderOfTheLadder() throws {
         let h = try EngineHarness()
         h.script.queue("meta", .nextRoute(reason: "meta 131026: not a WhatsApp user", status: 400))
-        h.start(h.configuration(providers: [h.script.spec("meta"), h.script.spec("twilio")],
-                                routes: engineRoutes([.whatsapp: ["meta", "twilio"]])))
+        h.start(
+            h.configuration(
+                providers: [h.script.spec("meta"), h.script.spec("twilio")],
+                routes: engineRoutes([.whatsapp: ["meta", "twilio"]])))
         let id = try h.enqueue()
         XCTAssertEqual(h.events.finished(id, count: 2), [.nextRoute(step: 1, runAt: engineStart), .sent])
         XCTAssertEqual(h.script.sent.map(\.provider), ["meta", "twilio"])
@@ -23,8 +26,10 @@ final class EngineRoutingTests: XCTestCase {
     func testNotOnWhatsAppFallsBackToTheSMSLadder() throws {
         let h = try EngineHarness()
         h.script.always("meta", .nextRoute(reason: "meta 131026", status: 400))
-        h.start(h.configuration(providers: [h.script.spec("meta"), h.script.spec("sms-gw")],
-                                routes: engineRoutes([.whatsapp: ["meta"], .sms: ["sms-gw"]], fallbacks: [.whatsapp: .sms])))
+        h.start(
+            h.configuration(
+                providers: [h.script.spec("meta"), h.script.spec("sms-gw")],
+                routes: engineRoutes([.whatsapp: ["meta"], .sms: ["sms-gw"]], fallbacks: [.whatsapp: .sms])))
         let id = try h.enqueue(channel: .whatsapp, otp: "735190")
         XCTAssertEqual(h.events.finished(id, count: 2).last, .sent)
         let sms = try XCTUnwrap(h.script.sent.last)
@@ -48,8 +53,10 @@ final class EngineRoutingTests: XCTestCase {
         let h = try EngineHarness()
         h.script.queue("meta", .retryable(reason: "meta HTTP 503", retryAfterMillis: nil, status: 503))
         let breaker = CircuitBreakerPolicy(consecutiveFailures: 1, coolDownMillis: 30_000)
-        let pool = h.start(h.configuration(providers: [h.script.spec("meta"), h.script.spec("twilio")],
-                                           routes: engineRoutes([.whatsapp: ["meta", "twilio"]]), breaker: breaker))
+        let pool = h.start(
+            h.configuration(
+                providers: [h.script.spec("meta"), h.script.spec("twilio")],
+                routes: engineRoutes([.whatsapp: ["meta", "twilio"]]), breaker: breaker))
         let first = try h.enqueue(to: "+6281100000001")
         XCTAssertEqual(h.events.finished(first), [.retry(runAt: engineStart + 1_000)])
         XCTAssertEqual(pool.breaker(for: "meta")?.state, .open(until: engineStart + 30_000))
@@ -91,14 +98,20 @@ final class EngineRoutingTests: XCTestCase {
     func testPerProviderConcurrencyLimit() throws {
         let h = try EngineHarness()
         h.script.holdNext("slow")
-        h.start(h.configuration(providers: [h.script.spec("slow", maxConcurrency: 1)], routes: engineRoutes([.sms: ["slow"]]),
-                                workers: 3))
+        h.start(
+            h.configuration(
+                providers: [h.script.spec("slow", maxConcurrency: 1)], routes: engineRoutes([.sms: ["slow"]]),
+                workers: 3))
         let a = try h.enqueue(channel: .sms, to: "+6281100000001")
         XCTAssertEqual(h.script.entered.wait(timeout: .now() + 20), .success)
         let b = try h.enqueue(channel: .sms, to: "+6281100000002")
         // b is claimed and handed to a free worker, which must wait for the provider's only slot.
-        h.events.wait { if case .claimed = $0 { return true }; return false }
-        h.events.wait(for: 2) { if case .claimed = $0 { return true }; return false }
+        h.events.wait {
+            if case .claimed = $0 { return true }; return false
+        }
+        h.events.wait(for: 2) {
+            if case .claimed = $0 { return true }; return false
+        }
         XCTAssertEqual(h.script.sent.count, 1, "the second send waits for the provider's slot")
         h.script.gate.signal()
         XCTAssertEqual(h.events.finished(a), [.sent])

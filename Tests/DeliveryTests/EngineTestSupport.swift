@@ -1,9 +1,10 @@
 import Foundation
-import XCTest
-import Synchronization
+import Outbox
 import RelayCore
 import RelayCrypto
-import Outbox
+import Synchronization
+import XCTest
+
 @testable import Delivery
 
 let engineStart: Int64 = 1_800_000_000_000
@@ -107,8 +108,10 @@ final class DeliveryEventLog: Sendable {
     /// Waits until `count` events match (failing the test after `timeout` seconds: a bound for a
     /// broken build, not a latency assertion).
     @discardableResult
-    func wait(for count: Int = 1, timeout: Double = 20, file: StaticString = #filePath, line: UInt = #line,
-              _ match: (DeliveryEvent) -> Bool) -> [DeliveryEvent] {
+    func wait(
+        for count: Int = 1, timeout: Double = 20, file: StaticString = #filePath, line: UInt = #line,
+        _ match: (DeliveryEvent) -> Bool
+    ) -> [DeliveryEvent] {
         let deadline = DispatchTime.now() + timeout
         var hits: [DeliveryEvent] = []
         var scanned = 0
@@ -150,30 +153,40 @@ final class EngineHarness {
     }
 
     /// A configuration over fake providers, with deterministic (maximal) jitter by default.
-    func configuration(providers: [ProviderSpec], routes: Routes, retry: RetryPolicy = RetryPolicy(
-        baseDelayMillis: 1_000, maxDelayMillis: 60_000, maxAttempts: 5, random: .maximum),
-                       breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(), workers: Int = 2,
-                       leaseMillis: Int64 = 30_000) -> DeliveryConfiguration {
-        DeliveryConfiguration(providers: providers, routes: routes, retry: retry, breaker: breaker, workers: workers,
-                              leaseMillis: leaseMillis, expireSweepMillis: 3_600_000, maxIdleMillis: 3_600_000)
+    func configuration(
+        providers: [ProviderSpec], routes: Routes,
+        retry: RetryPolicy = RetryPolicy(
+            baseDelayMillis: 1_000, maxDelayMillis: 60_000, maxAttempts: 5, random: .maximum),
+        breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(), workers: Int = 2,
+        leaseMillis: Int64 = 30_000
+    ) -> DeliveryConfiguration {
+        DeliveryConfiguration(
+            providers: providers, routes: routes, retry: retry, breaker: breaker, workers: workers,
+            leaseMillis: leaseMillis, expireSweepMillis: 3_600_000, maxIdleMillis: 3_600_000)
     }
 
     @discardableResult
-    func start(_ configuration: DeliveryConfiguration, handlers: [JobKind: JobHandlerFactory] = [:],
-               logger: Logger = .silent) -> WorkerPool {
-        let p = WorkerPool(store: outbox, configuration: configuration, clock: clock, logger: logger,
-                           handlers: handlers, observer: events.observer)
+    func start(
+        _ configuration: DeliveryConfiguration, handlers: [JobKind: JobHandlerFactory] = [:],
+        logger: Logger = .silent
+    ) -> WorkerPool {
+        let p = WorkerPool(
+            store: outbox, configuration: configuration, clock: clock, logger: logger,
+            handlers: handlers, observer: events.observer)
         pool = p
         p.start()
         return p
     }
 
     /// Enqueues an OTP job and waits for its commit.
-    func enqueue(channel: Channel = .whatsapp, to recipient: String = "+6284512340987", otp: String = "482915",
-                 validityMillis: Int64 = 300_000) throws -> String {
-        let job = NewJob.otp(channel: channel, recipient: recipient, recipientHash: Array(recipient.utf8), otp: otp,
-                             dedupeKey: nil, dedupeWindowMillis: 0, createdAt: clock.nowMillis(),
-                             expiresAt: clock.nowMillis() + validityMillis)
+    func enqueue(
+        channel: Channel = .whatsapp, to recipient: String = "+6284512340987", otp: String = "482915",
+        validityMillis: Int64 = 300_000
+    ) throws -> String {
+        let job = NewJob.otp(
+            channel: channel, recipient: recipient, recipientHash: Array(recipient.utf8), otp: otp,
+            dedupeKey: nil, dedupeWindowMillis: 0, createdAt: clock.nowMillis(),
+            expiresAt: clock.nowMillis() + validityMillis)
         let done = DispatchSemaphore(value: 0)
         let result = Mutex<Result<EnqueueResult, OutboxError>?>(nil)
         outbox.enqueue(job) { r in

@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
-import RelayCore
 import Outbox
+import RelayCore
+import XCTest
+
 @testable import Delivery
 
 /// A rough drain measurement against an instant in-process provider; runs only when
@@ -16,9 +17,10 @@ final class EngineThroughputTests: XCTestCase {
         let done = DispatchGroup()
         for i in 0..<n {
             done.enter()
-            let job = NewJob.otp(channel: .sms, recipient: "+62811\(String(format: "%08d", i))", recipientHash: [1],
-                                 otp: "123456", dedupeKey: nil, dedupeWindowMillis: 0, createdAt: engineStart,
-                                 expiresAt: engineStart + 300_000)
+            let job = NewJob.otp(
+                channel: .sms, recipient: "+62811\(String(format: "%08d", i))", recipientHash: [1],
+                otp: "123456", dedupeKey: nil, dedupeWindowMillis: 0, createdAt: engineStart,
+                expiresAt: engineStart + 300_000)
             h.outbox.enqueue(job) { _ in done.leave() }
         }
         done.wait()
@@ -27,11 +29,16 @@ final class EngineThroughputTests: XCTestCase {
         let before = h.outbox.writerStatistics
         let t0 = monotonicNanos()
         h.start(config)
-        h.events.wait(for: n, timeout: 600) { if case .finished = $0 { return true }; return false }
+        h.events.wait(for: n, timeout: 600) {
+            if case .finished = $0 { return true }; return false
+        }
         let seconds = Double(monotonicNanos() - t0) / 1e9
         let after = h.outbox.writerStatistics
-        let claims = h.events.all.filter { if case .claimed = $0 { return true }; return false }.count
-        print("engine drain: \(n) jobs, \(workers) workers, \(Int(Double(n) / seconds)) jobs/s;",
-              "\(after.batches - before.batches) commits, \(after.items - before.items) writes, \(claims) claims")
+        let claims = h.events.all.filter {
+            if case .claimed = $0 { return true }; return false
+        }.count
+        print(
+            "engine drain: \(n) jobs, \(workers) workers, \(Int(Double(n) / seconds)) jobs/s;",
+            "\(after.batches - before.batches) commits, \(after.items - before.items) writes, \(claims) claims")
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
-import RelayTestSupport
 import HTTPClient
 import RelayCore
+import RelayTestSupport
 import XCTest
+
 @testable import Delivery
 
 /// The generic `http` provider: template rendering with escaping, against a loopback gateway.
@@ -21,18 +22,20 @@ final class HTTPGatewayProviderTests: XCTestCase {
     override func tearDown() { fake?.stop() }
 
     private func message(text: String? = nil, channel: Channel = .sms) -> OutgoingMessage {
-        var m = MessageTemplates().render(jobID: "01JOBGATEWAY00000000000000", channel: channel, recipient: "+6284512340987",
-                                          otp: "493817", validityMinutes: 5, appName: "Nanovest")
+        var m = MessageTemplates().render(
+            jobID: "01JOBGATEWAY00000000000000", channel: channel, recipient: "+6284512340987",
+            otp: "493817", validityMinutes: 5, appName: "Nanovest")
         if let text { m.text = text }
         return m
     }
 
     func testJSONBodyEscapesValues() throws {
-        let p = HTTPGatewayProvider(config: HTTPGatewayConfig(
-            url: base + "/send/{to_digits}?ref={job_id}&to={to}",
-            headers: [("X-API-Key", "gw-key")],
-            bodyTemplate: #"{"to":"{to}","digits":"{to_digits}","msg":"{text}","code":"{otp}","ref":"{job_id}","meta":{}}"#,
-            messageIDPath: "data.id"))
+        let p = HTTPGatewayProvider(
+            config: HTTPGatewayConfig(
+                url: base + "/send/{to_digits}?ref={job_id}&to={to}",
+                headers: [("X-API-Key", "gw-key")],
+                bodyTemplate: #"{"to":"{to}","digits":"{to_digits}","msg":"{text}","code":"{otp}","ref":"{job_id}","meta":{}}"#,
+                messageIDPath: "data.id"))
         XCTAssertEqual(p.send(message(text: hostile)), .sent(providerMessageID: "gw-1", status: 200))
         let rec = try XCTUnwrap(readJSONLines(out).last)
         XCTAssertEqual(rec["path"] as? String, "/send/6284512340987?ref=01JOBGATEWAY00000000000000&to=%2B6284512340987")
@@ -48,9 +51,10 @@ final class HTTPGatewayProviderTests: XCTestCase {
     }
 
     func testFormBodyEscapesValues() throws {
-        let p = HTTPGatewayProvider(config: HTTPGatewayConfig(
-            url: base + "/send", bodyKind: .form, bodyTemplate: "to={to}&text={text}&channel={channel}",
-            basicAuth: .init(user: "gw", password: "pw")))
+        let p = HTTPGatewayProvider(
+            config: HTTPGatewayConfig(
+                url: base + "/send", bodyKind: .form, bodyTemplate: "to={to}&text={text}&channel={channel}",
+                basicAuth: .init(user: "gw", password: "pw")))
         XCTAssertEqual(p.send(message(text: hostile)).name, "sent")
         let rec = try XCTUnwrap(readJSONLines(out).last)
         let form = (rec["form"] as! [[String]]).map { ($0[0], $0[1]) }
@@ -89,8 +93,11 @@ final class HTTPGatewayProviderTests: XCTestCase {
             XCTAssertEqual(HTTPGatewayProvider(config: c).send(message()).name, "permanent")
         }
         XCTAssertEqual(readJSONLines(out).count, 0, "an invalid template never sends")
-        XCTAssertNoThrow(try ProviderConfig.http(HTTPGatewayConfig(
-            url: base, bodyTemplate: #"{"a":{"b":["{to}","{text}"]},"c":{},"d":"x\"{otp}\""}"#)).validate())
+        XCTAssertNoThrow(
+            try ProviderConfig.http(
+                HTTPGatewayConfig(
+                    url: base, bodyTemplate: #"{"a":{"b":["{to}","{text}"]},"c":{},"d":"x\"{otp}\""}"#)
+            ).validate())
     }
 
     func testEmailIsNotAccepted() {

@@ -1,12 +1,16 @@
 import Foundation
 import RelayCore
 import XCTest
+
 @testable import Delivery
 
 final class MIMEMessageTests: XCTestCase {
-    private func mime(subject: String = "Kode", fromName: String? = "Bank", text: String = "a\nb", html: String? = "<p>x</p>") -> MIMEMessage {
-        MIMEMessage(from: .init(name: fromName, address: "no-reply@bank.example"), to: .init(address: "budi@example.com"),
-                    subject: subject, dateMillis: 0, messageID: "JOB1@bank.example", text: text, html: html, boundary: "=_b")
+    private func mime(
+        subject: String = "Kode", fromName: String? = "Bank", text: String = "a\nb", html: String? = "<p>x</p>"
+    ) -> MIMEMessage {
+        MIMEMessage(
+            from: .init(name: fromName, address: "no-reply@bank.example"), to: .init(address: "budi@example.com"),
+            subject: subject, dateMillis: 0, messageID: "JOB1@bank.example", text: text, html: html, boundary: "=_b")
     }
 
     func testDates() {
@@ -24,9 +28,14 @@ final class MIMEMessageTests: XCTestCase {
         let s = String(decoding: bytes, as: UTF8.self)
         XCTAssertFalse(s.replacingOccurrences(of: "\r\n", with: "").contains("\n"), "no bare LF")
         XCTAssertFalse(s.replacingOccurrences(of: "\r\n", with: "").contains("\r"), "no bare CR")
-        XCTAssertTrue(s.hasPrefix("Date: Thu, 1 Jan 1970 00:00:00 +0000\r\nFrom: Bank <no-reply@bank.example>\r\nTo: <budi@example.com>\r\nSubject: Kode\r\nMessage-ID: <JOB1@bank.example>\r\nMIME-Version: 1.0\r\n"), s)
+        XCTAssertTrue(
+            s.hasPrefix(
+                "Date: Thu, 1 Jan 1970 00:00:00 +0000\r\nFrom: Bank <no-reply@bank.example>\r\nTo: <budi@example.com>\r\nSubject: Kode\r\nMessage-ID: <JOB1@bank.example>\r\nMIME-Version: 1.0\r\n"
+            ), s)
         XCTAssertTrue(s.contains("Content-Type: multipart/alternative; boundary=\"=_b\"\r\n"))
-        XCTAssertTrue(s.contains("\r\n--=_b\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\na\r\nb\r\n"))
+        XCTAssertTrue(
+            s.contains(
+                "\r\n--=_b\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\na\r\nb\r\n"))
         XCTAssertTrue(s.hasSuffix("\r\n--=_b--\r\n"))
         let plain = String(decoding: try mime(html: nil).render(), as: UTF8.self)
         XCTAssertTrue(plain.contains("Content-Type: text/plain; charset=UTF-8\r\n"))
@@ -74,8 +83,9 @@ final class MIMEMessageTests: XCTestCase {
 
     func testSMTPProviderRejectsInjectedSubjectPermanently() {
         let p = SMTPProvider(config: SMTPProviderConfig(url: "smtp://127.0.0.1:1", fromAddress: "no-reply@bank.example"))
-        var m = MessageTemplates().render(jobID: "j", channel: .email, recipient: "budi@example.com", otp: "1234",
-                                          validityMinutes: 5, appName: "A")
+        var m = MessageTemplates().render(
+            jobID: "j", channel: .email, recipient: "budi@example.com", otp: "1234",
+            validityMinutes: 5, appName: "A")
         m.subject = "x\r\nBcc: evil@example.com"
         XCTAssertEqual(p.send(m), .permanent(reason: "smtp message: invalid subject for an email header", status: nil))
         XCTAssertEqual(p.messageID(for: "JOB"), "JOB@bank.example")

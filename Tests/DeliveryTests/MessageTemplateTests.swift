@@ -1,12 +1,14 @@
 import RelayCore
 import XCTest
+
 @testable import Delivery
 
 final class MessageTemplateTests: XCTestCase {
     func testSubstitutionIsSinglePass() {
         let values = ["otp": "{app}", "app": "{otp}", "minutes": "5"]
-        XCTAssertEqual(TemplateRenderer.render("{otp}-{app}-{minutes}-{unknown}-{-}{", values: values),
-                       "{app}-{otp}-5-{unknown}-{-}{")
+        XCTAssertEqual(
+            TemplateRenderer.render("{otp}-{app}-{minutes}-{unknown}-{-}{", values: values),
+            "{app}-{otp}-5-{unknown}-{-}{")
         XCTAssertEqual(TemplateRenderer.render("{{otp}}", values: ["otp": "1"]), "{1}")
         XCTAssertEqual(TemplateRenderer.render("", values: values), "")
         XCTAssertEqual(TemplateRenderer.placeholders(in: #"{"a":"{to}",{}} {x_1}"#), ["to", "", "x_1"])
@@ -16,8 +18,9 @@ final class MessageTemplateTests: XCTestCase {
         let t = MessageTemplates()
         for channel in Channel.allCases {
             for lang in ["id", "en"] {
-                let m = t.render(jobID: "j", channel: channel, recipient: "r", otp: "493817", language: lang,
-                                 validityMinutes: 7, appName: "SimInvest")
+                let m = t.render(
+                    jobID: "j", channel: channel, recipient: "r", otp: "493817", language: lang,
+                    validityMinutes: 7, appName: "SimInvest")
                 XCTAssertTrue(m.text.contains("493817"), "\(channel) \(lang)")
                 XCTAssertTrue(m.text.contains("7"), "\(channel) \(lang)")
                 XCTAssertTrue(m.text.contains("SimInvest"), "\(channel) \(lang)")
@@ -36,8 +39,9 @@ final class MessageTemplateTests: XCTestCase {
     }
 
     func testHTMLValuesAreEscapedButTextIsNot() {
-        let m = MessageTemplates().render(jobID: "j", channel: .email, recipient: "a@b.co", otp: "1234", language: "en",
-                                          validityMinutes: 5, appName: "<script>&'\"")
+        let m = MessageTemplates().render(
+            jobID: "j", channel: .email, recipient: "a@b.co", otp: "1234", language: "en",
+            validityMinutes: 5, appName: "<script>&'\"")
         XCTAssertTrue(m.html!.contains("&lt;script&gt;&amp;&#39;&quot;"))
         XCTAssertFalse(m.html!.contains("<script>"))
         XCTAssertTrue(m.text.contains("<script>&'\""))
@@ -52,8 +56,9 @@ final class MessageTemplateTests: XCTestCase {
     }
 
     func testDescriptionNeverShowsSecrets() {
-        let m = MessageTemplates().render(jobID: "j1", channel: .sms, recipient: "+6284512340987", otp: "493817",
-                                          validityMinutes: 5, appName: "A")
+        let m = MessageTemplates().render(
+            jobID: "j1", channel: .sms, recipient: "+6284512340987", otp: "493817",
+            validityMinutes: 5, appName: "A")
         XCTAssertEqual(m.description, "job j1 sms to +62845****0987")
         XCTAssertEqual(m.recipientDigits, "6284512340987")
     }

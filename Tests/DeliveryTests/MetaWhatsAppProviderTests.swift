@@ -1,8 +1,9 @@
 import Foundation
-import RelayTestSupport
 import HTTPClient
 import RelayCore
+import RelayTestSupport
 import XCTest
+
 @testable import Delivery
 
 /// The Meta WhatsApp Cloud API provider against a loopback fake with the real shapes.
@@ -14,22 +15,25 @@ final class MetaWhatsAppProviderTests: XCTestCase {
 
     override func setUpWithError() throws {
         dir = try TempDir()
-        fake = try FakeProcess(script: "fake_meta.py",
-                               arguments: ["--out", out, "--version", "v21.0", "--phone-id", "106540352242922", "--token", "EAAG-token"])
+        fake = try FakeProcess(
+            script: "fake_meta.py",
+            arguments: ["--out", out, "--version", "v21.0", "--phone-id", "106540352242922", "--token", "EAAG-token"])
     }
 
     override func tearDown() { fake?.stop() }
 
     private func provider(_ edit: (inout MetaWhatsAppConfig) -> Void = { _ in }) -> MetaWhatsAppProvider {
-        var c = MetaWhatsAppConfig(baseURL: "http://127.0.0.1:\(fake.port)", phoneNumberID: "106540352242922",
-                                   accessToken: "EAAG-token", templateName: "otp_login", clock: clock)
+        var c = MetaWhatsAppConfig(
+            baseURL: "http://127.0.0.1:\(fake.port)", phoneNumberID: "106540352242922",
+            accessToken: "EAAG-token", templateName: "otp_login", clock: clock)
         edit(&c)
         return MetaWhatsAppProvider(config: c)
     }
 
     private func message(to: String = "+6284512340987", language: String = "id") -> OutgoingMessage {
-        MessageTemplates().render(jobID: "01JOBMETA00000000000000000", channel: .whatsapp, recipient: to, otp: "493817",
-                                  language: language, validityMinutes: 5, appName: "Nanovest")
+        MessageTemplates().render(
+            jobID: "01JOBMETA00000000000000000", channel: .whatsapp, recipient: to, otp: "493817",
+            language: language, validityMinutes: 5, appName: "Nanovest")
     }
 
     func testRequestShape() throws {

@@ -1,6 +1,7 @@
 import HTTPClient
 import RelayCore
 import XCTest
+
 @testable import Delivery
 
 final class OutcomeRulesTests: XCTestCase {

@@ -1,8 +1,9 @@
 import Foundation
-import RelayTestSupport
 import HTTPClient
 import RelayCore
+import RelayTestSupport
 import XCTest
+
 @testable import Delivery
 
 /// The SMTP provider against a real SMTP server process (aiosmtpd) on loopback.
@@ -22,16 +23,18 @@ final class SMTPProviderTests: XCTestCase {
     }
 
     private func provider(url: String, password: String = "app-pass", caFile: String? = nil) -> SMTPProvider {
-        SMTPProvider(config: SMTPProviderConfig(
-            url: url, username: "relay", password: password,
-            fromAddress: "no-reply@bank.example", fromName: "Bank Sinarmas Ü",
-            client: SMTPClientConfiguration(connectTimeoutMillis: 2000, totalTimeoutMillis: 5000, caFile: caFile ?? cert),
-            clock: clock))
+        SMTPProvider(
+            config: SMTPProviderConfig(
+                url: url, username: "relay", password: password,
+                fromAddress: "no-reply@bank.example", fromName: "Bank Sinarmas Ü",
+                client: SMTPClientConfiguration(connectTimeoutMillis: 2000, totalTimeoutMillis: 5000, caFile: caFile ?? cert),
+                clock: clock))
     }
 
     private func message(to: String = "budi@example.com", language: String = "id") -> OutgoingMessage {
-        MessageTemplates().render(jobID: "01JOBSMTP0000000000000000A", channel: .email, recipient: to, otp: "493817",
-                                  language: language, validityMinutes: 5, appName: "Nanovest <Ü>")
+        MessageTemplates().render(
+            jobID: "01JOBSMTP0000000000000000A", channel: .email, recipient: to, otp: "493817",
+            language: language, validityMinutes: 5, appName: "Nanovest <Ü>")
     }
 
     private func headers(_ rec: [String: Any]) -> [String: String] {

@@ -1,6 +1,7 @@
 import Foundation
 import RelayCore
 import XCTest
+
 @testable import Delivery
 
 final class SandboxProviderTests: XCTestCase {
@@ -8,10 +9,12 @@ final class SandboxProviderTests: XCTestCase {
         let dir = try TempDir()
         let path = dir.path("sandbox.jsonl")
         let p = ProviderConfig.sandbox(SandboxConfig(path: path, clock: ManualClock(1_800_000_000_123))).makeProvider()
-        let sms = MessageTemplates().render(jobID: "01JOBSANDBOX00000000000000", channel: .sms, recipient: "+6284512340987",
-                                            otp: "493817", validityMinutes: 5, appName: "Nano\"vest")
-        let mail = MessageTemplates().render(jobID: "01JOBSANDBOX00000000000001", channel: .email, recipient: "budi@example.com",
-                                             otp: "111222", validityMinutes: 5, appName: "Nanovest")
+        let sms = MessageTemplates().render(
+            jobID: "01JOBSANDBOX00000000000000", channel: .sms, recipient: "+6284512340987",
+            otp: "493817", validityMinutes: 5, appName: "Nano\"vest")
+        let mail = MessageTemplates().render(
+            jobID: "01JOBSANDBOX00000000000001", channel: .email, recipient: "budi@example.com",
+            otp: "111222", validityMinutes: 5, appName: "Nanovest")
         XCTAssertEqual(p.send(sms), .sent(providerMessageID: "01JOBSANDBOX00000000000000", status: nil))
         XCTAssertEqual(p.send(mail).name, "sent")
         let lines = readJSONLines(path)
@@ -36,8 +39,9 @@ final class SandboxProviderTests: XCTestCase {
         DispatchQueue.concurrentPerform(iterations: 4) { worker in
             let p = config.makeProvider()
             for i in 0..<50 {
-                let m = OutgoingMessage(jobID: "job-\(worker)-\(i)", channel: .sms, recipient: "+6284512340987",
-                                        otp: "1234", text: long, appName: "A")
+                let m = OutgoingMessage(
+                    jobID: "job-\(worker)-\(i)", channel: .sms, recipient: "+6284512340987",
+                    otp: "1234", text: long, appName: "A")
                 _ = p.send(m)
             }
         }

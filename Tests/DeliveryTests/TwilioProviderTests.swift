@@ -1,8 +1,9 @@
 import Foundation
-import RelayTestSupport
 import HTTPClient
 import RelayCore
+import RelayTestSupport
 import XCTest
+
 @testable import Delivery
 
 /// The Twilio provider against a loopback fake that speaks Twilio's request and response shapes.
@@ -15,23 +16,26 @@ final class TwilioProviderTests: XCTestCase {
 
     override func setUpWithError() throws {
         dir = try TempDir()
-        fake = try FakeProcess(script: "fake_twilio.py",
-                               arguments: ["--out", out, "--account", account, "--user", account, "--password", "tok-secret"])
+        fake = try FakeProcess(
+            script: "fake_twilio.py",
+            arguments: ["--out", out, "--account", account, "--user", account, "--password", "tok-secret"])
     }
 
     override func tearDown() { fake?.stop() }
 
     private func provider(_ edit: (inout TwilioConfig) -> Void = { _ in }) -> TwilioProvider {
-        var c = TwilioConfig(baseURL: "http://127.0.0.1:\(fake.port)", accountSID: account,
-                             credentials: .authToken("tok-secret"), smsFrom: "+15005550006",
-                             whatsAppFrom: "+14155238886", clock: clock)
+        var c = TwilioConfig(
+            baseURL: "http://127.0.0.1:\(fake.port)", accountSID: account,
+            credentials: .authToken("tok-secret"), smsFrom: "+15005550006",
+            whatsAppFrom: "+14155238886", clock: clock)
         edit(&c)
         return TwilioProvider(config: c)
     }
 
     private func message(_ channel: Channel, to: String = "+6284512340987") -> OutgoingMessage {
-        MessageTemplates().render(jobID: "01JOBTWILIO000000000000000", channel: channel, recipient: to, otp: "493817",
-                                  validityMinutes: 5, appName: "Nanovest & Co")
+        MessageTemplates().render(
+            jobID: "01JOBTWILIO000000000000000", channel: channel, recipient: to, otp: "493817",
+            validityMinutes: 5, appName: "Nanovest & Co")
     }
 
     private func lastRequest() throws -> [String: Any] { try XCTUnwrap(readJSONLines(out).last) }
@@ -60,10 +64,12 @@ final class TwilioProviderTests: XCTestCase {
         }
         XCTAssertEqual(p.send(message(.whatsapp)).name, "sent")
         let rec = try lastRequest()
-        XCTAssertEqual(form(rec), [
-            "To=whatsapp:+6284512340987", "From=whatsapp:+14155238886",
-            "ContentSid=HX0123456789abcdef0123456789abcdef", "ContentVariables={\"1\":\"493817\",\"2\":\"5\"}",
-        ])
+        XCTAssertEqual(
+            form(rec),
+            [
+                "To=whatsapp:+6284512340987", "From=whatsapp:+14155238886",
+                "ContentSid=HX0123456789abcdef0123456789abcdef", "ContentVariables={\"1\":\"493817\",\"2\":\"5\"}",
+            ])
     }
 
     func testMessagingServiceAndAPIKey() throws {
@@ -76,8 +82,9 @@ final class TwilioProviderTests: XCTestCase {
         let outcome = p.send(message(.sms))
         XCTAssertEqual(outcome, .permanent(reason: "twilio 20003: authentication failed", status: 401))
         let rec = try lastRequest()
-        XCTAssertEqual((rec["headers"] as! [String: String])["authorization"],
-                       "Basic " + Data("SK0123:key-secret".utf8).base64EncodedString())
+        XCTAssertEqual(
+            (rec["headers"] as! [String: String])["authorization"],
+            "Basic " + Data("SK0123:key-secret".utf8).base64EncodedString())
         XCTAssertEqual(form(rec)[1], "MessagingServiceSid=MG0123456789abcdef0123456789abcdef")
     }
 

@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import RelayTestSupport
+import XCTest
 
 /// The real binary: the embedded default, the CLI, and what reaches the logs.
 final class BinaryTests: XCTestCase {
@@ -13,8 +13,9 @@ final class BinaryTests: XCTestCase {
         let deadline = Date().addingTimeInterval(10)
         while !p.stdout.contains("password:") && Date() < deadline { usleep(20_000) }
         let out = p.stdout
-        let password = try XCTUnwrap(out.components(separatedBy: "\n").first { $0.contains("password:") }?
-            .components(separatedBy: "password:").last?.trimmingCharacters(in: .whitespaces))
+        let password = try XCTUnwrap(
+            out.components(separatedBy: "\n").first { $0.contains("password:") }?
+                .components(separatedBy: "password:").last?.trimmingCharacters(in: .whitespaces))
         XCTAssertGreaterThanOrEqual(password.count, 32)
         XCTAssertTrue(out.contains("/v1/webhooks/otp"))
         XCTAssertTrue(p.stderr.lowercased().contains("sandbox"), "the sandbox default is announced")
@@ -28,8 +29,10 @@ final class BinaryTests: XCTestCase {
         let creds = try String(contentsOfFile: dir.file("otp-relay.credentials.json"), encoding: .utf8)
         XCTAssertFalse(creds.contains(password), "only a digest is stored")
         let c = try RawConnection(port: p.publicPort)
-        try c.send(WebhookRequest.post(body: WebhookRequest.body(identifier: "084512340987", otp: "123456", channel: "whatsapp"),
-                                       authorization: WebhookRequest.basic("simas-id", password)))
+        try c.send(
+            WebhookRequest.post(
+                body: WebhookRequest.body(identifier: "084512340987", otp: "123456", channel: "whatsapp"),
+                authorization: WebhookRequest.basic("simas-id", password)))
         XCTAssertEqual(try c.readResponse()?.status, 200)
         XCTAssertEqual(p.terminate(), 0)
         XCTAssertFalse(p.stderr.contains(password))
@@ -39,8 +42,10 @@ final class BinaryTests: XCTestCase {
         try p2.waitUntilListening()
         XCTAssertFalse(p2.stdout.contains("password:"))
         let c2 = try RawConnection(port: p2.publicPort)
-        try c2.send(WebhookRequest.post(body: WebhookRequest.body(identifier: "084512340987", otp: "654321", channel: "sms"),
-                                        authorization: WebhookRequest.basic("simas-id", password)))
+        try c2.send(
+            WebhookRequest.post(
+                body: WebhookRequest.body(identifier: "084512340987", otp: "654321", channel: "sms"),
+                authorization: WebhookRequest.basic("simas-id", password)))
         XCTAssertEqual(try c2.readResponse()?.status, 200)
         XCTAssertEqual(p2.terminate(), 0)
     }
@@ -55,7 +60,8 @@ final class BinaryTests: XCTestCase {
         let c = try RawConnection(port: p.publicPort)
         let cases: [(String, String, String, String)] = [
             ("084512340987", "918273", "whatsapp", good), ("alice.secret@example.com", "827364", "email", good),
-            ("084512340987", "73645x", "sms", good), ("084512340999", "918274", "sms", WebhookRequest.basic("simas-id", "brute-force-guess")),
+            ("084512340987", "73645x", "sms", good),
+            ("084512340999", "918274", "sms", WebhookRequest.basic("simas-id", "brute-force-guess")),
         ]
         for (ident, otp, ch, auth) in cases {
             try c.send(WebhookRequest.post(body: WebhookRequest.body(identifier: ident, otp: otp, channel: ch), authorization: auth))
@@ -65,8 +71,10 @@ final class BinaryTests: XCTestCase {
         XCTAssertEqual(p.terminate(), 0)
         let logs = p.stderr + p.stdout
         XCTAssertTrue(logs.contains("\"level\""))
-        for secret in ["918273", "827364", "73645x", "918274", "084512340987", "84512340987", "alice.secret",
-                       CrashRecoveryTests.password, "brute-force-guess", CrashRecoveryTests.key] {
+        for secret in [
+            "918273", "827364", "73645x", "918274", "084512340987", "84512340987", "alice.secret",
+            CrashRecoveryTests.password, "brute-force-guess", CrashRecoveryTests.key,
+        ] {
             XCTAssertFalse(logs.contains(secret), "a log line holds \(secret)")
         }
         for line in p.stderr.split(separator: "\n") {
@@ -90,7 +98,8 @@ final class BinaryTests: XCTestCase {
         (status, _, err) = try runCommand(bin, ["frobnicate"])
         XCTAssertEqual(status, 2); XCTAssertTrue(err.contains("frobnicate"))
 
-        try #"{"listen": "127.0.0.1:1", "http": {"idle_timeot_ms": 5}}"#.write(toFile: dir.file("bad.json"), atomically: true, encoding: .utf8)
+        try #"{"listen": "127.0.0.1:1", "http": {"idle_timeot_ms": 5}}"#.write(
+            toFile: dir.file("bad.json"), atomically: true, encoding: .utf8)
         (status, _, err) = try runCommand(bin, ["config", "check", "--config", dir.file("bad.json")])
         XCTAssertEqual(status, 1); XCTAssertTrue(err.contains("http.idle_timeot_ms"), err)
         (status, _, err) = try runCommand(bin, ["config", "check"], environment: ["OTP_RELAY_LISTEN": "nowhere"])

@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import RelayTestSupport
+import XCTest
 
 /// The real binary: acknowledged jobs survive SIGKILL.
 final class CrashRecoveryTests: XCTestCase {
@@ -8,16 +8,20 @@ final class CrashRecoveryTests: XCTestCase {
     static let key = Data((0..<32).map { UInt8($0) }).base64EncodedString()
 
     static func environment(_ dir: TempDirectory) -> [String: String] {
-        ["OTP_RELAY_DB": dir.file("outbox.sqlite"), "OTP_RELAY_WEBHOOK_USERNAME": "simas-id",
-         "OTP_RELAY_WEBHOOK_PASSWORD": password, "OTP_RELAY_ADMIN_USERNAME": "admin",
-         "OTP_RELAY_ADMIN_PASSWORD": password, "OTP_RELAY_DATA_KEY": key,
-         "OTP_RELAY_SANDBOX_FILE": dir.file("sandbox.jsonl")]
+        [
+            "OTP_RELAY_DB": dir.file("outbox.sqlite"), "OTP_RELAY_WEBHOOK_USERNAME": "simas-id",
+            "OTP_RELAY_WEBHOOK_PASSWORD": password, "OTP_RELAY_ADMIN_USERNAME": "admin",
+            "OTP_RELAY_ADMIN_PASSWORD": password, "OTP_RELAY_DATA_KEY": key,
+            "OTP_RELAY_SANDBOX_FILE": dir.file("sandbox.jsonl"),
+        ]
     }
 
     /// Posts one OTP with the test credentials on `c` and returns the id the service answered.
     static func postOTP(_ c: RawConnection, identifier: String, otp: String, channel: String) throws -> String {
-        try c.send(WebhookRequest.post(body: WebhookRequest.body(identifier: identifier, otp: otp, channel: channel),
-                                       authorization: WebhookRequest.basic("simas-id", password)))
+        try c.send(
+            WebhookRequest.post(
+                body: WebhookRequest.body(identifier: identifier, otp: otp, channel: channel),
+                authorization: WebhookRequest.basic("simas-id", password)))
         return try XCTUnwrap(try c.readResponse()?.json?["id"] as? String)
     }
 
@@ -36,9 +40,11 @@ final class CrashRecoveryTests: XCTestCase {
             for round in 0..<5 {
                 let reqs = (0..<25).map { i -> String in
                     let n = worker * 1000 + round * 100 + i
-                    return WebhookRequest.post(body: WebhookRequest.body(identifier: String(format: "0812%08d", n),
-                                                                           otp: String(format: "%06d", n), channel: "sms"),
-                                               authorization: auth)
+                    return WebhookRequest.post(
+                        body: WebhookRequest.body(
+                            identifier: String(format: "0812%08d", n),
+                            otp: String(format: "%06d", n), channel: "sms"),
+                        authorization: auth)
                 }
                 guard (try? c.send(reqs.joined())) != nil else { return }
                 for _ in 0..<25 {

@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import RelayTestSupport
+import XCTest
 
 /// The real binary delivering: the sandbox default, and a SIGKILL in the middle of slow sends.
 final class DeliveryEndToEndTests: XCTestCase {
@@ -58,25 +58,31 @@ final class DeliveryEndToEndTests: XCTestCase {
         let c = try RawConnection(port: p.publicPort)
         var ids: [String] = []
         for i in 0..<120 {
-            ids.append(try CrashRecoveryTests.postOTP(c, identifier: String(format: "0813%08d", i), otp: String(format: "7%05d", i), channel: "sms"))
+            ids.append(
+                try CrashRecoveryTests.postOTP(
+                    c, identifier: String(format: "0813%08d", i), otp: String(format: "7%05d", i), channel: "sms"))
         }
         let db = dir.file("outbox.sqlite")
-        XCTAssertTrue(try waitFor(10) { (Int(try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'sending'").first ?? "0") ?? 0) > 0 })
+        XCTAssertTrue(
+            try waitFor(10) { (Int(try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'sending'").first ?? "0") ?? 0) > 0 })
         p.killNow()  // mid-delivery: sends in flight, leases held
         let sendingAtKill = Int(try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'sending'").first ?? "0") ?? 0
         XCTAssertGreaterThan(sendingAtKill, 0)
 
         let p2 = try ServiceProcess(environment: env, directory: dir.path)
         try p2.waitUntilListening()
-        XCTAssertTrue(try waitFor(60) {
-            try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status IN ('sent', 'dead', 'expired')") == [String(ids.count)]
-        }, "every accepted job ends sent, dead or expired")
+        XCTAssertTrue(
+            try waitFor(60) {
+                try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status IN ('sent', 'dead', 'expired')") == [String(ids.count)]
+            }, "every accepted job ends sent, dead or expired")
         XCTAssertEqual(try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'sending'"), ["0"])
         XCTAssertEqual(Set(try sqliteQuery(db, "SELECT id FROM jobs")), Set(ids))
         XCTAssertEqual(p2.terminate(), 0)
         // At-least-once: a send in flight at the kill may go out again; report how many did.
         let sent = try String(contentsOfFile: dir.file("gateway.jsonl"), encoding: .utf8).split(separator: "\n").count
-        print("e2e-crash: accepted \(ids.count), gateway requests \(sent), resent after SIGKILL \(sent - ids.count), sending at kill \(sendingAtKill)")
+        print(
+            "e2e-crash: accepted \(ids.count), gateway requests \(sent), resent after SIGKILL \(sent - ids.count), sending at kill \(sendingAtKill)"
+        )
         XCTAssertGreaterThanOrEqual(sent, ids.count)
     }
 }

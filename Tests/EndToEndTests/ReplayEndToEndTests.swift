@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 import RelayTestSupport
+import XCTest
 
 /// Operators with the real binary: a provider refuses, jobs go dead, the provider is fixed,
 /// `otp-relay jobs replay` (dry run, by id, by filter) sends them; views and audit rows agree.
@@ -38,7 +38,9 @@ final class ReplayEndToEndTests: XCTestCase {
         let c = try RawConnection(port: p.publicPort)
         var ids: [String] = []
         for i in 0..<6 {
-            ids.append(try CrashRecoveryTests.postOTP(c, identifier: String(format: "0814%08d", i), otp: String(format: "9%05d", i), channel: "sms"))
+            ids.append(
+                try CrashRecoveryTests.postOTP(
+                    c, identifier: String(format: "0814%08d", i), otp: String(format: "9%05d", i), channel: "sms"))
         }
         XCTAssertTrue(try waitFor(10) { try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'dead'") == ["6"] })
         XCTAssertEqual(try sqliteQuery(db, "SELECT count(*) FROM dead_letters WHERE replayable = 1"), ["6"])
@@ -50,22 +52,26 @@ final class ReplayEndToEndTests: XCTestCase {
         let p2 = try ServiceProcess(environment: env, directory: dir.path)
         try p2.waitUntilListening()
         let bin = ServiceProcess.binary
-        var (st, text, err) = try runCommand(bin, ["jobs", "replay", "--status", "dead", "--since", "1h", "--dry-run", "--reason", "gateway fixed"],
-                                             environment: env, directory: dir.path)
+        var (st, text, err) = try runCommand(
+            bin, ["jobs", "replay", "--status", "dead", "--since", "1h", "--dry-run", "--reason", "gateway fixed"],
+            environment: env, directory: dir.path)
         XCTAssertEqual(st, 0, err)
         XCTAssertTrue(text.contains("would replay 6 of 6"), text)
         XCTAssertEqual(try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'dead'"), ["6"], "dry run changes nothing")
         (st, _, err) = try runCommand(bin, ["jobs", "replay"], environment: env, directory: dir.path)
         XCTAssertEqual(st, 2); XCTAssertTrue(err.contains("--reason"))
 
-        (st, text, err) = try runCommand(bin, ["jobs", "replay", ids[0], "--reason", "customer on the phone"],
-                                         environment: env, directory: dir.path)
+        (st, text, err) = try runCommand(
+            bin, ["jobs", "replay", ids[0], "--reason", "customer on the phone"],
+            environment: env, directory: dir.path)
         XCTAssertEqual(st, 0, err + text)
-        (st, text, err) = try runCommand(bin, ["jobs", "replay", "--status", "dead", "--channel", "sms", "--since", "1h", "--reason", "gateway fixed", "--json"],
-                                         environment: env, directory: dir.path)
+        (st, text, err) = try runCommand(
+            bin, ["jobs", "replay", "--status", "dead", "--channel", "sms", "--since", "1h", "--reason", "gateway fixed", "--json"],
+            environment: env, directory: dir.path)
         XCTAssertEqual(st, 0, err)
         XCTAssertTrue(text.contains("\"replayed\":5"), text)
-        XCTAssertTrue(try waitFor(15) { try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'sent'") == ["6"] }, "dead → queued → sent")
+        XCTAssertTrue(
+            try waitFor(15) { try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'sent'") == ["6"] }, "dead → queued → sent")
         XCTAssertEqual(try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'sent' AND payload IS NULL"), ["6"])
         let audit = try sqliteQuery(db, "SELECT actor || '|' || reason FROM replays ORDER BY id")
         XCTAssertEqual(audit.count, 6)
@@ -83,7 +89,9 @@ final class ReplayEndToEndTests: XCTestCase {
         XCTAssertEqual(st, 0)
         XCTAssertTrue(text.contains("\"sent\":6"), text)
         // Views: no secret, masked recipients only.
-        let view = try sqliteQuery(db, "SELECT * FROM jobs_view").joined(separator: "\n") + (try sqliteQuery(db, "SELECT * FROM attempts_view").joined())
+        let view =
+            try sqliteQuery(db, "SELECT * FROM jobs_view").joined(separator: "\n")
+            + (try sqliteQuery(db, "SELECT * FROM attempts_view").joined())
         XCTAssertFalse(view.contains("814000000") || view.contains("900000"))
         XCTAssertEqual(p2.terminate(), 0)
     }
@@ -102,9 +110,12 @@ final class ReplayEndToEndTests: XCTestCase {
         // A dead job whose OTP validity has passed (as the store would hold it after expiry of the code).
         let w = Process()
         w.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        w.arguments = [dir.file("outbox.sqlite"), "UPDATE jobs SET status = 'dead', last_error = 'test', expires_at = 1 WHERE id = '\(id)'"]
+        w.arguments = [
+            dir.file("outbox.sqlite"), "UPDATE jobs SET status = 'dead', last_error = 'test', expires_at = 1 WHERE id = '\(id)'",
+        ]
         try w.run(); w.waitUntilExit()
-        let (st, text, _) = try runCommand(ServiceProcess.binary, ["jobs", "replay", id, "--reason", "late"], environment: env, directory: dir.path)
+        let (st, text, _) = try runCommand(
+            ServiceProcess.binary, ["jobs", "replay", id, "--reason", "late"], environment: env, directory: dir.path)
         XCTAssertEqual(st, 1)
         XCTAssertTrue(text.contains("refused (OTP expired)"), text)
         XCTAssertEqual(try sqliteQuery(dir.file("outbox.sqlite"), "SELECT status FROM jobs WHERE id = '\(id)'"), ["dead"])

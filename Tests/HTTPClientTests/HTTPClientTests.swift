@@ -2,6 +2,7 @@ import Foundation
 import RelayTestSupport
 import Synchronization
 import XCTest
+
 @testable import HTTPClient
 
 final class HTTPClientTests: XCTestCase {
@@ -40,9 +41,10 @@ final class HTTPClientTests: XCTestCase {
     func testPostBodyAndHeaders() throws {
         let client = HTTPClient()
         let body = Array("{\"a\":\"ü\"}".utf8)
-        let r = try client.perform(HTTPClientRequest(
-            method: "POST", url: base + "/echo?x=1",
-            headers: [("Content-Type", "application/json"), ("X-Custom", "v 1")], body: body))
+        let r = try client.perform(
+            HTTPClientRequest(
+                method: "POST", url: base + "/echo?x=1",
+                headers: [("Content-Type", "application/json"), ("X-Custom", "v 1")], body: body))
         XCTAssertEqual(r.status, 200)
         let echo = try json(r)
         XCTAssertEqual(echo["method"] as? String, "POST")
@@ -74,8 +76,9 @@ final class HTTPClientTests: XCTestCase {
 
     func testBasicAuthHeader() throws {
         let client = HTTPClient()
-        let r = try client.perform(HTTPClientRequest(
-            url: base + "/echo", basicAuth: .init(user: "AC123", password: "s3cret:x")))
+        let r = try client.perform(
+            HTTPClientRequest(
+                url: base + "/echo", basicAuth: .init(user: "AC123", password: "s3cret:x")))
         let expected = "Basic " + Data("AC123:s3cret:x".utf8).base64EncodedString()
         XCTAssertEqual(header(try json(r), "authorization"), expected)
         XCTAssertFalse(String(describing: HTTPClientRequest.BasicAuth(user: "u", password: "pw")).contains("pw"))
@@ -98,8 +101,8 @@ final class HTTPClientTests: XCTestCase {
             var ports = Set<Int>()
             for _ in 0..<20 {
                 guard let r = try? client.perform(HTTPClientRequest(method: "POST", url: url, body: [1])), r.status == 200,
-                      let echo = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any],
-                      let port = echo["client_port"] as? Int
+                    let echo = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any],
+                    let port = echo["client_port"] as? Int
                 else { failures.add(); continue }
                 ports.insert(port)
             }
@@ -147,8 +150,10 @@ final class HTTPClientTests: XCTestCase {
 
     func testSchemePolicy() throws {
         let client = HTTPClient()
-        for url in ["http://example.com/", "http://10.0.0.1/x", "http://127.0.0.2/", "ftp://127.0.0.1/",
-                    "file:///etc/passwd", "gopher://127.0.0.1/"] {
+        for url in [
+            "http://example.com/", "http://10.0.0.1/x", "http://127.0.0.2/", "ftp://127.0.0.1/",
+            "file:///etc/passwd", "gopher://127.0.0.1/",
+        ] {
             XCTAssertThrowsError(try client.perform(HTTPClientRequest(url: url)), url) { e in
                 XCTAssertEqual((e as? HTTPClientError)?.kind, .protocolNotAllowed, url)
             }

@@ -1,6 +1,7 @@
 import Foundation
 import RelayTestSupport
 import XCTest
+
 @testable import HTTPClient
 
 /// HTTPS against a loopback server with a certificate made at test time (openssl CLI).
@@ -15,9 +16,11 @@ final class HTTPSTests: XCTestCase {
         let key = dir.appendingPathComponent("key.pem").path
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        p.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                       "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
-                       "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
+        p.arguments = [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ]
         p.standardError = FileHandle.nullDevice
         try p.run()
         p.waitUntilExit()

@@ -1,10 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Dispatch
 import RelayCore
 import XCTest
+
 @testable import HTTPServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A completion that records the thread it ran on, then responds.
 private final class RecordingCompletion: DeferredCompletion, @unchecked Sendable {

@@ -1,9 +1,11 @@
+import Dispatch
+import XCTest
+
+@testable import HTTPServer
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
-import XCTest
-@testable import HTTPServer
 
 /// Deadlines use small values; assertions have wide margins (no performance timing).
 final class DeadlineTests: ServerTestCase {
@@ -99,7 +101,9 @@ final class DeadlineTests: ServerTestCase {
     }
 
     func testSlowHandlerIsNotAHeadTimeout() throws {
-        let server = try startServer(AsyncHandler()) { $0.headTimeoutMillis = 200; $0.idleTimeoutMillis = 200 }
+        let server = try startServer(AsyncHandler()) {
+            $0.headTimeoutMillis = 200; $0.idleTimeoutMillis = 200
+        }
         let c = try client(server)
         c.send(get("/slow", "X-Delay: 600\r\n"))
         XCTAssertEqual(c.readResponse()?.text, "GET /slow ")

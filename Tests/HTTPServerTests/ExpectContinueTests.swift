@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import HTTPServer
 
 final class ExpectContinueTests: ServerTestCase {
@@ -44,8 +45,9 @@ final class ExpectContinueTests: ServerTestCase {
     func testPipelinedContinueWaitsForEarlierResponses() throws {
         let server = try startServer(AsyncHandler())
         let c = try client(server)
-        c.send(get("/first", "X-Delay: 100\r\n")
-               + "POST /second HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
+        c.send(
+            get("/first", "X-Delay: 100\r\n")
+                + "POST /second HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n")
         XCTAssertEqual(c.readResponse()?.text, "GET /first ")
         XCTAssertEqual(c.readResponse()?.status, 100)
         c.send("ok")

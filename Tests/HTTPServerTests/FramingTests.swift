@@ -1,11 +1,14 @@
 import XCTest
+
 @testable import HTTPServer
 
 /// Every framing rule over a real loopback socket: the status, a body from
 /// `HTTPHandler.rejection`, `Connection: close`, and the server closing.
 final class FramingTests: ServerTestCase {
-    func assertRefused(_ server: HTTPServer, _ request: String, status: Int,
-                       file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertRefused(
+        _ server: HTTPServer, _ request: String, status: Int,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let c = try client(server)
         c.send(request)
         let r = try XCTUnwrap(c.readResponse(), request.debugDescription, file: file, line: line)
@@ -53,7 +56,9 @@ final class FramingTests: ServerTestCase {
     }
 
     func testHeadLimitsGet431() throws {
-        let server = try startServer { $0.maxHeadBytes = 2048; $0.maxHeaderCount = 10 }
+        let server = try startServer {
+            $0.maxHeadBytes = 2048; $0.maxHeaderCount = 10
+        }
         try assertRefused(server, get("/", "X: \(String(repeating: "a", count: 3000))\r\n"), status: 431)
         // Too large even before the head ends.
         try assertRefused(server, "GET / HTTP/1.1\r\nHost: a\r\nX: " + String(repeating: "a", count: 3000), status: 431)
@@ -77,9 +82,14 @@ final class FramingTests: ServerTestCase {
     func testApplicationHeadersCannotBreakFraming() throws {
         struct Sneaky: HTTPHandler {
             func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
-                respond(HTTPResponse(status: 200, headers: [("X-Ok", "1"), ("X-Bad", "a\r\nSet-Cookie: x"),
-                                                            ("Content-Length", "999"), ("Transfer-Encoding", "chunked")],
-                                     text: "fine"))
+                respond(
+                    HTTPResponse(
+                        status: 200,
+                        headers: [
+                            ("X-Ok", "1"), ("X-Bad", "a\r\nSet-Cookie: x"),
+                            ("Content-Length", "999"), ("Transfer-Encoding", "chunked"),
+                        ],
+                        text: "fine"))
             }
         }
         let server = try startServer(Sneaky())

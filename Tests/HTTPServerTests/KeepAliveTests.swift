@@ -1,5 +1,6 @@
 import Dispatch
 import XCTest
+
 @testable import HTTPServer
 
 final class KeepAliveTests: ServerTestCase {
@@ -48,8 +49,9 @@ final class KeepAliveTests: ServerTestCase {
         let c = try client(server)
         // Earlier requests respond later, from another thread.
         let delays = [120, 80, 0, 40, 0, 10]
-        c.send(delays.enumerated().map { get("/r\($0.offset)", "X-Delay: \($0.element)\r\n") }.joined()
-               + post("/last", "body"))
+        c.send(
+            delays.enumerated().map { get("/r\($0.offset)", "X-Delay: \($0.element)\r\n") }.joined()
+                + post("/last", "body"))
         for i in 0..<delays.count {
             XCTAssertEqual(c.readResponse()?.text, "GET /r\(i) ")
         }

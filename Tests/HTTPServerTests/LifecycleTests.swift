@@ -1,9 +1,11 @@
+import Dispatch
+import XCTest
+
+@testable import HTTPServer
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
-import XCTest
-@testable import HTTPServer
 
 final class LifecycleTests: ServerTestCase {
     func testConnectionCap() throws {
@@ -45,7 +47,9 @@ final class LifecycleTests: ServerTestCase {
         usleep(50_000)
         let started = DispatchTime.now().uptimeNanoseconds
         let done = DispatchSemaphore(value: 0)
-        Thread { server.shutdown(deadlineMillis: 3000); done.signal() }.start()
+        Thread {
+            server.shutdown(deadlineMillis: 3000); done.signal()
+        }.start()
 
         XCTAssertTrue(idle.waitForClose())
         XCTAssertLessThan(millisSince(started), 200, "idle connection was not closed at once")
@@ -132,7 +136,9 @@ extension LifecycleTests {
         c.send("POST /late HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab")
         usleep(50_000)
         let done = DispatchSemaphore(value: 0)
-        Thread { server.shutdown(deadlineMillis: 3000); done.signal() }.start()
+        Thread {
+            server.shutdown(deadlineMillis: 3000); done.signal()
+        }.start()
         usleep(100_000)
         c.send("cd")
         let r = try XCTUnwrap(c.readResponse())

@@ -1,5 +1,6 @@
 import RelayTestSupport
 import XCTest
+
 @testable import HTTPServer
 
 final class RequestParserTests: XCTestCase {
@@ -19,12 +20,16 @@ final class RequestParserTests: XCTestCase {
         guard case .rejected(let r) = parse(text) else {
             return XCTFail("accepted: \(text.debugDescription)", file: file, line: line)
         }
-        if let expected { XCTAssertEqual(r, expected, text.debugDescription, file: file, line: line) }
-        else { XCTAssertEqual(r.status, 400, text.debugDescription, file: file, line: line) }
+        if let expected {
+            XCTAssertEqual(r, expected, text.debugDescription, file: file, line: line)
+        } else {
+            XCTAssertEqual(r.status, 400, text.debugDescription, file: file, line: line)
+        }
     }
 
     func testParsesAHead() throws {
-        let text = "\r\nPOST /v1/webhooks/otp?x=1&y HTTP/1.1\r\nHost: relay\r\nContent-Length: 12\r\n"
+        let text =
+            "\r\nPOST /v1/webhooks/otp?x=1&y HTTP/1.1\r\nHost: relay\r\nContent-Length: 12\r\n"
             + "X-Empty:\r\nContent-Type:  application/json \t\r\n\r\nBODY"
         guard case .head(let p, let length) = parse(text) else { return XCTFail() }
         XCTAssertEqual(length, text.utf8.count - 4)
@@ -92,9 +97,11 @@ final class RequestParserTests: XCTestCase {
     }
 
     func testRequestLine() {
-        for line in ["GET /", "GET  / HTTP/1.1", "GET / HTTP/1.1 ", "GET / HTTX/1.1", " / HTTP/1.1", "/ HTTP/1.1",
-                     "G@T / HTTP/1.1", "GET /a b HTTP/1.1", "GET / http/1.1", "GET / HTTP/1", "GET / HTTP/1.10",
-                     "GET /\u{01} HTTP/1.1", "GET /\u{E9} HTTP/1.1"] {
+        for line in [
+            "GET /", "GET  / HTTP/1.1", "GET / HTTP/1.1 ", "GET / HTTX/1.1", " / HTTP/1.1", "/ HTTP/1.1",
+            "G@T / HTTP/1.1", "GET /a b HTTP/1.1", "GET / http/1.1", "GET / HTTP/1", "GET / HTTP/1.10",
+            "GET /\u{01} HTTP/1.1", "GET /\u{E9} HTTP/1.1",
+        ] {
             assertRejected("\(line)\r\nHost: a\r\n\r\n")
         }
         guard case .incomplete = parse("\r\n\r\n") else { return XCTFail("empty lines are skipped") }
@@ -132,7 +139,9 @@ final class RequestParserTests: XCTestCase {
         var from = 0
         var found: Int?
         for n in 1...text.count {
-            let r = text.withUnsafeBytes { RequestParser.scanHeadEnd(UnsafeRawBufferPointer(rebasing: $0[..<n]), from: &from, limits: limits) }
+            let r = text.withUnsafeBytes {
+                RequestParser.scanHeadEnd(UnsafeRawBufferPointer(rebasing: $0[..<n]), from: &from, limits: limits)
+            }
             if case .found(let end) = r { found = end; break }
             XCTAssertEqual(r, .incomplete)
         }

@@ -1,8 +1,10 @@
+import XCTest
+
+@testable import HTTPServer
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import XCTest
-@testable import HTTPServer
 
 final class SocketTests: ServerTestCase {
     func testWildcardHostAcceptsLoopback() throws {

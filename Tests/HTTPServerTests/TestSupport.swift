@@ -1,10 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Dispatch
 import Synchronization
 import XCTest
+
 @testable import HTTPServer
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A response as read off the wire by `TestClient`.
 struct WireResponse {
@@ -71,8 +73,10 @@ final class TestClient: @unchecked Sendable {
         var headEnd: Int?
         while true {
             if pending.count >= 4 {
-                for i in 0...(pending.count - 4) where pending[i] == 13 && pending[i + 1] == 10
-                    && pending[i + 2] == 13 && pending[i + 3] == 10 {
+                for i in 0...(pending.count - 4)
+                where pending[i] == 13 && pending[i + 1] == 10
+                    && pending[i + 2] == 13 && pending[i + 3] == 10
+                {
                     headEnd = i
                     break
                 }
@@ -117,13 +121,16 @@ struct EchoHandler: HTTPHandler {
     }
 
     func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
-        respond(HTTPResponse(status: 200, headers: [("Content-Type", "text/plain")],
-                             text: "\(request.method) \(request.head.target) \(request.bodyText)"))
+        respond(
+            HTTPResponse(
+                status: 200, headers: [("Content-Type", "text/plain")],
+                text: "\(request.method) \(request.head.target) \(request.bodyText)"))
     }
 
     func rejection(_ r: HTTPRejection) -> HTTPResponse {
-        HTTPResponse(status: r.status, headers: [("Content-Type", "application/json")],
-                     text: "{\"error\":\"\(r.status)\"}")
+        HTTPResponse(
+            status: r.status, headers: [("Content-Type", "application/json")],
+            text: "{\"error\":\"\(r.status)\"}")
     }
 }
 
@@ -143,8 +150,10 @@ struct AsyncHandler: HTTPHandler {
 class ServerTestCase: XCTestCase {
     var servers: [HTTPServer] = []
 
-    func startServer(_ handler: any HTTPHandler = EchoHandler(),
-                     configure: (inout HTTPServerConfiguration) -> Void = { _ in }) throws -> HTTPServer {
+    func startServer(
+        _ handler: any HTTPHandler = EchoHandler(),
+        configure: (inout HTTPServerConfiguration) -> Void = { _ in }
+    ) throws -> HTTPServer {
         var config = HTTPServerConfiguration(port: 0)
         configure(&config)
         let server = HTTPServer(configuration: config, handler: handler)

@@ -1,18 +1,22 @@
 import Foundation
-import XCTest
 import RelayCore
+import XCTest
+
 @testable import Outbox
 
 /// The non-blocking `finish(…, completion:)`: fenced like the blocking one, batched by the writer,
 /// and never silently lost when a batch cannot commit.
 final class BatchedFinishTests: XCTestCase {
     private func report(_ o: AttemptOutcome, message: String? = nil) -> AttemptReport {
-        AttemptReport(outcome: o, provider: "gw", startedAt: start, finishedAt: start + 1, httpStatus: 200,
-                      errorClass: message.map { _ in "http_5xx" }, errorMessage: message)
+        AttemptReport(
+            outcome: o, provider: "gw", startedAt: start, finishedAt: start + 1, httpStatus: 200,
+            errorClass: message.map { _ in "http_5xx" }, errorMessage: message)
     }
 
-    private func finishAndWait(_ outbox: SQLiteOutbox, _ job: ClaimedJob, _ t: JobTransition = .sent,
-                               _ r: AttemptReport? = nil) -> Result<FinishResult, OutboxError> {
+    private func finishAndWait(
+        _ outbox: SQLiteOutbox, _ job: ClaimedJob, _ t: JobTransition = .sent,
+        _ r: AttemptReport? = nil
+    ) -> Result<FinishResult, OutboxError> {
         let done = DispatchSemaphore(value: 0)
         let box = Box<Result<FinishResult, OutboxError>?>(nil)
         outbox.finish(id: job.id, token: job.token, transition: t, attempt: r ?? report(.sent), now: start + 2) { res in

@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
-import RelayCrypto
 import RelayCore
+import RelayCrypto
+import XCTest
+
 @testable import Outbox
 
 final class DedupeTests: XCTestCase {
@@ -12,8 +13,9 @@ final class DedupeTests: XCTestCase {
         outbox = nil
         let clock = ManualClock(start + 30_000)
         let again = try makeOutbox(tmp, clock: clock)
-        XCTAssertEqual(try again.enqueueAndWait(otpJob(at: start + 30_000)).get(),
-                       EnqueueResult(id: first.id, status: .queued, duplicate: true))
+        XCTAssertEqual(
+            try again.enqueueAndWait(otpJob(at: start + 30_000)).get(),
+            EnqueueResult(id: first.id, status: .queued, duplicate: true))
         XCTAssertFalse(try again.enqueueAndWait(otpJob(at: start + 60_001)).get().duplicate)
     }
 
@@ -83,8 +85,9 @@ final class OutboxKeysTests: XCTestCase {
         XCTAssertNotEqual(keys.recipientHash("+6281"), OutboxKeys(dataKey: .generate()).recipientHash("+6281"))
         let tmp = TempDatabase()
         let outbox = try makeOutbox(tmp)
-        let job = NewJob.otp(channel: .sms, recipient: "+6281234567890", otp: "123456", keys: keys,
-                             dedupeWindowMillis: 60_000, createdAt: start, expiresAt: start + 300_000)
+        let job = NewJob.otp(
+            channel: .sms, recipient: "+6281234567890", otp: "123456", keys: keys,
+            dedupeWindowMillis: 60_000, createdAt: start, expiresAt: start + 300_000)
         let first = try outbox.enqueueAndWait(job).get()
         XCTAssertTrue(try outbox.enqueueAndWait(job).get().duplicate)
         let found = try outbox.jobs(matching: JobFilter(createdFrom: start, recipientHash: keys.recipientHash("+6281234567890")))
@@ -96,10 +99,12 @@ final class OutboxKeysTests: XCTestCase {
     func testKeysAreTheDocumentedHMACs() {
         let keys = OutboxKeys(dataKey: testKey)
         let recipientKey = testKey.derive(label: "recipient-hash"), dedupeKey = testKey.derive(label: "dedupe")
-        XCTAssertEqual(keys.recipientHash("+6284512340987"),
-                       Crypto.hmacSHA256(key: recipientKey, data: Array("+6284512340987".utf8)))
-        XCTAssertEqual(keys.dedupeKey(channel: "whatsapp", recipient: "+6284512340987", secret: Array("482915".utf8)),
-                       Crypto.hmacSHA256(key: dedupeKey, data: Array("whatsapp\u{0}+6284512340987\u{0}482915".utf8)))
+        XCTAssertEqual(
+            keys.recipientHash("+6284512340987"),
+            Crypto.hmacSHA256(key: recipientKey, data: Array("+6284512340987".utf8)))
+        XCTAssertEqual(
+            keys.dedupeKey(channel: "whatsapp", recipient: "+6284512340987", secret: Array("482915".utf8)),
+            Crypto.hmacSHA256(key: dedupeKey, data: Array("whatsapp\u{0}+6284512340987\u{0}482915".utf8)))
         XCTAssertEqual(Crypto.hex(keys.recipientHash("a@b.co")).count, 64)
     }
 }

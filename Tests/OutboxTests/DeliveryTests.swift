@@ -1,13 +1,17 @@
 import Foundation
-import XCTest
 import RelayCore
+import XCTest
+
 @testable import Outbox
 
 final class DeliveryTests: XCTestCase {
-    private func report(_ o: AttemptOutcome, provider: String = "meta", at t: Int64 = start + 10,
-                        error: String? = nil) -> AttemptReport {
-        AttemptReport(outcome: o, provider: provider, startedAt: t - 5, finishedAt: t, httpStatus: 200,
-                      providerMessageID: "wamid.1", errorClass: error.map { _ in "http_5xx" }, errorMessage: error)
+    private func report(
+        _ o: AttemptOutcome, provider: String = "meta", at t: Int64 = start + 10,
+        error: String? = nil
+    ) -> AttemptReport {
+        AttemptReport(
+            outcome: o, provider: provider, startedAt: t - 5, finishedAt: t, httpStatus: 200,
+            providerMessageID: "wamid.1", errorClass: error.map { _ in "http_5xx" }, errorMessage: error)
     }
 
     func testClaimLeasesOpensPayloadAndRespectsRunAt() throws {
@@ -68,15 +72,18 @@ final class DeliveryTests: XCTestCase {
         let second = try outbox.claim(limit: 1, leaseMillis: 1_000, now: start + 1_001)[0]
         XCTAssertGreaterThan(second.token, first.token)
         XCTAssertEqual(second.attempts, 1, "the lost try counts")
-        XCTAssertEqual(try outbox.finish(id: id, token: first.token, transition: .sent, attempt: report(.sent), now: start + 1_002),
-                       .leaseLost)
+        XCTAssertEqual(
+            try outbox.finish(id: id, token: first.token, transition: .sent, attempt: report(.sent), now: start + 1_002),
+            .leaseLost)
         XCTAssertEqual(try outbox.renewLease(id: id, token: first.token, leaseMillis: 5_000, now: start + 1_002), false)
         XCTAssertEqual(try outbox.renewLease(id: id, token: second.token, leaseMillis: 5_000, now: start + 1_002), true)
         XCTAssertEqual(try outbox.job(id: id)?.status, .sending)
-        XCTAssertEqual(try outbox.finish(id: id, token: second.token, transition: .sent, attempt: report(.sent), now: start + 1_003),
-                       .applied)
-        XCTAssertEqual(try outbox.finish(id: id, token: second.token, transition: .sent, attempt: report(.sent), now: start + 1_004),
-                       .leaseLost, "a finished job cannot be finished again")
+        XCTAssertEqual(
+            try outbox.finish(id: id, token: second.token, transition: .sent, attempt: report(.sent), now: start + 1_003),
+            .applied)
+        XCTAssertEqual(
+            try outbox.finish(id: id, token: second.token, transition: .sent, attempt: report(.sent), now: start + 1_004),
+            .leaseLost, "a finished job cannot be finished again")
         let attempts = try outbox.attempts(jobID: id)
         XCTAssertEqual(attempts.map(\.outcome), [.retryable, .sent])
         XCTAssertEqual(attempts.first?.errorClass, "lease_expired")
@@ -104,23 +111,30 @@ final class DeliveryTests: XCTestCase {
         let id = try outbox.enqueueAndWait(otpJob()).get().id
         XCTAssertEqual(woke.wait(timeout: .now() + 5), .success, "an enqueue wakes the workers")
         var job = try outbox.claim(limit: 1, leaseMillis: 30_000, now: start)[0]
-        XCTAssertEqual(try outbox.finish(id: id, token: job.token, transition: .retry(runAt: start + 2_000),
-                                         attempt: report(.retryable, error: "HTTP 503"), now: start + 10), .applied)
+        XCTAssertEqual(
+            try outbox.finish(
+                id: id, token: job.token, transition: .retry(runAt: start + 2_000),
+                attempt: report(.retryable, error: "HTTP 503"), now: start + 10), .applied)
         XCTAssertEqual(woke.wait(timeout: .now() + 5), .success, "a retry wakes the workers")
         var r = try XCTUnwrap(try outbox.job(id: id))
-        XCTAssertEqual([r.status.rawValue, String(r.attempts), String(r.runAt), r.lastError ?? ""],
-                       ["queued", "1", String(start + 2_000), "HTTP 503"])
+        XCTAssertEqual(
+            [r.status.rawValue, String(r.attempts), String(r.runAt), r.lastError ?? ""],
+            ["queued", "1", String(start + 2_000), "HTTP 503"])
         XCTAssertTrue(try outbox.claim(limit: 1, leaseMillis: 30_000, now: start + 1_999).isEmpty)
         job = try outbox.claim(limit: 1, leaseMillis: 30_000, now: start + 2_000)[0]
-        XCTAssertEqual(try outbox.finish(id: id, token: job.token, transition: .nextRoute(step: 1, runAt: start + 2_100),
-                                         attempt: report(.nextRoute, error: "not on WhatsApp"), now: start + 2_010), .applied)
+        XCTAssertEqual(
+            try outbox.finish(
+                id: id, token: job.token, transition: .nextRoute(step: 1, runAt: start + 2_100),
+                attempt: report(.nextRoute, error: "not on WhatsApp"), now: start + 2_010), .applied)
         job = try outbox.claim(limit: 1, leaseMillis: 30_000, now: start + 2_100)[0]
         XCTAssertEqual(job.routeStep, 1)
         XCTAssertEqual(job.attempts, 2)
         var fallback = report(.permanent, provider: "twilio", error: "invalid number")
         fallback.channel = "sms"
-        XCTAssertEqual(try outbox.finish(id: id, token: job.token, transition: .dead(reason: "invalid number"),
-                                         attempt: fallback, now: start + 2_200), .applied)
+        XCTAssertEqual(
+            try outbox.finish(
+                id: id, token: job.token, transition: .dead(reason: "invalid number"),
+                attempt: fallback, now: start + 2_200), .applied)
         r = try XCTUnwrap(try outbox.job(id: id))
         XCTAssertEqual(r.status, .dead)
         XCTAssertEqual(r.lastError, "invalid number")
@@ -130,16 +144,19 @@ final class DeliveryTests: XCTestCase {
         XCTAssertEqual(attempts.map(\.routeStep), [0, 0, 1])
         XCTAssertEqual(attempts.map(\.channel), ["whatsapp", "whatsapp", "sms"])
 
-        let results = try outbox.replay(ids: [id, "01ZZZZZZZZZZZZZZZZZZZZZZZZ"], actor: "ops@bank", reason: "provider outage",
-                                        now: start + 3_000)
+        let results = try outbox.replay(
+            ids: [id, "01ZZZZZZZZZZZZZZZZZZZZZZZZ"], actor: "ops@bank", reason: "provider outage",
+            now: start + 3_000)
         XCTAssertEqual(results.map(\.result), [.replayed, .notFound])
         r = try XCTUnwrap(try outbox.job(id: id))
         XCTAssertEqual(r.status, .queued)
         XCTAssertEqual(r.routeStep, 0)
-        XCTAssertEqual(try query(tmp.path, "SELECT actor, reason FROM replays") { [$0.string(0), $0.string(1)] },
-                       [["ops@bank", "provider outage"]])
-        XCTAssertEqual(try outbox.replay(ids: [id], actor: "ops", reason: "again", now: start + 3_001).map(\.result),
-                       [.notDead(.queued)])
+        XCTAssertEqual(
+            try query(tmp.path, "SELECT actor, reason FROM replays") { [$0.string(0), $0.string(1)] },
+            [["ops@bank", "provider outage"]])
+        XCTAssertEqual(
+            try outbox.replay(ids: [id], actor: "ops", reason: "again", now: start + 3_001).map(\.result),
+            [.notDead(.queued)])
         XCTAssertEqual(try outbox.claim(limit: 1, leaseMillis: 30_000, now: start + 3_000)[0].secret, Array("482915".utf8))
     }
 
@@ -151,8 +168,9 @@ final class DeliveryTests: XCTestCase {
         let live = try outbox.enqueueAndWait(otpJob(otp: "333333", validity: 10_000)).get().id
         let claimed = try outbox.claim(limit: 3, leaseMillis: 500, now: start)
         let deadJob = try XCTUnwrap(claimed.first { $0.id == dead })
-        _ = try outbox.finish(id: dead, token: deadJob.token, transition: .dead(reason: "rejected"),
-                              attempt: report(.permanent, error: "rejected"), now: start + 1)
+        _ = try outbox.finish(
+            id: dead, token: deadJob.token, transition: .dead(reason: "rejected"),
+            attempt: report(.permanent, error: "rejected"), now: start + 1)
         XCTAssertEqual(try outbox.releaseLeases(tokens: [deadJob.token], now: start + 2), 2, "the other two go back")
         XCTAssertEqual(try outbox.expireDue(now: start + 999), 0)
         XCTAssertEqual(try outbox.expireDue(now: start + 2_000), 2)
@@ -181,7 +199,8 @@ final class DeliveryTests: XCTestCase {
         let outbox = try makeOutbox(tmp)
         let id = try outbox.enqueueAndWait(otpJob()).get().id
         let job = try outbox.claim(limit: 1, leaseMillis: 1_000, now: start)[0]
-        XCTAssertEqual(try outbox.finish(id: id, token: job.token, transition: .expired, attempt: report(.expired), now: start + 1), .applied)
+        XCTAssertEqual(
+            try outbox.finish(id: id, token: job.token, transition: .expired, attempt: report(.expired), now: start + 1), .applied)
         XCTAssertEqual(try outbox.job(id: id)?.status, .expired)
         XCTAssertEqual(try outbox.job(id: id)?.hasPayload, false)
     }

@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import RelayCore
+import XCTest
+
 @testable import Outbox
 
 /// Stands in for an event loop: collects what the writer hands over and runs it on request, on

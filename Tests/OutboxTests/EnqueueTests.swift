@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
 import RelayCore
 import RelayCrypto
+import XCTest
+
 @testable import Outbox
 
 final class EnqueueTests: XCTestCase {
@@ -32,9 +33,12 @@ final class EnqueueTests: XCTestCase {
         let outbox = try makeOutbox(tmp)
         let otp = "90817263", phone = "+6281299887766", email = "someone.private@example.com"
         _ = try outbox.enqueueAndWait(otpJob(phone: phone, otp: otp)).get()
-        _ = try outbox.enqueueAndWait(NewJob.otp(channel: .email, recipient: email, recipientHash: [1], otp: otp,
-                                                 dedupeKey: nil, dedupeWindowMillis: 0, createdAt: start,
-                                                 expiresAt: start + 1000)).get()
+        _ = try outbox.enqueueAndWait(
+            NewJob.otp(
+                channel: .email, recipient: email, recipientHash: [1], otp: otp,
+                dedupeKey: nil, dedupeWindowMillis: 0, createdAt: start,
+                expiresAt: start + 1000)
+        ).get()
         let bytes = tmp.fileBytes()
         XCTAssertFalse(bytes.isEmpty)
         XCTAssertTrue(bytes.contains(Array("+62812****7766".utf8)), "the masked form is stored")
@@ -89,7 +93,9 @@ final class EnqueueTests: XCTestCase {
         // Submitted back to back, these land in one or few batches.
         for _ in 0..<50 {
             group.enter()
-            outbox.enqueue(otpJob()) { r in results.with { $0.append(try! r.get()) }; group.leave() }
+            outbox.enqueue(otpJob()) { r in
+                results.with { $0.append(try! r.get()) }; group.leave()
+            }
         }
         group.wait()
         let all = results.get
@@ -139,7 +145,9 @@ final class EnqueueTests: XCTestCase {
         let group = DispatchGroup()
         for (name, job) in [("a", otpJob(otp: "111111")), ("bad", bad), ("b", otpJob(otp: "222222"))] {
             group.enter()
-            outbox.enqueue(job) { r in results.with { $0[name] = r }; group.leave() }
+            outbox.enqueue(job) { r in
+                results.with { $0[name] = r }; group.leave()
+            }
         }
         group.wait()
         let r = results.get

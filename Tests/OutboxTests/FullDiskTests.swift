@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import RelayCore
+import XCTest
+
 @testable import Outbox
 
 /// A database that cannot grow (`PRAGMA max_page_count` on the writer stands in for a full disk).

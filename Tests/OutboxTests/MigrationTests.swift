@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import RelayCore
+import XCTest
+
 @testable import Outbox
 
 final class MigrationTests: XCTestCase {
@@ -19,8 +20,9 @@ final class MigrationTests: XCTestCase {
             let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
             XCTAssertEqual(text, embedded.sql, "\(file) differs from EmbeddedMigrations.swift: run scripts/embed-migrations")
         }
-        XCTAssertEqual(EmbeddedMigrations.all.map(\.version), Array(1...EmbeddedMigrations.all.count),
-                       "versions are consecutive from 1")
+        XCTAssertEqual(
+            EmbeddedMigrations.all.map(\.version), Array(1...EmbeddedMigrations.all.count),
+            "versions are consecutive from 1")
     }
 
     func testFreshFileIsMigratedAndRecorded() throws {
@@ -40,8 +42,10 @@ final class MigrationTests: XCTestCase {
             XCTAssertEqual(strict.first { $0.0 == name }?.1, 1, "\(name) is STRICT")
         }
         let columns = Set(try query(tmp.path, "SELECT name FROM pragma_table_info('jobs')") { $0.string(0) })
-        for c in ["id", "kind", "channel", "status", "attempts", "provider", "last_error", "created_at",
-                  "updated_at", "run_at", "expires_at"] {
+        for c in [
+            "id", "kind", "channel", "status", "attempts", "provider", "last_error", "created_at",
+            "updated_at", "run_at", "expires_at",
+        ] {
             XCTAssertTrue(columns.contains(c), "dashboards rely on jobs.\(c)")
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import RelayCore
+import XCTest
+
 @testable import Outbox
 
 final class QueryTests: XCTestCase {
@@ -13,16 +14,18 @@ final class QueryTests: XCTestCase {
             clock.advance(millis: 1_000)
             let channel: Channel = i % 2 == 0 ? .sms : .email
             let to = channel == .sms ? "+6281200000\(i)0" : "user\(i)@example.com"
-            let job = NewJob.otp(channel: channel, recipient: to, recipientHash: [UInt8(i)], otp: "12345\(i)",
-                                 dedupeKey: nil, dedupeWindowMillis: 0, createdAt: clock.nowMillis(),
-                                 expiresAt: clock.nowMillis() + 300_000)
+            let job = NewJob.otp(
+                channel: channel, recipient: to, recipientHash: [UInt8(i)], otp: "12345\(i)",
+                dedupeKey: nil, dedupeWindowMillis: 0, createdAt: clock.nowMillis(),
+                expiresAt: clock.nowMillis() + 300_000)
             ids.append(try outbox.enqueueAndWait(job).get().id)
         }
         XCTAssertEqual(ids, ids.sorted(), "ids sort by time")
         XCTAssertEqual(try outbox.jobs(matching: JobFilter()).map(\.id), ids.reversed(), "newest first")
         XCTAssertEqual(try outbox.jobs(matching: JobFilter(channel: "sms")).map(\.id), [ids[4], ids[2], ids[0]])
-        XCTAssertEqual(try outbox.jobs(matching: JobFilter(createdFrom: start + 2_000, createdBefore: start + 4_000)).map(\.id),
-                       [ids[2], ids[1]])
+        XCTAssertEqual(
+            try outbox.jobs(matching: JobFilter(createdFrom: start + 2_000, createdBefore: start + 4_000)).map(\.id),
+            [ids[2], ids[1]])
         let page1 = try outbox.jobs(matching: JobFilter(limit: 4))
         let page2 = try outbox.jobs(matching: JobFilter(beforeID: page1.last!.id, limit: 4))
         XCTAssertEqual((page1 + page2).map(\.id), ids.reversed())
@@ -45,16 +48,18 @@ final class QueryTests: XCTestCase {
         XCTAssertFalse(columns.contains("payload"))
         XCTAssertFalse(columns.contains("recipient_hash"))
         XCTAssertFalse(columns.contains("dedupe_key"))
-        XCTAssertEqual(try query(tmp.path, "SELECT recipient_masked, has_payload FROM jobs_view") { [$0.string(0), String($0.int(1))] },
-                       [["+62845****0987", "1"]])
+        XCTAssertEqual(
+            try query(tmp.path, "SELECT recipient_masked, has_payload FROM jobs_view") { [$0.string(0), String($0.int(1))] },
+            [["+62845****0987", "1"]])
     }
 
     func testKYCJob() throws {
         let tmp = TempDatabase()
         let outbox = try makeOutbox(tmp)
         let data = Array(#"{"nik":"3171234567890123","phone_number":"6281234567890"}"#.utf8)
-        let job = NewJob(kind: .kyc, channel: kycChannelName, recipient: "6281234567890", recipientMasked: "6281234****7890",
-                         recipientHash: [9], secret: data, createdAt: start, expiresAt: start + 86_400_000)
+        let job = NewJob(
+            kind: .kyc, channel: kycChannelName, recipient: "6281234567890", recipientMasked: "6281234****7890",
+            recipientHash: [9], secret: data, createdAt: start, expiresAt: start + 86_400_000)
         let id = try outbox.enqueueAndWait(job).get().id
         let claimed = try outbox.claim(limit: 1, leaseMillis: 1_000, now: start)
         XCTAssertEqual(claimed.first?.id, id)

@@ -1,7 +1,8 @@
 import CSQLite
 import Foundation
-import XCTest
 import RelayCore
+import XCTest
+
 @testable import Outbox
 
 final class SQLiteDatabaseTests: XCTestCase {
@@ -65,8 +66,12 @@ final class SQLiteDatabaseTests: XCTestCase {
         let tmp = TempDatabase()
         let db = try SQLiteDatabase(path: tmp.path, configuration: .init())
         try db.execute("CREATE TABLE t (b BLOB, s TEXT, i INTEGER) STRICT")
-        try db.run("INSERT INTO t VALUES (?1, ?2, ?3)") { $0.bind(1, [UInt8]()); $0.bind(2, "héllo"); $0.bind(3, Int64?.none) }
-        try db.run("INSERT INTO t VALUES (?1, ?2, ?3)") { $0.bind(1, [0, 1, 255]); $0.bind(2, ""); $0.bind(3, Int64.max) }
+        try db.run("INSERT INTO t VALUES (?1, ?2, ?3)") {
+            $0.bind(1, [UInt8]()); $0.bind(2, "héllo"); $0.bind(3, Int64?.none)
+        }
+        try db.run("INSERT INTO t VALUES (?1, ?2, ?3)") {
+            $0.bind(1, [0, 1, 255]); $0.bind(2, ""); $0.bind(3, Int64.max)
+        }
         let rows = try db.withStatement("SELECT b, s, i FROM t ORDER BY rowid") { s throws(SQLiteError) in
             var out: [([UInt8]?, String, Int64?)] = []
             while try s.step() { out.append((s.blob(0), s.string(1), s.optionalInt64(2))) }

@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import RelayCore
+import XCTest
+
 @testable import Outbox
 
 final class ShutdownTests: XCTestCase {

@@ -1,19 +1,25 @@
 import Foundation
-import XCTest
 import RelayCore
+import XCTest
+
 @testable import Outbox
 
 final class StatisticsTests: XCTestCase {
-    private func run(_ outbox: SQLiteOutbox, otp: String, latency: Int64, outcome: AttemptOutcome,
-                     transition: JobTransition, provider: String = "twilio") throws -> String {
+    private func run(
+        _ outbox: SQLiteOutbox, otp: String, latency: Int64, outcome: AttemptOutcome,
+        transition: JobTransition, provider: String = "twilio"
+    ) throws -> String {
         let id = try outbox.enqueueAndWait(otpJob(otp: otp, channel: .sms)).get().id
         let job = try outbox.claim(limit: 1, leaseMillis: 10_000, now: start)[0]
-        let report = AttemptReport(outcome: outcome, provider: provider, startedAt: start + 100,
-                                   finishedAt: start + 100 + latency, httpStatus: outcome == .sent ? 201 : 500,
-                                   errorClass: outcome == .sent ? nil : "http_5xx",
-                                   errorMessage: outcome == .sent ? nil : "HTTP 500")
-        XCTAssertEqual(try outbox.finish(id: id, token: job.token, transition: transition, attempt: report,
-                                         now: start + 100 + latency), .applied)
+        let report = AttemptReport(
+            outcome: outcome, provider: provider, startedAt: start + 100,
+            finishedAt: start + 100 + latency, httpStatus: outcome == .sent ? 201 : 500,
+            errorClass: outcome == .sent ? nil : "http_5xx",
+            errorMessage: outcome == .sent ? nil : "HTTP 500")
+        XCTAssertEqual(
+            try outbox.finish(
+                id: id, token: job.token, transition: transition, attempt: report,
+                now: start + 100 + latency), .applied)
         return id
     }
 

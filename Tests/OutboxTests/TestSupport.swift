@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
 import RelayCore
 import RelayCrypto
+import XCTest
+
 @testable import Outbox
 
 /// A fresh temporary directory per test, removed afterwards.
@@ -29,17 +30,22 @@ final class TempDatabase {
 let testKey = try! DataKey(bytes: [UInt8](repeating: 7, count: 32))
 let start: Int64 = 1_800_000_000_000
 
-func makeOutbox(_ db: TempDatabase, clock: ManualClock = ManualClock(start), options: OutboxOptions = OutboxOptions(),
-                key: DataKey = testKey) throws -> SQLiteOutbox {
+func makeOutbox(
+    _ db: TempDatabase, clock: ManualClock = ManualClock(start), options: OutboxOptions = OutboxOptions(),
+    key: DataKey = testKey
+) throws -> SQLiteOutbox {
     try SQLiteOutbox(path: db.path, dataKey: key, clock: clock, logger: .silent, options: options)
 }
 
-func otpJob(phone: String = "+6284512340987", otp: String = "482915", channel: Channel = .whatsapp,
-            at now: Int64 = start, window: Int64 = 60_000, validity: Int64 = 300_000, dedupe: Bool = true) -> NewJob {
+func otpJob(
+    phone: String = "+6284512340987", otp: String = "482915", channel: Channel = .whatsapp,
+    at now: Int64 = start, window: Int64 = 60_000, validity: Int64 = 300_000, dedupe: Bool = true
+) -> NewJob {
     let dedupeKey = dedupe ? testKey.derive(label: "dedupe").hmac("\(channel.rawValue)|\(phone)|\(otp)") : nil
-    return NewJob.otp(channel: channel, recipient: phone, recipientHash: testKey.derive(label: "recipient").hmac(phone),
-                      otp: otp, dedupeKey: dedupeKey, dedupeWindowMillis: window, createdAt: now,
-                      expiresAt: now + validity)
+    return NewJob.otp(
+        channel: channel, recipient: phone, recipientHash: testKey.derive(label: "recipient").hmac(phone),
+        otp: otp, dedupeKey: dedupeKey, dedupeWindowMillis: window, createdAt: now,
+        expiresAt: now + validity)
 }
 
 extension [UInt8] {
@@ -72,7 +78,9 @@ extension SQLiteOutbox {
     func enqueueAndWait(_ job: NewJob) -> Result<EnqueueResult, OutboxError> {
         let done = DispatchSemaphore(value: 0)
         let box = Box<Result<EnqueueResult, OutboxError>?>(nil)
-        enqueue(job) { r in box.with { $0 = r }; done.signal() }
+        enqueue(job) { r in
+            box.with { $0 = r }; done.signal()
+        }
         done.wait()
         return box.get!
     }

@@ -1,5 +1,6 @@
 import RelayTestSupport
 import XCTest
+
 @testable import RelayCore
 
 /// JSONObjectReader against JSONSerialization on a few thousand generated bodies: mutations of the
@@ -12,19 +13,23 @@ final class JSONObjectReaderDifferentialTests: XCTestCase {
     private static let partnerExample = Array(#"{"identifier":"084512340987","otp":"123456","channel":"whatsapp"}"#.utf8)
 
     /// Bytes that matter to a JSON lexer or to UTF-8.
-    private static let interestingBytes: [UInt8] = Array("{}[]:,\"\\/ \t\n\r0123456789-+.eEtrufalsnx'#*".utf8)
-        + [0x00, 0x01, 0x08, 0x1F, 0x7F, 0x80, 0x9F, 0xA0, 0xBB, 0xBF, 0xC0, 0xC1, 0xC2, 0xC3, 0xDF, 0xE0, 0xE2, 0xED, 0xEF,
-           0xF0, 0xF4, 0xF5, 0xFE, 0xFF]
+    private static let interestingBytes: [UInt8] =
+        Array("{}[]:,\"\\/ \t\n\r0123456789-+.eEtrufalsnx'#*".utf8)
+        + [
+            0x00, 0x01, 0x08, 0x1F, 0x7F, 0x80, 0x9F, 0xA0, 0xBB, 0xBF, 0xC0, 0xC1, 0xC2, 0xC3, 0xDF, 0xE0, 0xE2, 0xED, 0xEF,
+            0xF0, 0xF4, 0xF5, 0xFE, 0xFF,
+        ]
 
-    private static let snippets: [[UInt8]] = [
-        #"\u"#, #"\ud83d\ude00"#, #"\ud800"#, #"\udc00"#, #"\u00e9"#, #"\u0000"#, #"\uD800\uDBFF"#, #"\n"#, #"\""#, #"\\"#, #"\/"#,
-        ",", ",}", ",]", "null", "true", "false", "1e999", "-1e400", "-0", "01", ".5", "1.", "0.5e-3", "[", "]", "{", "}", "{}",
-        "[[[[", "]]]]", "/*x*/", "//", "'a'", "NaN", "Infinity", #""otp":null,"#, #""otp":1,"#, #""otp":"9999","#,
-        #""channel":"sms","#, #""identifier":["#, #""otp":{"otp":"1"},"#, "  ", "\t\r\n",
-    ].map { Array($0.utf8) } + [
-        [0xEF, 0xBB, 0xBF], [0xC3, 0xA9], [0xF0, 0x9F, 0x98, 0x80], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80],
-        [0xE2, 0x82], [0xE2, 0x80, 0xA8], [0xFF, 0xFE], [0x00, 0x00],
-    ]
+    private static let snippets: [[UInt8]] =
+        [
+            #"\u"#, #"\ud83d\ude00"#, #"\ud800"#, #"\udc00"#, #"\u00e9"#, #"\u0000"#, #"\uD800\uDBFF"#, #"\n"#, #"\""#, #"\\"#, #"\/"#,
+            ",", ",}", ",]", "null", "true", "false", "1e999", "-1e400", "-0", "01", ".5", "1.", "0.5e-3", "[", "]", "{", "}", "{}",
+            "[[[[", "]]]]", "/*x*/", "//", "'a'", "NaN", "Infinity", #""otp":null,"#, #""otp":1,"#, #""otp":"9999","#,
+            #""channel":"sms","#, #""identifier":["#, #""otp":{"otp":"1"},"#, "  ", "\t\r\n",
+        ].map { Array($0.utf8) } + [
+            [0xEF, 0xBB, 0xBF], [0xC3, 0xA9], [0xF0, 0x9F, 0x98, 0x80], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80],
+            [0xE2, 0x82], [0xE2, 0x80, 0xA8], [0xFF, 0xFE], [0x00, 0x00],
+        ]
 
     private func mutate(_ input: [UInt8], _ g: inout Seeded) -> [UInt8] {
         var b = input
@@ -51,8 +56,10 @@ final class JSONObjectReaderDifferentialTests: XCTestCase {
         "\u{10FFFF}", "e\u{301}", #"\""#, #"\\"#, #"\/"#, #"\b\f\n\r\t"#, #"\u0041"#, #"\u00e9"#, #"\u20ac"#, #"\ud83d\ude00"#,
         #"\uDBFF\uDFFF"#, #"\u0000"#, #"\u001F"#,
     ]
-    private static let numbers = ["0", "-0", "1", "-1", "42", "3.25", "-0.5", "1e5", "1E-5", "2.5e+10", "0e0", "1e308",
-                                  "123456789012345678901234567890", "1e400", "-2e999", "0.000001"]
+    private static let numbers = [
+        "0", "-0", "1", "-1", "42", "3.25", "-0.5", "1e5", "1E-5", "2.5e+10", "0e0", "1e308",
+        "123456789012345678901234567890", "1e400", "-2e999", "0.000001",
+    ]
     private static let names = ["identifier", "otp", "channel", "x", "", "o\\u0074p", "OTP", "otp "]
 
     private func randomString(_ g: inout Seeded) -> String {
@@ -116,7 +123,9 @@ final class JSONObjectReaderDifferentialTests: XCTestCase {
             if let problem {
                 failures += 1
                 if failures <= 20 {
-                    XCTFail("\(problem)\n  input: \(doc.map { String(format: "%02x", $0) }.joined()) \(String(decoding: doc, as: UTF8.self).debugDescription)")
+                    XCTFail(
+                        "\(problem)\n  input: \(doc.map { String(format: "%02x", $0) }.joined()) \(String(decoding: doc, as: UTF8.self).debugDescription)"
+                    )
                 }
             }
             if verdict.excluded { excluded += 1 }
@@ -136,7 +145,9 @@ final class JSONObjectReaderDifferentialTests: XCTestCase {
         XCTAssertGreaterThan(invalid, 1500, "invalid")
         XCTAssertGreaterThan(notObjects, 100, "not objects")
         XCTAssertLessThan(excluded, 1000, "excluded")
-        print("differential: \(docs.count) documents: \(objects) objects (\(withFields) with a string field), \(notObjects) not objects, \(invalid) invalid, \(excluded) under an exclusion")
+        print(
+            "differential: \(docs.count) documents: \(objects) objects (\(withFields) with a string field), \(notObjects) not objects, \(invalid) invalid, \(excluded) under an exclusion"
+        )
     }
 
     /// The otp_submission fuzz seeds, which hold what fuzzing found (regress_*), agree too.
@@ -158,10 +169,12 @@ final class JSONObjectReaderDifferentialTests: XCTestCase {
     /// The oracle's exclusions each occur and are what they claim (a tolerated difference is tested).
     func testExclusionsAreExplicit() {
         func verdict(_ s: String) -> JSONReaderOracle.Verdict { JSONReaderOracle.compare(Array(s.utf8)) }
-        for (doc, why) in [(#"{"otp":"1",}"#, "trailing comma"), (#"{"otp":[1,{"a":2,},]}"#, "nested trailing commas"),
-                           (#"{"otp":1e400}"#, "number range"),
-                           ("{\"otp\":" + String(repeating: "[", count: 65) + String(repeating: "]", count: 65) + "}", "depth"),
-                           ("{\"\u{FEFF}otp\":\"1\"}", "BOM in a name")] {
+        for (doc, why) in [
+            (#"{"otp":"1",}"#, "trailing comma"), (#"{"otp":[1,{"a":2,},]}"#, "nested trailing commas"),
+            (#"{"otp":1e400}"#, "number range"),
+            ("{\"otp\":" + String(repeating: "[", count: 65) + String(repeating: "]", count: 65) + "}", "depth"),
+            ("{\"\u{FEFF}otp\":\"1\"}", "BOM in a name"),
+        ] {
             let v = verdict(doc)
             XCTAssertNil(v.problem, why)
             XCTAssertTrue(v.excluded, why)

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RelayCore
 
 /// The strict reader, rule by rule: what it accepts and decodes, and everything it refuses.
@@ -22,7 +23,8 @@ final class JSONObjectReaderTests: XCTestCase {
             for (g, e) in zip(got, expected) {
                 // Scalar by scalar: String's == would let a different normalization pass.
                 if case .string(let gs)? = g, case .string(let es)? = e {
-                    XCTAssertEqual(Array(gs.unicodeScalars), Array(es.unicodeScalars), String(decoding: input, as: UTF8.self), file: file, line: line)
+                    XCTAssertEqual(
+                        Array(gs.unicodeScalars), Array(es.unicodeScalars), String(decoding: input, as: UTF8.self), file: file, line: line)
                 } else {
                     XCTAssertEqual(g, e, String(decoding: input, as: UTF8.self), file: file, line: line)
                 }
@@ -32,14 +34,19 @@ final class JSONObjectReaderTests: XCTestCase {
         }
     }
 
-    private func assertRefused(_ input: [UInt8], _ expected: JSONObjectReader.Failure = .invalid, _ what: String = "",
-                               file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(read(input), .failure(expected), "\(what) \(input.map { String($0, radix: 16) }.joined(separator: " "))", file: file, line: line)
+    private func assertRefused(
+        _ input: [UInt8], _ expected: JSONObjectReader.Failure = .invalid, _ what: String = "",
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
+        XCTAssertEqual(
+            read(input), .failure(expected), "\(what) \(input.map { String($0, radix: 16) }.joined(separator: " "))", file: file, line: line
+        )
     }
 
     func testPartnerExample() {
-        assertValues(bytes(#"{"identifier":"084512340987","otp":"123456","channel":"whatsapp"}"#),
-                     [.string("084512340987"), .string("123456"), .string("whatsapp")])
+        assertValues(
+            bytes(#"{"identifier":"084512340987","otp":"123456","channel":"whatsapp"}"#),
+            [.string("084512340987"), .string("123456"), .string("whatsapp")])
         // Order of members does not matter; absent fields are nil.
         assertValues(bytes(#"{"channel":"sms","otp":"1234"}"#), [nil, .string("1234"), .string("sms")])
         assertValues(bytes("{}"), [nil, nil, nil])
@@ -51,9 +58,11 @@ final class JSONObjectReaderTests: XCTestCase {
         assertValues(bom + bytes(#"{"otp":"1"}"#), [nil, .string("1"), nil])
         assertValues(bom + bytes(#" {"otp":"1"}"#), [nil, .string("1"), nil])
         // Only one leading BOM, and nothing but these four bytes counts as whitespace.
-        for bad in [bom + bom + bytes("{}"), bytes(" ") + bom + bytes("{}"), bytes("{@}", bom), bytes("{}@", bom),
-                    [0xEF, 0xBB] + bytes("{}"), bom, bytes("{@}", [0x0B]), bytes("{@}", [0x0C]), bytes("{@}", [0xC2, 0xA0]),
-                    bytes("{@}", [0xE2, 0x80, 0xA8]), bytes("{}@", [0x00]), bytes("{@}", [0x00])] {
+        for bad in [
+            bom + bom + bytes("{}"), bytes(" ") + bom + bytes("{}"), bytes("{@}", bom), bytes("{}@", bom),
+            [0xEF, 0xBB] + bytes("{}"), bom, bytes("{@}", [0x0B]), bytes("{@}", [0x0C]), bytes("{@}", [0xC2, 0xA0]),
+            bytes("{@}", [0xE2, 0x80, 0xA8]), bytes("{}@", [0x00]), bytes("{@}", [0x00]),
+        ] {
             assertRefused(bad)
         }
     }
@@ -62,8 +71,9 @@ final class JSONObjectReaderTests: XCTestCase {
         assertValues(bytes(#"{"otp":"\" \\ \/ \b \f \n \r \t"}"#), [nil, .string("\" \\ / \u{08} \u{0C} \n \r \t"), nil])
         assertValues(bytes(#"{"otp":"\u0041\u00e9\u00C9\u20AC\u0000\u001f\uFFFF"}"#), [nil, .string("AéÉ€\u{0}\u{1F}\u{FFFF}"), nil])
         // A surrogate pair is one scalar, in either case of hex digits.
-        assertValues(bytes(#"{"otp":"\ud83d\ude00|\uD83D\uDE00|\uDBFF\uDFFF|\uD800\uDC00"}"#),
-                     [nil, .string("\u{1F600}|\u{1F600}|\u{10FFFF}|\u{10000}"), nil])
+        assertValues(
+            bytes(#"{"otp":"\ud83d\ude00|\uD83D\uDE00|\uDBFF\uDFFF|\uD800\uDC00"}"#),
+            [nil, .string("\u{1F600}|\u{1F600}|\u{10FFFF}|\u{10000}"), nil])
         if case .success(let v) = read(bytes(#"{"otp":"\ud83d\ude00"}"#)), case .string(let s)? = v[1] {
             XCTAssertEqual(s.unicodeScalars.count, 1)
             XCTAssertEqual(Array(s.utf8), [0xF0, 0x9F, 0x98, 0x80])
@@ -71,8 +81,9 @@ final class JSONObjectReaderTests: XCTestCase {
             XCTFail("surrogate pair")
         }
         // Escapes in names, and text around escapes.
-        assertValues(bytes(#"{"o\u0074p":"a\nb","\u0063hannel":"\u0073ms","identifier":"x\\"}"#),
-                     [.string("x\\"), .string("a\nb"), .string("sms")])
+        assertValues(
+            bytes(#"{"o\u0074p":"a\nb","\u0063hannel":"\u0073ms","identifier":"x\\"}"#),
+            [.string("x\\"), .string("a\nb"), .string("sms")])
     }
 
     func testUTF8PassesThrough() {
@@ -85,16 +96,19 @@ final class JSONObjectReaderTests: XCTestCase {
 
     func testNullAndOtherValues() {
         assertValues(bytes(#"{"identifier":null,"otp":true,"channel":false}"#), [.null, .other, .other])
-        for v in ["0", "-0", "1", "-1", "10", "1.5", "-0.25", "1e5", "1E5", "1e+5", "1e-5", "0e0", "0.0e-0", "1.5E+300",
-                  "1e400", "-1e400", String(repeating: "9", count: 400), "123456789012345678901234567890",
-                  "{}", "[]", "[1,\"a\",null,true,{\"otp\":\"x\"}]", #"{"a":{"b":[[],{}]}}"#] {
+        for v in [
+            "0", "-0", "1", "-1", "10", "1.5", "-0.25", "1e5", "1E5", "1e+5", "1e-5", "0e0", "0.0e-0", "1.5E+300",
+            "1e400", "-1e400", String(repeating: "9", count: 400), "123456789012345678901234567890",
+            "{}", "[]", "[1,\"a\",null,true,{\"otp\":\"x\"}]", #"{"a":{"b":[[],{}]}}"#,
+        ] {
             assertValues(bytes("{\"otp\":\(v),\"channel\":\"sms\"}"), [nil, .other, .string("sms")])
         }
     }
 
     func testNestedValuesAreSkipped() {
-        assertValues(bytes(#"{"x":{"otp":"nested","channel":null},"otp":"top","y":["otp",{"identifier":"n"}]}"#),
-                     [nil, .string("top"), nil])
+        assertValues(
+            bytes(#"{"x":{"otp":"nested","channel":null},"otp":"top","y":["otp",{"identifier":"n"}]}"#),
+            [nil, .string("top"), nil])
         assertValues(bytes(#"{"x":["identifier","otp","channel"]}"#), [nil, nil, nil])
         // Names match exactly, not by prefix or case.
         assertValues(bytes(#"{"ot":"1","otpx":"2","OTP":"3","otp ":"4"," otp":"5","":"6"}"#), [nil, nil, nil])
@@ -122,8 +136,9 @@ final class JSONObjectReaderTests: XCTestCase {
         XCTAssertEqual(JSONObjectReader.maxDepth, 64)
         assertValues(nested(64), [nil, .other, nil])
         assertRefused(nested(65))
-        assertValues(bytes("{\"otp\":" + String(repeating: "{\"a\":", count: 63) + "1" + String(repeating: "}", count: 63) + "}"),
-                     [nil, .other, nil])
+        assertValues(
+            bytes("{\"otp\":" + String(repeating: "{\"a\":", count: 63) + "1" + String(repeating: "}", count: 63) + "}"),
+            [nil, .other, nil])
         assertRefused(bytes("{\"otp\":" + String(repeating: "{\"a\":", count: 64) + "1" + String(repeating: "}", count: 64) + "}"))
         assertRefused(bytes(String(repeating: "[", count: 100_000)))
         assertRefused(bytes(String(repeating: "[", count: 65) + String(repeating: "]", count: 65)))
@@ -194,8 +209,10 @@ final class JSONObjectReaderTests: XCTestCase {
             assertRefused(bytes(#"{"otp":"@"#, seq), .invalid, what + " at the end of input")
         }
         // The edges of each range are fine.
-        let good: [[UInt8]] = [[0xC2, 0x80], [0xDF, 0xBF], [0xE0, 0xA0, 0x80], [0xED, 0x9F, 0xBF], [0xEE, 0x80, 0x80],
-                               [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF]]
+        let good: [[UInt8]] = [
+            [0xC2, 0x80], [0xDF, 0xBF], [0xE0, 0xA0, 0x80], [0xED, 0x9F, 0xBF], [0xEE, 0x80, 0x80],
+            [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF],
+        ]
         for seq in good {
             assertValues(bytes(#"{"otp":"@"}"#, seq), [nil, .string(String(decoding: seq, as: UTF8.self)), nil])
         }

@@ -20,6 +20,7 @@
 // exclusion: both refuse them. No scalar is canonically equivalent to a lowercase ASCII letter, so
 // `[String: Any]` lookups of the three names match exactly the keys the reader matches byte for byte.
 import Foundation
+
 @testable import RelayCore
 
 /// What a parser made of a body: the webhook's three fields when it is an object.
@@ -31,10 +32,11 @@ enum JSONOutcome: Equatable, CustomStringConvertible {
     /// Equality with strings compared scalar by scalar (String's `==` is canonical equivalence).
     func sameAs(_ other: JSONOutcome) -> Bool {
         guard case .object(let a) = self, case .object(let b) = other else { return kind == other.kind }
-        return a.count == b.count && zip(a, b).allSatisfy { x, y in
-            if case .string(let s)? = x, case .string(let t)? = y { return Array(s.unicodeScalars) == Array(t.unicodeScalars) }
-            return x == y
-        }
+        return a.count == b.count
+            && zip(a, b).allSatisfy { x, y in
+                if case .string(let s)? = x, case .string(let t)? = y { return Array(s.unicodeScalars) == Array(t.unicodeScalars) }
+                return x == y
+            }
     }
 
     var kind: Int {
@@ -50,14 +52,15 @@ enum JSONOutcome: Equatable, CustomStringConvertible {
         case .invalid: return "invalid"
         case .notAnObject: return "not an object"
         case .object(let v):
-            return "object(" + v.map { x -> String in
-                switch x {
-                case nil: "absent"
-                case .null?: "null"
-                case .other?: "other"
-                case .string(let s)?: "string " + s.unicodeScalars.map { String($0.value, radix: 16) }.joined(separator: " ")
-                }
-            }.joined(separator: ", ") + ")"
+            return "object("
+                + v.map { x -> String in
+                    switch x {
+                    case nil: "absent"
+                    case .null?: "null"
+                    case .other?: "other"
+                    case .string(let s)?: "string " + s.unicodeScalars.map { String($0.value, radix: 16) }.joined(separator: " ")
+                    }
+                }.joined(separator: ", ") + ")"
         }
     }
 }
@@ -86,12 +89,13 @@ enum JSONReaderOracle {
             return (try? JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed)) == nil ? .invalid : .notAnObject
         }
         guard let obj = any as? [String: Any] else { return .notAnObject }
-        return .object(fields.map { name -> JSONObjectReader.Value? in
-            guard let v = obj[name] else { return nil }
-            if v is NSNull { return .null }
-            if let s = v as? String { return .string(s) }
-            return .other
-        })
+        return .object(
+            fields.map { name -> JSONObjectReader.Value? in
+                guard let v = obj[name] else { return nil }
+                if v is NSNull { return .null }
+                if let s = v as? String { return .string(s) }
+                return .other
+            })
     }
 
     /// The result of comparing both parsers on one input.
@@ -105,7 +109,8 @@ enum JSONReaderOracle {
     static func compare(_ bytes: [UInt8]) -> Verdict {
         let mine = readerOutcome(bytes)
         if foundationReadsAsUTF16or32(bytes) {
-            return Verdict(problem: mine == .invalid ? nil : "reader accepted what JSONSerialization reads as UTF-16/32: \(mine)", excluded: true)
+            return Verdict(
+                problem: mine == .invalid ? nil : "reader accepted what JSONSerialization reads as UTF-16/32: \(mine)", excluded: true)
         }
         let scan = Scan(bytes)
         if scan.maxDepth > JSONObjectReader.maxDepth {
@@ -146,7 +151,9 @@ enum JSONReaderOracle {
             var lastSignificant: UInt8 = 0  // outside strings, not whitespace
             withoutTrailingCommas.reserveCapacity(b.count)
             withRepresentableNumbers.reserveCapacity(b.count)
-            if b.count >= 4 { hasInnerByteOrderMark = (1...(b.count - 3)).contains { b[$0] == 0xEF && b[$0 + 1] == 0xBB && b[$0 + 2] == 0xBF } }
+            if b.count >= 4 {
+                hasInnerByteOrderMark = (1...(b.count - 3)).contains { b[$0] == 0xEF && b[$0 + 1] == 0xBB && b[$0 + 2] == 0xBF }
+            }
             while i < b.count {
                 let c = b[i]
                 if inString {
@@ -176,7 +183,8 @@ enum JSONReaderOracle {
                         while j < b.count, "0123456789+-.eE".utf8.contains(b[j]) { j += 1 }
                         let token = Array(b[i..<j])
                         withoutTrailingCommas += token
-                        withRepresentableNumbers += Scan.representable(token)
+                        withRepresentableNumbers +=
+                            Scan.representable(token)
                             ? token : [UInt8(ascii: "0")] + Array(repeating: UInt8(ascii: " "), count: token.count - 1)
                         lastSignificant = b[j - 1]
                         i = j
@@ -193,7 +201,9 @@ enum JSONReaderOracle {
         /// Whether JSONSerialization takes `token` as a number: true for anything not an RFC 8259
         /// number (left for both parsers to refuse).
         static func representable(_ token: [UInt8]) -> Bool {
-            guard isNumber(token), token.count > 15 || token.contains(UInt8(ascii: "e")) || token.contains(UInt8(ascii: "E")) else { return true }
+            guard isNumber(token), token.count > 15 || token.contains(UInt8(ascii: "e")) || token.contains(UInt8(ascii: "E")) else {
+                return true
+            }
             return (try? JSONSerialization.jsonObject(with: Data([UInt8(ascii: "[")] + token + [UInt8(ascii: "]")]))) != nil
         }
 
@@ -240,11 +250,12 @@ enum JSONReaderOracle {
             }
             let identifier = try field(obj, "identifier")
             guard identifier.utf8.count <= 320,
-                  let recipient = Recipient.normalize(identifier, for: channel, defaultCountryCode: defaultCountryCode)
+                let recipient = Recipient.normalize(identifier, for: channel, defaultCountryCode: defaultCountryCode)
             else {
-                throw .invalidRequest(channel.isPhone
-                    ? "Field \"identifier\" must be a phone number (E.164, or national with a leading 0) for channel \(channel.rawValue)"
-                    : "Field \"identifier\" must be an email address for channel email")
+                throw .invalidRequest(
+                    channel.isPhone
+                        ? "Field \"identifier\" must be a phone number (E.164, or national with a leading 0) for channel \(channel.rawValue)"
+                        : "Field \"identifier\" must be an email address for channel email")
             }
             return OTPSubmission(channel: channel, recipient: recipient, otp: otp)
         }
@@ -259,7 +270,8 @@ enum JSONReaderOracle {
         let old = legacyParse(bytes, defaultCountryCode: "62")
         if new == old { return nil }
         if case .failure(let n) = new, case .failure(let o) = old, readerOutcome(bytes) == .notAnObject,
-           n.errorDescription == "The request body must be a JSON object", o.errorDescription == "The request body is not valid JSON" {
+            n.errorDescription == "The request body must be a JSON object", o.errorDescription == "The request body is not valid JSON"
+        {
             return nil
         }
         return "OTPSubmission.parse gave \(new), with JSONSerialization \(old)"

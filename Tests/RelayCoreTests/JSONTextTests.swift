@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RelayCore
 
 final class JSONTextTests: XCTestCase {
@@ -21,8 +22,10 @@ final class JSONTextTests: XCTestCase {
     /// Whatever goes in comes back out of a JSON parser unchanged.
     func testRoundTripsThroughAJSONParser() throws {
         var rng = SystemRandomNumberGenerator()
-        let alphabet: [Unicode.Scalar] = ["a", "\"", "\\", "\n", "\r", "\t", "\u{0}", "\u{1b}", "é", "\u{2028}", "\u{2029}",
-                                          "\u{2020}", "𝄞", "/", "<", "\u{7f}"]
+        let alphabet: [Unicode.Scalar] = [
+            "a", "\"", "\\", "\n", "\r", "\t", "\u{0}", "\u{1b}", "é", "\u{2028}", "\u{2029}",
+            "\u{2020}", "𝄞", "/", "<", "\u{7f}",
+        ]
         for _ in 0..<500 {
             var s = String.UnicodeScalarView()
             for _ in 0..<Int.random(in: 0...12, using: &rng) { s.append(alphabet.randomElement(using: &rng)!) }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RelayCore
 
 final class JobIDTests: XCTestCase {

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RelayCore
 
 /// The webhook body's error messages and field rules (the partner sees these texts).
@@ -17,12 +18,15 @@ final class OTPSubmissionTests: XCTestCase {
     }
 
     func testPartnerExample() {
-        XCTAssertEqual(try parse(#"{"identifier":"084512340987","otp":"123456","channel":"whatsapp"}"#).get(),
-                       OTPSubmission(channel: .whatsapp, recipient: "+6284512340987", otp: "123456"))
-        XCTAssertEqual(try parse("\u{FEFF} {\"channel\":\"Email\",\"otp\":\"0000\",\"identifier\":\"Jo@Example.COM\",\"x\":[1,{}]}\n").get(),
-                       OTPSubmission(channel: .email, recipient: "Jo@example.com", otp: "0000"))
-        XCTAssertEqual(try parse(#"{"identifier":"0845\u00201234\u00200987","otp":"\u0031234","channel":"sms","otp":"9876"}"#).get(),
-                       OTPSubmission(channel: .sms, recipient: "+6284512340987", otp: "9876"))
+        XCTAssertEqual(
+            try parse(#"{"identifier":"084512340987","otp":"123456","channel":"whatsapp"}"#).get(),
+            OTPSubmission(channel: .whatsapp, recipient: "+6284512340987", otp: "123456"))
+        XCTAssertEqual(
+            try parse("\u{FEFF} {\"channel\":\"Email\",\"otp\":\"0000\",\"identifier\":\"Jo@Example.COM\",\"x\":[1,{}]}\n").get(),
+            OTPSubmission(channel: .email, recipient: "Jo@example.com", otp: "0000"))
+        XCTAssertEqual(
+            try parse(#"{"identifier":"0845\u00201234\u00200987","otp":"\u0031234","channel":"sms","otp":"9876"}"#).get(),
+            OTPSubmission(channel: .sms, recipient: "+6284512340987", otp: "9876"))
     }
 
     func testBodyMessages() {
@@ -52,17 +56,21 @@ final class OTPSubmissionTests: XCTestCase {
         assertMessage(#"{"channel":"sms","otp":"١٢٣٤"}"#, #"Field "otp" must be 4 to 10 digits"#)
         assertMessage(#"{"channel":"sms","otp":"1234"}"#, #"Field "identifier" is required"#)
         assertMessage(#"{"channel":"sms","otp":"1234","identifier":false}"#, #"Field "identifier" must be a string"#)
-        assertMessage(#"{"channel":"sms","otp":"1234","identifier":"12"}"#,
-                      #"Field "identifier" must be a phone number (E.164, or national with a leading 0) for channel sms"#)
-        assertMessage(#"{"channel":"email","otp":"1234","identifier":"a@b"}"#,
-                      #"Field "identifier" must be an email address for channel email"#)
+        assertMessage(
+            #"{"channel":"sms","otp":"1234","identifier":"12"}"#,
+            #"Field "identifier" must be a phone number (E.164, or national with a leading 0) for channel sms"#)
+        assertMessage(
+            #"{"channel":"email","otp":"1234","identifier":"a@b"}"#,
+            #"Field "identifier" must be an email address for channel email"#)
         // The last of duplicate members counts, a null one included.
         assertMessage(#"{"channel":"sms","otp":"1234","otp":null}"#, #"Field "otp" is required"#)
     }
 
     func testErrorsNeverCarryTheInput() {
-        for body in [#"{"channel":"sms","otp":"98765432109"}"#, #"{"channel":"sms","otp":"987654","identifier":"98765"}"#,
-                     #"{"channel":"987654","otp":"987654"}"#, #"{"channel":"sms","otp":"987654",}"#] {
+        for body in [
+            #"{"channel":"sms","otp":"98765432109"}"#, #"{"channel":"sms","otp":"987654","identifier":"98765"}"#,
+            #"{"channel":"987654","otp":"987654"}"#, #"{"channel":"sms","otp":"987654",}"#,
+        ] {
             guard case .failure(let e) = parse(body) else { XCTFail(body); continue }
             XCTAssertFalse(e.errorDescription.contains("9876"), e.errorDescription)
             XCTAssertFalse(String(decoding: e.body, as: UTF8.self).contains("9876"))

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RelayCore
 
 /// Masking never shows a whole number: found by the otp_submission fuzz target (scripts/fuzz),

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RelayCore
 
 final class RecipientTests: XCTestCase {
@@ -11,8 +12,10 @@ final class RecipientTests: XCTestCase {
     }
 
     func testPhoneRejects() {
-        for bad in ["", "+", "abc", "08a45", "++6284512340987", "62+84512340987", "0084512340987",
-                    "+0845123409", "1234567", "+1234567890123456", "08451234\u{0}0987", "0845 1234 0987 x1"] {
+        for bad in [
+            "", "+", "abc", "08a45", "++6284512340987", "62+84512340987", "0084512340987",
+            "+0845123409", "1234567", "+1234567890123456", "08451234\u{0}0987", "0845 1234 0987 x1",
+        ] {
             XCTAssertNil(Recipient.normalizePhone(bad, defaultCountryCode: "62"), bad)
         }
     }
@@ -25,9 +28,11 @@ final class RecipientTests: XCTestCase {
         XCTAssertNil(Recipient.normalizeEmail(local64 + "a@example.com"))
         let longDomain = (0..<5).map { _ in String(repeating: "d", count: 60) }.joined(separator: ".")
         XCTAssertNil(Recipient.normalizeEmail("a@" + longDomain))
-        for bad in ["", "a", "@b.co", "a@", "a@b", "a@@b.co", "a b@c.co", "a@b.co\r\nBcc: x@y.z", "a\n@b.co",
-                    "<a@b.co>", "a@b.co>", "a,b@c.co", "a;b@c.co", "a:b@c.co", "\"a\"@b.co", "a(b)@c.co",
-                    "a@-b.co", "a@b..co", ".a@b.co", "a.@b.co", "a..b@c.co", "a@b.co.", "jö@b.co", "a@b_c.co"] {
+        for bad in [
+            "", "a", "@b.co", "a@", "a@b", "a@@b.co", "a b@c.co", "a@b.co\r\nBcc: x@y.z", "a\n@b.co",
+            "<a@b.co>", "a@b.co>", "a,b@c.co", "a;b@c.co", "a:b@c.co", "\"a\"@b.co", "a(b)@c.co",
+            "a@-b.co", "a@b..co", ".a@b.co", "a.@b.co", "a..b@c.co", "a@b.co.", "jö@b.co", "a@b_c.co",
+        ] {
             XCTAssertNil(Recipient.normalizeEmail(bad), bad)
         }
     }

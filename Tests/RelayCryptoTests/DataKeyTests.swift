@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RelayCrypto
 
 final class DataKeyTests: XCTestCase {
@@ -9,17 +10,21 @@ final class DataKeyTests: XCTestCase {
         let zeroKey = try DataKey(bytes: [UInt8](repeating: 0, count: 32))
         let zeroIV = [UInt8](repeating: 0, count: 12)
         // Test case 13: empty plaintext.
-        XCTAssertEqual(try zeroKey.seal([], associatedData: [], nonce: zeroIV),
-                       zeroIV + h("530f8afbc74536b9a963b4f1c4cb738b"))
+        XCTAssertEqual(
+            try zeroKey.seal([], associatedData: [], nonce: zeroIV),
+            zeroIV + h("530f8afbc74536b9a963b4f1c4cb738b"))
         // Test case 14: one zero block.
-        XCTAssertEqual(try zeroKey.seal([UInt8](repeating: 0, count: 16), associatedData: [], nonce: zeroIV),
-                       zeroIV + h("cea7403d4d606b6e074ec5d3baf39d18" + "d0d1c8a799996bf0265b98b5d48ab919"))
+        XCTAssertEqual(
+            try zeroKey.seal([UInt8](repeating: 0, count: 16), associatedData: [], nonce: zeroIV),
+            zeroIV + h("cea7403d4d606b6e074ec5d3baf39d18" + "d0d1c8a799996bf0265b98b5d48ab919"))
         // Test case 16: associated data and a partial last block.
         let key = try DataKey(bytes: h("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308"))
         let iv = h("cafebabefacedbaddecaf888")
-        let plain = h("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39")
+        let plain = h(
+            "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39")
         let aad = h("feedfacedeadbeeffeedfacedeadbeefabaddad2")
-        let expected = iv
+        let expected =
+            iv
             + h("522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662")
             + h("76fc6ece0f4e1768cddf8853bb2d551b")
         XCTAssertEqual(try key.seal(plain, associatedData: aad, nonce: iv), expected)

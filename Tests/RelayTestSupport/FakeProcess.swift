@@ -41,7 +41,8 @@ public final class FakeProcess {
             bytes.append(b)
         }
         stop()
-        throw NSError(domain: "FakeProcess", code: 2, userInfo: [NSLocalizedDescriptionKey: "no start line from \(process.arguments?.first ?? "")"])
+        throw NSError(
+            domain: "FakeProcess", code: 2, userInfo: [NSLocalizedDescriptionKey: "no start line from \(process.arguments?.first ?? "")"])
     }
 
     public func stop() {

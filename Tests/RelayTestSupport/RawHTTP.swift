@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,13 +35,17 @@ public final class RawConnection {
             a.sin6_family = sa_family_t(AF_INET6)
             a.sin6_port = in_port_t(UInt16(port).bigEndian)
             inet_pton(AF_INET6, host, &a.sin6_addr)
-            rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+            rc = withUnsafePointer(to: &a) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
         } else {
             var a = sockaddr_in()
             a.sin_family = sa_family_t(AF_INET)
             a.sin_port = in_port_t(UInt16(port).bigEndian)
             inet_pton(AF_INET, host, &a.sin_addr)
-            rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            rc = withUnsafePointer(to: &a) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
         }
         guard rc == 0 else { close(fd); throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECONNREFUSED) }
     }
@@ -120,8 +125,10 @@ public enum WebhookRequest {
         "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
     }
 
-    public static func post(path: String = "/v1/webhooks/otp", body: String, authorization: String?,
-                            contentType: String? = "application/json", extraHeaders: [String] = []) -> String {
+    public static func post(
+        path: String = "/v1/webhooks/otp", body: String, authorization: String?,
+        contentType: String? = "application/json", extraHeaders: [String] = []
+    ) -> String {
         var lines = ["POST \(path) HTTP/1.1", "Host: 127.0.0.1"]
         if let authorization { lines.append("Authorization: \(authorization)") }
         if let contentType { lines.append("Content-Type: \(contentType)") }

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -112,8 +113,10 @@ public func sqliteQuery(_ db: String, _ sql: String) throws -> [String] {
 }
 
 /// Runs a command and returns its exit status and stdout+stderr.
-public func runCommand(_ path: String, _ args: [String], environment: [String: String] = [:],
-                       directory: String? = nil, stdin: String? = nil) throws -> (Int32, String, String) {
+public func runCommand(
+    _ path: String, _ args: [String], environment: [String: String] = [:],
+    directory: String? = nil, stdin: String? = nil
+) throws -> (Int32, String, String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: path)
     p.arguments = args

@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
-@testable import Relay
 import RelayTestSupport
 import SIMASID
+import XCTest
+
+@testable import Relay
 
 /// The admin API accepts SIMAS-ID access tokens (minted by PyJWT, keys served over loopback),
 /// and only for holders the policy allows.
@@ -15,10 +16,15 @@ final class AdminBearerTests: XCTestCase {
         let dir = TempDirectory()
         let issuer = "https://idp.test/realms/simas-id"
         let now = Int(Date().timeIntervalSince1970)
-        let (st, _, err) = try runCommand("/usr/bin/python3", [Self.support + "/mint.py", dir.path, "--now", String(now),
-                                                               "--issuer", issuer, "--client", "nanovest"])
+        let (st, _, err) = try runCommand(
+            "/usr/bin/python3",
+            [
+                Self.support + "/mint.py", dir.path, "--now", String(now),
+                "--issuer", issuer, "--client", "nanovest",
+            ])
         XCTAssertEqual(st, 0, err)
-        let tokens = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("tokens.json")))) as? [String: String])
+        let tokens = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("tokens.json")))) as? [String: String])
         let idp = Process()
         idp.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         idp.arguments = [Self.support + "/fake_idp.py", "--dir", dir.path]
@@ -33,7 +39,8 @@ final class AdminBearerTests: XCTestCase {
             try TestService {
                 $0.deliveryEnabled = false
                 $0.simasID = SIMASIDSettings(
-                    verifier: TokenVerifierConfiguration(issuer: issuer, clientID: "nanovest", jwksURI: "http://127.0.0.1:\(port)/v1/oidc/certs"),
+                    verifier: TokenVerifierConfiguration(
+                        issuer: issuer, clientID: "nanovest", jwksURI: "http://127.0.0.1:\(port)/v1/oidc/certs"),
                     policy: TokenAuthorizationPolicy(anyOfRoles: roles))
             }
         }

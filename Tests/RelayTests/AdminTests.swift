@@ -1,8 +1,9 @@
-import RelayCore
-import XCTest
 import Outbox
-@testable import Relay
+import RelayCore
 import RelayTestSupport
+import XCTest
+
+@testable import Relay
 
 /// The admin listener over real HTTP: authentication on every endpoint, jobs, replay, metrics.
 final class AdminTests: XCTestCase {
@@ -24,9 +25,11 @@ final class AdminTests: XCTestCase {
     func killAll(_ s: TestService) throws {
         let now = SystemClock().nowMillis()
         for j in try s.service.store.claim(limit: 100, leaseMillis: 30_000, now: now) {
-            let r = try s.service.store.finish(id: j.id, token: j.token, transition: .dead(reason: "http 400 permanent"),
-                                               attempt: AttemptReport(outcome: .permanent, provider: "test", startedAt: now, finishedAt: now, httpStatus: 400, errorClass: "permanent"),
-                                               now: now)
+            let r = try s.service.store.finish(
+                id: j.id, token: j.token, transition: .dead(reason: "http 400 permanent"),
+                attempt: AttemptReport(
+                    outcome: .permanent, provider: "test", startedAt: now, finishedAt: now, httpStatus: 400, errorClass: "permanent"),
+                now: now)
             XCTAssertEqual(r, .applied)
         }
     }
@@ -41,7 +44,9 @@ final class AdminTests: XCTestCase {
         XCTAssertEqual(first.json?["error"] as? String, "unauthorized")
         XCTAssertNotNil(first.header("WWW-Authenticate"))
         // Refused every time: 401, or 429 once this address has failed too often.
-        for auth in [nil, WebhookRequest.basic("admin", "wrong"), WebhookRequest.basic("simas-id", TestService.password), "Bearer abc.def.ghi"] {
+        for auth in [
+            nil, WebhookRequest.basic("admin", "wrong"), WebhookRequest.basic("simas-id", TestService.password), "Bearer abc.def.ghi",
+        ] {
             for p in gets { XCTAssertTrue([401, 429].contains(try get(s, p, auth: auth).status), "GET \(p) with \(auth ?? "nothing")") }
             for p in posts { XCTAssertTrue([401, 429].contains(try post(s, p, #"{"reason":"x"}"#, auth: auth).status), "POST \(p)") }
         }
@@ -67,12 +72,14 @@ final class AdminTests: XCTestCase {
         XCTAssertEqual((show.json?["attempts_detail"] as? [[String: Any]])?.first?["http_status"] as? Int, 400)
 
         XCTAssertEqual(try post(s, "/v1/jobs/\(ids[0])/replay", "{}", auth: adminAuth).status, 400, "a reason is required")
-        let dry = try post(s, "/v1/jobs/replay", #"{"status":"dead","channel":"sms","dry_run":true,"reason":"provider outage"}"#, auth: adminAuth)
+        let dry = try post(
+            s, "/v1/jobs/replay", #"{"status":"dead","channel":"sms","dry_run":true,"reason":"provider outage"}"#, auth: adminAuth)
         XCTAssertEqual(dry.json?["replayed"] as? Int, 2)
         XCTAssertEqual(try s.count("status = 'dead'"), 3, "dry run changes nothing")
         let one = try post(s, "/v1/jobs/\(ids[0])/replay", #"{"reason":"customer called"}"#, auth: adminAuth)
         XCTAssertEqual(one.status, 200, one.text)
-        let bulk = try post(s, "/v1/jobs/replay", #"{"status":"dead","channel":"sms","since":"1h","reason":"provider outage"}"#, auth: adminAuth)
+        let bulk = try post(
+            s, "/v1/jobs/replay", #"{"status":"dead","channel":"sms","since":"1h","reason":"provider outage"}"#, auth: adminAuth)
         XCTAssertEqual(bulk.json?["replayed"] as? Int, 2)
         XCTAssertEqual(try s.count("status = 'queued'"), 3)
         let audit = try sqliteQuery(s.db, "SELECT actor || '|' || reason FROM replays ORDER BY id")
@@ -81,8 +88,11 @@ final class AdminTests: XCTestCase {
     }
 
     func testExpiredIsNotReplayed() throws {
-        let s = try TestService { $0.deliveryEnabled = false; $0.otpValiditySeconds = 1; $0.dedupeWindowSeconds = 1 }
-        let id = try XCTUnwrap(try s.post(WebhookRequest.body(identifier: "081234567809", otp: "135790", channel: "sms")).json?["id"] as? String)
+        let s = try TestService {
+            $0.deliveryEnabled = false; $0.otpValiditySeconds = 1; $0.dedupeWindowSeconds = 1
+        }
+        let id = try XCTUnwrap(
+            try s.post(WebhookRequest.body(identifier: "081234567809", otp: "135790", channel: "sms")).json?["id"] as? String)
         try killAll(s)
         Thread.sleep(forTimeInterval: 1.1)
         let r = try post(s, "/v1/jobs/\(id)/replay", #"{"reason":"late"}"#, auth: adminAuth)
@@ -112,15 +122,19 @@ final class AdminTests: XCTestCase {
             """
         let (status, out, err) = try runCommand("/usr/bin/python3", ["-c", script, dir.file("m.txt")])
         XCTAssertEqual(status, 0, err)
-        XCTAssertEqual(out.split(separator: "\n").map(String.init), ["4", String(try s.count("channel = 'sms' AND status = 'queued'")), "1"])
+        XCTAssertEqual(
+            out.split(separator: "\n").map(String.init), ["4", String(try s.count("channel = 'sms' AND status = 'queued'")), "1"])
     }
 }
-
 
 final class DeliveryMetricsTests: XCTestCase {
     func testDeliveryMetricsMatchTheDatabaseAfterARun() throws {
         let s = try TestService()
-        for i in 0..<12 { _ = try s.post(WebhookRequest.body(identifier: "08123456782\(i % 10)\(i / 10)", otp: "33445\(i % 10)", channel: i % 2 == 0 ? "sms" : "whatsapp")) }
+        for i in 0..<12 {
+            _ = try s.post(
+                WebhookRequest.body(
+                    identifier: "08123456782\(i % 10)\(i / 10)", otp: "33445\(i % 10)", channel: i % 2 == 0 ? "sms" : "whatsapp"))
+        }
         let deadline = Date().addingTimeInterval(10)
         while try s.count("status = 'sent'") < 12 && Date() < deadline { usleep(50_000) }
         let c = try RawConnection(port: s.service.adminPort)
@@ -157,7 +171,9 @@ final class ReadinessTests: XCTestCase {
         _ = try s.service.store.setMaxPageCount(Int(try sqliteQuery(s.db, "PRAGMA page_count").first ?? "0") ?? 0)
         var refused = false
         for i in 0..<300 where !refused {
-            refused = try s.post(WebhookRequest.body(identifier: String(format: "0815%08d", i), otp: "4242\(i % 10)0", channel: "sms")).status == 503
+            refused =
+                try s.post(WebhookRequest.body(identifier: String(format: "0815%08d", i), otp: "4242\(i % 10)0", channel: "sms")).status
+                == 503
         }
         XCTAssertTrue(refused)
         XCTAssertEqual(try readyz(), 503, "not ready while the store cannot commit")

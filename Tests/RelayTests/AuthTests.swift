@@ -1,6 +1,8 @@
-import XCTest
-@testable import Relay
+import Foundation
 import RelayTestSupport
+import XCTest
+
+@testable import Relay
 
 final class AuthTests: XCTestCase {
     func testBasicAuthWithRotation() {
@@ -10,12 +12,15 @@ final class AuthTests: XCTestCase {
         ])
         XCTAssertEqual(auth.authenticate(authorizationHeader: WebhookRequest.basic("simas-id", "old-password")), "simas-id")
         XCTAssertEqual(auth.authenticate(authorizationHeader: WebhookRequest.basic("simas-id", "new-password")), "simas-id")
-        XCTAssertEqual(auth.authenticate(authorizationHeader: "basic " + WebhookRequest.basic("simas-id", "new-password").dropFirst(6)), "simas-id")
+        XCTAssertEqual(
+            auth.authenticate(authorizationHeader: "basic " + WebhookRequest.basic("simas-id", "new-password").dropFirst(6)), "simas-id")
         XCTAssertNil(auth.authenticate(authorizationHeader: WebhookRequest.basic("simas-id", "wrong")))
         XCTAssertNil(auth.authenticate(authorizationHeader: WebhookRequest.basic("other", "new-password")))
         XCTAssertNil(auth.authenticate(authorizationHeader: WebhookRequest.basic("simas-id", "new-password ")))
-        for bad in [nil, "", "Basic", "Basic ", "Bearer abc", "Basic !!!", "Basic " + Data("nocolon".utf8).base64EncodedString(),
-                    "Basic " + String(repeating: "A", count: 5000)] {
+        for bad in [
+            nil, "", "Basic", "Basic ", "Bearer abc", "Basic !!!", "Basic " + Data("nocolon".utf8).base64EncodedString(),
+            "Basic " + String(repeating: "A", count: 5000),
+        ] {
             XCTAssertNil(auth.authenticate(authorizationHeader: bad))
         }
         XCTAssertNil(BasicAuthenticator(credentials: []).authenticate(authorizationHeader: WebhookRequest.basic("", "")))
@@ -102,16 +107,18 @@ final class AuthTests: XCTestCase {
     }
 }
 
-import Foundation
-
 final class MediaTypeTests: XCTestCase {
     func testJSONMediaTypes() {
-        for ok in ["application/json", "Application/JSON", "application/json; charset=utf-8", " application/json ;x=y",
-                   "application/vnd.api+json"] {
+        for ok in [
+            "application/json", "Application/JSON", "application/json; charset=utf-8", " application/json ;x=y",
+            "application/vnd.api+json",
+        ] {
             XCTAssertTrue(PublicHandler.isJSON(ok), ok)
         }
-        for bad in ["text/plain", "application/jsonx", "application/", "json", "application/x-www-form-urlencoded",
-                    "text/json", "application/+json"] {
+        for bad in [
+            "text/plain", "application/jsonx", "application/", "json", "application/x-www-form-urlencoded",
+            "text/json", "application/+json",
+        ] {
             XCTAssertFalse(PublicHandler.isJSON(bad), bad)
         }
     }

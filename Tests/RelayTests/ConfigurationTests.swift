@@ -1,6 +1,7 @@
-import XCTest
-@testable import Relay
 import RelayTestSupport
+import XCTest
+
+@testable import Relay
 
 final class ConfigurationTests: XCTestCase {
     func load(_ json: String, env: [String: String] = [:]) throws -> Configuration {
@@ -30,8 +31,9 @@ final class ConfigurationTests: XCTestCase {
     func testUnknownKeysAreNamed() {
         assertConfigError(#"{"listen": "127.0.0.1:1", "lisen": "x"}"#, key: "lisen")
         assertConfigError(#"{"http": {"idle_timeout": 5}}"#, key: "http.idle_timeout")
-        assertConfigError(#"{"webhook_credentials": [{"username": "a", "password": "b", "pasword": "c"}]}"#,
-                          key: "webhook_credentials[0].pasword")
+        assertConfigError(
+            #"{"webhook_credentials": [{"username": "a", "password": "b", "pasword": "c"}]}"#,
+            key: "webhook_credentials[0].pasword")
     }
 
     func testInvalidValuesAreNamed() {
@@ -52,11 +54,13 @@ final class ConfigurationTests: XCTestCase {
 
     func testEnvironmentOverridesFile() throws {
         let key = Data(repeating: 7, count: 32).base64EncodedString()
-        let c = try load(#"{"database": "file.sqlite", "listen": "127.0.0.1:1111"}"#, env: [
-            "OTP_RELAY_DB": "/tmp/env.sqlite", "OTP_RELAY_LISTEN": "[::1]:2222", "OTP_RELAY_ADMIN_LISTEN": "127.0.0.1:3333",
-            "OTP_RELAY_WEBHOOK_USERNAME": "simas", "OTP_RELAY_WEBHOOK_PASSWORD": "pw",
-            "OTP_RELAY_DATA_KEY": key, "OTP_RELAY_LOG_LEVEL": "debug", "OTP_RELAY_SANDBOX_FILE": "/tmp/s.jsonl",
-        ])
+        let c = try load(
+            #"{"database": "file.sqlite", "listen": "127.0.0.1:1111"}"#,
+            env: [
+                "OTP_RELAY_DB": "/tmp/env.sqlite", "OTP_RELAY_LISTEN": "[::1]:2222", "OTP_RELAY_ADMIN_LISTEN": "127.0.0.1:3333",
+                "OTP_RELAY_WEBHOOK_USERNAME": "simas", "OTP_RELAY_WEBHOOK_PASSWORD": "pw",
+                "OTP_RELAY_DATA_KEY": key, "OTP_RELAY_LOG_LEVEL": "debug", "OTP_RELAY_SANDBOX_FILE": "/tmp/s.jsonl",
+            ])
         XCTAssertEqual(c.databasePath, "/tmp/env.sqlite")
         XCTAssertEqual(c.listen, ListenAddress(host: "::1", port: 2222))
         XCTAssertEqual(c.adminListen.port, 3333)
@@ -70,8 +74,9 @@ final class ConfigurationTests: XCTestCase {
     func testSecretsFromFiles() throws {
         let dir = TempDirectory()
         try "s3cret\n".write(toFile: dir.file("pw"), atomically: true, encoding: .utf8)
-        let c = try load(#"{"admin_credentials": [{"username": "ops", "password_file": "\#(dir.file("pw"))"}]}"#,
-                         env: ["OTP_RELAY_WEBHOOK_USERNAME": "w", "OTP_RELAY_WEBHOOK_PASSWORD_FILE": dir.file("pw")])
+        let c = try load(
+            #"{"admin_credentials": [{"username": "ops", "password_file": "\#(dir.file("pw"))"}]}"#,
+            env: ["OTP_RELAY_WEBHOOK_USERNAME": "w", "OTP_RELAY_WEBHOOK_PASSWORD_FILE": dir.file("pw")])
         let auth = BasicAuthenticator(credentials: c.adminCredentials)
         XCTAssertEqual(auth.authenticate(authorizationHeader: WebhookRequest.basic("ops", "s3cret")), "ops")
         let hook = BasicAuthenticator(credentials: c.webhookCredentials)

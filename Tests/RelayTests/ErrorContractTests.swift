@@ -1,6 +1,7 @@
-import XCTest
-@testable import Relay
 import RelayTestSupport
+import XCTest
+
+@testable import Relay
 
 /// Every row of the partner error table, and the HTTP framing rules, over real HTTP.
 final class ErrorContractTests: XCTestCase {
@@ -14,12 +15,14 @@ final class ErrorContractTests: XCTestCase {
 
     func testInvalidRequest() throws {
         let s = try TestService()
-        for body in ["not json", "[]", "{}", #"{"identifier": "084512340987", "channel": "sms"}"#,
-                     #"{"identifier": "084512340987", "otp": 123456, "channel": "sms"}"#,
-                     #"{"identifier": "084512340987", "otp": "12", "channel": "sms"}"#,
-                     #"{"identifier": "084512340987", "otp": "12345678901", "channel": "sms"}"#,
-                     #"{"identifier": "084512340987", "otp": "12 34", "channel": "sms"}"#,
-                     #"{"identifier": null, "otp": "1234", "channel": "sms"}"#] {
+        for body in [
+            "not json", "[]", "{}", #"{"identifier": "084512340987", "channel": "sms"}"#,
+            #"{"identifier": "084512340987", "otp": 123456, "channel": "sms"}"#,
+            #"{"identifier": "084512340987", "otp": "12", "channel": "sms"}"#,
+            #"{"identifier": "084512340987", "otp": "12345678901", "channel": "sms"}"#,
+            #"{"identifier": "084512340987", "otp": "12 34", "channel": "sms"}"#,
+            #"{"identifier": null, "otp": "1234", "channel": "sms"}"#,
+        ] {
             let r = try s.post(body)
             assertPartnerError(r, 400, "invalid_request")
             XCTAssertFalse(r.text.contains("12345678901"))
@@ -39,9 +42,11 @@ final class ErrorContractTests: XCTestCase {
         let m = try s.send("GET /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\n\r\n")
         assertPartnerError(m, 405, "method_not_allowed")
         XCTAssertEqual(m.header("Allow"), "POST")
-        assertPartnerError(try s.send(WebhookRequest.post(body: body, authorization: s.auth, contentType: "text/plain")),
-                           415, "unsupported_media_type")
-        XCTAssertEqual(try s.send(WebhookRequest.post(body: body, authorization: s.auth, contentType: "application/json; charset=utf-8")).status, 200)
+        assertPartnerError(
+            try s.send(WebhookRequest.post(body: body, authorization: s.auth, contentType: "text/plain")),
+            415, "unsupported_media_type")
+        XCTAssertEqual(
+            try s.send(WebhookRequest.post(body: body, authorization: s.auth, contentType: "application/json; charset=utf-8")).status, 200)
         XCTAssertEqual(try s.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").status, 200)
     }
 
@@ -51,12 +56,16 @@ final class ErrorContractTests: XCTestCase {
         try c1.send("POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: \(s.auth)\r\nContent-Type: application/json\r\n\r\n")
         assertPartnerError(try XCTUnwrap(c1.readResponse()), 411, "length_required")
         let c2 = try s.connect()
-        try c2.send("POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: \(s.auth)\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+        try c2.send(
+            "POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: \(s.auth)\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+        )
         assertPartnerError(try XCTUnwrap(c2.readResponse()), 411, "length_required")
         XCTAssertTrue(c2.isClosedByPeer())
         // Over 8 KiB: refused from the head alone, before any body byte is sent.
         let c3 = try s.connect()
-        try c3.send("POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: \(s.auth)\r\nContent-Type: application/json\r\nContent-Length: 8193\r\n\r\n")
+        try c3.send(
+            "POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: \(s.auth)\r\nContent-Type: application/json\r\nContent-Length: 8193\r\n\r\n"
+        )
         assertPartnerError(try XCTUnwrap(c3.readResponse()), 413, "payload_too_large")
         XCTAssertTrue(c3.isClosedByPeer())
     }
@@ -77,8 +86,11 @@ final class ErrorContractTests: XCTestCase {
         var ids: [String] = []
         var unavailable = 0
         for i in 0..<300 {
-            let r = try s.post(WebhookRequest.body(identifier: "0812\(String(format: "%08d", i))", otp: "55\(String(format: "%04d", i))", channel: "sms"))
-            if r.status == 200 { ids.append(r.json?["id"] as! String) } else {
+            let r = try s.post(
+                WebhookRequest.body(identifier: "0812\(String(format: "%08d", i))", otp: "55\(String(format: "%04d", i))", channel: "sms"))
+            if r.status == 200 {
+                ids.append(r.json?["id"] as! String)
+            } else {
                 assertPartnerError(r, 503, "service_unavailable")
                 XCTAssertNotNil(r.header("Retry-After"))
                 unavailable += 1
@@ -128,7 +140,10 @@ final class ErrorContractTests: XCTestCase {
     func testKeepAlivePipeliningAndContinue() throws {
         let s = try TestService()
         let c = try s.connect()
-        let reqs = (0..<3).map { WebhookRequest.post(body: WebhookRequest.body(identifier: "08123456789\($0)", otp: "12345\($0)", channel: "sms"), authorization: s.auth) }
+        let reqs = (0..<3).map {
+            WebhookRequest.post(
+                body: WebhookRequest.body(identifier: "08123456789\($0)", otp: "12345\($0)", channel: "sms"), authorization: s.auth)
+        }
         try c.send(reqs.joined() + "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
         var ids: [String] = []
         for _ in 0..<3 {
@@ -140,17 +155,23 @@ final class ErrorContractTests: XCTestCase {
         XCTAssertEqual(ids, ids.sorted(), "answers in request order")
         // Expect: 100-continue is answered only for an acceptable head.
         let body = WebhookRequest.body(identifier: "081299998888", otp: "4321", channel: "sms")
-        try c.send("POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: \(s.auth)\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
+        try c.send(
+            "POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: \(s.auth)\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+        )
         XCTAssertEqual(try XCTUnwrap(c.readResponse()).status, 100)
         try c.send(body)
         XCTAssertEqual(try XCTUnwrap(c.readResponse()).status, 200)
         let c2 = try s.connect()
-        try c2.send("POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: Basic eDp5\r\nExpect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
+        try c2.send(
+            "POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: Basic eDp5\r\nExpect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+        )
         XCTAssertEqual(try XCTUnwrap(c2.readResponse()).status, 401)
     }
 
     func testSlowClientCannotHoldTheServer() throws {
-        let s = try TestService { $0.http.headTimeoutMillis = 2000; $0.http.idleTimeoutMillis = 3000 }
+        let s = try TestService {
+            $0.http.headTimeoutMillis = 2000; $0.http.idleTimeoutMillis = 3000
+        }
         var slow: [RawConnection] = []
         for _ in 0..<50 {
             let c = try s.connect()

@@ -1,10 +1,11 @@
 import Foundation
 import Outbox
-@testable import Relay
+import RelayCore
 import RelayTestSupport
 import SIMASID
-import RelayCore
 import XCTest
+
+@testable import Relay
 
 /// `POST /v1/kyc` and `GET /v1/kyc` on the real admin listener, against the fake SQEKYC.
 final class KYCAdminTests: XCTestCase {
@@ -15,8 +16,9 @@ final class KYCAdminTests: XCTestCase {
         try TestService { c in
             c.deliveryEnabled = delivering
             if let fake {
-                c.sqekyc = SQEKYCSettings(baseURL: fake.baseURL, clientID: SQEKYCFake.clientID, clientSecret: secret,
-                                          timeoutMillis: 2_000)
+                c.sqekyc = SQEKYCSettings(
+                    baseURL: fake.baseURL, clientID: SQEKYCFake.clientID, clientSecret: secret,
+                    timeoutMillis: 2_000)
             }
         }
     }
@@ -84,8 +86,9 @@ final class KYCAdminTests: XCTestCase {
         XCTAssertEqual(r.json?["error_description"] as? String, "Field \"nik\" must be 16 digits")
         XCTAssertFalse(r.text.contains("32012345"))
         let noDate = KYCSample.body.replacingOccurrences(of: "1990-05-17", with: "17/05/1990")
-        XCTAssertEqual(try request(s, "POST", "/v1/kyc", body: noDate, auth: adminAuth).json?["error_description"] as? String,
-                       "Field \"date_of_birth\" must be a date YYYY-MM-DD")
+        XCTAssertEqual(
+            try request(s, "POST", "/v1/kyc", body: noDate, auth: adminAuth).json?["error_description"] as? String,
+            "Field \"date_of_birth\" must be a date YYYY-MM-DD")
         XCTAssertEqual(try request(s, "POST", "/v1/kyc", body: "not json", auth: adminAuth).status, 400)
         XCTAssertEqual(try s.count(), 0)
         KYCSample.assertNoPersonalData(s.logLines.all, "the service logs")
@@ -95,8 +98,11 @@ final class KYCAdminTests: XCTestCase {
         let fake = try SQEKYCFake()
         let s = try service(fake)
         let stored = try KYCRecord.parse(Array(KYCSample.body.utf8), defaultClientID: nil, nowMillis: SystemClock().nowMillis())
-        _ = try SQEKYCClient(configuration: SQEKYCConfiguration(baseURL: fake.baseURL, clientID: SQEKYCFake.clientID,
-                                                                clientSecret: SQEKYCFake.clientSecret)).store(stored)
+        _ = try SQEKYCClient(
+            configuration: SQEKYCConfiguration(
+                baseURL: fake.baseURL, clientID: SQEKYCFake.clientID,
+                clientSecret: SQEKYCFake.clientSecret)
+        ).store(stored)
         let r = try request(s, "GET", "/v1/kyc?phone_number=%2B62%20812-3456-7890", auth: adminAuth)
         XCTAssertEqual(r.status, 200, r.text)
         XCTAssertEqual(r.json?["nik"] as? String, "3201234567890001")
@@ -113,8 +119,9 @@ final class KYCAdminTests: XCTestCase {
         let missing = try request(s, "GET", "/v1/kyc?phone_number=6289999999999", auth: adminAuth)
         XCTAssertEqual(missing.status, 404)
         XCTAssertEqual(missing.json?["error"] as? String, "not_found")
-        XCTAssertEqual(try request(s, "GET", "/v1/kyc", auth: adminAuth).json?["error_description"] as? String,
-                       "Parameter \"phone_number\" is required")
+        XCTAssertEqual(
+            try request(s, "GET", "/v1/kyc", auth: adminAuth).json?["error_description"] as? String,
+            "Parameter \"phone_number\" is required")
         XCTAssertEqual(try request(s, "GET", "/v1/kyc?phone_number=%2B14155550100", auth: adminAuth).status, 400)
     }
 

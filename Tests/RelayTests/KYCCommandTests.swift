@@ -1,17 +1,20 @@
 import Foundation
 import Outbox
-@testable import Relay
+import RelayCore
 import RelayTestSupport
 import SIMASID
-import RelayCore
 import XCTest
+
+@testable import Relay
 
 /// `otp-relay kyc store|get`, the real binary: it queues into the outbox a running service
 /// delivers from (here the harness's pool on the same database and data key).
 final class KYCCommandTests: XCTestCase {
     func env(_ h: KYCHarness, secret: String = SQEKYCFake.clientSecret) -> [String: String] {
-        ["OTP_RELAY_DB": h.dbPath, "OTP_RELAY_DATA_KEY": h.key.base64, "OTP_RELAY_SQEKYC_BASE_URL": h.fake.baseURL,
-         "OTP_RELAY_SQEKYC_CLIENT_ID": SQEKYCFake.clientID, "OTP_RELAY_SQEKYC_CLIENT_SECRET": secret, "USER": "tester"]
+        [
+            "OTP_RELAY_DB": h.dbPath, "OTP_RELAY_DATA_KEY": h.key.base64, "OTP_RELAY_SQEKYC_BASE_URL": h.fake.baseURL,
+            "OTP_RELAY_SQEKYC_CLIENT_ID": SQEKYCFake.clientID, "OTP_RELAY_SQEKYC_CLIENT_SECRET": secret, "USER": "tester",
+        ]
     }
 
     func run(_ args: [String], _ env: [String: String], stdin: String? = nil, in dir: String) throws -> (Int32, String, String) {

@@ -1,11 +1,12 @@
 import Delivery
 import Foundation
 import Outbox
-@testable import Relay
 import RelayCore
 import RelayTestSupport
 import SIMASID
 import XCTest
+
+@testable import Relay
 
 /// KYC records through the real outbox and the real delivery pool to the fake SQEKYC: stored,
 /// retried, dead-lettered, replayed, and never readable outside the sealed payload.
@@ -27,8 +28,10 @@ final class KYCDeliveryTests: XCTestCase {
         XCTAssertEqual(r["method"] as? String, "POST")
         XCTAssertEqual(r["path"] as? String, "/v1/common-kyc")
         XCTAssertEqual((r["headers"] as? [String: String])?["authorization"], SQEKYCFake.basic())
-        XCTAssertEqual(r["body"] as? String,
-                       #"{"client_id":"nanovest","phone_number":"6281234567890","full_name":"Siti Rahayu","nik":"3201234567890001","date_of_birth":"1990-05-17","email":"siti.rahayu@example.co.id"}"#)
+        XCTAssertEqual(
+            r["body"] as? String,
+            #"{"client_id":"nanovest","phone_number":"6281234567890","full_name":"Siti Rahayu","nik":"3201234567890001","date_of_birth":"1990-05-17","email":"siti.rahayu@example.co.id"}"#
+        )
 
         let attempts = try h.store.attempts(jobID: id)
         XCTAssertEqual(attempts.map(\.outcome), [.sent])
@@ -48,8 +51,9 @@ final class KYCDeliveryTests: XCTestCase {
         let id = try h.queue()
         let dead = try h.wait(id, for: .dead)
         XCTAssertEqual(dead.attempts, 3)
-        XCTAssertTrue(dead.lastError?.hasPrefix("gave up after 3 attempts: SQEKYC is unavailable (HTTP 500)") == true,
-                      dead.lastError ?? "")
+        XCTAssertTrue(
+            dead.lastError?.hasPrefix("gave up after 3 attempts: SQEKYC is unavailable (HTTP 500)") == true,
+            dead.lastError ?? "")
         XCTAssertTrue(dead.hasPayload, "a dead KYC job keeps its sealed record for replay")
         let attempts = try h.store.attempts(jobID: id)
         XCTAssertEqual(attempts.map(\.outcome), [.retryable, .retryable, .retryable])

@@ -1,21 +1,25 @@
 import Delivery
 import Foundation
 import Outbox
-@testable import Relay
 import RelayCore
 import RelayCrypto
 import RelayTestSupport
 import SIMASID
 import XCTest
 
+@testable import Relay
+
 /// The personal data of the test record, and what must never show up outside the sealed payload.
 enum KYCSample {
-    static let body = #"{"client_id":"nanovest","phone_number":"0812-3456-7890","full_name":"Siti Rahayu","nik":"3201234567890001","date_of_birth":"1990-05-17","email":"siti.rahayu@example.co.id"}"#
+    static let body =
+        #"{"client_id":"nanovest","phone_number":"0812-3456-7890","full_name":"Siti Rahayu","nik":"3201234567890001","date_of_birth":"1990-05-17","email":"siti.rahayu@example.co.id"}"#
     static let normalizedPhone = "6281234567890"
     static let masked = "+62812****7890"
     /// NIK, name parts, birth date, the full number in every form, the email's local part.
-    static let secrets = ["3201234567890001", "Siti", "Rahayu", "1990-05-17", "6281234567890", "81234567890",
-                          "0812-3456-7890", "siti.rahayu"]
+    static let secrets = [
+        "3201234567890001", "Siti", "Rahayu", "1990-05-17", "6281234567890", "81234567890",
+        "0812-3456-7890", "siti.rahayu",
+    ]
 
     static func assertNoPersonalData(_ text: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
         for s in secrets {
@@ -40,14 +44,17 @@ final class KYCHarness {
 
     var dbPath: String { dir.file("outbox.sqlite") }
 
-    init(secret: String = SQEKYCFake.clientSecret, timeoutMillis: Int = 5_000, maxAttempts: Int = 3,
-         startPool: Bool = true) throws {
+    init(
+        secret: String = SQEKYCFake.clientSecret, timeoutMillis: Int = 5_000, maxAttempts: Int = 3,
+        startPool: Bool = true
+    ) throws {
         let capture = logs
         logger = Logger(level: .debug, sink: { capture.append($0) })
         fake = try SQEKYCFake()
         store = try SQLiteOutbox(path: dir.file("outbox.sqlite"), dataKey: key, logger: logger)
-        settings = SQEKYCSettings(baseURL: fake.baseURL, clientID: SQEKYCFake.clientID, clientSecret: secret,
-                                  timeoutMillis: timeoutMillis)
+        settings = SQEKYCSettings(
+            baseURL: fake.baseURL, clientID: SQEKYCFake.clientID, clientSecret: secret,
+            timeoutMillis: timeoutMillis)
         retry = RetryPolicy(baseDelayMillis: 1, maxDelayMillis: 5, maxAttempts: maxAttempts, random: .zero)
         ingest = KYCIngest(store: store, dataKey: key, settings: settings, logger: logger)
         if startPool {

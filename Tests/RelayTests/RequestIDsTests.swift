@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Relay
 
 final class RequestIDsTests: XCTestCase {

@@ -1,8 +1,9 @@
 import Foundation
-@testable import Relay
 import RelayCore
 import RelayCrypto
 import RelayTestSupport
+
+@testable import Relay
 
 /// A real `RelayService` on loopback (kernel-chosen ports) over a fresh SQLite file.
 final class TestService {

@@ -1,6 +1,7 @@
-import XCTest
-@testable import Relay
 import RelayTestSupport
+import XCTest
+
+@testable import Relay
 
 /// The webhook over real HTTP on loopback, against the real server and a real SQLite file.
 final class WebhookTests: XCTestCase {
@@ -101,7 +102,9 @@ final class WebhookTests: XCTestCase {
     }
 
     func testForwardedForOnlyFromTrustedProxy() throws {
-        let s = try TestService { $0.rateLimits.failedAuthMax = 2; $0.trustedProxies = ["127.0.0.1"] }
+        let s = try TestService {
+            $0.rateLimits.failedAuthMax = 2; $0.trustedProxies = ["127.0.0.1"]
+        }
         let wrong = WebhookRequest.basic("x", "y")
         func attempt(_ xff: String) throws -> Int {
             try s.send(WebhookRequest.post(body: "{}", authorization: wrong, extraHeaders: ["X-Forwarded-For: \(xff)"])).status
@@ -117,12 +120,15 @@ final class WebhookTests: XCTestCase {
         _ = try s.post(WebhookRequest.body(identifier: "084512340987", otp: "987654", channel: "whatsapp"))
         _ = try s.post(WebhookRequest.body(identifier: "john.doe@example.com", otp: "876543", channel: "email"))
         _ = try s.post(WebhookRequest.body(identifier: "084512340987", otp: "98765x", channel: "whatsapp"))
-        _ = try s.post(WebhookRequest.body(identifier: "084512340987", otp: "987654", channel: "sms"),
-                       authorization: WebhookRequest.basic("simas-id", "wrong-password-123"))
+        _ = try s.post(
+            WebhookRequest.body(identifier: "084512340987", otp: "987654", channel: "sms"),
+            authorization: WebhookRequest.basic("simas-id", "wrong-password-123"))
         let logs = s.logLines.all
         XCTAssertFalse(logs.isEmpty)
-        for secret in ["987654", "876543", "98765x", "084512340987", "6284512340987", "john.doe@example.com",
-                       TestService.password, "wrong-password-123"] {
+        for secret in [
+            "987654", "876543", "98765x", "084512340987", "6284512340987", "john.doe@example.com",
+            TestService.password, "wrong-password-123",
+        ] {
             XCTAssertFalse(logs.contains(secret), "log holds \(secret)")
         }
     }

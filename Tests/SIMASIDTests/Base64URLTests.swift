@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import SIMASID
 
 final class Base64URLTests: XCTestCase {
@@ -16,7 +17,7 @@ final class Base64URLTests: XCTestCase {
     }
 
     func testRejectsPaddingStandardAlphabetAndWhitespace() {
-        XCTAssertThrowsError(try decode("eyJhbGciOiJSUzI1NiJ9=")) // padding (also a bad length)
+        XCTAssertThrowsError(try decode("eyJhbGciOiJSUzI1NiJ9="))  // padding (also a bad length)
         XCTAssertThrowsError(try decode("ab==")) { XCTAssertEqual($0 as? Base64URL.DecodingError, .invalidCharacter(offset: 2)) }
         XCTAssertThrowsError(try decode("+/8")) { XCTAssertEqual($0 as? Base64URL.DecodingError, .invalidCharacter(offset: 0)) }
         XCTAssertThrowsError(try decode("ab c")) { XCTAssertEqual($0 as? Base64URL.DecodingError, .invalidCharacter(offset: 2)) }

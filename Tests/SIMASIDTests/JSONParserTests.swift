@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import SIMASID
 
 final class JSONParserTests: XCTestCase {
@@ -21,8 +22,10 @@ final class JSONParserTests: XCTestCase {
     }
 
     func testRejectsInvalidDocuments() {
-        for bad in ["", "{", "{\"a\":}", "{\"a\":1,}", "[1,]", "{'a':1}", "01", "1.", "-", "1e", "tru", "nul",
-                    "\"\\x\"", "\"\\ud800\"", "\"\\udc00\"", "\"a\nb\"", "{} {}", "NaN", "\"\\u12\""] {
+        for bad in [
+            "", "{", "{\"a\":}", "{\"a\":1,}", "[1,]", "{'a':1}", "01", "1.", "-", "1e", "tru", "nul",
+            "\"\\x\"", "\"\\ud800\"", "\"\\udc00\"", "\"a\nb\"", "{} {}", "NaN", "\"\\u12\"",
+        ] {
             XCTAssertThrowsError(try parse(bad), "accepted \(bad.debugDescription)")
         }
         XCTAssertThrowsError(try JSONParser.parse([0x22, 0xFF, 0x22]), "invalid UTF-8")

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import SIMASID
 
 final class JSONWebKeySetTests: XCTestCase {

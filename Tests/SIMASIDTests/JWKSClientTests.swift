@@ -2,6 +2,7 @@ import Dispatch
 import RelayCore
 import Synchronization
 import XCTest
+
 @testable import SIMASID
 
 /// Key rotation, the unknown-kid cooldown, single-flight fetching and the last good set, counted
@@ -37,9 +38,11 @@ final class JWKSClientTests: XCTestCase {
     }
 
     func testHeaderPolicyRejectsBeforeAnyKeyIsFetched() throws {
-        for (name, expected) in [("alg_none", TokenError.Check.algorithmNotAllowed), ("hs256_public_key", .algorithmNotAllowed),
-                                 ("crit_unknown", .unsupportedCritical), ("oversized", .tokenTooLarge),
-                                 ("malformed_b64_padding", .malformedBase64URL)] {
+        for (name, expected) in [
+            ("alg_none", TokenError.Check.algorithmNotAllowed), ("hs256_public_key", .algorithmNotAllowed),
+            ("crit_unknown", .unsupportedCritical), ("oversized", .tokenTooLarge),
+            ("malformed_b64_padding", .malformedBase64URL),
+        ] {
             XCTAssertEqual(check(name), expected, name)
         }
         XCTAssertEqual(try idp.certsFetches(), 0, "no key was needed to refuse these")
@@ -79,7 +82,7 @@ final class JWKSClientTests: XCTestCase {
     func testUnknownKidStormStaysWithinTheCooldown() throws {
         XCTAssertNil(check("valid"))
         clock.advance(millis: cooldown)
-        try idp.setDelay(millis: 200) // the storm arrives while the one fetch is in flight
+        try idp.setDelay(millis: 200)  // the storm arrives while the one fetch is in flight
         let accepted = Atomic<Int>(0)
         let verifier = self.verifier!, tokens = self.tokens
         DispatchQueue.concurrentPerform(iterations: 50) { i in
@@ -113,7 +116,7 @@ final class JWKSClientTests: XCTestCase {
         try idp.setCacheControl("max-age=60")
         XCTAssertNil(check("valid"))
         idp.stop()
-        clock.advance(millis: 120_000) // past max-age=60 (the token is good for 300 s): a refresh is due and fails
+        clock.advance(millis: 120_000)  // past max-age=60 (the token is good for 300 s): a refresh is due and fails
         XCTAssertNil(check("valid"), "the stale set answers while it is refreshed")
         waitForFetches(2)
         XCTAssertNil(check("valid"), "the last good set is kept")
@@ -149,7 +152,7 @@ final class JWKSClientTests: XCTestCase {
     func testRetiredKeyIsDroppedAfterARefresh() throws {
         XCTAssertNil(check("valid"))
         try idp.serve("jwks-retired.json")
-        clock.advance(millis: 301_000) // past max-age=300
+        clock.advance(millis: 301_000)  // past max-age=300
         XCTAssertNil(check("valid"), "the stale set answers while it is refreshed")
         waitForFetches(2)
         XCTAssertEqual(check("valid"), .unknownKeyID, "the refreshed set no longer has key-a")
@@ -173,8 +176,9 @@ final class JWKSClientTests: XCTestCase {
     func testLogsSayWhatHappenedAndNeverHoldATokenOrKey() throws {
         let lines = Mutex<[String]>([])
         let logger = Logger(level: .debug, clock: clock, sink: { line in lines.withLock { $0.append(line) } })
-        let logged = TokenVerifier(configuration: TokenVerifierTests.configuration(idp), transport: TestTransport.make(),
-                                   clock: clock, logger: logger)
+        let logged = TokenVerifier(
+            configuration: TokenVerifierTests.configuration(idp), transport: TestTransport.make(),
+            clock: clock, logger: logger)
         for name in ["valid", "unknown_kid", "weak_key", "tampered_signature", "alg_none"] { _ = logged.verify(tokens[name]) }
         idp.stop()
         clock.advance(millis: JWKSCachePolicy.defaultTTLSeconds * 1000)

@@ -1,6 +1,7 @@
 import Dispatch
 import Synchronization
 import XCTest
+
 @testable import SIMASID
 
 final class RSAPublicKeyTests: XCTestCase {

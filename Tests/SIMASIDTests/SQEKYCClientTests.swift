@@ -1,18 +1,21 @@
 import Foundation
-import RelayTestSupport
 import RelayCore
+import RelayTestSupport
 import SIMASID
 import XCTest
 
 /// The SQEKYC client against the loopback fake: exact requests, the documented answers (with the
 /// partner's "sucess"), and the classification of every failure.
 final class SQEKYCClientTests: XCTestCase {
-    let record = KYCRecord(clientID: "nanovest", phoneNumber: "6281234567890", fullName: "Siti Rahayu",
-                           nik: "3201234567890001", dateOfBirth: "1990-05-17", email: "siti@example.co.id")
+    let record = KYCRecord(
+        clientID: "nanovest", phoneNumber: "6281234567890", fullName: "Siti Rahayu",
+        nik: "3201234567890001", dateOfBirth: "1990-05-17", email: "siti@example.co.id")
 
     func client(_ fake: SQEKYCFake, secret: String = SQEKYCFake.clientSecret, timeoutMillis: Int = 5_000) -> SQEKYCClient {
-        SQEKYCClient(configuration: SQEKYCConfiguration(baseURL: fake.baseURL + "/", clientID: SQEKYCFake.clientID,
-                                                        clientSecret: secret, timeoutMillis: timeoutMillis))
+        SQEKYCClient(
+            configuration: SQEKYCConfiguration(
+                baseURL: fake.baseURL + "/", clientID: SQEKYCFake.clientID,
+                clientSecret: secret, timeoutMillis: timeoutMillis))
     }
 
     func testStoreSendsTheDocumentedRequest() throws {
@@ -28,8 +31,10 @@ final class SQEKYCClientTests: XCTestCase {
         let headers = try XCTUnwrap(r["headers"] as? [String: String])
         XCTAssertEqual(headers["authorization"], SQEKYCFake.basic())
         XCTAssertEqual(headers["content-type"], "application/json")
-        XCTAssertEqual(r["body"] as? String,
-                       #"{"client_id":"nanovest","phone_number":"6281234567890","full_name":"Siti Rahayu","nik":"3201234567890001","date_of_birth":"1990-05-17","email":"siti@example.co.id"}"#)
+        XCTAssertEqual(
+            r["body"] as? String,
+            #"{"client_id":"nanovest","phone_number":"6281234567890","full_name":"Siti Rahayu","nik":"3201234567890001","date_of_birth":"1990-05-17","email":"siti@example.co.id"}"#
+        )
     }
 
     func testFetchReadsTheStoredRecordBack() throws {
@@ -111,8 +116,10 @@ final class SQEKYCClientTests: XCTestCase {
 
     func testServerErrorsAreRetryableAndHonourRetryAfter() throws {
         let fake = try SQEKYCFake()
-        fake.fail([["status": 503, "retry_after": "2"], ["status": 429, "retry_after": "Sun, 06 Nov 1994 08:49:37 GMT"],
-                   ["status": 500]])
+        fake.fail([
+            ["status": 503, "retry_after": "2"], ["status": 429, "retry_after": "Sun, 06 Nov 1994 08:49:37 GMT"],
+            ["status": 500],
+        ])
         let expected: [(Int, Int64?)] = [(503, 2_000), (429, 0), (500, nil)]
         for (status, retryAfter) in expected {
             XCTAssertThrowsError(try client(fake).store(record)) { e in

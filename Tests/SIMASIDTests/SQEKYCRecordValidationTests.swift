@@ -8,8 +8,10 @@ import XCTest
 final class SQEKYCRecordValidationTests: XCTestCase {
     /// 2026-11-26T12:00:00Z.
     let now: Int64 = 1_795_694_400_000
-    let good: [String: String] = ["client_id": "nanovest", "phone_number": "081234567890", "full_name": "Siti Rahayu",
-                                  "nik": "3201234567890001", "date_of_birth": "1990-05-17", "email": "Siti@Example.CO.ID"]
+    let good: [String: String] = [
+        "client_id": "nanovest", "phone_number": "081234567890", "full_name": "Siti Rahayu",
+        "nik": "3201234567890001", "date_of_birth": "1990-05-17", "email": "Siti@Example.CO.ID",
+    ]
 
     func body(_ changes: [String: Any?]) -> [UInt8] {
         var o: [String: Any] = good
@@ -39,8 +41,9 @@ final class SQEKYCRecordValidationTests: XCTestCase {
         XCTAssertEqual(r.e164Phone, "+6281234567890")
         XCTAssertEqual(r.maskedPhone, "+62812****7890")
         for phone in ["+62 812-3456-7890", "6281234567890", "0812 3456 7890", "(0812) 3456.7890"] {
-            XCTAssertEqual(try KYCRecord.parse(body(["phone_number": phone]), defaultClientID: nil, nowMillis: now).phoneNumber,
-                           "6281234567890", phone)
+            XCTAssertEqual(
+                try KYCRecord.parse(body(["phone_number": phone]), defaultClientID: nil, nowMillis: now).phoneNumber,
+                "6281234567890", phone)
         }
         XCTAssertEqual(KYCRecord.normalizePhone("62812345678"), "62812345678")
     }
@@ -94,7 +97,12 @@ final class SQEKYCRecordValidationTests: XCTestCase {
 
     func testARecordPrintsOnlyTheMaskedPhone() throws {
         let r = try KYCRecord.parse(body([:]), defaultClientID: nil, nowMillis: now)
-        for text in [String(describing: r), String(reflecting: r), "\(r)", { var s = ""; dump(r, to: &s); return s }()] {
+        for text in [
+            String(describing: r), String(reflecting: r), "\(r)",
+            {
+                var s = ""; dump(r, to: &s); return s
+            }(),
+        ] {
             XCTAssertTrue(text.contains("+62812****7890"), text)
             for secret in ["3201234567890001", "Siti", "1990-05-17", "6281234567890", "example"] {
                 XCTAssertFalse(text.contains(secret), text)

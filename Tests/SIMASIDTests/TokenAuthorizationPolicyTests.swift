@@ -1,5 +1,6 @@
 import RelayCore
 import XCTest
+
 @testable import SIMASID
 
 final class TokenAuthorizationPolicyTests: XCTestCase {
@@ -10,13 +11,15 @@ final class TokenAuthorizationPolicyTests: XCTestCase {
             "resource_access": .object(client.mapValues { .object(["roles": .array($0.map { .string($0) })]) }),
         ]
         if let sub { claims["sub"] = .string(sub) }
-        return VerifiedToken(keyID: "k", claims: .object(claims), issuer: "i", audience: ["nanovest"], subject: sub,
-                             authorizedParty: "nanovest", expiresAt: 0, issuedAt: nil, notBefore: nil)
+        return VerifiedToken(
+            keyID: "k", claims: .object(claims), issuer: "i", audience: ["nanovest"], subject: sub,
+            authorizedParty: "nanovest", expiresAt: 0, issuedAt: nil, notBefore: nil)
     }
 
     func testSubjectsAndRoles() {
-        let policy = TokenAuthorizationPolicy(allowedSubjects: ["ops-1"],
-                                              anyOfRoles: [.realm("otp-admin"), .client(client: "nanovest", role: "replay")])
+        let policy = TokenAuthorizationPolicy(
+            allowedSubjects: ["ops-1"],
+            anyOfRoles: [.realm("otp-admin"), .client(client: "nanovest", role: "replay")])
         XCTAssertNoThrow(try policy.authorize(token(sub: "ops-1")).get())
         XCTAssertNoThrow(try policy.authorize(token(realm: ["otp-admin"])).get())
         XCTAssertNoThrow(try policy.authorize(token(client: ["nanovest": ["replay"]])).get())
@@ -41,12 +44,15 @@ final class TokenAuthorizationPolicyTests: XCTestCase {
     func testCheckWithMintedToken() throws {
         let idp = try FakeIdP()
         defer { idp.stop() }
-        let verifier = TokenVerifier(configuration: TokenVerifierTests.configuration(idp), transport: TestTransport.make(),
-                                     clock: ManualClock(TokenFixtures.nowSeconds * 1000))
+        let verifier = TokenVerifier(
+            configuration: TokenVerifierTests.configuration(idp), transport: TestTransport.make(),
+            clock: ManualClock(TokenFixtures.nowSeconds * 1000))
         let tokens = TokenFixtures.shared
         XCTAssertNoThrow(try TokenAuthorizationPolicy(anyOfRoles: [.realm("otp-admin")]).check(tokens["valid"], with: verifier).get())
-        XCTAssertEqual(TokenAuthorizationPolicy(anyOfRoles: [.realm("auditor")]).check(tokens["valid"], with: verifier).failure?.check, .notAuthorized)
-        XCTAssertEqual(TokenAuthorizationPolicy(anyOfRoles: [.realm("otp-admin")]).check(tokens["expired"], with: verifier).failure?.check, .expired)
+        XCTAssertEqual(
+            TokenAuthorizationPolicy(anyOfRoles: [.realm("auditor")]).check(tokens["valid"], with: verifier).failure?.check, .notAuthorized)
+        XCTAssertEqual(
+            TokenAuthorizationPolicy(anyOfRoles: [.realm("otp-admin")]).check(tokens["expired"], with: verifier).failure?.check, .expired)
     }
 }
 

@@ -1,5 +1,6 @@
 import RelayCore
 import XCTest
+
 @testable import SIMASID
 
 /// Tokens minted by PyJWT/cryptography, keys served by the fake IdP over loopback HTTP: the valid
@@ -110,7 +111,9 @@ final class TokenVerifierTests: XCTestCase {
     }
 
     func testAllRejectionsTogetherCostOneFetch() throws {
-        for name in ["valid", "unknown_kid", "weak_key", "enc_key", "alg_none", "tampered_signature"] { _ = Self.verifier.verify(tokens[name]) }
+        for name in ["valid", "unknown_kid", "weak_key", "enc_key", "alg_none", "tampered_signature"] {
+            _ = Self.verifier.verify(tokens[name])
+        }
         XCTAssertEqual(try Self.idp.certsFetches(), 1, "one JWKS fetch for the whole class, unknown kids inside the cooldown")
     }
 }

@@ -1,6 +1,7 @@
 import RelayCore
 import Synchronization
 import XCTest
+
 @testable import SIMASID
 
 /// `otp-relay token verify` through `TokenVerifyCLI`, against the fake IdP: output, exit statuses,
@@ -20,9 +21,10 @@ final class TokenVerifyCLITests: XCTestCase {
 
     private func run(_ args: [String], environment: [String: String] = [:], stdin: String? = nil) -> Outcome {
         let out = Mutex(""), err = Mutex("")
-        let cli = TokenVerifyCLI(readStandardInput: { stdin }, standardOutput: { s in out.withLock { $0 += s + "\n" } },
-                                 standardError: { s in err.withLock { $0 += s + "\n" } },
-                                 transport: TestTransport.make(), clock: ManualClock(TokenFixtures.nowSeconds * 1000))
+        let cli = TokenVerifyCLI(
+            readStandardInput: { stdin }, standardOutput: { s in out.withLock { $0 += s + "\n" } },
+            standardError: { s in err.withLock { $0 += s + "\n" } },
+            transport: TestTransport.make(), clock: ManualClock(TokenFixtures.nowSeconds * 1000))
         let status = cli.run(args, environment: environment)
         return Outcome(status: status, out: out.withLock { $0 }, err: err.withLock { $0 })
     }
@@ -39,8 +41,10 @@ final class TokenVerifyCLITests: XCTestCase {
     }
 
     func testInvalidTokenNamesTheCheckAndExitsOne() {
-        for (name, check) in [("expired", "expired"), ("wrong_iss", "iss"), ("alg_none", "algorithm_not_allowed"),
-                              ("tampered_signature", "signature_invalid"), ("aud_array_other", "aud")] {
+        for (name, check) in [
+            ("expired", "expired"), ("wrong_iss", "iss"), ("alg_none", "algorithm_not_allowed"),
+            ("tampered_signature", "signature_invalid"), ("aud_array_other", "aud"),
+        ] {
             let r = run(local + [tokens[name]])
             XCTAssertEqual(r.status, 1, name)
             XCTAssertTrue(r.out.contains(#""check":"\#(check)""#), "\(name): \(r.out)")
@@ -63,8 +67,10 @@ final class TokenVerifyCLITests: XCTestCase {
     }
 
     func testEnvironmentIsTheConfigurationAndFlagsOverrideIt() {
-        let env = ["OTP_RELAY_SIMASID_JWKS_URI": idp.jwksURI, "OTP_RELAY_SIMASID_ISSUER": "https://wrong.example/realms/x",
-                   "OTP_RELAY_SIMASID_CLIENT_ID": TokenFixtures.clientID]
+        let env = [
+            "OTP_RELAY_SIMASID_JWKS_URI": idp.jwksURI, "OTP_RELAY_SIMASID_ISSUER": "https://wrong.example/realms/x",
+            "OTP_RELAY_SIMASID_CLIENT_ID": TokenFixtures.clientID,
+        ]
         XCTAssertEqual(run([tokens["valid"]], environment: env).status, 1)
         XCTAssertEqual(run(["--issuer", TokenFixtures.issuer, tokens["valid"]], environment: env).status, 0)
     }

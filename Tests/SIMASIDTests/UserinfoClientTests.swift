@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import SIMASID
 
 /// The userinfo path against the fake IdP over loopback: 200, 401, 403 insufficient_scope.

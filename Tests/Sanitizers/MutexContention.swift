@@ -1,3 +1,4 @@
+import Foundation
 // A correct program that ThreadSanitizer on Linux reports as racy (Swift 6.3 toolchain): eight
 // threads increment a counter only inside Synchronization.Mutex.withLock, and the total is exact
 // (2,560,000). As far as we can tell, Mutex's fast path (an inlined atomic compare-exchange, and
@@ -7,17 +8,23 @@
 // this to show whether the toolchain still does so; tsan_triage.py sets aside exactly this shape of
 // report (both accesses inside withLock closures).
 import Synchronization
-import Foundation
+
 struct S { var a = 0; var flag = false }
 final class Pool: Sendable {
     let state = Mutex(S())
-    func bump() { state.withLock { for _ in 0..<64 { $0.a &+= 1 }; $0.flag.toggle(); if $0.a % 8192 == 0 { usleep(500) } } }  // waiters give up spinning
+    func bump() {
+        state.withLock {
+            for _ in 0..<64 { $0.a &+= 1 }; $0.flag.toggle(); if $0.a % 8192 == 0 { usleep(500) }
+        }
+    }  // waiters give up spinning
 }
 let p = Pool()
 var threads: [Thread] = []
 let done = DispatchSemaphore(value: 0)
 for _ in 0..<8 {
-    let t = Thread { for _ in 0..<5000 { p.bump() }; done.signal() }
+    let t = Thread {
+        for _ in 0..<5000 { p.bump() }; done.signal()
+    }
     t.start()
 }
 for _ in 0..<8 { done.wait() }

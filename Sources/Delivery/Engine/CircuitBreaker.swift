@@ -20,9 +20,11 @@ public struct CircuitBreakerPolicy: Sendable, Equatable {
     /// answers well before a full cool-down).
     public var probeWaitMillis: Int64
 
-    public init(consecutiveFailures: Int = defaultConsecutiveFailures, failureRate: Double = defaultFailureRate,
-                window: Int = defaultWindow, coolDownMillis: Int64 = defaultCoolDownMillis,
-                probeWaitMillis: Int64 = defaultProbeWaitMillis) {
+    public init(
+        consecutiveFailures: Int = defaultConsecutiveFailures, failureRate: Double = defaultFailureRate,
+        window: Int = defaultWindow, coolDownMillis: Int64 = defaultCoolDownMillis,
+        probeWaitMillis: Int64 = defaultProbeWaitMillis
+    ) {
         self.consecutiveFailures = consecutiveFailures
         self.failureRate = failureRate
         self.window = window
@@ -54,7 +56,7 @@ public final class CircuitBreaker: Sendable {
     private struct Inner {
         var state: State = .closed
         var consecutive = 0
-        var recent: [Bool] = []   // ring of the last `window` results, true = failure
+        var recent: [Bool] = []  // ring of the last `window` results, true = failure
         var next = 0
         var probeOut = false
     }
@@ -125,7 +127,7 @@ public final class CircuitBreaker: Sendable {
                 }
                 return s.state
             case .open:
-                return s.state   // a late result of a request sent before the breaker opened
+                return s.state  // a late result of a request sent before the breaker opened
             case .closed:
                 s.consecutive = failed ? s.consecutive + 1 : 0
                 if policy.window > 0 {
@@ -133,7 +135,8 @@ public final class CircuitBreaker: Sendable {
                     s.next = (s.next + 1) % policy.window
                 }
                 let failures = s.recent.lazy.filter { $0 }.count
-                let rateTripped = policy.window > 0 && s.recent.count >= policy.window
+                let rateTripped =
+                    policy.window > 0 && s.recent.count >= policy.window
                     && Double(failures) >= policy.failureRate * Double(policy.window)
                 if s.consecutive >= policy.consecutiveFailures || (failed && rateTripped) {
                     s.state = .open(until: now + policy.coolDownMillis)

@@ -10,9 +10,11 @@ extension DeliveryConfiguration {
     /// - Parameters:
     ///   - appName: `{app}` when the section sets no `app_name`.
     ///   - environment: where `*_env` secrets are looked up.
-    public static func parse(_ json: [String: Any]?, sandboxFile: String, appName: String = defaultAppName,
-                             environment: [String: String] = ProcessInfo.processInfo.environment,
-                             clock: any Clock = SystemClock()) throws(DeliveryConfigurationError) -> DeliveryConfiguration {
+    public static func parse(
+        _ json: [String: Any]?, sandboxFile: String, appName: String = defaultAppName,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        clock: any Clock = SystemClock()
+    ) throws(DeliveryConfigurationError) -> DeliveryConfiguration {
         guard let json, !json.isEmpty else { return .sandbox(file: sandboxFile, appName: appName, clock: clock) }
         var s = ConfigSection(json, path: "delivery")
 

@@ -5,8 +5,10 @@ import RelayCore
 /// Secrets (`password`, `auth_token`, `api_key_secret`, `access_token`, `basic_auth.password`)
 /// also accept `<key>_file` and `<key>_env`.
 extension DeliveryConfiguration {
-    static func parseProvider(name: String, _ s: inout ConfigSection, sandboxFile: String,
-                              environment: [String: String], clock: any Clock) throws(DeliveryConfigurationError) -> ProviderSpec {
+    static func parseProvider(
+        name: String, _ s: inout ConfigSection, sandboxFile: String,
+        environment: [String: String], clock: any Clock
+    ) throws(DeliveryConfigurationError) -> ProviderSpec {
         let kind = try s.requiredString("kind")
         let concurrency = try s.int("concurrency", in: 1...10_000).map(Int.init)
         let config: ProviderConfig
@@ -16,12 +18,13 @@ extension DeliveryConfiguration {
             if let v = try s.int("connect_timeout_ms", in: 1...600_000) { client.connectTimeoutMillis = Int(v) }
             if let v = try s.int("total_timeout_ms", in: 1...600_000) { client.totalTimeoutMillis = Int(v) }
             client.caFile = try s.string("ca_file")
-            config = .smtp(SMTPProviderConfig(
-                name: name, url: try s.requiredString("url"), username: try s.string("username"),
-                password: try s.secret("password", environment: environment),
-                fromAddress: try s.requiredString("from_address"), fromName: try s.string("from_name"),
-                replyTo: try s.string("reply_to"), messageIDDomain: try s.string("message_id_domain"),
-                client: client, clock: clock))
+            config = .smtp(
+                SMTPProviderConfig(
+                    name: name, url: try s.requiredString("url"), username: try s.string("username"),
+                    password: try s.secret("password", environment: environment),
+                    fromAddress: try s.requiredString("from_address"), fromName: try s.string("from_name"),
+                    replyTo: try s.string("reply_to"), messageIDDomain: try s.string("message_id_domain"),
+                    client: client, clock: clock))
         case "twilio":
             let http = try httpClient(&s)
             let credentials: TwilioConfig.Credentials
@@ -33,26 +36,28 @@ extension DeliveryConfiguration {
             case (nil, let sid?, let secret?): credentials = .apiKey(sid: sid, secret: secret)
             default: throw s.fail("auth_token", "give auth_token, or api_key_sid with api_key_secret")
             }
-            config = .twilio(TwilioConfig(
-                name: name, baseURL: try s.string("base_url") ?? TwilioConfig.defaultBaseURL,
-                accountSID: try s.requiredString("account_sid"), credentials: credentials,
-                smsFrom: try s.string("sms_from"), whatsAppFrom: try s.string("whatsapp_from"),
-                messagingServiceSID: try s.string("messaging_service_sid"),
-                whatsAppContentSID: try s.string("whatsapp_content_sid"),
-                whatsAppContentVariables: try s.stringMap("whatsapp_content_variables") ?? ["1": "{otp}"],
-                channels: try channels(&s) ?? [.sms, .whatsapp], http: http, clock: clock))
+            config = .twilio(
+                TwilioConfig(
+                    name: name, baseURL: try s.string("base_url") ?? TwilioConfig.defaultBaseURL,
+                    accountSID: try s.requiredString("account_sid"), credentials: credentials,
+                    smsFrom: try s.string("sms_from"), whatsAppFrom: try s.string("whatsapp_from"),
+                    messagingServiceSID: try s.string("messaging_service_sid"),
+                    whatsAppContentSID: try s.string("whatsapp_content_sid"),
+                    whatsAppContentVariables: try s.stringMap("whatsapp_content_variables") ?? ["1": "{otp}"],
+                    channels: try channels(&s) ?? [.sms, .whatsapp], http: http, clock: clock))
         case "meta_whatsapp":
             let http = try httpClient(&s)
             guard let token = try s.secret("access_token", environment: environment) else {
                 throw s.fail("access_token", "is required")
             }
-            config = .metaWhatsApp(MetaWhatsAppConfig(
-                name: name, baseURL: try s.string("base_url") ?? MetaWhatsAppConfig.defaultBaseURL,
-                apiVersion: try s.string("api_version") ?? MetaWhatsAppConfig.defaultAPIVersion,
-                phoneNumberID: try s.requiredString("phone_number_id"), accessToken: token,
-                templateName: try s.requiredString("template_name"),
-                languageCodes: try s.stringMap("language_codes") ?? ["id": "id", "en": "en_US"],
-                copyCodeButton: try s.bool("copy_code_button") ?? true, http: http, clock: clock))
+            config = .metaWhatsApp(
+                MetaWhatsAppConfig(
+                    name: name, baseURL: try s.string("base_url") ?? MetaWhatsAppConfig.defaultBaseURL,
+                    apiVersion: try s.string("api_version") ?? MetaWhatsAppConfig.defaultAPIVersion,
+                    phoneNumberID: try s.requiredString("phone_number_id"), accessToken: token,
+                    templateName: try s.requiredString("template_name"),
+                    languageCodes: try s.stringMap("language_codes") ?? ["id": "id", "en": "en_US"],
+                    copyCodeButton: try s.bool("copy_code_button") ?? true, http: http, clock: clock))
         case "http":
             let http = try httpClient(&s)
             let bodyKindText = try s.string("body_kind") ?? "json"
@@ -66,11 +71,12 @@ extension DeliveryConfiguration {
                 try b.rejectUnknownKeys()
             }
             let headers = (try s.stringMap("headers") ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-            config = .http(HTTPGatewayConfig(
-                name: name, method: try s.string("method") ?? "POST", url: try s.requiredString("url"), headers: headers,
-                bodyKind: bodyKind, bodyTemplate: try s.requiredString("body_template"), basicAuth: auth,
-                messageIDPath: try s.string("message_id_path"), channels: try channels(&s) ?? [.sms, .whatsapp],
-                http: http, clock: clock))
+            config = .http(
+                HTTPGatewayConfig(
+                    name: name, method: try s.string("method") ?? "POST", url: try s.requiredString("url"), headers: headers,
+                    bodyKind: bodyKind, bodyTemplate: try s.requiredString("body_template"), basicAuth: auth,
+                    messageIDPath: try s.string("message_id_path"), channels: try channels(&s) ?? [.sms, .whatsapp],
+                    http: http, clock: clock))
         case "sandbox":
             config = .sandbox(SandboxConfig(name: name, path: try s.string("file") ?? sandboxFile, clock: clock))
         default:

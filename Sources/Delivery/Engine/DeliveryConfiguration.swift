@@ -37,12 +37,14 @@ public struct DeliveryConfiguration: Sendable {
     public var appName: String
     public var templates: MessageTemplates
 
-    public init(providers: [ProviderSpec], routes: Routes, retry: RetryPolicy = RetryPolicy(),
-                breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(), workers: Int = defaultWorkers,
-                batchSize: Int = defaultBatchSize, leaseMillis: Int64 = defaultLeaseMillis,
-                expireSweepMillis: Int64 = defaultExpireSweepMillis, maxIdleMillis: Int64 = defaultMaxIdleMillis,
-                language: String = defaultLanguage, appName: String = defaultAppName,
-                templates: MessageTemplates = MessageTemplates()) {
+    public init(
+        providers: [ProviderSpec], routes: Routes, retry: RetryPolicy = RetryPolicy(),
+        breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(), workers: Int = defaultWorkers,
+        batchSize: Int = defaultBatchSize, leaseMillis: Int64 = defaultLeaseMillis,
+        expireSweepMillis: Int64 = defaultExpireSweepMillis, maxIdleMillis: Int64 = defaultMaxIdleMillis,
+        language: String = defaultLanguage, appName: String = defaultAppName,
+        templates: MessageTemplates = MessageTemplates()
+    ) {
         var byName: [String: ProviderSpec] = [:]
         for p in providers { byName[p.name] = p }
         self.providers = byName
@@ -60,10 +62,13 @@ public struct DeliveryConfiguration: Sendable {
     }
 
     /// The embedded default: every channel to one `sandbox` provider writing `sandboxFile`.
-    public static func sandbox(file: String, appName: String = defaultAppName,
-                               clock: any Clock = SystemClock()) -> DeliveryConfiguration {
-        DeliveryConfiguration(providers: [.sandbox(file: file, clock: clock)], routes: .single("sandbox"),
-                              appName: appName)
+    public static func sandbox(
+        file: String, appName: String = defaultAppName,
+        clock: any Clock = SystemClock()
+    ) -> DeliveryConfiguration {
+        DeliveryConfiguration(
+            providers: [.sandbox(file: file, clock: clock)], routes: .single("sandbox"),
+            appName: appName)
     }
 
     /// One line for the start-up log: each channel's flattened ladder, e.g.
@@ -71,9 +76,12 @@ public struct DeliveryConfiguration: Sendable {
     public var routeSummary: String {
         Channel.allCases.map { channel in
             let rungs = routes.rungs(for: channel)
-            let text = rungs.isEmpty ? "(none)" : rungs.map {
-                $0.channel == channel ? $0.provider : "\($0.channel.rawValue):\($0.provider)"
-            }.joined(separator: " > ")
+            let text =
+                rungs.isEmpty
+                ? "(none)"
+                : rungs.map {
+                    $0.channel == channel ? $0.provider : "\($0.channel.rawValue):\($0.provider)"
+                }.joined(separator: " > ")
             return "\(channel.rawValue): \(text)"
         }.joined(separator: "; ")
     }

@@ -1,6 +1,6 @@
 import Dispatch
-import RelayCore
 import Outbox
+import RelayCore
 
 /// What the pool did, for tests and metrics. Delivered synchronously on the pool's threads —
 /// `finished` and `leaseLost` on the store's completion queue, once the try is committed:

@@ -27,9 +27,12 @@ final class DeliveryWorker {
         submittedFinish = false
         let started = clock.nowMillis()
         if started >= job.expiresAt {
-            return finish(job, .expired, AttemptReport(outcome: .expired, provider: nil, startedAt: started,
-                                                       finishedAt: started, errorClass: "expired",
-                                                       errorMessage: "validity passed before sending"))
+            return finish(
+                job, .expired,
+                AttemptReport(
+                    outcome: .expired, provider: nil, startedAt: started,
+                    finishedAt: started, errorClass: "expired",
+                    errorMessage: "validity passed before sending"))
         }
         if job.kind != .otp, let make = context.handlers[job.kind] {
             let handler = handlers[job.kind] ?? make()
@@ -38,8 +41,9 @@ final class DeliveryWorker {
             return finish(job, transition, report)
         }
         guard job.kind == .otp, let channel = Channel(rawValue: job.channel) else {
-            return finish(job, .dead(reason: "no delivery for \(job.kind.rawValue) on \(job.channel)"),
-                          report(.permanent, nil, started, errorClass: "unsupported"))
+            return finish(
+                job, .dead(reason: "no delivery for \(job.kind.rawValue) on \(job.channel)"),
+                report(.permanent, nil, started, errorClass: "unsupported"))
         }
         let rungs = config.routes.rungs(for: channel)
         guard job.routeStep < rungs.count else {
@@ -63,8 +67,11 @@ final class DeliveryWorker {
         case .retry(let runAt): transition = .retry(runAt: runAt)
         default: transition = .expired
         }
-        finish(job, transition, report(.retryable, nil, started, errorClass: "circuit_open",
-                                       errorMessage: "every provider of the route is paused by its circuit breaker"))
+        finish(
+            job, transition,
+            report(
+                .retryable, nil, started, errorClass: "circuit_open",
+                errorMessage: "every provider of the route is paused by its circuit breaker"))
     }
 
     private enum RungResult {
@@ -79,8 +86,9 @@ final class DeliveryWorker {
         limit?.wait()
         defer { limit?.signal() }
         guard let breaker = context.breakers[rung.provider], let provider = providers.provider(named: rung.provider) else {
-            finish(job, .dead(reason: "provider \(rung.provider) is not configured"),
-                   report(.permanent, rung, started, errorClass: "no_provider"))
+            finish(
+                job, .dead(reason: "provider \(rung.provider) is not configured"),
+                report(.permanent, rung, started, errorClass: "no_provider"))
             return .done
         }
         let permit = breaker.acquire(now: clock.nowMillis())
@@ -104,8 +112,9 @@ final class DeliveryWorker {
         let (transition, recorded) = OutcomeJudgement.transition(
             for: outcome, rung: rung, rungs: rungs, attemptsMade: attemptsMade, now: now,
             expiresAt: job.expiresAt, retry: config.retry)
-        var r = report(recorded, rung, sendStart, finishedAt: now, errorClass: OutcomeJudgement.errorClass(outcome),
-                       errorMessage: outcome.reason)
+        var r = report(
+            recorded, rung, sendStart, finishedAt: now, errorClass: OutcomeJudgement.errorClass(outcome),
+            errorMessage: outcome.reason)
         if provider.kind == "smtp" { r.smtpStatus = outcome.status } else { r.httpStatus = outcome.status }
         if case .sent(let id, _) = outcome { r.providerMessageID = id }
         finish(job, transition, r)
@@ -135,11 +144,14 @@ final class DeliveryWorker {
             language: job.language ?? config.language, validityMinutes: validity, appName: job.app ?? config.appName)
     }
 
-    private func report(_ outcome: AttemptOutcome, _ rung: Routes.Rung?, _ started: Int64, finishedAt: Int64? = nil,
-                        errorClass: String? = nil, errorMessage: String? = nil) -> AttemptReport {
-        AttemptReport(outcome: outcome, channel: rung.map(\.channel.rawValue), provider: rung?.provider,
-                      startedAt: started, finishedAt: finishedAt ?? clock.nowMillis(),
-                      errorClass: errorClass, errorMessage: errorMessage)
+    private func report(
+        _ outcome: AttemptOutcome, _ rung: Routes.Rung?, _ started: Int64, finishedAt: Int64? = nil,
+        errorClass: String? = nil, errorMessage: String? = nil
+    ) -> AttemptReport {
+        AttemptReport(
+            outcome: outcome, channel: rung.map(\.channel.rawValue), provider: rung?.provider,
+            startedAt: started, finishedAt: finishedAt ?? clock.nowMillis(),
+            errorClass: errorClass, errorMessage: errorMessage)
     }
 
     /// Hands the try to the finish queue (committed in a batch with other workers' finishes).

@@ -44,12 +44,16 @@ final class FinishQueue: Sendable {
     }
 
     private func send(_ job: ClaimedJob, _ transition: JobTransition, _ report: AttemptReport, retried: Int) {
-        context.store.finish(id: job.id, token: job.token, transition: transition, attempt: report,
-                             now: context.clock.nowMillis()) { [self] result in
+        context.store.finish(
+            id: job.id, token: job.token, transition: transition, attempt: report,
+            now: context.clock.nowMillis()
+        ) { [self] result in
             switch result {
             case .success(.applied):
-                context.emit(.finished(jobID: job.id, transition: transition, outcome: report.outcome,
-                                       provider: report.provider))
+                context.emit(
+                    .finished(
+                        jobID: job.id, transition: transition, outcome: report.outcome,
+                        provider: report.provider))
                 done(job, committed: true)
             case .success(.leaseLost):
                 context.emit(.leaseLost(jobID: job.id))
@@ -57,15 +61,19 @@ final class FinishQueue: Sendable {
             case .failure(let error):
                 let now = context.clock.nowMillis()
                 if abandoning.load(ordering: .relaxed) || job.leaseUntil - now <= FinishQueue.retryMillis {
-                    context.logger.error("finish failed; the lease will expire and the job be retried",
-                                         ["job_id": .string(job.id), "error": .string(error.description),
-                                          "submissions": .int(Int64(retried + 1))])
+                    context.logger.error(
+                        "finish failed; the lease will expire and the job be retried",
+                        [
+                            "job_id": .string(job.id), "error": .string(error.description),
+                            "submissions": .int(Int64(retried + 1)),
+                        ])
                     done(job, committed: false)
                     return
                 }
                 if retried == 0 {
-                    context.logger.warning("finish failed; submitting it again",
-                                           ["job_id": .string(job.id), "error": .string(error.description)])
+                    context.logger.warning(
+                        "finish failed; submitting it again",
+                        ["job_id": .string(job.id), "error": .string(error.description)])
                 }
                 retries.asyncAfter(deadline: .now() + .milliseconds(Int(FinishQueue.retryMillis))) { [self] in
                     send(job, transition, report, retried: retried + 1)

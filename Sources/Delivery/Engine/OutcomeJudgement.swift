@@ -12,8 +12,10 @@ import Outbox
 ///   error such as a refused protocol): another provider may well deliver, so it moves to the next
 ///   rung when there is one. A permanent about the recipient (invalid number, SMTP 550) ends `dead`.
 enum OutcomeJudgement {
-    static func transition(for outcome: DeliveryOutcome, rung: Routes.Rung, rungs: [Routes.Rung], attemptsMade: Int,
-                           now: Int64, expiresAt: Int64, retry: RetryPolicy) -> (JobTransition, AttemptOutcome) {
+    static func transition(
+        for outcome: DeliveryOutcome, rung: Routes.Rung, rungs: [Routes.Rung], attemptsMade: Int,
+        now: Int64, expiresAt: Int64, retry: RetryPolicy
+    ) -> (JobTransition, AttemptOutcome) {
         let hasNext = rung.step + 1 < rungs.count
         switch outcome {
         case .sent:
@@ -25,8 +27,9 @@ enum OutcomeJudgement {
             case .expire: return (.expired, .retryable)
             }
         case .nextRoute(let reason, _):
-            return hasNext ? (.nextRoute(step: rung.step + 1, runAt: now), .nextRoute)
-                           : (.dead(reason: "no route left: \(reason)"), .nextRoute)
+            return hasNext
+                ? (.nextRoute(step: rung.step + 1, runAt: now), .nextRoute)
+                : (.dead(reason: "no route left: \(reason)"), .nextRoute)
         case .permanent(let reason, _):
             if hasNext && isProviderFailure(outcome) {
                 return (.nextRoute(step: rung.step + 1, runAt: now), .permanent)

@@ -12,8 +12,10 @@ public struct ProviderSpec: Sendable {
     public var maxConcurrency: Int?
     public let make: @Sendable () -> any Provider
 
-    public init(name: String, kind: String, channels: Set<Channel>, maxConcurrency: Int? = nil,
-                make: @escaping @Sendable () -> any Provider) {
+    public init(
+        name: String, kind: String, channels: Set<Channel>, maxConcurrency: Int? = nil,
+        make: @escaping @Sendable () -> any Provider
+    ) {
         self.name = name
         self.kind = kind
         self.channels = channels

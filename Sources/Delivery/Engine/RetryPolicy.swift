@@ -35,8 +35,10 @@ public struct RetryPolicy: Sendable {
     public var maxAttempts: Int
     public var random: RandomSource
 
-    public init(baseDelayMillis: Int64 = defaultBaseDelayMillis, maxDelayMillis: Int64 = defaultMaxDelayMillis,
-                maxAttempts: Int = defaultMaxAttempts, random: RandomSource = .system) {
+    public init(
+        baseDelayMillis: Int64 = defaultBaseDelayMillis, maxDelayMillis: Int64 = defaultMaxDelayMillis,
+        maxAttempts: Int = defaultMaxAttempts, random: RandomSource = .system
+    ) {
         self.baseDelayMillis = baseDelayMillis
         self.maxDelayMillis = maxDelayMillis
         self.maxAttempts = maxAttempts

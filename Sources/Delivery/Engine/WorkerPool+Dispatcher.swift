@@ -56,9 +56,11 @@ extension WorkerPool {
                 if due {
                     now = clock.nowMillis()
                     let limit = backlog ? capacity : min(max(1, config.batchSize), capacity)
-                    let claimed = attempt("claim", { () throws(OutboxError) in
-                        try store.claim(limit: limit, leaseMillis: config.leaseMillis, now: now)
-                    })
+                    let claimed = attempt(
+                        "claim",
+                        { () throws(OutboxError) in
+                            try store.claim(limit: limit, leaseMillis: config.leaseMillis, now: now)
+                        })
                     let jobs = claimed ?? []
                     hand(jobs)
                     let full = jobs.count == limit

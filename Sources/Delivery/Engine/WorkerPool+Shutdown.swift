@@ -35,8 +35,9 @@ extension WorkerPool {
         if joined {
             context.logger.info("delivery stopped", ["released": .int(Int64(unstarted.count))])
         } else {
-            context.logger.warning("delivery stop deadline passed with sends in flight",
-                                   ["in_flight": .int(Int64(busy.count))])
+            context.logger.warning(
+                "delivery stop deadline passed with sends in flight",
+                ["in_flight": .int(Int64(busy.count))])
         }
         return joined
     }

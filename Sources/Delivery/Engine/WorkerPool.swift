@@ -75,18 +75,21 @@ public final class WorkerPool: Sendable {
     ///   - handlers: delivery of job kinds other than `otp` (KYC); a job of a kind without a
     ///     handler ends `dead`.
     ///   - observer: receives `DeliveryEvent`s synchronously on the pool's threads.
-    public init(store: any OutboxStore, configuration: DeliveryConfiguration, clock: any Clock = SystemClock(),
-                logger: Logger, handlers: [JobKind: JobHandlerFactory] = [:],
-                observer: (@Sendable (DeliveryEvent) -> Void)? = nil) {
+    public init(
+        store: any OutboxStore, configuration: DeliveryConfiguration, clock: any Clock = SystemClock(),
+        logger: Logger, handlers: [JobKind: JobHandlerFactory] = [:],
+        observer: (@Sendable (DeliveryEvent) -> Void)? = nil
+    ) {
         var breakers: [String: CircuitBreaker] = [:]
         var limits: [String: DispatchSemaphore] = [:]
         for (name, spec) in configuration.providers {
             breakers[name] = CircuitBreaker(name: name, policy: configuration.breaker)
             if let n = spec.maxConcurrency, n > 0, n < configuration.workers { limits[name] = DispatchSemaphore(value: n) }
         }
-        context = DeliveryContext(store: store, configuration: configuration, clock: clock, logger: logger,
-                                  breakers: breakers, limits: limits, observer: observer,
-                                  handlers: handlers)
+        context = DeliveryContext(
+            store: store, configuration: configuration, clock: clock, logger: logger,
+            breakers: breakers, limits: limits, observer: observer,
+            handlers: handlers)
         finishes = FinishQueue(context: context) { [weak self] job, committed in self?.settle(job, committed: committed) }
     }
 
@@ -109,8 +112,12 @@ public final class WorkerPool: Sendable {
             spawn(name: "delivery-worker-\(i)") { [self] in workerLoop() }
         }
         spawn(name: "delivery-dispatcher") { [self] in dispatcherLoop() }
-        context.logger.info("delivery started", ["workers": .int(Int64(workers)),
-                                                 "providers": .int(Int64(context.configuration.providers.count))])
+        context.logger.info(
+            "delivery started",
+            [
+                "workers": .int(Int64(workers)),
+                "providers": .int(Int64(context.configuration.providers.count)),
+            ])
     }
 
     /// Wakes the dispatcher now: jobs may be ready (another process wrote the database, or a test
@@ -131,7 +138,9 @@ public final class WorkerPool: Sendable {
             let (window, refill) = claimWindow(s)
             s.inFlight -= 1
             if committed {
-                if let n = s.inFlightTokens[job.token], n > 1 { s.inFlightTokens[job.token] = n - 1 } else {
+                if let n = s.inFlightTokens[job.token], n > 1 {
+                    s.inFlightTokens[job.token] = n - 1
+                } else {
                     s.inFlightTokens[job.token] = nil
                 }
             }

@@ -12,7 +12,7 @@ public enum TemplateRenderer {
             out += rest[..<open]
             let afterOpen = rest.index(after: open)
             guard let close = rest[afterOpen...].firstIndex(where: { $0 == "}" || $0 == "{" }),
-                  rest[close] == "}", let value = values[String(rest[afterOpen..<close])]
+                rest[close] == "}", let value = values[String(rest[afterOpen..<close])]
             else {
                 out += "{"
                 rest = rest[afterOpen...]

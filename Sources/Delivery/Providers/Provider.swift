@@ -36,9 +36,11 @@ public struct OutgoingMessage: Sendable, CustomStringConvertible {
     public var validityMinutes: Int
     public var appName: String
 
-    public init(jobID: String, channel: Channel, recipient: String, otp: String, text: String,
-                subject: String? = nil, html: String? = nil, language: String = "id",
-                validityMinutes: Int = 5, appName: String) {
+    public init(
+        jobID: String, channel: Channel, recipient: String, otp: String, text: String,
+        subject: String? = nil, html: String? = nil, language: String = "id",
+        validityMinutes: Int = 5, appName: String
+    ) {
         self.jobID = jobID
         self.channel = channel
         self.recipient = recipient

@@ -70,7 +70,9 @@ public enum ProviderConfig: Sendable {
             try requireURL("base_url", c.baseURL, schemes: ["https", "http"])
             guard !c.accountSID.isEmpty else { throw fail("account_sid", "required") }
             if c.messagingServiceSID == nil {
-                if c.channels.contains(.sms) && c.smsFrom == nil { throw fail("sms_from", "required for sms without messaging_service_sid") }
+                if c.channels.contains(.sms) && c.smsFrom == nil {
+                    throw fail("sms_from", "required for sms without messaging_service_sid")
+                }
                 if c.channels.contains(.whatsapp) && c.whatsAppFrom == nil {
                     throw fail("whatsapp_from", "required for whatsapp without messaging_service_sid")
                 }

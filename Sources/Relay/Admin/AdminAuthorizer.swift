@@ -1,3 +1,4 @@
+import Foundation
 import HTTPServer
 import RelayCore
 
@@ -57,5 +58,3 @@ struct AdminAuthorizer: Sendable {
         return Responses.error(.unauthorized)
     }
 }
-
-import Foundation

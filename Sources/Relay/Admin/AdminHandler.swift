@@ -16,9 +16,11 @@ final class AdminHandler: HTTPHandler {
     private let statusPage: @Sendable () -> String
     private let kyc: KYCAdminRoutes?
 
-    init(authorizer: AdminAuthorizer, store: any OutboxStore & OutboxStatistics, clock: any Clock, logger: Logger,
-         health: @escaping @Sendable () -> HealthReport, metricsText: @escaping @Sendable () -> String,
-         statusPage: @escaping @Sendable () -> String, kyc: KYCAdminRoutes? = nil) {
+    init(
+        authorizer: AdminAuthorizer, store: any OutboxStore & OutboxStatistics, clock: any Clock, logger: Logger,
+        health: @escaping @Sendable () -> HealthReport, metricsText: @escaping @Sendable () -> String,
+        statusPage: @escaping @Sendable () -> String, kyc: KYCAdminRoutes? = nil
+    ) {
         self.authorizer = authorizer
         self.store = store
         self.replayer = Replayer(store: store, clock: clock)
@@ -85,22 +87,31 @@ final class AdminHandler: HTTPHandler {
                 }
                 f.status = .dead
                 let s = try replayer.replay(matching: f, actor: actor, reason: reason, dryRun: body.bool("dry_run") ?? false)
-                logger.info("bulk replay", ["actor": .string(actor), "matched": .int(Int64(s.matched)),
-                                            "replayed": .int(Int64(s.replayed.count)), "dry_run": .bool(s.dryRun)])
+                logger.info(
+                    "bulk replay",
+                    [
+                        "actor": .string(actor), "matched": .int(Int64(s.matched)),
+                        "replayed": .int(Int64(s.replayed.count)), "dry_run": .bool(s.dryRun),
+                    ])
                 return Responses.json(200, s.json)
             case .stats:
                 return Responses.json(200, try StatsJSON.render(store: store, now: clock.nowMillis()))
             case .metrics:
-                return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
-                                    body: Array(metricsText().utf8))
+                return HTTPResponse(
+                    status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
+                    body: Array(metricsText().utf8))
             case .readyz:
                 let h = health()
                 return Responses.json(h.ready ? 200 : 503, h.json)
             case .statusPage:
-                return HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8"),
-                                                           ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"),
-                                                           ("Cache-Control", "no-store")],
-                                    body: Array(statusPage().utf8))
+                return HTTPResponse(
+                    status: 200,
+                    headers: [
+                        ("Content-Type", "text/html; charset=utf-8"),
+                        ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"),
+                        ("Cache-Control", "no-store"),
+                    ],
+                    body: Array(statusPage().utf8))
             case .methodNotAllowed(let allow):
                 return Responses.error(.methodNotAllowed(allow: allow))
             case nil:
@@ -121,11 +132,16 @@ final class AdminHandler: HTTPHandler {
         var f = JobFilter()
         let now = clock.nowMillis()
         if let s = q["status"] {
-            guard let st = JobStatus(rawValue: s) else { throw PartnerError.invalidRequest("Parameter \"status\" must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))") }
+            guard let st = JobStatus(rawValue: s) else {
+                throw PartnerError.invalidRequest(
+                    "Parameter \"status\" must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
             f.status = st
         }
         if let c = q["channel"] {
-            guard Channel(rawValue: c) != nil || c == kycChannelName else { throw PartnerError.invalidRequest("Parameter \"channel\" must be email, sms, whatsapp or sqekyc") }
+            guard Channel(rawValue: c) != nil || c == kycChannelName else {
+                throw PartnerError.invalidRequest("Parameter \"channel\" must be email, sms, whatsapp or sqekyc")
+            }
             f.channel = c
         }
         if let k = q["kind"] {
@@ -133,11 +149,15 @@ final class AdminHandler: HTTPHandler {
             f.kind = kind
         }
         if let s = q["since"] {
-            guard let t = TimeExpression.parse(s, now: now) else { throw PartnerError.invalidRequest("Parameter \"since\" must be a duration (15m, 1h), an ISO 8601 time or epoch ms") }
+            guard let t = TimeExpression.parse(s, now: now) else {
+                throw PartnerError.invalidRequest("Parameter \"since\" must be a duration (15m, 1h), an ISO 8601 time or epoch ms")
+            }
             f.createdFrom = t
         }
         if let s = q["until"] {
-            guard let t = TimeExpression.parse(s, now: now) else { throw PartnerError.invalidRequest("Parameter \"until\" must be a duration (15m, 1h), an ISO 8601 time or epoch ms") }
+            guard let t = TimeExpression.parse(s, now: now) else {
+                throw PartnerError.invalidRequest("Parameter \"until\" must be a duration (15m, 1h), an ISO 8601 time or epoch ms")
+            }
             f.createdBefore = t
         }
         if let b = q["before"] { f.beforeID = b }

@@ -10,23 +10,25 @@ public enum JobJSON {
     static func field(_ k: String, _ v: Bool) -> String { "\(JSONText.quote(k)):\(v)" }
 
     public static func job(_ j: JobRecord) -> String {
-        "{" + [
-            field("id", j.id), field("kind", j.kind.rawValue), field("channel", j.channel),
-            field("status", j.status.rawValue), field("attempts", j.attempts), field("provider", j.provider),
-            field("last_error", j.lastError), field("to", j.recipientMasked), field("created_at", j.createdAt),
-            field("updated_at", j.updatedAt), field("run_at", j.runAt), field("expires_at", j.expiresAt),
-            field("sent_at", j.sentAt), field("route_step", j.routeStep), field("has_payload", j.hasPayload),
-        ].joined(separator: ",") + "}"
+        "{"
+            + [
+                field("id", j.id), field("kind", j.kind.rawValue), field("channel", j.channel),
+                field("status", j.status.rawValue), field("attempts", j.attempts), field("provider", j.provider),
+                field("last_error", j.lastError), field("to", j.recipientMasked), field("created_at", j.createdAt),
+                field("updated_at", j.updatedAt), field("run_at", j.runAt), field("expires_at", j.expiresAt),
+                field("sent_at", j.sentAt), field("route_step", j.routeStep), field("has_payload", j.hasPayload),
+            ].joined(separator: ",") + "}"
     }
 
     public static func attempt(_ a: AttemptRecord) -> String {
-        "{" + [
-            field("attempt", a.attempt), field("route_step", a.routeStep), field("channel", a.channel),
-            field("provider", a.provider), field("started_at", a.startedAt), field("finished_at", a.finishedAt),
-            field("outcome", a.outcome.rawValue), field("http_status", a.httpStatus), field("smtp_status", a.smtpStatus),
-            field("provider_message_id", a.providerMessageID), field("error_class", a.errorClass),
-            field("error_message", a.errorMessage), field("latency_ms", a.latencyMillis),
-        ].joined(separator: ",") + "}"
+        "{"
+            + [
+                field("attempt", a.attempt), field("route_step", a.routeStep), field("channel", a.channel),
+                field("provider", a.provider), field("started_at", a.startedAt), field("finished_at", a.finishedAt),
+                field("outcome", a.outcome.rawValue), field("http_status", a.httpStatus), field("smtp_status", a.smtpStatus),
+                field("provider_message_id", a.providerMessageID), field("error_class", a.errorClass),
+                field("error_message", a.errorMessage), field("latency_ms", a.latencyMillis),
+            ].joined(separator: ",") + "}"
     }
 
     public static func jobWithAttempts(_ j: JobRecord, _ attempts: [AttemptRecord]) -> String {

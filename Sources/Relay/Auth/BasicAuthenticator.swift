@@ -62,8 +62,9 @@ public struct BasicAuthenticator: Sendable {
             while start < end, bytes[start] == UInt8(ascii: " ") { start += 1 }
             while end > start, bytes[end - 1] == UInt8(ascii: " ") { end -= 1 }
             guard let text = Base64.decode(bytes: UnsafeBufferPointer(rebasing: bytes[start..<end])),
-                  text.allSatisfy({ $0 < 0x80 }) || String(validating: text, as: UTF8.self) != nil,
-                  let colon = text.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+                text.allSatisfy({ $0 < 0x80 }) || String(validating: text, as: UTF8.self) != nil,
+                let colon = text.firstIndex(of: UInt8(ascii: ":"))
+            else { return nil }
             return (text[..<colon], text[(colon + 1)...])
         }
     }

@@ -41,7 +41,7 @@ struct ConfigReader {
         seen.insert(key)
         guard let v = object[key], !(v is NSNull) else { return nil }
         guard let n = v as? NSNumber, !isJSONBool(n),
-              let i = Int(exactly: n.doubleValue), Double(i) == n.doubleValue
+            let i = Int(exactly: n.doubleValue), Double(i) == n.doubleValue
         else { throw ConfigError(key: name(key), "must be a whole number") }
         guard range.contains(i) else {
             throw ConfigError(key: name(key), "must be between \(range.lowerBound) and \(range.upperBound)")

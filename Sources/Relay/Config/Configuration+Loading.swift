@@ -1,5 +1,5 @@
-import Foundation
 import Delivery
+import Foundation
 import HTTPServer
 import RelayCore
 import RelayCrypto
@@ -24,8 +24,9 @@ extension Configuration {
         // Parsed last: it needs the final sandbox file and app name.
         if let deliverySection {
             do {
-                c.delivery = try DeliveryConfiguration.parse(deliverySection, sandboxFile: c.sandboxFile,
-                                                             appName: c.appName, environment: env)
+                c.delivery = try DeliveryConfiguration.parse(
+                    deliverySection, sandboxFile: c.sandboxFile,
+                    appName: c.appName, environment: env)
             } catch {
                 throw ConfigError(key: error.key, error.problem)
             }
@@ -154,7 +155,7 @@ extension Configuration {
 
     static func checked(_ c: StoredCredential, _ key: String) throws -> StoredCredential {
         guard !c.username.isEmpty, !c.username.contains(":"), c.username.utf8.count <= 128,
-              c.username.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
+            c.username.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
         else { throw ConfigError(key: key, "a username is 1 to 128 visible characters without ':'") }
         return c
     }

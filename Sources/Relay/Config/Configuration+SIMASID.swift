@@ -39,7 +39,8 @@ extension Configuration {
             }
         }
         if policy.allowedSubjects.isEmpty && policy.anyOfRoles.isEmpty {
-            throw ConfigError(key: s.name("admin_subjects"), "admin_subjects or admin_roles is required: a valid login alone never opens the admin API")
+            throw ConfigError(
+                key: s.name("admin_subjects"), "admin_subjects or admin_roles is required: a valid login alone never opens the admin API")
         }
         try s.rejectUnknown()
         return SIMASIDSettings(verifier: v, policy: policy)

@@ -1,5 +1,5 @@
-import Foundation
 import Delivery
+import Foundation
 import HTTPServer
 import RelayCore
 import RelayCrypto

@@ -10,8 +10,10 @@ import SIMASID
 /// `OTP_RELAY_SQEKYC_BASE_URL`, `OTP_RELAY_SQEKYC_CLIENT_ID` and `OTP_RELAY_SQEKYC_CLIENT_SECRET`
 /// (or `…_CLIENT_SECRET_FILE`) win over the file, and alone are enough to turn KYC on.
 extension Configuration {
-    static let sqekycEnvironmentNames = ["OTP_RELAY_SQEKYC_BASE_URL", "OTP_RELAY_SQEKYC_CLIENT_ID",
-                                         "OTP_RELAY_SQEKYC_CLIENT_SECRET", "OTP_RELAY_SQEKYC_CLIENT_SECRET_FILE"]
+    static let sqekycEnvironmentNames = [
+        "OTP_RELAY_SQEKYC_BASE_URL", "OTP_RELAY_SQEKYC_CLIENT_ID",
+        "OTP_RELAY_SQEKYC_CLIENT_SECRET", "OTP_RELAY_SQEKYC_CLIENT_SECRET_FILE",
+    ]
 
     /// Reads the file's section; completeness is checked once the environment is applied.
     static func parseSQEKYC(_ r: inout ConfigReader) throws -> SQEKYCSettings? {
@@ -53,12 +55,15 @@ extension Configuration {
             s.clientSecret = try Self.secret(env, "OTP_RELAY_SQEKYC_CLIENT_SECRET")
         }
         guard !s.baseURL.isEmpty else {
-            throw ConfigError(key: "sqekyc.environment", "is required (sandbox or production), or sqekyc.base_url, or OTP_RELAY_SQEKYC_BASE_URL")
+            throw ConfigError(
+                key: "sqekyc.environment", "is required (sandbox or production), or sqekyc.base_url, or OTP_RELAY_SQEKYC_BASE_URL")
         }
         let client = s.clientID.trimmingASCIIWhitespace()
         guard !client.isEmpty, !client.contains(":"), client.utf8.count <= 128,
-              client.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
-            throw ConfigError(key: "sqekyc.client_id", "is required (or OTP_RELAY_SQEKYC_CLIENT_ID): 1 to 128 visible characters without ':'")
+            client.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+        else {
+            throw ConfigError(
+                key: "sqekyc.client_id", "is required (or OTP_RELAY_SQEKYC_CLIENT_ID): 1 to 128 visible characters without ':'")
         }
         s.clientID = client
         guard !s.clientSecret.isEmpty else {

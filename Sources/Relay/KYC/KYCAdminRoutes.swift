@@ -66,8 +66,12 @@ final class KYCAdminRoutes: Sendable {
         do {
             record = try sqekyc.fetch(phoneNumber: phone)
         } catch {
-            logger.warning("kyc fetch failed", ["actor": .string(actor), "to": .string(masked),
-                                                "error": .string(error.description)])
+            logger.warning(
+                "kyc fetch failed",
+                [
+                    "actor": .string(actor), "to": .string(masked),
+                    "error": .string(error.description),
+                ])
             throw error.partnerError
         }
         logger.info("kyc fetched", ["actor": .string(actor), "to": .string(masked), "found": .bool(record != nil)])

@@ -19,8 +19,10 @@ public final class KYCIngest: Sendable {
     private let clock: any Clock
     private let logger: Logger
 
-    public init(store: any OutboxStore, dataKey: DataKey, settings: SQEKYCSettings, clock: any Clock = SystemClock(),
-                logger: Logger) {
+    public init(
+        store: any OutboxStore, dataKey: DataKey, settings: SQEKYCSettings, clock: any Clock = SystemClock(),
+        logger: Logger
+    ) {
         self.store = store
         self.settings = settings
         self.keys = OutboxKeys(dataKey: dataKey)
@@ -29,8 +31,10 @@ public final class KYCIngest: Sendable {
     }
 
     /// Validates and enqueues; `completion` runs after the commit (on the writer thread).
-    public func submit(body: [UInt8], actor: String,
-                       completion: @escaping @Sendable (Result<EnqueueResult, PartnerError>) -> Void) {
+    public func submit(
+        body: [UInt8], actor: String,
+        completion: @escaping @Sendable (Result<EnqueueResult, PartnerError>) -> Void
+    ) {
         let now = clock.nowMillis()
         let record: KYCRecord
         do {
@@ -45,8 +49,12 @@ public final class KYCIngest: Sendable {
         store.enqueue(job) { result in
             switch result {
             case .success(let r):
-                logger.info("kyc queued", ["job_id": .string(r.id), "to": .string(record.maskedPhone),
-                                           "actor": .string(actor)])
+                logger.info(
+                    "kyc queued",
+                    [
+                        "job_id": .string(r.id), "to": .string(record.maskedPhone),
+                        "actor": .string(actor),
+                    ])
                 completion(.success(r))
             case .failure(let e):
                 logger.error("kyc not stored", ["error": .string(String(describing: e))])
@@ -57,8 +65,10 @@ public final class KYCIngest: Sendable {
 
     /// `submit`, waiting for the commit (admin requests run on Dispatch workers; the CLI has
     /// nothing else to do).
-    public func submitAndWait(body: [UInt8], actor: String,
-                              timeoutMillis: Int = defaultCommitTimeoutMillis) throws(PartnerError) -> EnqueueResult {
+    public func submitAndWait(
+        body: [UInt8], actor: String,
+        timeoutMillis: Int = defaultCommitTimeoutMillis
+    ) throws(PartnerError) -> EnqueueResult {
         let box = ResultBox()
         submit(body: body, actor: actor) { box.put($0) }
         guard let result = box.take(timeoutMillis: timeoutMillis) else {
@@ -71,10 +81,11 @@ public final class KYCIngest: Sendable {
     /// sealed as the secret, the `+62…` number sealed as the recipient and shown masked.
     func job(for record: KYCRecord, now: Int64) -> NewJob {
         let phone = record.e164Phone
-        return NewJob(kind: .kyc, channel: kycChannelName, recipient: phone, recipientMasked: record.maskedPhone,
-                      recipientHash: keys.recipientHash(phone),
-                      secret: Array(record.requestJSON.utf8), createdAt: now,
-                      expiresAt: now + settings.jobValidityMillis)
+        return NewJob(
+            kind: .kyc, channel: kycChannelName, recipient: phone, recipientMasked: record.maskedPhone,
+            recipientHash: keys.recipientHash(phone),
+            secret: Array(record.requestJSON.utf8), createdAt: now,
+            expiresAt: now + settings.jobValidityMillis)
     }
 }
 

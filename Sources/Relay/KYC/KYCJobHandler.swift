@@ -34,22 +34,32 @@ final class KYCJobHandler: JobHandler {
     /// A factory for `WorkerPool(handlers: [.kyc: …])`: each worker thread gets its own client.
     static func factory(settings: SQEKYCSettings, retry: RetryPolicy, clock: any Clock, logger: Logger) -> JobHandlerFactory {
         let configuration = settings.client
-        return { KYCJobHandler(client: SQEKYCClient(configuration: configuration, clock: clock),
-                               retry: retry, clock: clock, logger: logger) }
+        return {
+            KYCJobHandler(
+                client: SQEKYCClient(configuration: configuration, clock: clock),
+                retry: retry, clock: clock, logger: logger)
+        }
     }
 
     func handle(_ job: ClaimedJob, now: Int64) -> (JobTransition, AttemptReport) {
         guard let record = KYCRecord.decode(job.secret) else {
             logger.error("kyc payload is not a KYC record", ["job_id": .string(job.id)])
-            return (.dead(reason: "the payload is not a KYC record"),
-                    AttemptReport(outcome: .permanent, provider: Self.provider, startedAt: now, finishedAt: now,
-                                  errorClass: "payload_invalid", errorMessage: "the sealed payload is not a KYC record"))
+            return (
+                .dead(reason: "the payload is not a KYC record"),
+                AttemptReport(
+                    outcome: .permanent, provider: Self.provider, startedAt: now, finishedAt: now,
+                    errorClass: "payload_invalid", errorMessage: "the sealed payload is not a KYC record")
+            )
         }
         let started = clock.nowMillis()
         do {
             let meta = try client.store(record)
-            logger.info("kyc stored", ["job_id": .string(job.id), "to": .string(job.recipientMasked),
-                                       "request_id": .string(meta.id)])
+            logger.info(
+                "kyc stored",
+                [
+                    "job_id": .string(job.id), "to": .string(job.recipientMasked),
+                    "request_id": .string(meta.id),
+                ])
             var r = report(.sent, started: started)
             r.providerMessageID = meta.id.isEmpty ? nil : meta.id
             return (.sent, r)
@@ -63,31 +73,43 @@ final class KYCJobHandler: JobHandler {
         let reason = error.description
         switch error.classification {
         case .credentials:
-            logger.error("kyc refused: SQEKYC does not accept our credentials",
-                         ["job_id": .string(job.id), "status": .int(Int64(error.httpStatus ?? 0))])
+            logger.error(
+                "kyc refused: SQEKYC does not accept our credentials",
+                ["job_id": .string(job.id), "status": .int(Int64(error.httpStatus ?? 0))])
             return (.dead(reason: reason), report(.permanent, started: started, error: error))
         case .permanent:
-            logger.warning("kyc rejected", ["job_id": .string(job.id), "to": .string(job.recipientMasked),
-                                            "error": .string(reason)])
+            logger.warning(
+                "kyc rejected",
+                [
+                    "job_id": .string(job.id), "to": .string(job.recipientMasked),
+                    "error": .string(reason),
+                ])
             return (.dead(reason: reason), report(.permanent, started: started, error: error))
         case .retryable:
             let transition: JobTransition
-            switch retry.decide(attemptsMade: job.attempts + 1, now: finished, expiresAt: job.expiresAt,
-                                retryAfterMillis: error.retryAfterMillis) {
+            switch retry.decide(
+                attemptsMade: job.attempts + 1, now: finished, expiresAt: job.expiresAt,
+                retryAfterMillis: error.retryAfterMillis)
+            {
             case .retry(let runAt): transition = .retry(runAt: runAt)
             case .giveUp(let n): transition = .dead(reason: "gave up after \(n) attempts: \(reason)")
             case .expire: transition = .expired
             }
-            logger.warning("kyc not stored", ["job_id": .string(job.id), "error": .string(reason),
-                                              "next": .string(Self.describe(transition))])
+            logger.warning(
+                "kyc not stored",
+                [
+                    "job_id": .string(job.id), "error": .string(reason),
+                    "next": .string(Self.describe(transition)),
+                ])
             return (transition, report(.retryable, started: started, error: error))
         }
     }
 
     /// One try's record: the HTTP status of the call just made, the error's class and text.
     private func report(_ outcome: AttemptOutcome, started: Int64, error: SQEKYCError? = nil) -> AttemptReport {
-        AttemptReport(outcome: outcome, provider: Self.provider, startedAt: started, finishedAt: clock.nowMillis(),
-                      httpStatus: client.lastHTTPStatus, errorClass: error?.errorClass, errorMessage: error?.description)
+        AttemptReport(
+            outcome: outcome, provider: Self.provider, startedAt: started, finishedAt: clock.nowMillis(),
+            httpStatus: client.lastHTTPStatus, errorClass: error?.errorClass, errorMessage: error?.description)
     }
 
     static func describe(_ t: JobTransition) -> String {

@@ -22,9 +22,11 @@ public struct SQEKYCSettings: Sendable, CustomStringConvertible {
     public var timeoutMillis: Int
     public var jobValiditySeconds: Int
 
-    public init(environment: SQEKYCEnvironment? = nil, baseURL: String = "", clientID: String = "",
-                clientSecret: String = "", timeoutMillis: Int = SQEKYCConfiguration.defaultTimeoutMillis,
-                jobValiditySeconds: Int = defaultJobValiditySeconds) {
+    public init(
+        environment: SQEKYCEnvironment? = nil, baseURL: String = "", clientID: String = "",
+        clientSecret: String = "", timeoutMillis: Int = SQEKYCConfiguration.defaultTimeoutMillis,
+        jobValiditySeconds: Int = defaultJobValiditySeconds
+    ) {
         self.environment = environment
         self.baseURL = baseURL.isEmpty ? environment?.baseURL ?? "" : baseURL
         self.clientID = clientID
@@ -35,9 +37,10 @@ public struct SQEKYCSettings: Sendable, CustomStringConvertible {
 
     /// The client configuration these settings describe.
     public var client: SQEKYCConfiguration {
-        SQEKYCConfiguration(baseURL: baseURL, clientID: clientID, clientSecret: clientSecret,
-                            connectTimeoutMillis: min(SQEKYCConfiguration.defaultConnectTimeoutMillis, timeoutMillis),
-                            timeoutMillis: timeoutMillis)
+        SQEKYCConfiguration(
+            baseURL: baseURL, clientID: clientID, clientSecret: clientSecret,
+            connectTimeoutMillis: min(SQEKYCConfiguration.defaultConnectTimeoutMillis, timeoutMillis),
+            timeoutMillis: timeoutMillis)
     }
 
     public var jobValidityMillis: Int64 { Int64(jobValiditySeconds) * 1000 }
@@ -51,7 +54,8 @@ public struct SQEKYCSettings: Sendable, CustomStringConvertible {
     /// loopback (tests, a local TLS-terminating proxy); no query, fragment or credentials.
     static func isAcceptableBaseURL(_ url: String) -> Bool {
         guard !url.contains("?"), !url.contains("#"), !url.contains("@"),
-              !url.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value >= 0x7F }) else { return false }
+            !url.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value >= 0x7F })
+        else { return false }
         if url.hasPrefix("https://") { return url.count > "https://".count }
         let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
         return loopback.contains { p in url == p || url.hasPrefix(p + ":") || url.hasPrefix(p + "/") }

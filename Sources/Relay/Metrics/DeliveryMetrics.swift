@@ -9,7 +9,7 @@ final class DeliveryMetrics: Sendable {
     static let bounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
 
     private struct State {
-        var outcomes: [String: Int] = [:]        // "provider|outcome"
+        var outcomes: [String: Int] = [:]  // "provider|outcome"
         var buckets = [Int](repeating: 0, count: DeliveryMetrics.bounds.count)
         var latencyCount = 0
         var latencySum = 0.0
@@ -26,7 +26,8 @@ final class DeliveryMetrics: Sendable {
     func observe(_ event: DeliveryEvent) {
         switch event {
         case .finished(let id, let transition, let outcome, let provider):
-            let latency: Double? = transition == .sent
+            let latency: Double? =
+                transition == .sent
                 ? JobIDGenerator.millis(of: id).map { Double(max(0, clock.nowMillis() - $0)) / 1000 } : nil
             state.withLock { s in
                 s.outcomes["\(provider ?? "-")|\(outcome.rawValue)", default: 0] += 1

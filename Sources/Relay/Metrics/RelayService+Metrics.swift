@@ -2,8 +2,10 @@ import Outbox
 
 extension RelayService {
     /// `/metrics`: webhook counters from memory, queue figures from the store.
-    static func metricsText(store: any OutboxStore & OutboxStatistics, metrics: RelayMetrics,
-                            delivery: DeliveryMetrics, now: Int64) -> String {
+    static func metricsText(
+        store: any OutboxStore & OutboxStatistics, metrics: RelayMetrics,
+        delivery: DeliveryMetrics, now: Int64
+    ) -> String {
         var p = PrometheusText()
         p.family("otp_relay_webhook_accepted_total", "counter", "Webhook requests answered 200 (new jobs and repeats).")
         p.sample("otp_relay_webhook_accepted_total", [], Double(metrics.accepted))
@@ -27,7 +29,9 @@ extension RelayService {
         }
         p.family("otp_relay_delivery_attempts_total", "counter", "Delivery tries recorded in the outbox, by channel, provider and outcome.")
         for a in (try? store.attemptCounts(since: 0)) ?? [] {
-            p.sample("otp_relay_delivery_attempts_total", [("channel", a.channel), ("provider", a.provider), ("outcome", a.outcome.rawValue)], Double(a.count))
+            p.sample(
+                "otp_relay_delivery_attempts_total", [("channel", a.channel), ("provider", a.provider), ("outcome", a.outcome.rawValue)],
+                Double(a.count))
         }
         if let l = try? store.deliveryLatency(since: now - 300_000), l.count > 0 {
             p.family("otp_relay_delivery_latency_seconds", "summary", "Accepted → provider accepted, jobs sent in the last 5 minutes.")

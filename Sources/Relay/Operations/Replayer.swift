@@ -29,15 +29,23 @@ public struct Replayer: Sendable {
     }
 
     /// Replays the given ids.
-    public func replay(ids: [String], actor: String, reason: String, dryRun: Bool,
-                       progress: (Int, Int) -> Void = { _, _ in }) throws(OutboxError) -> Summary {
+    public func replay(
+        ids: [String], actor: String, reason: String, dryRun: Bool,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws(OutboxError) -> Summary {
         var s = Summary(dryRun: dryRun)
         s.matched = ids.count
         let now = clock.nowMillis()
         if dryRun {
             for id in ids {
                 guard let j = try store.job(id: id) else { s.notFound.append(id); continue }
-                if j.status != .dead { s.notDead.append(id) } else if j.expiresAt <= now || !j.hasPayload { s.expired.append(id) } else { s.replayed.append(id) }
+                if j.status != .dead {
+                    s.notDead.append(id)
+                } else if j.expiresAt <= now || !j.hasPayload {
+                    s.expired.append(id)
+                } else {
+                    s.replayed.append(id)
+                }
             }
             return s
         }
@@ -58,8 +66,10 @@ public struct Replayer: Sendable {
     }
 
     /// Replays every dead job matching the filter (status is forced to `dead`).
-    public func replay(matching filter: JobFilter, actor: String, reason: String, dryRun: Bool,
-                       progress: (Int, Int) -> Void = { _, _ in }) throws(OutboxError) -> Summary {
+    public func replay(
+        matching filter: JobFilter, actor: String, reason: String, dryRun: Bool,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws(OutboxError) -> Summary {
         var f = filter
         f.status = .dead
         f.limit = Self.pageSize

@@ -14,7 +14,7 @@ public enum RelayMaintenance {
     public static func check(_ config: Configuration) throws {
         if config.dataKey == nil, let f = config.dataKeyFile {
             guard let d = FileManager.default.contents(atPath: f),
-                  (try? DataKey(base64: String(decoding: d, as: UTF8.self).trimmingASCIIWhitespace())) != nil
+                (try? DataKey(base64: String(decoding: d, as: UTF8.self).trimmingASCIIWhitespace())) != nil
             else { throw ConfigError(key: "data_key_file", "\(f) does not hold 32 bytes in base64") }
         }
         _ = try CredentialsFile.load(config.resolvedCredentialsFile)
@@ -34,8 +34,10 @@ public enum RelayMaintenance {
         return try SQLiteOutbox(path: config.databasePath, dataKey: key, logger: Logger(level: .warning))
     }
 
-    public static func newCredential(_ config: Configuration, admin: Bool, username: String?,
-                                     replace: Bool) throws -> SecretsBootstrap.Generated {
+    public static func newCredential(
+        _ config: Configuration, admin: Bool, username: String?,
+        replace: Bool
+    ) throws -> SecretsBootstrap.Generated {
         let role = admin ? "admin" : "webhook"
         let g = SecretsBootstrap.newCredential(role: role, username: username ?? (admin ? "admin" : "simas-id"))
         _ = try Configuration.checked(StoredCredential(username: g.username, password: g.password), "--username")

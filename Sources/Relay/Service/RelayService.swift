@@ -31,40 +31,49 @@ public final class RelayService: Sendable {
         store = try SQLiteOutbox(path: c.databasePath, dataKey: dataKey, clock: clock, logger: logger, options: OutboxOptions())
         let ingest = OTPIngest(
             store: store, dataKey: dataKey,
-            settings: .init(defaultCountryCode: c.defaultCountryCode,
-                            otpValidityMillis: Int64(c.otpValiditySeconds) * 1000,
-                            dedupeWindowMillis: Int64(c.dedupeWindowSeconds) * 1000),
-            perIdentifier: SlidingWindowLimiter(max: c.rateLimits.perIdentifierMax,
-                                                windowSeconds: c.rateLimits.perIdentifierWindowSeconds,
-                                                maxKeys: c.rateLimits.maxTrackedKeys),
+            settings: .init(
+                defaultCountryCode: c.defaultCountryCode,
+                otpValidityMillis: Int64(c.otpValiditySeconds) * 1000,
+                dedupeWindowMillis: Int64(c.dedupeWindowSeconds) * 1000),
+            perIdentifier: SlidingWindowLimiter(
+                max: c.rateLimits.perIdentifierMax,
+                windowSeconds: c.rateLimits.perIdentifierWindowSeconds,
+                maxKeys: c.rateLimits.maxTrackedKeys),
             clock: clock, logger: logger, metrics: metrics)
         publicHandler = PublicHandler(
             authenticator: BasicAuthenticator(credentials: c.webhookCredentials),
-            failedAuth: SlidingWindowLimiter(max: c.rateLimits.failedAuthMax,
-                                             windowSeconds: c.rateLimits.failedAuthWindowSeconds,
-                                             maxKeys: c.rateLimits.maxTrackedKeys),
+            failedAuth: SlidingWindowLimiter(
+                max: c.rateLimits.failedAuthMax,
+                windowSeconds: c.rateLimits.failedAuthWindowSeconds,
+                maxKeys: c.rateLimits.maxTrackedKeys),
             clientAddress: ClientAddress(trustedProxies: Set(c.trustedProxies)),
             ingest: ingest, clock: clock, logger: logger, metrics: metrics)
-        pool = c.deliveryEnabled
-            ? WorkerPool(store: store, configuration: c.effectiveDelivery, clock: clock, logger: logger,
-                         handlers: RelayService.kycHandlers(c, retry: c.effectiveDelivery.retry, clock: clock, logger: logger),
-                         observer: { [deliveryMetrics] in deliveryMetrics.observe($0) })
+        pool =
+            c.deliveryEnabled
+            ? WorkerPool(
+                store: store, configuration: c.effectiveDelivery, clock: clock, logger: logger,
+                handlers: RelayService.kycHandlers(c, retry: c.effectiveDelivery.retry, clock: clock, logger: logger),
+                observer: { [deliveryMetrics] in deliveryMetrics.observe($0) })
             : nil
-        retention = c.retentionMillis > 0
-            ? RetentionSweeper(store: store, retentionMillis: c.retentionMillis, everyMillis: c.retentionSweepMillis,
-                               clock: clock, logger: logger)
+        retention =
+            c.retentionMillis > 0
+            ? RetentionSweeper(
+                store: store, retentionMillis: c.retentionMillis, everyMillis: c.retentionSweepMillis,
+                clock: clock, logger: logger)
             : nil
         var http = c.http
         http.host = c.listen.host
         http.port = c.listen.port
-        publicServer = HTTPServer(configuration: http, handler: publicHandler,
-                                  logger: { [logger] line in logger.info("http", ["detail": .string(line)]) })
+        publicServer = HTTPServer(
+            configuration: http, handler: publicHandler,
+            logger: { [logger] line in logger.info("http", ["detail": .string(line)]) })
 
         let authorizer = AdminAuthorizer(
             basic: BasicAuthenticator(credentials: c.adminCredentials), bearer: RelayService.bearerCheck(c.simasID, logger: logger),
-            failedAuth: SlidingWindowLimiter(max: c.rateLimits.failedAuthMax,
-                                             windowSeconds: c.rateLimits.failedAuthWindowSeconds,
-                                             maxKeys: c.rateLimits.maxTrackedKeys),
+            failedAuth: SlidingWindowLimiter(
+                max: c.rateLimits.failedAuthMax,
+                windowSeconds: c.rateLimits.failedAuthWindowSeconds,
+                maxKeys: c.rateLimits.maxTrackedKeys),
             clientAddress: ClientAddress(trustedProxies: Set(c.trustedProxies)), clock: clock, logger: logger)
         let store = self.store
         let metrics = self.metrics
@@ -72,10 +81,13 @@ public final class RelayService: Sendable {
         let adminHandler = AdminHandler(
             authorizer: authorizer, store: store, clock: clock, logger: logger,
             health: { [pool] in
-                HealthReport(storeWritable: store.isWritable,
-                             workersAlive: pool?.isRunning ?? true, draining: handler.isDraining) },
+                HealthReport(
+                    storeWritable: store.isWritable,
+                    workersAlive: pool?.isRunning ?? true, draining: handler.isDraining)
+            },
             metricsText: { [deliveryMetrics] in
-                RelayService.metricsText(store: store, metrics: metrics, delivery: deliveryMetrics, now: clock.nowMillis()) },
+                RelayService.metricsText(store: store, metrics: metrics, delivery: deliveryMetrics, now: clock.nowMillis())
+            },
             statusPage: { StatusPage.render(store: store, metrics: metrics, now: clock.nowMillis()) },
             kyc: RelayService.kycRoutes(c, store: store, dataKey: dataKey, clock: clock, logger: logger))
         var adminHTTP = HTTPServerConfiguration()
@@ -83,8 +95,9 @@ public final class RelayService: Sendable {
         adminHTTP.port = c.adminListen.port
         adminHTTP.maxConnections = 256
         adminHTTP.maxBodyBytes = 64 * 1024
-        adminServer = HTTPServer(configuration: adminHTTP, handler: adminHandler,
-                                 logger: { [logger] line in logger.info("admin http", ["detail": .string(line)]) })
+        adminServer = HTTPServer(
+            configuration: adminHTTP, handler: adminHandler,
+            logger: { [logger] line in logger.info("admin http", ["detail": .string(line)]) })
     }
 
     /// Binds the listeners and starts serving.
@@ -92,8 +105,9 @@ public final class RelayService: Sendable {
         let delivery = configuration.effectiveDelivery
         if let pool {
             if delivery.isSandboxOnly {
-                logger.warning("SANDBOX DELIVERY: no providers configured; every OTP is written to the sandbox file and NOT sent to anyone",
-                               ["sandbox_file": .string(configuration.sandboxFile)])
+                logger.warning(
+                    "SANDBOX DELIVERY: no providers configured; every OTP is written to the sandbox file and NOT sent to anyone",
+                    ["sandbox_file": .string(configuration.sandboxFile)])
             }
             logger.info("delivery routes", ["routes": .string(delivery.routeSummary)])
             pool.start()
@@ -103,9 +117,13 @@ public final class RelayService: Sendable {
         retention?.start()
         try publicServer.start()
         try adminServer.start()
-        logger.info("listening", ["public": .string(ListenAddress(host: configuration.listen.host, port: publicServer.port).description),
-                                  "admin": .string(ListenAddress(host: configuration.adminListen.host, port: adminServer.port).description),
-                                  "database": .string(configuration.databasePath)])
+        logger.info(
+            "listening",
+            [
+                "public": .string(ListenAddress(host: configuration.listen.host, port: publicServer.port).description),
+                "admin": .string(ListenAddress(host: configuration.adminListen.host, port: adminServer.port).description),
+                "database": .string(configuration.databasePath),
+            ])
     }
 
     public var publicPort: Int { publicServer.port }
@@ -124,9 +142,13 @@ public final class RelayService: Sendable {
         retention?.stop()
         let w = store.writerStatistics
         store.close()
-        logger.info("stopped", ["accepted": .int(Int64(metrics.accepted)), "duplicates": .int(Int64(metrics.duplicates)),
-                                "commit_batches": .int(Int64(w.batches)), "committed_items": .int(Int64(w.items)),
-                                "failed_batches": .int(Int64(w.failedBatches))])
+        logger.info(
+            "stopped",
+            [
+                "accepted": .int(Int64(metrics.accepted)), "duplicates": .int(Int64(metrics.duplicates)),
+                "commit_batches": .int(Int64(w.batches)), "committed_items": .int(Int64(w.items)),
+                "failed_batches": .int(Int64(w.failedBatches)),
+            ])
     }
 
     /// Runs until SIGTERM or SIGINT, then shuts down. Returns the process exit status.

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPServer
 
 /// The client address used for throttling: the peer, or — only when the peer is a configured
@@ -15,5 +16,3 @@ struct ClientAddress: Sendable {
         return peer
     }
 }
-
-import Foundation

@@ -25,8 +25,10 @@ final class OTPIngest: Sendable {
     private let logger: Logger
     private let metrics: RelayMetrics
 
-    init(store: any OutboxStore, dataKey: DataKey, settings: Settings, perIdentifier: SlidingWindowLimiter<UInt64>,
-         clock: any Clock, logger: Logger, metrics: RelayMetrics) {
+    init(
+        store: any OutboxStore, dataKey: DataKey, settings: Settings, perIdentifier: SlidingWindowLimiter<UInt64>,
+        clock: any Clock, logger: Logger, metrics: RelayMetrics
+    ) {
         self.store = store
         self.settings = settings
         self.perIdentifier = perIdentifier
@@ -38,29 +40,40 @@ final class OTPIngest: Sendable {
 
     /// `completion` runs on `executor` when given (the event loop that read the request), else on
     /// the store's writer thread, or at once on the caller's thread for a refused body.
-    func submit(body: [UInt8], requestID: String, executor: (any CompletionExecutor)? = nil,
-                completion: @escaping @Sendable (Result<AcceptedJob, PartnerError>) -> Void) {
+    func submit(
+        body: [UInt8], requestID: String, executor: (any CompletionExecutor)? = nil,
+        completion: @escaping @Sendable (Result<AcceptedJob, PartnerError>) -> Void
+    ) {
         let submission: OTPSubmission
         do {
             submission = try OTPSubmission.parse(body, defaultCountryCode: settings.defaultCountryCode)
         } catch {
             metrics.rejected(error.code)
-            logger.info("webhook rejected", ["request_id": .string(requestID), "error": .string(error.code),
-                                             "reason": .string(error.errorDescription)])
+            logger.info(
+                "webhook rejected",
+                [
+                    "request_id": .string(requestID), "error": .string(error.code),
+                    "reason": .string(error.errorDescription),
+                ])
             completion(.failure(error))
             return
         }
         let now = clock.nowMillis()
         let recipientHash = keys.recipientHash(submission.recipient)
-        let dedupe = keys.dedupeKey(channel: submission.channel.rawValue, recipient: submission.recipient,
-                                    secret: Array(submission.otp.utf8))
+        let dedupe = keys.dedupeKey(
+            channel: submission.channel.rawValue, recipient: submission.recipient,
+            secret: Array(submission.otp.utf8))
         let tag = dedupe.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let identity = recipientHash.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let limit = perIdentifier.record(identity, tag: tag, now: now)
         guard limit.allowed else {
             metrics.rejected("rate_limited")
-            logger.info("webhook rate limited", ["request_id": .string(requestID), "channel": .string(submission.channel.rawValue),
-                                                 "to": .string(Recipient.mask(submission.recipient))])
+            logger.info(
+                "webhook rate limited",
+                [
+                    "request_id": .string(requestID), "channel": .string(submission.channel.rawValue),
+                    "to": .string(Recipient.mask(submission.recipient)),
+                ])
             completion(.failure(.rateLimited(retryAfterSeconds: limit.retryAfterSeconds)))
             return
         }
@@ -75,8 +88,12 @@ final class OTPIngest: Sendable {
             case .success(let r):
                 metrics.accepted(duplicate: r.duplicate)
                 if logger.enabled(.debug) {
-                    logger.debug("webhook accepted", ["request_id": .string(requestID), "job_id": .string(r.id), "duplicate": .bool(r.duplicate),
-                                                      "channel": .string(submission.channel.rawValue)])
+                    logger.debug(
+                        "webhook accepted",
+                        [
+                            "request_id": .string(requestID), "job_id": .string(r.id), "duplicate": .bool(r.duplicate),
+                            "channel": .string(submission.channel.rawValue),
+                        ])
                 }
                 completion(.success(AcceptedJob(id: r.id, status: r.status.rawValue)))
             case .failure(let e):

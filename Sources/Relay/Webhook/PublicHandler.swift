@@ -1,3 +1,4 @@
+import Foundation
 import HTTPServer
 import RelayCore
 import Synchronization
@@ -18,8 +19,10 @@ final class PublicHandler: HTTPHandler {
     private let draining = Atomic<Bool>(false)
     private let requestIDs = RequestIDs()
 
-    init(authenticator: BasicAuthenticator, failedAuth: SlidingWindowLimiter<String>, clientAddress: ClientAddress,
-         ingest: OTPIngest, clock: any Clock, logger: Logger, metrics: RelayMetrics) {
+    init(
+        authenticator: BasicAuthenticator, failedAuth: SlidingWindowLimiter<String>, clientAddress: ClientAddress,
+        ingest: OTPIngest, clock: any Clock, logger: Logger, metrics: RelayMetrics
+    ) {
         self.metrics = metrics
         self.authenticator = authenticator
         self.failedAuth = failedAuth
@@ -112,5 +115,3 @@ final class PublicHandler: HTTPHandler {
             || (media.count > prefix.count + 5 && media.suffix(5).elementsEqual("+json".utf8))
     }
 }
-
-import Foundation

@@ -1,7 +1,8 @@
+import RelayCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import RelayCore
 
 /// Validation before anything is queued or sent (DESIGN §8). Errors are in the partner's shape
 /// and name the field; they never echo the value, which is personal data.
@@ -16,12 +17,15 @@ extension KYCRecord {
 
     /// Checks and normalizes every field. `nowMillis` decides what "a date in the past" means
     /// (the date of birth must be before today, UTC).
-    public static func validated(clientID: String, phoneNumber: String, fullName: String, nik: String,
-                                 dateOfBirth: String, email: String, nowMillis: Int64) throws(PartnerError) -> KYCRecord {
+    public static func validated(
+        clientID: String, phoneNumber: String, fullName: String, nik: String,
+        dateOfBirth: String, email: String, nowMillis: Int64
+    ) throws(PartnerError) -> KYCRecord {
         let client = clientID.trimmingASCIIWhitespace()
         guard !client.isEmpty else { throw field("client_id", "is required") }
         guard client.utf8.count <= maxClientIDLength,
-              client.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
+            client.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+        else {
             throw field("client_id", "must be 1 to \(maxClientIDLength) visible ASCII characters")
         }
         guard let phone = normalizePhone(phoneNumber) else {
@@ -68,9 +72,10 @@ extension KYCRecord {
                 throw field(name, "must be a string")
             }
         }
-        return try validated(clientID: values["client_id"]!, phoneNumber: values["phone_number"]!,
-                             fullName: values["full_name"]!, nik: values["nik"]!,
-                             dateOfBirth: values["date_of_birth"]!, email: values["email"]!, nowMillis: nowMillis)
+        return try validated(
+            clientID: values["client_id"]!, phoneNumber: values["phone_number"]!,
+            fullName: values["full_name"]!, nik: values["nik"]!,
+            dateOfBirth: values["date_of_birth"]!, email: values["email"]!, nowMillis: nowMillis)
     }
 
     /// `62…` digits from `62…`, `+62…` or `08…` (spaces, `-`, `.`, parentheses allowed), or nil

@@ -8,7 +8,8 @@ import RelayCore
 /// (KYCRecord+Validation) before anything is queued or sent; the memberwise initializer does not
 /// validate.
 public struct KYCRecord: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
-                         CustomReflectable {
+    CustomReflectable
+{
     public var clientID: String
     /// Digits only, starting with the country code `62`.
     public var phoneNumber: String
@@ -26,8 +27,10 @@ public struct KYCRecord: Sendable, Equatable, CustomStringConvertible, CustomDeb
     /// The request body fields, in the partner document's order.
     public static let fieldNames = ["client_id", "phone_number", "full_name", "nik", "date_of_birth", "email"]
 
-    public init(clientID: String, phoneNumber: String, fullName: String, nik: String, dateOfBirth: String,
-                email: String, id: String? = nil, createdAt: String? = nil) {
+    public init(
+        clientID: String, phoneNumber: String, fullName: String, nik: String, dateOfBirth: String,
+        email: String, id: String? = nil, createdAt: String? = nil
+    ) {
         self.clientID = clientID
         self.phoneNumber = phoneNumber
         self.fullName = fullName
@@ -47,7 +50,8 @@ public struct KYCRecord: Sendable, Equatable, CustomStringConvertible, CustomDeb
     /// The `POST /v1/common-kyc` body: `{client_id, phone_number, full_name, nik, date_of_birth, email}`.
     public var requestJSON: String {
         let values = [clientID, phoneNumber, fullName, nik, dateOfBirth, email]
-        return "{" + zip(Self.fieldNames, values).map { "\(JSONText.quote($0)):\(JSONText.quote($1))" }
+        return "{"
+            + zip(Self.fieldNames, values).map { "\(JSONText.quote($0)):\(JSONText.quote($1))" }
             .joined(separator: ",") + "}"
     }
 
@@ -70,8 +74,9 @@ public struct KYCRecord: Sendable, Equatable, CustomStringConvertible, CustomDeb
             guard let s = o[name]?.stringValue else { return nil }
             v.append(s)
         }
-        return KYCRecord(clientID: v[0], phoneNumber: v[1], fullName: v[2], nik: v[3], dateOfBirth: v[4], email: v[5],
-                         id: o["id"]?.scalarText, createdAt: o["created_at"]?.scalarText)
+        return KYCRecord(
+            clientID: v[0], phoneNumber: v[1], fullName: v[2], nik: v[3], dateOfBirth: v[4], email: v[5],
+            id: o["id"]?.scalarText, createdAt: o["created_at"]?.scalarText)
     }
 
     /// `decode` on JSON text; nil when it is not a JSON object of the right shape.

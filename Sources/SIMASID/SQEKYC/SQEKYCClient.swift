@@ -77,9 +77,10 @@ public final class SQEKYCClient {
         case 401, 403:
             return SQEKYCError(.credentials(status: r.status), requestID: id)
         case 408, 425, 429, 500...599:
-            return SQEKYCError(.unavailable(status: r.status),
-                               retryAfterMillis: SQEKYCResponse.retryAfterMillis(r, nowMillis: clock.nowMillis()),
-                               requestID: id)
+            return SQEKYCError(
+                .unavailable(status: r.status),
+                retryAfterMillis: SQEKYCResponse.retryAfterMillis(r, nowMillis: clock.nowMillis()),
+                requestID: id)
         default:
             return SQEKYCError(.rejected(status: r.status), requestID: id)
         }
@@ -92,8 +93,8 @@ public final class SQEKYCClient {
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
-                 UInt8(ascii: "_"), UInt8(ascii: "~"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
+                UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.append(b)
             default:
                 out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 0x0F)]]

@@ -36,9 +36,11 @@ public struct SQEKYCConfiguration: Sendable, CustomStringConvertible {
     /// A PEM bundle of trusted CAs instead of the system store (private CAs, tests).
     public var caFile: String?
 
-    public init(baseURL: String, clientID: String, clientSecret: String,
-                connectTimeoutMillis: Int = defaultConnectTimeoutMillis, timeoutMillis: Int = defaultTimeoutMillis,
-                maxResponseBytes: Int = defaultMaxResponseBytes, caFile: String? = nil) {
+    public init(
+        baseURL: String, clientID: String, clientSecret: String,
+        connectTimeoutMillis: Int = defaultConnectTimeoutMillis, timeoutMillis: Int = defaultTimeoutMillis,
+        maxResponseBytes: Int = defaultMaxResponseBytes, caFile: String? = nil
+    ) {
         self.baseURL = baseURL
         self.clientID = clientID
         self.clientSecret = clientSecret
@@ -61,9 +63,10 @@ public struct SQEKYCConfiguration: Sendable, CustomStringConvertible {
 
     /// The HTTP client settings these values imply.
     var httpClient: HTTPClientConfiguration {
-        HTTPClientConfiguration(connectTimeoutMillis: min(connectTimeoutMillis, timeoutMillis),
-                                totalTimeoutMillis: timeoutMillis, maxResponseBytes: maxResponseBytes,
-                                caFile: caFile)
+        HTTPClientConfiguration(
+            connectTimeoutMillis: min(connectTimeoutMillis, timeoutMillis),
+            totalTimeoutMillis: timeoutMillis, maxResponseBytes: maxResponseBytes,
+            caFile: caFile)
     }
 
     public var description: String {

@@ -1,7 +1,8 @@
+import HTTPClient
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import HTTPClient
 
 /// SQEKYC's `meta` object: its request id, a status word and a message. The status word is kept
 /// for operators but never compared: the partner document spells success `"sucess"`, and a fix of
@@ -33,21 +34,24 @@ enum SQEKYCResponse {
     /// `message`, when present, are strings (or a number for `id`).
     static func meta(_ body: JSONValue?) -> SQEKYCMeta? {
         guard let m = body?["meta"], case .object = m,
-              let status = m["status"]?.stringValue, !status.isEmpty else { return nil }
+            let status = m["status"]?.stringValue, !status.isEmpty
+        else { return nil }
         let id = m["id"]
         let message = m["message"]
         if let id, id != .null, id.scalarText == nil { return nil }
         if let message, message != .null, message.stringValue == nil { return nil }
-        return SQEKYCMeta(id: safeID(id?.scalarText ?? ""), status: String(status.prefix(maxTextLength)),
-                          message: String((message?.stringValue ?? "").prefix(maxTextLength)))
+        return SQEKYCMeta(
+            id: safeID(id?.scalarText ?? ""), status: String(status.prefix(maxTextLength)),
+            message: String((message?.stringValue ?? "").prefix(maxTextLength)))
     }
 
     /// The request id as a safe token for logs and `last_error`: letters, digits and `-_.:`
     /// only, at most 64 characters.
     static func safeID(_ s: String) -> String {
-        String(s.unicodeScalars.filter { c in
-            (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "-_.:".unicodeScalars.contains(c)
-        }.prefix(64).map(Character.init))
+        String(
+            s.unicodeScalars.filter { c in
+                (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "-_.:".unicodeScalars.contains(c)
+            }.prefix(64).map(Character.init))
     }
 
     /// `Retry-After` as delta-seconds or an IMF-fixdate, in milliseconds from `nowMillis`
@@ -68,10 +72,12 @@ enum SQEKYCResponse {
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         let parts = s.split(separator: " ")
         guard parts.count == 6, parts[0].hasSuffix(","), parts[5] == "GMT", let day = Int32(parts[1]),
-              let month = months.firstIndex(of: String(parts[2])), let year = Int32(parts[3]) else { return nil }
+            let month = months.firstIndex(of: String(parts[2])), let year = Int32(parts[3])
+        else { return nil }
         let hms = parts[4].split(separator: ":").compactMap { Int32($0) }
         guard hms.count == 3, (1...31).contains(day), (0...23).contains(hms[0]), (0...59).contains(hms[1]),
-              (0...60).contains(hms[2]) else { return nil }
+            (0...60).contains(hms[2])
+        else { return nil }
         var t = tm()
         t.tm_year = year - 1900
         t.tm_mon = Int32(month)

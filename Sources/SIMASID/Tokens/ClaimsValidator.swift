@@ -27,7 +27,8 @@ struct ClaimsValidator: Sendable {
 
         guard let iss = claims["iss"]?.stringValue else { throw TokenError(.issuer, "iss is missing or not a string") }
         guard iss == issuer else {
-            throw TokenError(.issuer, "iss \(TokenError.quoted(iss, limit: 200)) is not the configured issuer \(TokenError.quoted(issuer, limit: 200))")
+            throw TokenError(
+                .issuer, "iss \(TokenError.quoted(iss, limit: 200)) is not the configured issuer \(TokenError.quoted(issuer, limit: 200))")
         }
 
         guard let audValue = claims["aud"] else { throw TokenError(.audience, "aud is missing") }
@@ -47,7 +48,9 @@ struct ClaimsValidator: Sendable {
 
         if let typ = claims["typ"] {
             guard typ.stringValue == "Bearer" else {
-                throw TokenError(.tokenType, "typ \(typ.stringValue.map { TokenError.quoted($0) } ?? "(not a string)") is not Bearer (not an access token)")
+                throw TokenError(
+                    .tokenType,
+                    "typ \(typ.stringValue.map { TokenError.quoted($0) } ?? "(not a string)") is not Bearer (not an access token)")
             }
         }
 
@@ -64,12 +67,14 @@ struct ClaimsValidator: Sendable {
         }
         let iat = try optionalNumber(claims, "iat", .issuedInFuture)
         if let iat, iat > now + leeway {
-            throw TokenError(.issuedInFuture, "issued at \(Self.show(iat)), in the future: now is \(Self.show(now)) (leeway \(leewaySeconds) s)")
+            throw TokenError(
+                .issuedInFuture, "issued at \(Self.show(iat)), in the future: now is \(Self.show(now)) (leeway \(leewaySeconds) s)")
         }
 
         let sub = try optionalString(claims, "sub", .malformedPayload)
-        return VerifiedToken(keyID: keyID, claims: claims, issuer: iss, audience: aud, subject: sub, authorizedParty: azp,
-                             expiresAt: exp, issuedAt: iat, notBefore: nbf)
+        return VerifiedToken(
+            keyID: keyID, claims: claims, issuer: iss, audience: aud, subject: sub, authorizedParty: azp,
+            expiresAt: exp, issuedAt: iat, notBefore: nbf)
     }
 
     private func optionalString(_ claims: JSONValue, _ name: String, _ check: TokenError.Check) throws(TokenError) -> String? {

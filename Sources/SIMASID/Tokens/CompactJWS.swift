@@ -27,7 +27,10 @@ struct CompactJWS {
             if dots.count > 2 { break }
         }
         guard dots.count == 2 else {
-            throw TokenError(.malformedToken, "a compact JWS has 3 dot-separated segments, this has \(dots.count + 1)\(dots.count > 2 ? " or more (JWE is not accepted)" : "")")
+            throw TokenError(
+                .malformedToken,
+                "a compact JWS has 3 dot-separated segments, this has \(dots.count + 1)\(dots.count > 2 ? " or more (JWE is not accepted)" : "")"
+            )
         }
         let h = bytes[0..<dots[0]], p = bytes[(dots[0] + 1)..<dots[1]], s = bytes[(dots[1] + 1)...]
         guard !h.isEmpty else { throw TokenError(.malformedToken, "the header segment is empty") }
@@ -51,8 +54,9 @@ struct CompactJWS {
             throw TokenError(.tokenTooLarge, "payload is \(payload.count) bytes, the limit is \(limits.maxPayloadBytes)")
         }
         let signature = try decode(s, "signature")
-        return CompactJWS(keyID: kid, headerType: typ, header: header,
-                          signingInput: Array(bytes[0..<dots[1]]), payload: payload, signature: signature)
+        return CompactJWS(
+            keyID: kid, headerType: typ, header: header,
+            signingInput: Array(bytes[0..<dots[1]]), payload: payload, signature: signature)
     }
 
     private static func decode(_ segment: ArraySlice<UInt8>, _ name: String) throws(TokenError) -> [UInt8] {
@@ -71,13 +75,16 @@ struct CompactJWS {
             throw TokenError(.algorithmNotAllowed, "alg \(TokenError.quoted(alg)) is not allowed, only \(algorithm)")
         }
         if let crit = header["crit"] {
-            let names = crit.stringList.map { $0.prefix(8).map { TokenError.quoted($0) }.joined(separator: ", ") } ?? "(not a list of names)"
+            let names =
+                crit.stringList.map { $0.prefix(8).map { TokenError.quoted($0) }.joined(separator: ", ") } ?? "(not a list of names)"
             throw TokenError(.unsupportedCritical, "crit lists extensions this verifier does not understand: \(names)")
         }
         var typ: String?
         if let typValue = header["typ"] {
             guard let t = typValue.stringValue, acceptedHeaderTypes.contains(t.lowercased()) else {
-                throw TokenError(.headerType, "header typ \(typValue.stringValue.map { TokenError.quoted($0) } ?? "(not a string)") is not JWT or at+jwt")
+                throw TokenError(
+                    .headerType, "header typ \(typValue.stringValue.map { TokenError.quoted($0) } ?? "(not a string)") is not JWT or at+jwt"
+                )
             }
             typ = t
         }

@@ -36,7 +36,8 @@ public final class HTTPClientTokenTransport: TokenHTTPTransport {
             throw TokenTransportError(error.description)
         }
         idle.withLock { if $0.count < maxIdle { $0.append(held) } }
-        return TokenHTTPResponse(status: response.status, headers: response.headers.map { (name: $0.0, value: $0.1) },
-                                 body: response.body)
+        return TokenHTTPResponse(
+            status: response.status, headers: response.headers.map { (name: $0.0, value: $0.1) },
+            body: response.body)
     }
 }

@@ -21,12 +21,14 @@ public struct JWKSCachePolicy: Sendable, Equatable {
     /// A larger JWKS response is refused.
     public var maxBodyBytes: Int
 
-    public init(refreshCooldownSeconds: Int64 = defaultRefreshCooldownSeconds,
-                minimumTTLSeconds: Int64 = defaultMinimumTTLSeconds,
-                maximumTTLSeconds: Int64 = defaultMaximumTTLSeconds,
-                defaultTTLSeconds: Int64 = defaultTTLSeconds,
-                fetchWaitSeconds: Int64 = defaultFetchWaitSeconds,
-                maxBodyBytes: Int = defaultMaxBodyBytes) {
+    public init(
+        refreshCooldownSeconds: Int64 = defaultRefreshCooldownSeconds,
+        minimumTTLSeconds: Int64 = defaultMinimumTTLSeconds,
+        maximumTTLSeconds: Int64 = defaultMaximumTTLSeconds,
+        defaultTTLSeconds: Int64 = defaultTTLSeconds,
+        fetchWaitSeconds: Int64 = defaultFetchWaitSeconds,
+        maxBodyBytes: Int = defaultMaxBodyBytes
+    ) {
         self.refreshCooldownSeconds = refreshCooldownSeconds
         self.minimumTTLSeconds = minimumTTLSeconds
         self.maximumTTLSeconds = maximumTTLSeconds
@@ -62,4 +64,3 @@ extension Substring {
         return s
     }
 }
-

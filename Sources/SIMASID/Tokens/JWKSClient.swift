@@ -41,8 +41,10 @@ public final class JWKSClient: Sendable {
         public let refreshing: Bool
     }
 
-    public init(uri: String, policy: JWKSCachePolicy = JWKSCachePolicy(), transport: any TokenHTTPTransport,
-                clock: any Clock = SystemClock(), logger: Logger = .silent) {
+    public init(
+        uri: String, policy: JWKSCachePolicy = JWKSCachePolicy(), transport: any TokenHTTPTransport,
+        clock: any Clock = SystemClock(), logger: Logger = .silent
+    ) {
         self.uri = uri
         self.policy = policy
         self.transport = transport
@@ -52,9 +54,10 @@ public final class JWKSClient: Sendable {
 
     public func snapshot() -> Snapshot {
         state.withLock { s in
-            Snapshot(keyIDs: s.set.map { $0.keys.keys.sorted() } ?? [], refusedKeyIDs: s.set.map { $0.refused.keys.sorted() } ?? [],
-                     expiresAtMillis: s.expiresAt, fetches: s.fetches, failures: s.failures, lastFailure: s.lastFailure,
-                     refreshing: s.inFlight != nil)
+            Snapshot(
+                keyIDs: s.set.map { $0.keys.keys.sorted() } ?? [], refusedKeyIDs: s.set.map { $0.refused.keys.sorted() } ?? [],
+                expiresAtMillis: s.expiresAt, fetches: s.fetches, failures: s.failures, lastFailure: s.lastFailure,
+                refreshing: s.inFlight != nil)
         }
     }
 
@@ -99,7 +102,8 @@ public final class JWKSClient: Sendable {
         }
         return state.withLock { s in
             guard let set = s.set else { return .failure(Self.unavailable(s, uri: uri)) }
-            return s.lastFailure.map { .failure(TokenError(.keysUnavailable, "JWKS refresh from \(uri) failed: \($0)")) } ?? .success(set.keys.count)
+            return s.lastFailure.map { .failure(TokenError(.keysUnavailable, "JWKS refresh from \(uri) failed: \($0)")) }
+                ?? .success(set.keys.count)
         }
     }
 
@@ -187,13 +191,18 @@ public final class JWKSClient: Sendable {
         }
         // Encryption and non-RSA keys are normal in a Keycloak JWKS; a weak signing key is not.
         for (kid, why) in set.refused.sorted(by: { $0.key < $1.key }) {
-            logger.log(why.check == .keyTooSmall ? .warning : .debug, "simasid.jwks.key_refused",
-                       ["kid": .string(String(kid.prefix(64))), "reason": .string(why.detail)])
+            logger.log(
+                why.check == .keyTooSmall ? .warning : .debug, "simasid.jwks.key_refused",
+                ["kid": .string(String(kid.prefix(64))), "reason": .string(why.detail)])
         }
         guard !set.keys.isEmpty else { return failed(TokenTransportError("no usable RS256 signing key in the JWKS")) }
         let ttl = policy.ttlSeconds(cacheControl: response.header("Cache-Control"))
-        logger.info("simasid.jwks.refreshed", ["uri": .string(uri), "keys": .int(Int64(set.keys.count)),
-                                                "refused": .int(Int64(set.refused.count)), "ttl_s": .int(ttl)])
+        logger.info(
+            "simasid.jwks.refreshed",
+            [
+                "uri": .string(uri), "keys": .int(Int64(set.keys.count)),
+                "refused": .int(Int64(set.refused.count)), "ttl_s": .int(ttl),
+            ])
         return .success((set, ttl))
     }
 

@@ -51,10 +51,13 @@ public final class RSAPublicKey: @unchecked Sendable {
         guard let bnN, let bnE, let bld = OSSL_PARAM_BLD_new() else { throw .libcrypto("BN_bin2bn: " + Self.lastError()) }
         defer { OSSL_PARAM_BLD_free(bld) }
         guard OSSL_PARAM_BLD_push_BN(bld, Self.cString("n"), bnN) == 1,
-              OSSL_PARAM_BLD_push_BN(bld, Self.cString("e"), bnE) == 1,
-              let params = OSSL_PARAM_BLD_to_param(bld) else { throw .libcrypto("OSSL_PARAM_BLD: " + Self.lastError()) }
+            OSSL_PARAM_BLD_push_BN(bld, Self.cString("e"), bnE) == 1,
+            let params = OSSL_PARAM_BLD_to_param(bld)
+        else { throw .libcrypto("OSSL_PARAM_BLD: " + Self.lastError()) }
         defer { OSSL_PARAM_free(params) }
-        guard let ctx = EVP_PKEY_CTX_new_from_name(nil, "RSA", nil) else { throw .libcrypto("EVP_PKEY_CTX_new_from_name: " + Self.lastError()) }
+        guard let ctx = EVP_PKEY_CTX_new_from_name(nil, "RSA", nil) else {
+            throw .libcrypto("EVP_PKEY_CTX_new_from_name: " + Self.lastError())
+        }
         defer { EVP_PKEY_CTX_free(ctx) }
         var key: OpaquePointer?
         guard EVP_PKEY_fromdata_init(ctx) == 1 else { throw .libcrypto("EVP_PKEY_fromdata_init: " + Self.lastError()) }
@@ -79,8 +82,9 @@ public final class RSAPublicKey: @unchecked Sendable {
     }
 
     /// `EVP_PKEY_PUBLIC_KEY`, a compound macro Swift does not import.
-    private static let publicKeySelection = Int32(OSSL_KEYMGMT_SELECT_PUBLIC_KEY | OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS
-                                                  | OSSL_KEYMGMT_SELECT_OTHER_PARAMETERS)
+    private static let publicKeySelection = Int32(
+        OSSL_KEYMGMT_SELECT_PUBLIC_KEY | OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS
+            | OSSL_KEYMGMT_SELECT_OTHER_PARAMETERS)
 
     /// The SHA-256 digest, fetched once (an implicit fetch on every call costs a lock and a lookup).
     /// `@unchecked Sendable`: an `EVP_MD` is immutable once fetched and never freed.
@@ -95,7 +99,8 @@ public final class RSAPublicKey: @unchecked Sendable {
         defer { EVP_MD_CTX_free(mctx) }
         var pctx: OpaquePointer?
         guard EVP_DigestVerifyInit(mctx, &pctx, md, nil, pkey) == 1, let pctx,
-              EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1 else {
+            EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1
+        else {
             ERR_clear_error()
             return false
         }

@@ -15,8 +15,10 @@ public struct TokenLimits: Sendable, Equatable {
     /// Nesting of JSON objects and arrays in the header and claims.
     public var maxJSONDepth: Int
 
-    public init(maxTokenBytes: Int = defaultMaxTokenBytes, maxHeaderBytes: Int = defaultMaxHeaderBytes,
-                maxPayloadBytes: Int = defaultMaxPayloadBytes, maxJSONDepth: Int = defaultMaxJSONDepth) {
+    public init(
+        maxTokenBytes: Int = defaultMaxTokenBytes, maxHeaderBytes: Int = defaultMaxHeaderBytes,
+        maxPayloadBytes: Int = defaultMaxPayloadBytes, maxJSONDepth: Int = defaultMaxJSONDepth
+    ) {
         self.maxTokenBytes = maxTokenBytes
         self.maxHeaderBytes = maxHeaderBytes
         self.maxPayloadBytes = maxPayloadBytes

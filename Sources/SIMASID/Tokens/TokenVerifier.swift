@@ -13,12 +13,16 @@ public final class TokenVerifier: Sendable {
     private let claims: ClaimsValidator
     private let clock: any Clock
 
-    public convenience init(configuration: TokenVerifierConfiguration, transport: any TokenHTTPTransport,
-                clock: any Clock = SystemClock(), logger: Logger = .silent) {
-        self.init(configuration: configuration,
-                  keys: JWKSClient(uri: configuration.jwksURI, policy: configuration.jwks, transport: transport,
-                                   clock: clock, logger: logger),
-                  clock: clock)
+    public convenience init(
+        configuration: TokenVerifierConfiguration, transport: any TokenHTTPTransport,
+        clock: any Clock = SystemClock(), logger: Logger = .silent
+    ) {
+        self.init(
+            configuration: configuration,
+            keys: JWKSClient(
+                uri: configuration.jwksURI, policy: configuration.jwks, transport: transport,
+                clock: clock, logger: logger),
+            clock: clock)
     }
 
     /// Shares a key cache, e.g. between verifiers for several client ids of one issuer.
@@ -44,7 +48,8 @@ public final class TokenVerifier: Sendable {
         let jws = try CompactJWS.parse(token, limits: configuration.limits)
         let key = try keys.key(for: jws.keyID).get()
         guard jws.signature.count == (key.bits + 7) / 8 else {
-            throw TokenError(.signatureInvalid, "signature is \(jws.signature.count) bytes, a \(key.bits)-bit RS256 signature is \((key.bits + 7) / 8)")
+            throw TokenError(
+                .signatureInvalid, "signature is \(jws.signature.count) bytes, a \(key.bits)-bit RS256 signature is \((key.bits + 7) / 8)")
         }
         guard key.verifyRS256(signature: jws.signature, message: jws.signingInput) else {
             throw TokenError(.signatureInvalid, "RS256 signature does not verify with key \(TokenError.quoted(jws.keyID))")

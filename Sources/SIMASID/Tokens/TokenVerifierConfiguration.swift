@@ -15,9 +15,11 @@ public struct TokenVerifierConfiguration: Sendable, Equatable {
     public var limits: TokenLimits
     public var jwks: JWKSCachePolicy
 
-    public init(issuer: String, clientID: String, jwksURI: String, requireAuthorizedParty: Bool = true,
-                leewaySeconds: Int64 = defaultLeewaySeconds, limits: TokenLimits = TokenLimits(),
-                jwks: JWKSCachePolicy = JWKSCachePolicy()) {
+    public init(
+        issuer: String, clientID: String, jwksURI: String, requireAuthorizedParty: Bool = true,
+        leewaySeconds: Int64 = defaultLeewaySeconds, limits: TokenLimits = TokenLimits(),
+        jwks: JWKSCachePolicy = JWKSCachePolicy()
+    ) {
         self.issuer = issuer
         self.clientID = clientID
         self.jwksURI = jwksURI

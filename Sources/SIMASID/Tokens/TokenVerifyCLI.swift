@@ -35,9 +35,11 @@ public struct TokenVerifyCLI {
     public var transport: any TokenHTTPTransport
     public var clock: any Clock
 
-    public init(readStandardInput: @escaping () -> String?, standardOutput: @escaping (String) -> Void,
-                standardError: @escaping (String) -> Void, transport: any TokenHTTPTransport = HTTPClientTokenTransport(),
-                clock: any Clock = SystemClock()) {
+    public init(
+        readStandardInput: @escaping () -> String?, standardOutput: @escaping (String) -> Void,
+        standardError: @escaping (String) -> Void, transport: any TokenHTTPTransport = HTTPClientTokenTransport(),
+        clock: any Clock = SystemClock()
+    ) {
         self.readStandardInput = readStandardInput
         self.standardOutput = standardOutput
         self.standardError = standardError
@@ -82,8 +84,9 @@ public struct TokenVerifyCLI {
 
         if let userinfo = options.userinfo {
             let url = SIMASIDEnvironment(rawValue: userinfo)?.userinfoURL ?? userinfo
-            return report(UserinfoClient(url: url, transport: transport).fetch(token).map { $0.claims },
-                          source: "userinfo \(url)")
+            return report(
+                UserinfoClient(url: url, transport: transport).fetch(token).map { $0.claims },
+                source: "userinfo \(url)")
         }
         guard let jwksURI = options.jwksURI ?? options.environment?.jwksURI else {
             standardError("otp-relay token verify: no JWKS URI: give --env staging|production or --jwks-uri")
@@ -97,9 +100,10 @@ public struct TokenVerifyCLI {
             standardError("otp-relay token verify: --client-id is required (nanovest or siminvest)")
             return 2
         }
-        let configuration = TokenVerifierConfiguration(issuer: issuer, clientID: clientID, jwksURI: jwksURI,
-                                                       requireAuthorizedParty: options.requireAZP,
-                                                       leewaySeconds: options.leeway)
+        let configuration = TokenVerifierConfiguration(
+            issuer: issuer, clientID: clientID, jwksURI: jwksURI,
+            requireAuthorizedParty: options.requireAZP,
+            leewaySeconds: options.leeway)
         let verifier = TokenVerifier(configuration: configuration, transport: transport, clock: clock)
         return report(verifier.verify(token).map { $0.claims }, source: "JWKS \(jwksURI)")
     }
@@ -111,8 +115,11 @@ public struct TokenVerifyCLI {
             standardError("token valid (\(source))")
             return 0
         case .failure(let error):
-            standardOutput(JSONValue.object(["valid": .bool(false), "check": .string(error.check.rawValue),
-                                    "detail": .string(error.detail)]).jsonText)
+            standardOutput(
+                JSONValue.object([
+                    "valid": .bool(false), "check": .string(error.check.rawValue),
+                    "detail": .string(error.detail),
+                ]).jsonText)
             standardError("token not valid: \(error.check.rawValue): \(error.detail)")
             return 1
         }
@@ -158,7 +165,9 @@ public struct TokenVerifyCLI {
         }
         if o.help { return o }
         guard positionals.count == 1 else {
-            throw UsageError(message: positionals.isEmpty ? "missing TOKEN (or - to read it from stdin)" : "expected one TOKEN, got \(positionals.count) arguments")
+            throw UsageError(
+                message: positionals.isEmpty
+                    ? "missing TOKEN (or - to read it from stdin)" : "expected one TOKEN, got \(positionals.count) arguments")
         }
         o.token = positionals[0]
         return o

@@ -40,8 +40,12 @@ public final class UserinfoClient: Sendable {
         }
         let response: TokenHTTPResponse
         do {
-            response = try transport.get(url, headers: [(name: "Authorization", value: "Bearer " + token),
-                                                        (name: "Accept", value: "application/json")])
+            response = try transport.get(
+                url,
+                headers: [
+                    (name: "Authorization", value: "Bearer " + token),
+                    (name: "Accept", value: "application/json"),
+                ])
         } catch {
             return .failure(TokenError(.userinfoUnavailable, "userinfo request to \(url) failed: \(error)"))
         }
@@ -52,7 +56,11 @@ public final class UserinfoClient: Sendable {
         case 401:
             return .failure(TokenError(.userinfoUnauthorized, "SIMAS-ID userinfo answered 401: the token is not valid\(challenge.summary)"))
         case 403 where challenge.error == "insufficient_scope":
-            return .failure(TokenError(.insufficientScope, "SIMAS-ID userinfo answered 403 insufficient_scope: the token lacks the scope userinfo needs (openid)\(challenge.summary)"))
+            return .failure(
+                TokenError(
+                    .insufficientScope,
+                    "SIMAS-ID userinfo answered 403 insufficient_scope: the token lacks the scope userinfo needs (openid)\(challenge.summary)"
+                ))
         case 403:
             return .failure(TokenError(.userinfoForbidden, "SIMAS-ID userinfo answered 403\(challenge.summary)"))
         default:
@@ -77,8 +85,8 @@ public final class UserinfoClient: Sendable {
     static func isToken68(_ c: UInt8) -> Bool {
         switch c {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "+"), UInt8(ascii: "/"),
-             UInt8(ascii: "="):
+            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "+"), UInt8(ascii: "/"),
+            UInt8(ascii: "="):
             return true
         default:
             return false

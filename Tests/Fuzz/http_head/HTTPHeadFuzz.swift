@@ -1,3 +1,5 @@
+@testable import HTTPServer
+
 // libFuzzer target: the HTTP/1.1 request-head parser (RequestParser.parseHead).
 // Built by scripts/fuzz with -sanitize=fuzzer,address against an -enable-testing build of HTTPServer.
 // Beyond "no crash", every input is checked against the framing invariants that keep request
@@ -5,7 +7,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import HTTPServer
 
 private func require(_ ok: @autoclosure () -> Bool, _ what: StaticString) {
     if !ok() {
@@ -73,8 +74,9 @@ private func check(_ input: UnsafeRawBufferPointer, _ limits: RequestParser.Limi
         for f in h.headers {
             require(!f.name.isEmpty && f.name.utf8.allSatisfy(isTokenByte), "field name is a token")
             require(!f.value.utf8.contains { ($0 < 0x20 && $0 != 9) || $0 == 0x7F }, "field value has no CR, LF, NUL or control")
-            require(f.value.utf8.first != 32 && f.value.utf8.first != 9 && f.value.utf8.last != 32 && f.value.utf8.last != 9,
-                    "field value trimmed")
+            require(
+                f.value.utf8.first != 32 && f.value.utf8.first != 9 && f.value.utf8.last != 32 && f.value.utf8.last != 9,
+                "field value trimmed")
         }
         // Determinism over how the bytes arrive: every shorter prefix is incomplete, and the head
         // alone parses to the same thing.
@@ -87,7 +89,8 @@ private func check(_ input: UnsafeRawBufferPointer, _ limits: RequestParser.Limi
         }
         switch RequestParser.parseHead(UnsafeRawBufferPointer(rebasing: input[0..<length]), limits: limits) {
         case .head(let again, let l2):
-            require(l2 == length && again.head.method == h.method && again.head.target == h.target
+            require(
+                l2 == length && again.head.method == h.method && again.head.target == h.target
                     && again.head.contentLength == h.contentLength && again.head.keepAlive == h.keepAlive
                     && again.hasTransferEncoding == parsed.hasTransferEncoding
                     && again.head.headers.count == h.headers.count, "the head alone parses the same")

@@ -1,3 +1,5 @@
+@testable import SIMASID
+
 // libFuzzer target: the SIMAS-ID access-token parsers (CompactJWS.parse, JSONParser.parse,
 // Base64URL, and the claim checks of ClaimsValidator). Built by scripts/fuzz with
 // -sanitize=fuzzer,address against an -enable-testing build of SIMASID.
@@ -10,7 +12,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import SIMASID
 
 private func require(_ ok: @autoclosure () -> Bool, _ what: StaticString) {
     if !ok() {
@@ -21,8 +22,9 @@ private func require(_ ok: @autoclosure () -> Bool, _ what: StaticString) {
 }
 
 private let limits = TokenLimits()
-private let validator = ClaimsValidator(TokenVerifierConfiguration(
-    issuer: "https://sso.example.com/realms/simas", clientID: "nanovest", jwksURI: "https://sso.example.com/certs"))
+private let validator = ClaimsValidator(
+    TokenVerifierConfiguration(
+        issuer: "https://sso.example.com/realms/simas", clientID: "nanovest", jwksURI: "https://sso.example.com/certs"))
 
 private func checkToken(_ bytes: [UInt8]) {
     let token = String(decoding: bytes, as: UTF8.self)
@@ -51,8 +53,11 @@ private func checkToken(_ bytes: [UInt8]) {
 
 private func checkBase64(_ bytes: [UInt8]) {
     let e = Base64URL.encode(bytes)
-    require(e.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F },
-            "encoding uses the base64url alphabet, no padding")
+    require(
+        e.utf8.allSatisfy {
+            ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F
+        },
+        "encoding uses the base64url alphabet, no padding")
     require((try? Base64URL.decode(Array(e.utf8))) == bytes, "decode(encode(x)) == x")
     if let d = try? Base64URL.decode(bytes) {
         require(Base64URL.encode(d) == String(decoding: bytes, as: UTF8.self), "decoding is canonical: encode(decode(s)) == s")

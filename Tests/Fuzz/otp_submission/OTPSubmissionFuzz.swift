@@ -1,3 +1,7 @@
+import Foundation
+
+@testable import RelayCore
+
 // libFuzzer target: the webhook body (OTPSubmission.parse) and recipient normalization
 // (Recipient.normalizePhone / normalizeEmail). Built by scripts/fuzz with -sanitize=fuzzer,address
 // against an -enable-testing build of RelayCore.
@@ -15,8 +19,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-@testable import RelayCore
 
 private func require(_ ok: @autoclosure () -> Bool, _ what: StaticString) {
     if !ok() {
@@ -61,8 +63,9 @@ private func checkMask(_ r: String) {
         let local = r[..<at]
         require(m.hasSuffix("***" + r[at...]), "a masked email keeps only the domain after ***")
         let kept = m.count - 3 - r[at...].count
-        require(kept <= 2 && (kept < local.count || local.count == 1) && m.hasPrefix(local.prefix(kept)),
-                "a masked email shows at most 2 characters of the local part, never all of it")
+        require(
+            kept <= 2 && (kept < local.count || local.count == 1) && m.hasPrefix(local.prefix(kept)),
+            "a masked email shows at most 2 characters of the local part, never all of it")
     } else {
         let shown = m.utf8.filter { $0 >= 0x30 && $0 <= 0x39 }.count
         require(shown <= r.utf8.count - 1 - 4, "a masked phone hides at least 4 digits")
@@ -108,7 +111,8 @@ private func checkBody(_ body: [UInt8]) {
         // And specifically never the input's OTP field, if one can be read and is digits (an OTP;
         // a duplicate "otp" key holding "hatsapp" legitimately matches "whatsapp" in a message).
         if let obj = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-           let otp = obj["otp"] as? String, otp.utf8.count >= 4, otp.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            let otp = obj["otp"] as? String, otp.utf8.count >= 4, otp.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+        {
             for t in texts { require(!t.contains(otp), "error text never contains the OTP") }
         }
     }

@@ -1,7 +1,8 @@
+import SIMASID
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import SIMASID
 
 /// A minimal blocking HTTP/1.1 GET over a loopback TCP socket, for the fake IdP's control
 /// endpoints and as a transport that does not depend on libcurl. `http://127.0.0.1:PORT/…` only.

@@ -25,7 +25,8 @@ final class TokenFixtures: Sendable {
     let tokens: [String: String]
 
     private init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("simasid-jwt-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "simasid-jwt-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Python.run(["mint.py", directory.path, "--now", String(Self.nowSeconds), "--issuer", Self.issuer, "--client", Self.clientID])
         let data = try Data(contentsOf: directory.appendingPathComponent("tokens.json"))

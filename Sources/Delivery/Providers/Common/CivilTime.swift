@@ -44,11 +44,11 @@ enum CivilTime {
     static func parseIMFFixdate(_ s: String) -> Int64? {
         let parts = s.split(separator: " ")
         guard parts.count == 6, parts[0].hasSuffix(","), parts[5] == "GMT",
-              let day = Int(parts[1]), let mi = months.firstIndex(of: String(parts[2])), let year = Int64(parts[3])
+            let day = Int(parts[1]), let mi = months.firstIndex(of: String(parts[2])), let year = Int64(parts[3])
         else { return nil }
         let hms = parts[4].split(separator: ":")
         guard hms.count == 3, let h = Int(hms[0]), let mn = Int(hms[1]), let sc = Int(hms[2]),
-              (1...31).contains(day), (0...23).contains(h), (0...59).contains(mn), (0...60).contains(sc)
+            (1...31).contains(day), (0...23).contains(h), (0...59).contains(mn), (0...60).contains(sc)
         else { return nil }
         let secs = days(year: year, month: mi + 1, day: day) * 86400 + Int64(h * 3600 + mn * 60 + sc)
         return secs * 1000

@@ -9,8 +9,10 @@ enum OutcomeRules {
     /// A non-2xx response: by the provider's error code at `codePath` when the body has one (known
     /// codes by `classify`, unknown ones by status), else by status alone. The reason holds the
     /// provider and code, never the provider's message text (it can echo the recipient).
-    static func errorResponse(_ r: HTTPClientResponse, json: [String: Any]?, codePath: String, provider: String,
-                              classify: (Int) -> (ErrorClass, String)?, clock: any Clock) -> DeliveryOutcome {
+    static func errorResponse(
+        _ r: HTTPClientResponse, json: [String: Any]?, codePath: String, provider: String,
+        classify: (Int) -> (ErrorClass, String)?, clock: any Clock
+    ) -> DeliveryOutcome {
         guard let json, let code = JSONBody.int(at: codePath, in: json) else {
             return byStatus(r, provider: provider, clock: clock)
         }

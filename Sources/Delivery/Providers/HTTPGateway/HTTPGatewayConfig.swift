@@ -31,10 +31,12 @@ public struct HTTPGatewayConfig: Sendable {
     public var http: HTTPClientConfiguration
     public var clock: any Clock
 
-    public init(name: String = "http", method: String = "POST", url: String, headers: [(String, String)] = [],
-                bodyKind: BodyKind = .json, bodyTemplate: String, basicAuth: HTTPClientRequest.BasicAuth? = nil,
-                messageIDPath: String? = nil, channels: Set<Channel> = [.sms, .whatsapp],
-                http: HTTPClientConfiguration = HTTPClientConfiguration(), clock: any Clock = SystemClock()) {
+    public init(
+        name: String = "http", method: String = "POST", url: String, headers: [(String, String)] = [],
+        bodyKind: BodyKind = .json, bodyTemplate: String, basicAuth: HTTPClientRequest.BasicAuth? = nil,
+        messageIDPath: String? = nil, channels: Set<Channel> = [.sms, .whatsapp],
+        http: HTTPClientConfiguration = HTTPClientConfiguration(), clock: any Clock = SystemClock()
+    ) {
         self.name = name
         self.method = method
         self.url = url
@@ -64,7 +66,8 @@ public struct HTTPGatewayConfig: Sendable {
         guard HTTPGatewayConfig.jsonPlaceholdersAreInStrings(bodyTemplate) else {
             throw ProviderConfigError(provider: name, field: "body_template", problem: "placeholders must be inside JSON strings")
         }
-        let sample = TemplateRenderer.render(bodyTemplate, values: Dictionary(uniqueKeysWithValues: HTTPGatewayConfig.placeholderNames.map { ($0, "x") }))
+        let sample = TemplateRenderer.render(
+            bodyTemplate, values: Dictionary(uniqueKeysWithValues: HTTPGatewayConfig.placeholderNames.map { ($0, "x") }))
         guard JSONBody.isValidJSON(Array(sample.utf8)) else {
             throw ProviderConfigError(provider: name, field: "body_template", problem: "not valid JSON")
         }
@@ -80,7 +83,8 @@ public struct HTTPGatewayConfig: Sendable {
             if inString && c == "\\" { i += 2; continue }
             if c == "\"" { inString.toggle() }
             if c == "{", let close = chars[(i + 1)...].firstIndex(of: "}"),
-               placeholderNames.contains(String(chars[(i + 1)..<close])) {
+                placeholderNames.contains(String(chars[(i + 1)..<close]))
+            {
                 if !inString { return false }
                 i = close + 1
                 continue

@@ -37,8 +37,9 @@ public final class HTTPGatewayProvider: Provider {
                 headers.append(("Content-Type", "application/x-www-form-urlencoded"))
             }
         }
-        return HTTPClientRequest(method: config.method, url: url, headers: headers, body: Array(body.utf8),
-                                 basicAuth: config.basicAuth)
+        return HTTPClientRequest(
+            method: config.method, url: url, headers: headers, body: Array(body.utf8),
+            basicAuth: config.basicAuth)
     }
 
     public func send(_ m: OutgoingMessage) -> DeliveryOutcome {

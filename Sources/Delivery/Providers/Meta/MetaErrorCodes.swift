@@ -6,7 +6,7 @@ enum MetaErrorCodes {
 
     static let table: [Int: (Class, String)] = [
         // Authorization and account
-        0: (.permanent, "authentication failed"),                    // AuthException
+        0: (.permanent, "authentication failed"),  // AuthException
         190: (.permanent, "access token invalid or expired"),
         10: (.permanent, "permission denied"),
         200: (.permanent, "permission denied"),
@@ -18,7 +18,7 @@ enum MetaErrorCodes {
         80007: (.retryable, "WhatsApp Business Account rate limit"),
         130429: (.retryable, "throughput rate limit hit"),
         131048: (.retryable, "spam rate limit hit"),
-        131056: (.retryable, "pair rate limit hit"),                 // too many to one recipient
+        131056: (.retryable, "pair rate limit hit"),  // too many to one recipient
         // 131047 (re-engagement: more than 24 h since the user replied) concerns free-form
         // messages; templates are the way out, so a later attempt is worth making.
         131047: (.retryable, "re-engagement window"),

@@ -21,11 +21,13 @@ public struct MetaWhatsAppConfig: Sendable {
     public var http: HTTPClientConfiguration
     public var clock: any Clock
 
-    public init(name: String = "meta_whatsapp", baseURL: String = MetaWhatsAppConfig.defaultBaseURL,
-                apiVersion: String = MetaWhatsAppConfig.defaultAPIVersion, phoneNumberID: String,
-                accessToken: String, templateName: String,
-                languageCodes: [String: String] = ["id": "id", "en": "en_US"], copyCodeButton: Bool = true,
-                http: HTTPClientConfiguration = HTTPClientConfiguration(), clock: any Clock = SystemClock()) {
+    public init(
+        name: String = "meta_whatsapp", baseURL: String = MetaWhatsAppConfig.defaultBaseURL,
+        apiVersion: String = MetaWhatsAppConfig.defaultAPIVersion, phoneNumberID: String,
+        accessToken: String, templateName: String,
+        languageCodes: [String: String] = ["id": "id", "en": "en_US"], copyCodeButton: Bool = true,
+        http: HTTPClientConfiguration = HTTPClientConfiguration(), clock: any Clock = SystemClock()
+    ) {
         self.name = name
         self.baseURL = baseURL
         self.apiVersion = apiVersion

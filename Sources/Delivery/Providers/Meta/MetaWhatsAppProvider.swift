@@ -20,11 +20,13 @@ public final class MetaWhatsAppProvider: Provider {
     /// The request body: `to` is the E.164 number without `+`.
     public func body(for m: OutgoingMessage) -> [UInt8] {
         var components: [[String: Any]] = [
-            ["type": "body", "parameters": [["type": "text", "text": m.otp]]],
+            ["type": "body", "parameters": [["type": "text", "text": m.otp]]]
         ]
         if config.copyCodeButton {
-            components.append(["type": "button", "sub_type": "url", "index": "0",
-                               "parameters": [["type": "text", "text": m.otp]]])
+            components.append([
+                "type": "button", "sub_type": "url", "index": "0",
+                "parameters": [["type": "text", "text": m.otp]],
+            ])
         }
         let language = config.languageCodes[m.language] ?? config.languageCodes[MessageTemplates.defaultLanguage] ?? m.language
         let doc: [String: Any] = [
@@ -42,11 +44,14 @@ public final class MetaWhatsAppProvider: Provider {
             return .permanent(reason: "meta_whatsapp cannot deliver \(m.channel.rawValue)", status: nil)
         }
         let base = config.baseURL.hasSuffix("/") ? String(config.baseURL.dropLast()) : config.baseURL
-        let url = "\(base)/\(FormEncoding.escape(config.apiVersion, form: false))/\(FormEncoding.escape(config.phoneNumberID, form: false))/messages"
+        let url =
+            "\(base)/\(FormEncoding.escape(config.apiVersion, form: false))/\(FormEncoding.escape(config.phoneNumberID, form: false))/messages"
         let request = HTTPClientRequest(
             method: "POST", url: url,
-            headers: [("Content-Type", "application/json"), ("Accept", "application/json"),
-                      ("Authorization", "Bearer " + config.accessToken)],
+            headers: [
+                ("Content-Type", "application/json"), ("Accept", "application/json"),
+                ("Authorization", "Bearer " + config.accessToken),
+            ],
             body: body(for: m))
         do {
             return classify(try http.perform(request))
@@ -61,7 +66,8 @@ public final class MetaWhatsAppProvider: Provider {
         if r.isSuccess {
             return .sent(providerMessageID: json.flatMap { JSONBody.string(at: "messages.0.id", in: $0) }, status: r.status)
         }
-        return OutcomeRules.errorResponse(r, json: json, codePath: "error.code", provider: "meta",
-                                          classify: MetaErrorCodes.classify, clock: config.clock)
+        return OutcomeRules.errorResponse(
+            r, json: json, codePath: "error.code", provider: "meta",
+            classify: MetaErrorCodes.classify, clock: config.clock)
     }
 }

@@ -34,8 +34,10 @@ public struct MIMEMessage: Sendable {
     /// Distinguishes parts; must not occur in the encoded content (QP and base64 never emit `=_`).
     public var boundary: String
 
-    public init(from: Address, to: Address, replyTo: Address? = nil, subject: String, dateMillis: Int64,
-                messageID: String, text: String, html: String? = nil, boundary: String? = nil) {
+    public init(
+        from: Address, to: Address, replyTo: Address? = nil, subject: String, dateMillis: Int64,
+        messageID: String, text: String, html: String? = nil, boundary: String? = nil
+    ) {
         self.from = from
         self.to = to
         self.replyTo = replyTo
@@ -54,7 +56,8 @@ public struct MIMEMessage: Sendable {
             try check(a.address, f)
             if let n = a.name { try check(n, f) }
             guard a.address.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }),
-                  a.address.contains("@") else { throw MIMEError(field: f) }
+                a.address.contains("@")
+            else { throw MIMEError(field: f) }
         }
         guard !messageID.contains("<"), !messageID.contains(">"), !messageID.contains(" ") else {
             throw MIMEError(field: "message id")

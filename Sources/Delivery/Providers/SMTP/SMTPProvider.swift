@@ -18,9 +18,11 @@ public struct SMTPProviderConfig: Sendable {
     public var client: SMTPClientConfiguration
     public var clock: any Clock
 
-    public init(name: String = "smtp", url: String, username: String? = nil, password: String? = nil,
-                fromAddress: String, fromName: String? = nil, replyTo: String? = nil, messageIDDomain: String? = nil,
-                client: SMTPClientConfiguration = SMTPClientConfiguration(), clock: any Clock = SystemClock()) {
+    public init(
+        name: String = "smtp", url: String, username: String? = nil, password: String? = nil,
+        fromAddress: String, fromName: String? = nil, replyTo: String? = nil, messageIDDomain: String? = nil,
+        client: SMTPClientConfiguration = SMTPClientConfiguration(), clock: any Clock = SystemClock()
+    ) {
         self.name = name
         self.url = url
         self.username = username
@@ -74,9 +76,10 @@ public final class SMTPProvider: Provider {
             return .permanent(reason: "smtp message: \(error)", status: nil)
         }
         do {
-            let reply = try client.send(SMTPSubmission(
-                url: config.url, username: config.username, password: config.password,
-                mailFrom: config.fromAddress, recipients: [m.recipient], message: bytes))
+            let reply = try client.send(
+                SMTPSubmission(
+                    url: config.url, username: config.username, password: config.password,
+                    mailFrom: config.fromAddress, recipients: [m.recipient], message: bytes))
             return .sent(providerMessageID: "<\(messageID(for: m.jobID))>", status: reply)
         } catch {
             return SMTPProvider.classify(error)

@@ -1,7 +1,8 @@
+import RelayCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import RelayCore
 
 /// Settings of the `sandbox` provider.
 public struct SandboxConfig: Sendable {

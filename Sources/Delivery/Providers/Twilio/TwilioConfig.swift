@@ -30,12 +30,14 @@ public struct TwilioConfig: Sendable {
     public var http: HTTPClientConfiguration
     public var clock: any Clock
 
-    public init(name: String = "twilio", baseURL: String = TwilioConfig.defaultBaseURL, accountSID: String,
-                credentials: Credentials, smsFrom: String? = nil, whatsAppFrom: String? = nil,
-                messagingServiceSID: String? = nil, whatsAppContentSID: String? = nil,
-                whatsAppContentVariables: [String: String] = ["1": "{otp}"],
-                channels: Set<Channel> = [.sms, .whatsapp],
-                http: HTTPClientConfiguration = HTTPClientConfiguration(), clock: any Clock = SystemClock()) {
+    public init(
+        name: String = "twilio", baseURL: String = TwilioConfig.defaultBaseURL, accountSID: String,
+        credentials: Credentials, smsFrom: String? = nil, whatsAppFrom: String? = nil,
+        messagingServiceSID: String? = nil, whatsAppContentSID: String? = nil,
+        whatsAppContentVariables: [String: String] = ["1": "{otp}"],
+        channels: Set<Channel> = [.sms, .whatsapp],
+        http: HTTPClientConfiguration = HTTPClientConfiguration(), clock: any Clock = SystemClock()
+    ) {
         self.name = name
         self.baseURL = baseURL
         self.accountSID = accountSID

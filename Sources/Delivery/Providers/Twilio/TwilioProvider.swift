@@ -64,7 +64,8 @@ public final class TwilioProvider: Provider {
         if r.isSuccess {
             return .sent(providerMessageID: json.flatMap { JSONBody.string(at: "sid", in: $0) }, status: r.status)
         }
-        return OutcomeRules.errorResponse(r, json: json, codePath: "code", provider: "twilio",
-                                          classify: TwilioErrorCodes.classify, clock: config.clock)
+        return OutcomeRules.errorResponse(
+            r, json: json, codePath: "code", provider: "twilio",
+            classify: TwilioErrorCodes.classify, clock: config.clock)
     }
 }
