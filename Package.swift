@@ -13,13 +13,15 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Linux calls Swift's Glibc module leaves out: epoll, eventfd, accept4, mallopt (glibc headers).
+        .systemLibrary(name: "CSystem"),
 
         // Domain: channels, recipients, validation, job ids, masking, the partner's error shape, logging.
         .target(name: "RelayCore"),
         // AES-256-GCM, SHA-256, HMAC, secure random, constant-time comparison (libcrypto).
         .target(name: "RelayCrypto", dependencies: ["CCrypto"]),
         // HTTP/1.1 server on POSIX sockets and epoll.
-        .target(name: "HTTPServer", dependencies: ["RelayCore"]),
+        .target(name: "HTTPServer", dependencies: ["CSystem", "RelayCore"]),
         // HTTP client on libcurl easy handles (one per worker).
         .target(name: "HTTPClient", dependencies: ["CCurl", "RelayCore"]),
         // The SQLite outbox: migrations, jobs, attempts, leases, group commit.
@@ -35,7 +37,7 @@ let package = Package(
                 "RelayCore", "RelayCrypto", "HTTPServer", "HTTPClient", "Outbox", "Delivery", "SIMASID",
             ]),
         // The command line.
-        .executableTarget(name: "otp-relay", dependencies: ["Relay", "Outbox", "RelayCore", "SIMASID"]),
+        .executableTarget(name: "otp-relay", dependencies: ["CSystem", "Relay", "Outbox", "RelayCore", "SIMASID"]),
         // Benchmark: warm-cache access-token verifications per second (scripts/bench-jwt).
         .executableTarget(name: "bench-jwt", dependencies: ["SIMASID", "RelayCore"]),
         // Benchmark: a fake gateway and a paced webhook client (scripts/bench-delivery).

@@ -1,3 +1,5 @@
+import CSystem
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,8 +14,9 @@ public struct SystemError: Error, Sendable, CustomStringConvertible {
 /// The one funnel for system calls: retries `EINTR`, maps `EAGAIN` to `.wouldBlock`, throws
 /// `SystemError` otherwise, and never retries `close`.
 ///
-/// epoll, eventfd and accept4 are not in Swift's Glibc module, so they are resolved once with
-/// `dlsym` as `@convention(c)` pointers: the C ABI without a C target.
+/// epoll, eventfd and accept4 are not in Swift's Glibc module; they come from the system headers
+/// through the `CSystem` shim (its `static inline` wrappers keep the packed `struct epoll_event`
+/// on the C side).
 enum Sys {
     enum IO: Equatable {
         case done(Int)
@@ -63,7 +66,7 @@ enum Sys {
         try io("accept4") {
             var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
             return addr.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                Int(C.accept4(fd, sa, &len, Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)))
+                Int(csystem_accept4(fd, sa, &len, CSYSTEM_SOCK_NONBLOCK | CSYSTEM_SOCK_CLOEXEC))
             }
         }
     }
@@ -73,43 +76,30 @@ enum Sys {
 
     // MARK: epoll and eventfd
 
-    static let EPOLLIN: UInt32 = 0x001
-    static let EPOLLOUT: UInt32 = 0x004
-    static let EPOLLERR: UInt32 = 0x008
-    static let EPOLLHUP: UInt32 = 0x010
-    static let EPOLLRDHUP: UInt32 = 0x2000
-    static let EPOLLET: UInt32 = 1 << 31
-    static let EPOLL_CTL_ADD: Int32 = 1
-    static let EPOLL_CTL_DEL: Int32 = 2
+    static let EPOLLIN = CSYSTEM_EPOLLIN
+    static let EPOLLOUT = CSYSTEM_EPOLLOUT
+    static let EPOLLERR = CSYSTEM_EPOLLERR
+    static let EPOLLHUP = CSYSTEM_EPOLLHUP
+    static let EPOLLRDHUP = CSYSTEM_EPOLLRDHUP
+    static let EPOLLET = CSYSTEM_EPOLLET
 
-    /// `struct epoll_event` is packed on x86_64 (12 bytes) and naturally aligned elsewhere.
-    #if arch(x86_64)
-    static let epollEventSize = 12
-    static let epollDataOffset = 4
-    #else
-    static let epollEventSize = 16
-    static let epollDataOffset = 8
-    #endif
+    /// Bytes of one `struct epoll_event` (packed on x86_64), from the header.
+    static let epollEventSize = Int(CSYSTEM_EPOLL_EVENT_SIZE)
 
     static func epollCreate() throws(SystemError) -> Int32 {
-        Int32(try call("epoll_create1") { Int(C.epollCreate1(O_CLOEXEC)) })
+        Int32(try call("epoll_create1") { Int(epoll_create1(CSYSTEM_EPOLL_CLOEXEC)) })
     }
 
     static func epollAdd(_ epfd: Int32, _ fd: Int32, events: UInt32) throws(SystemError) {
-        try epollCtl(epfd, EPOLL_CTL_ADD, fd, events)
+        try epollCtl(epfd, CSYSTEM_EPOLL_CTL_ADD, fd, events)
     }
 
     static func epollDelete(_ epfd: Int32, _ fd: Int32) {
-        try? epollCtl(epfd, EPOLL_CTL_DEL, fd, 0)
+        try? epollCtl(epfd, CSYSTEM_EPOLL_CTL_DEL, fd, 0)
     }
 
     private static func epollCtl(_ epfd: Int32, _ op: Int32, _ fd: Int32, _ events: UInt32) throws(SystemError) {
-        var raw: (UInt64, UInt64) = (0, 0)
-        _ = try withUnsafeMutableBytes(of: &raw) { (p) throws(SystemError) -> Int in
-            p.storeBytes(of: events, toByteOffset: 0, as: UInt32.self)
-            p.storeBytes(of: UInt64(UInt32(bitPattern: fd)), toByteOffset: epollDataOffset, as: UInt64.self)
-            return try call("epoll_ctl") { Int(C.epollCtl(epfd, op, fd, p.baseAddress)) }
-        }
+        _ = try call("epoll_ctl") { Int(csystem_epoll_ctl(epfd, op, fd, events)) }
     }
 
     /// Waits for events into `buffer` (`capacity` entries of `epollEventSize` bytes).
@@ -118,7 +108,7 @@ enum Sys {
         timeoutMillis: Int32
     ) throws(SystemError) -> Int {
         // EINTR is not retried here: the loop recomputes its timeout and comes back.
-        let r = C.epollWait(epfd, buffer, capacity, timeoutMillis)
+        let r = csystem_epoll_wait(epfd, buffer, capacity, timeoutMillis)
         if r >= 0 { return Int(r) }
         if errno == EINTR { return 0 }
         throw SystemError(call: "epoll_wait", errno: errno)
@@ -127,51 +117,23 @@ enum Sys {
     /// The (events, fd) of entry `i` in an epoll_wait buffer.
     @inline(__always)
     static func epollEvent(_ buffer: UnsafeMutableRawPointer, _ i: Int) -> (events: UInt32, fd: Int32) {
-        let p = UnsafeRawPointer(buffer + i * epollEventSize)
-        let events = p.loadUnaligned(as: UInt32.self)
-        let data = p.loadUnaligned(fromByteOffset: epollDataOffset, as: UInt64.self)
-        return (events, Int32(truncatingIfNeeded: data))
+        let i = Int32(truncatingIfNeeded: i)
+        return (csystem_epoll_event_events(buffer, i), csystem_epoll_event_fd(buffer, i))
     }
 
     static func eventfdCreate() throws(SystemError) -> Int32 {
-        Int32(try call("eventfd") { Int(C.eventfd(0, O_NONBLOCK | O_CLOEXEC)) })
+        Int32(try call("eventfd") { Int(eventfd(0, CSYSTEM_EFD_NONBLOCK | CSYSTEM_EFD_CLOEXEC)) })
     }
 
     /// Adds 1 to an eventfd counter, waking its epoll loop.
     static func eventfdSignal(_ fd: Int32) {
         var one: UInt64 = 1
-        _ = try? io("write") { Glibc.write(fd, &one, 8) }
+        _ = try? io("write") { Glibc.write(fd, &one, MemoryLayout<UInt64>.size) }
     }
 
     /// Resets an eventfd counter.
     static func eventfdDrain(_ fd: Int32) {
         var value: UInt64 = 0
-        _ = try? io("read") { Glibc.read(fd, &value, 8) }
-    }
-
-    /// C entry points missing from Swift's Glibc module, resolved once.
-    private enum C {
-        typealias EpollCreate1 = @convention(c) (Int32) -> Int32
-        typealias EpollCtl = @convention(c) (Int32, Int32, Int32, UnsafeMutableRawPointer?) -> Int32
-        typealias EpollWait = @convention(c) (Int32, UnsafeMutableRawPointer?, Int32, Int32) -> Int32
-        typealias EventFD = @convention(c) (UInt32, Int32) -> Int32
-        typealias Accept4 =
-            @convention(c) (
-                Int32, UnsafeMutablePointer<sockaddr>?,
-                UnsafeMutablePointer<socklen_t>?, Int32
-            ) -> Int32
-
-        static let epollCreate1: EpollCreate1 = resolve("epoll_create1")
-        static let epollCtl: EpollCtl = resolve("epoll_ctl")
-        static let epollWait: EpollWait = resolve("epoll_wait")
-        static let eventfd: EventFD = resolve("eventfd")
-        static let accept4: Accept4 = resolve("accept4")
-
-        private static func resolve<F>(_ name: String) -> F {
-            guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else {
-                fatalError("libc lacks \(name)")
-            }
-            return unsafeBitCast(sym, to: F.self)
-        }
+        _ = try? io("read") { Glibc.read(fd, &value, MemoryLayout<UInt64>.size) }
     }
 }

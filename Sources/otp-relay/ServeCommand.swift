@@ -1,3 +1,4 @@
+import CSystem
 import Foundation
 import Relay
 import RelayCore
@@ -98,10 +99,7 @@ enum ConfigCommand {
     }
 }
 
-/// `mallopt(M_ARENA_MAX, n)`; malloc.h is not in Swift's Glibc module, so it is looked up by name.
+/// `mallopt(M_ARENA_MAX, n)`, from malloc.h through the `CSystem` shim.
 func limitMallocArenas(_ n: Int32) {
-    typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-    let M_ARENA_MAX: Int32 = -8
-    guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
-    _ = unsafeBitCast(sym, to: Mallopt.self)(M_ARENA_MAX, n)
+    _ = csystem_mallopt_arena_max(n)
 }
