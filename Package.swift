@@ -22,22 +22,26 @@ let package = Package(
         .target(name: "RelayCrypto", dependencies: ["CCrypto"]),
         // HTTP/1.1 server on POSIX sockets and epoll.
         .target(name: "HTTPServer", dependencies: ["CSystem", "RelayCore"]),
-        // HTTP client on libcurl easy handles (one per worker).
-        .target(name: "HTTPClient", dependencies: ["CCurl", "RelayCore"]),
+        // Outbound transports on libcurl easy handles (one per worker thread): Transport/HTTP (the HTTP
+        // client for providers, JWKS, userinfo, SQEKYC), Transport/SMTP (submission), Transport/Curl (the
+        // easy handle, URL policy and transfer callbacks both share).
+        .target(name: "Transport", dependencies: ["CCurl", "RelayCore"]),
         // The SQLite outbox: migrations, jobs, attempts, leases, group commit.
         .target(name: "Outbox", dependencies: ["CSQLite", "RelayCore", "RelayCrypto"]),
         // Workers and providers (smtp, twilio, meta_whatsapp, http, sandbox).
-        .target(name: "Delivery", dependencies: ["RelayCore", "RelayCrypto", "HTTPClient", "Outbox"]),
-        // SIMAS-ID access tokens (JWKS, RS256, claims, userinfo) and the SQEKYC client.
-        .target(name: "SIMASID", dependencies: ["RelayCore", "RelayCrypto", "HTTPClient", "CCrypto"]),
+        .target(name: "Delivery", dependencies: ["RelayCore", "RelayCrypto", "Transport", "Outbox"]),
+        // SIMAS-ID access tokens: JWKS, RS256, claims, userinfo, `token verify`.
+        .target(name: "SIMASID", dependencies: ["RelayCore", "RelayCrypto", "Transport", "CCrypto"]),
+        // The SQEKYC client (store and fetch KYC records) and the KYC record's validation.
+        .target(name: "SQEKYC", dependencies: ["RelayCore", "Transport"]),
         // The service: configuration, webhook and admin handlers, start-up and shutdown.
         .target(
             name: "Relay",
             dependencies: [
-                "RelayCore", "RelayCrypto", "HTTPServer", "HTTPClient", "Outbox", "Delivery", "SIMASID",
+                "RelayCore", "RelayCrypto", "HTTPServer", "Transport", "Outbox", "Delivery", "SIMASID", "SQEKYC",
             ]),
         // The command line.
-        .executableTarget(name: "otp-relay", dependencies: ["CSystem", "Relay", "Outbox", "RelayCore", "SIMASID"]),
+        .executableTarget(name: "otp-relay", dependencies: ["CSystem", "Relay", "Outbox", "RelayCore", "SIMASID", "SQEKYC"]),
         // Benchmark: warm-cache access-token verifications per second (scripts/bench-jwt).
         .executableTarget(name: "bench-jwt", dependencies: ["SIMASID", "RelayCore"]),
         // Benchmark: a fake gateway and a paced webhook client (scripts/bench-delivery).
@@ -49,11 +53,12 @@ let package = Package(
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore", "RelayTestSupport"]),
         .testTarget(name: "RelayCryptoTests", dependencies: ["RelayCrypto"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "RelayTestSupport"]),
-        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "RelayTestSupport"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "RelayTestSupport"]),
         .testTarget(name: "OutboxTests", dependencies: ["Outbox"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "RelayTestSupport"]),
         .testTarget(name: "SIMASIDTests", dependencies: ["SIMASID", "RelayTestSupport"]),
-        .testTarget(name: "RelayTests", dependencies: ["Relay", "RelayTestSupport", "Outbox", "SIMASID"]),
+        .testTarget(name: "SQEKYCTests", dependencies: ["SQEKYC", "RelayTestSupport"]),
+        .testTarget(name: "RelayTests", dependencies: ["Relay", "RelayTestSupport", "Outbox", "SIMASID", "SQEKYC"]),
         .testTarget(name: "EndToEndTests", dependencies: ["otp-relay", "RelayCore", "RelayTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -12,7 +12,7 @@ import Synchronization
 public final class SQLiteOutbox: OutboxStore {
     public let path: String
     let dataKey: DataKey
-    let clock: any Clock
+    let clock: any WallClock
     let logger: Logger
     let options: OutboxOptions
     let ids: JobIDGenerator
@@ -22,7 +22,7 @@ public final class SQLiteOutbox: OutboxStore {
 
     /// Opens (creating if needed) and migrates the database, then starts the writer thread.
     public init(
-        path: String, dataKey: DataKey, clock: any Clock = SystemClock(), logger: Logger,
+        path: String, dataKey: DataKey, clock: any WallClock = SystemClock(), logger: Logger,
         options: OutboxOptions = OutboxOptions()
     ) throws(OutboxError) {
         self.path = path

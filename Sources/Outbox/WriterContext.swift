@@ -15,10 +15,10 @@ final class WriterContext {
     private let wal = WALCounter()
     let dedupe: DedupeIndex
     let maxDedupeWindowMillis: Int64
-    let clock: any Clock
+    let clock: any WallClock
 
     init(
-        path: String, configuration: SQLiteDatabase.Configuration, clock: any Clock,
+        path: String, configuration: SQLiteDatabase.Configuration, clock: any WallClock,
         maxDedupeWindowMillis: Int64, maxDedupeEntries: Int
     ) {
         self.path = path

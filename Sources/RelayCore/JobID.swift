@@ -9,9 +9,9 @@ import Glibc
 public final class JobIDGenerator: Sendable {
     private struct State { var lastMillis: Int64 = 0; var hi: UInt16 = 0; var lo: UInt64 = 0 }
     private let state = Mutex(State())
-    private let clock: any Clock
+    private let clock: any WallClock
 
-    public init(clock: any Clock = SystemClock()) { self.clock = clock }
+    public init(clock: any WallClock = SystemClock()) { self.clock = clock }
 
     public func next() -> String {
         let now = clock.nowMillis()

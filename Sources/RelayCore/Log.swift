@@ -46,9 +46,9 @@ public final class Logger: Sendable {
     public typealias Sink = @Sendable (String) -> Void
     private let minimum: Mutex<LogLevel>
     private let sink: Sink
-    private let clock: any Clock
+    private let clock: any WallClock
 
-    public init(level: LogLevel = .info, clock: any Clock = SystemClock(), sink: Sink? = nil) {
+    public init(level: LogLevel = .info, clock: any WallClock = SystemClock(), sink: Sink? = nil) {
         self.minimum = Mutex(level)
         self.clock = clock
         self.sink = sink ?? Logger.stderrSink

@@ -2,7 +2,7 @@ import Foundation
 import Outbox
 import Relay
 import RelayCore
-import SIMASID
+import SQEKYC
 
 /// `otp-relay kyc store FILE|-` and `otp-relay kyc get --phone 62…` (DESIGN §8): queue an
 /// approved KYC record for SQEKYC through the outbox, or read one back from SQEKYC.

@@ -1,7 +1,7 @@
 import Foundation
-import HTTPClient
 import RelayCore
 import RelayTestSupport
+import Transport
 import XCTest
 
 @testable import Delivery
@@ -29,7 +29,7 @@ final class HTTPGatewayProviderTests: XCTestCase {
         return m
     }
 
-    func testJSONBodyEscapesValues() throws {
+    func testRequestBodyEscapesValues() throws {
         let p = HTTPGatewayProvider(
             config: HTTPGatewayConfig(
                 url: base + "/send/{to_digits}?ref={job_id}&to={to}",

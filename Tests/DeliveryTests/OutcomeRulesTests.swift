@@ -1,5 +1,5 @@
-import HTTPClient
 import RelayCore
+import Transport
 import XCTest
 
 @testable import Delivery
@@ -29,8 +29,8 @@ final class OutcomeRulesTests: XCTestCase {
     }
 
     func testSMTPReplyClasses() {
-        func e(_ kind: HTTPClientError.Kind, reply: Int = 0) -> HTTPClientError {
-            HTTPClientError(kind, curlCode: 1, replyCode: reply, message: "m")
+        func e(_ kind: TransportError.Kind, reply: Int = 0) -> TransportError {
+            TransportError(kind, curlCode: 1, replyCode: reply, message: "m")
         }
         XCTAssertEqual(SMTPProvider.classify(e(.other, reply: 451)).name, "retryable")
         XCTAssertEqual(SMTPProvider.classify(e(.other, reply: 552)).name, "permanent")

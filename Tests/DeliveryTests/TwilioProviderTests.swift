@@ -1,7 +1,7 @@
 import Foundation
-import HTTPClient
 import RelayCore
 import RelayTestSupport
+import Transport
 import XCTest
 
 @testable import Delivery

@@ -2,7 +2,7 @@ import Foundation
 import Outbox
 import RelayCore
 import RelayTestSupport
-import SIMASID
+import SQEKYC
 import XCTest
 
 @testable import Relay

@@ -1,6 +1,6 @@
 import Foundation
 import RelayTestSupport
-import SIMASID
+import SQEKYC
 import XCTest
 
 @testable import Relay

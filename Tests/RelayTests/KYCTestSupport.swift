@@ -4,7 +4,7 @@ import Outbox
 import RelayCore
 import RelayCrypto
 import RelayTestSupport
-import SIMASID
+import SQEKYC
 import XCTest
 
 @testable import Relay

@@ -1,3 +1,4 @@
+import RelayCore
 import XCTest
 
 @testable import SIMASID

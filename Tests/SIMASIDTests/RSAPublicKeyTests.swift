@@ -1,4 +1,5 @@
 import Dispatch
+import RelayCore
 import Synchronization
 import XCTest
 

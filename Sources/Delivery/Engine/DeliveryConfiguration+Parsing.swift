@@ -13,7 +13,7 @@ extension DeliveryConfiguration {
     public static func parse(
         _ json: [String: Any]?, sandboxFile: String, appName: String = defaultAppName,
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        clock: any Clock = SystemClock()
+        clock: any WallClock = SystemClock()
     ) throws(DeliveryConfigurationError) -> DeliveryConfiguration {
         guard let json, !json.isEmpty else { return .sandbox(file: sandboxFile, appName: appName, clock: clock) }
         var s = ConfigSection(json, path: "delivery")

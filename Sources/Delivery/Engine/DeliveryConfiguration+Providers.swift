@@ -1,5 +1,5 @@
-import HTTPClient
 import RelayCore
+import Transport
 
 /// Parsing of `delivery.providers.<name>`: one object per provider, `kind` choosing the settings.
 /// Secrets (`password`, `auth_token`, `api_key_secret`, `access_token`, `basic_auth.password`)
@@ -7,7 +7,7 @@ import RelayCore
 extension DeliveryConfiguration {
     static func parseProvider(
         name: String, _ s: inout ConfigSection, sandboxFile: String,
-        environment: [String: String], clock: any Clock
+        environment: [String: String], clock: any WallClock
     ) throws(DeliveryConfigurationError) -> ProviderSpec {
         let kind = try s.requiredString("kind")
         let concurrency = try s.int("concurrency", in: 1...10_000).map(Int.init)

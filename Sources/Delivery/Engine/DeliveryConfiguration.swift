@@ -64,7 +64,7 @@ public struct DeliveryConfiguration: Sendable {
     /// The embedded default: every channel to one `sandbox` provider writing `sandboxFile`.
     public static func sandbox(
         file: String, appName: String = defaultAppName,
-        clock: any Clock = SystemClock()
+        clock: any WallClock = SystemClock()
     ) -> DeliveryConfiguration {
         DeliveryConfiguration(
             providers: [.sandbox(file: file, clock: clock)], routes: .single("sandbox"),

@@ -30,7 +30,7 @@ public enum DeliveryEvent: Sendable, Equatable {
 struct DeliveryContext: Sendable {
     let store: any OutboxStore
     let configuration: DeliveryConfiguration
-    let clock: any Clock
+    let clock: any WallClock
     let logger: Logger
     let breakers: [String: CircuitBreaker]
     let limits: [String: DispatchSemaphore]

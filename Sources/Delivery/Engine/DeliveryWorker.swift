@@ -17,7 +17,7 @@ final class DeliveryWorker {
         self.providers = WorkerProviders(specs: context.configuration.providers)
     }
 
-    private var clock: any Clock { context.clock }
+    private var clock: any WallClock { context.clock }
     private var config: DeliveryConfiguration { context.configuration }
 
     /// Delivers one claimed job and hands the try to the finish queue, which records it without

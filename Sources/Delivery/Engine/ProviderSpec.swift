@@ -31,7 +31,7 @@ public struct ProviderSpec: Sendable {
     }
 
     /// The `sandbox` provider writing JSON lines to `file`.
-    public static func sandbox(name: String = "sandbox", file: String, clock: any Clock = SystemClock()) -> ProviderSpec {
+    public static func sandbox(name: String = "sandbox", file: String, clock: any WallClock = SystemClock()) -> ProviderSpec {
         ProviderSpec(.sandbox(SandboxConfig(name: name, path: file, clock: clock)))
     }
 }

@@ -22,7 +22,7 @@ struct AdminAuthorizer: Sendable {
     let bearer: BearerCheck?
     let failedAuth: SlidingWindowLimiter<String>
     let clientAddress: ClientAddress
-    let clock: any Clock
+    let clock: any WallClock
     let logger: Logger
 
     /// Whether the request carries a bearer token this listener checks (off the event loop).

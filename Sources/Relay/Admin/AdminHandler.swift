@@ -9,7 +9,7 @@ final class AdminHandler: HTTPHandler {
     private let authorizer: AdminAuthorizer
     private let store: any OutboxStore & OutboxStatistics
     private let replayer: Replayer
-    private let clock: any Clock
+    private let clock: any WallClock
     private let logger: Logger
     private let health: @Sendable () -> HealthReport
     private let metricsText: @Sendable () -> String
@@ -17,7 +17,7 @@ final class AdminHandler: HTTPHandler {
     private let kyc: KYCAdminRoutes?
 
     init(
-        authorizer: AdminAuthorizer, store: any OutboxStore & OutboxStatistics, clock: any Clock, logger: Logger,
+        authorizer: AdminAuthorizer, store: any OutboxStore & OutboxStatistics, clock: any WallClock, logger: Logger,
         health: @escaping @Sendable () -> HealthReport, metricsText: @escaping @Sendable () -> String,
         statusPage: @escaping @Sendable () -> String, kyc: KYCAdminRoutes? = nil
     ) {

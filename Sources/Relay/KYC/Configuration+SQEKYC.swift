@@ -1,5 +1,5 @@
 import RelayCore
-import SIMASID
+import SQEKYC
 
 /// The `sqekyc` configuration section and its environment overrides:
 ///

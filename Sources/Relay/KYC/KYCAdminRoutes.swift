@@ -1,7 +1,7 @@
 import HTTPServer
 import Outbox
 import RelayCore
-import SIMASID
+import SQEKYC
 
 /// The KYC endpoints of the admin listener (authenticated there, like every admin request):
 ///
@@ -17,10 +17,10 @@ final class KYCAdminRoutes: Sendable {
 
     private let ingest: KYCIngest
     private let client: SQEKYCConfiguration
-    private let clock: any Clock
+    private let clock: any WallClock
     private let logger: Logger
 
-    init(ingest: KYCIngest, settings: SQEKYCSettings, clock: any Clock, logger: Logger) {
+    init(ingest: KYCIngest, settings: SQEKYCSettings, clock: any WallClock, logger: Logger) {
         self.ingest = ingest
         self.client = settings.client
         self.clock = clock

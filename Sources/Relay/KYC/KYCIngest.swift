@@ -2,7 +2,7 @@ import Dispatch
 import Outbox
 import RelayCore
 import RelayCrypto
-import SIMASID
+import SQEKYC
 import Synchronization
 
 /// Turns a KYC request body into a durable outbox job: validate every field (errors in the
@@ -16,11 +16,11 @@ public final class KYCIngest: Sendable {
     private let store: any OutboxStore
     private let settings: SQEKYCSettings
     private let keys: OutboxKeys
-    private let clock: any Clock
+    private let clock: any WallClock
     private let logger: Logger
 
     public init(
-        store: any OutboxStore, dataKey: DataKey, settings: SQEKYCSettings, clock: any Clock = SystemClock(),
+        store: any OutboxStore, dataKey: DataKey, settings: SQEKYCSettings, clock: any WallClock = SystemClock(),
         logger: Logger
     ) {
         self.store = store

@@ -1,7 +1,7 @@
 import Delivery
 import Outbox
 import RelayCore
-import SIMASID
+import SQEKYC
 
 /// Delivers `kyc` jobs: opens the sealed record, stores it in SQEKYC and says where the job goes
 /// next. Plugged into the delivery `WorkerPool`, so KYC shares claiming, leases, fencing,
@@ -21,10 +21,10 @@ final class KYCJobHandler: JobHandler {
 
     private let client: SQEKYCClient
     private let retry: RetryPolicy
-    private let clock: any Clock
+    private let clock: any WallClock
     private let logger: Logger
 
-    init(client: SQEKYCClient, retry: RetryPolicy, clock: any Clock, logger: Logger) {
+    init(client: SQEKYCClient, retry: RetryPolicy, clock: any WallClock, logger: Logger) {
         self.client = client
         self.retry = retry
         self.clock = clock
@@ -32,7 +32,7 @@ final class KYCJobHandler: JobHandler {
     }
 
     /// A factory for `WorkerPool(handlers: [.kyc: …])`: each worker thread gets its own client.
-    static func factory(settings: SQEKYCSettings, retry: RetryPolicy, clock: any Clock, logger: Logger) -> JobHandlerFactory {
+    static func factory(settings: SQEKYCSettings, retry: RetryPolicy, clock: any WallClock, logger: Logger) -> JobHandlerFactory {
         let configuration = settings.client
         return {
             KYCJobHandler(

@@ -7,7 +7,7 @@ import RelayCrypto
 extension RelayService {
     /// The admin KYC endpoints, or nil when the `sqekyc` section is absent (they answer 404).
     static func kycRoutes(
-        _ c: Configuration, store: any OutboxStore, dataKey: DataKey, clock: any Clock,
+        _ c: Configuration, store: any OutboxStore, dataKey: DataKey, clock: any WallClock,
         logger: Logger
     ) -> KYCAdminRoutes? {
         guard let settings = c.sqekyc else { return nil }
@@ -18,7 +18,7 @@ extension RelayService {
     /// The pool's handlers for job kinds other than OTP: `[.kyc: …]` when KYC is on, else none
     /// (a `kyc` job then ends `dead`: "no delivery for kyc").
     static func kycHandlers(
-        _ c: Configuration, retry: RetryPolicy, clock: any Clock,
+        _ c: Configuration, retry: RetryPolicy, clock: any WallClock,
         logger: Logger
     ) -> [JobKind: JobHandlerFactory] {
         makeKYCHandlerFactory(c, retry: retry, clock: clock, logger: logger).map { [.kyc: $0] } ?? [:]
@@ -28,7 +28,7 @@ extension RelayService {
     /// (the `delivery.retry` section): KYC retries exactly as OTPs do, bounded by the KYC job's
     /// longer validity (`sqekyc.job_validity_seconds`).
     public static func makeKYCHandlerFactory(
-        _ c: Configuration, retry: RetryPolicy, clock: any Clock = SystemClock(),
+        _ c: Configuration, retry: RetryPolicy, clock: any WallClock = SystemClock(),
         logger: Logger
     ) -> JobHandlerFactory? {
         guard let settings = c.sqekyc else { return nil }

@@ -1,4 +1,4 @@
-import SIMASID
+import SQEKYC
 
 /// The `sqekyc` section: where SQEKYC is, our ClientID and ClientSecret, the time one call may
 /// take, and how long a queued KYC record may wait for delivery. Absent (and no

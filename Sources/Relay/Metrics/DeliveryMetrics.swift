@@ -19,9 +19,9 @@ final class DeliveryMetrics: Sendable {
         var breakerOpen: [String: Bool] = [:]
     }
     private let state = Mutex(State())
-    private let clock: any Clock
+    private let clock: any WallClock
 
-    init(clock: any Clock) { self.clock = clock }
+    init(clock: any WallClock) { self.clock = clock }
 
     func observe(_ event: DeliveryEvent) {
         switch event {

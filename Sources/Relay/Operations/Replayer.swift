@@ -21,9 +21,9 @@ public struct Replayer: Sendable {
 
     public static let pageSize = 500
     let store: any OutboxStore
-    let clock: any Clock
+    let clock: any WallClock
 
-    public init(store: any OutboxStore, clock: any Clock = SystemClock()) {
+    public init(store: any OutboxStore, clock: any WallClock = SystemClock()) {
         self.store = store
         self.clock = clock
     }

@@ -19,10 +19,10 @@ public final class RelayService: Sendable {
     let adminServer: HTTPServer
     let pool: WorkerPool?
     let retention: RetentionSweeper?
-    let clock: any Clock
+    let clock: any WallClock
 
     /// Opens the store (migrating it), builds the handlers; nothing listens until `start()`.
-    public init(configuration: Configuration, dataKey: DataKey, logger: Logger, clock: any Clock = SystemClock()) throws {
+    public init(configuration: Configuration, dataKey: DataKey, logger: Logger, clock: any WallClock = SystemClock()) throws {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock

@@ -11,11 +11,11 @@ final class RetentionSweeper: @unchecked Sendable {
 
     private let store: any OutboxStore
     private let retentionMillis: Int64
-    private let clock: any Clock
+    private let clock: any WallClock
     private let logger: Logger
     private let timer: DispatchSourceTimer
 
-    init(store: any OutboxStore, retentionMillis: Int64, everyMillis: Int, clock: any Clock, logger: Logger) {
+    init(store: any OutboxStore, retentionMillis: Int64, everyMillis: Int, clock: any WallClock, logger: Logger) {
         self.store = store
         self.retentionMillis = retentionMillis
         self.clock = clock

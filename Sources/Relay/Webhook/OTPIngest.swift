@@ -21,13 +21,13 @@ final class OTPIngest: Sendable {
     private let settings: Settings
     private let perIdentifier: SlidingWindowLimiter<UInt64>
     private let keys: OutboxKeys
-    private let clock: any Clock
+    private let clock: any WallClock
     private let logger: Logger
     private let metrics: RelayMetrics
 
     init(
         store: any OutboxStore, dataKey: DataKey, settings: Settings, perIdentifier: SlidingWindowLimiter<UInt64>,
-        clock: any Clock, logger: Logger, metrics: RelayMetrics
+        clock: any WallClock, logger: Logger, metrics: RelayMetrics
     ) {
         self.store = store
         self.settings = settings

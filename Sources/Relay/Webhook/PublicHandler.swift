@@ -13,7 +13,7 @@ final class PublicHandler: HTTPHandler {
     private let failedAuth: SlidingWindowLimiter<String>
     private let clientAddress: ClientAddress
     private let ingest: OTPIngest
-    private let clock: any Clock
+    private let clock: any WallClock
     private let logger: Logger
     private let metrics: RelayMetrics
     private let draining = Atomic<Bool>(false)
@@ -21,7 +21,7 @@ final class PublicHandler: HTTPHandler {
 
     init(
         authenticator: BasicAuthenticator, failedAuth: SlidingWindowLimiter<String>, clientAddress: ClientAddress,
-        ingest: OTPIngest, clock: any Clock, logger: Logger, metrics: RelayMetrics
+        ingest: OTPIngest, clock: any WallClock, logger: Logger, metrics: RelayMetrics
     ) {
         self.metrics = metrics
         self.authenticator = authenticator

@@ -1,3 +1,5 @@
+import RelayCore
+
 /// The claim checks of the partner document and RFC 7519 §4.1 on a payload whose signature
 /// already verified: `iss` exact, `aud` containing our client id, `azp` equal to it when required,
 /// payload `typ` `Bearer` when present, `exp` required, `nbf` and `iat` within the leeway.

@@ -1,3 +1,5 @@
+import RelayCore
+
 /// A JWS in compact serialization (RFC 7515 §7.1), split and decoded with limits, its protected
 /// header checked against the policy before any key is looked at: only RS256 (never `none`,
 /// never HMAC), no `crit` extensions (we understand none), `typ` when present `JWT` or `at+jwt`,

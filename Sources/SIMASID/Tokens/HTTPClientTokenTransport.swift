@@ -1,5 +1,5 @@
-import HTTPClient
 import Synchronization
+import Transport
 
 /// `TokenHTTPTransport` on the libcurl `HTTPClient`. An `HTTPClient` serves one thread at a time,
 /// so idle clients wait in a small pool: a caller takes one (or makes one), uses it alone, and

@@ -1,3 +1,5 @@
+import RelayCore
+
 /// The signing keys of one JWKS document (RFC 7517 §5), keyed by exact `kid`. Only RSA keys meant
 /// for RS256 signatures are kept; every other key is recorded in `refused` with the reason, so a
 /// token naming it is told why instead of "unknown kid", and one odd key never spoils the set.

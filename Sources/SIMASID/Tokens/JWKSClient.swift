@@ -15,7 +15,7 @@ public final class JWKSClient: Sendable {
     public let uri: String
     public let policy: JWKSCachePolicy
     private let transport: any TokenHTTPTransport
-    private let clock: any Clock
+    private let clock: any WallClock
     private let logger: Logger
     private let state = Mutex(State())
 
@@ -43,7 +43,7 @@ public final class JWKSClient: Sendable {
 
     public init(
         uri: String, policy: JWKSCachePolicy = JWKSCachePolicy(), transport: any TokenHTTPTransport,
-        clock: any Clock = SystemClock(), logger: Logger = .silent
+        clock: any WallClock = SystemClock(), logger: Logger = .silent
     ) {
         self.uri = uri
         self.policy = policy

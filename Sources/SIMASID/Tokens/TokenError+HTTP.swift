@@ -1,3 +1,5 @@
+import RelayCore
+
 /// How an API guarded by SIMAS-ID tokens answers a refused request (RFC 6750 §3). The challenge
 /// names the error class only: which check failed goes to the log, not to the caller.
 extension TokenError {

@@ -1,3 +1,5 @@
+import RelayCore
+
 /// Why a SIMAS-ID access token was refused: which check failed (`check`, stable and
 /// machine-readable) and a human `detail` that never contains the token itself.
 public struct TokenError: Error, Sendable, Equatable, CustomStringConvertible {

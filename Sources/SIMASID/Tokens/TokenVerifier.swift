@@ -11,11 +11,11 @@ public final class TokenVerifier: Sendable {
     public let configuration: TokenVerifierConfiguration
     public let keys: JWKSClient
     private let claims: ClaimsValidator
-    private let clock: any Clock
+    private let clock: any WallClock
 
     public convenience init(
         configuration: TokenVerifierConfiguration, transport: any TokenHTTPTransport,
-        clock: any Clock = SystemClock(), logger: Logger = .silent
+        clock: any WallClock = SystemClock(), logger: Logger = .silent
     ) {
         self.init(
             configuration: configuration,
@@ -26,7 +26,7 @@ public final class TokenVerifier: Sendable {
     }
 
     /// Shares a key cache, e.g. between verifiers for several client ids of one issuer.
-    public init(configuration: TokenVerifierConfiguration, keys: JWKSClient, clock: any Clock = SystemClock()) {
+    public init(configuration: TokenVerifierConfiguration, keys: JWKSClient, clock: any WallClock = SystemClock()) {
         self.configuration = configuration
         self.keys = keys
         self.claims = ClaimsValidator(configuration)

@@ -33,12 +33,12 @@ public struct TokenVerifyCLI {
     public var standardError: (String) -> Void
     /// The transport for JWKS and userinfo requests.
     public var transport: any TokenHTTPTransport
-    public var clock: any Clock
+    public var clock: any WallClock
 
     public init(
         readStandardInput: @escaping () -> String?, standardOutput: @escaping (String) -> Void,
         standardError: @escaping (String) -> Void, transport: any TokenHTTPTransport = HTTPClientTokenTransport(),
-        clock: any Clock = SystemClock()
+        clock: any WallClock = SystemClock()
     ) {
         self.readStandardInput = readStandardInput
         self.standardOutput = standardOutput

@@ -1,3 +1,5 @@
+import RelayCore
+
 /// What SIMAS-ID's userinfo endpoint said about a token's holder.
 public struct UserinfoClaims: Sendable, Equatable {
     /// The whole response object.

@@ -1,3 +1,5 @@
+import RelayCore
+
 /// An access token whose signature and claims passed every check. `claims` holds the whole
 /// payload; the properties below are the registered claims already checked, plus the Keycloak
 /// claims authorization looks at.

@@ -1,3 +1,5 @@
+import RelayCore
+
 @testable import SIMASID
 
 // libFuzzer target: the SIMAS-ID access-token parsers (CompactJWS.parse, JSONParser.parse,

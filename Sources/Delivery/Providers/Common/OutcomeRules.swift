@@ -1,5 +1,5 @@
-import HTTPClient
 import RelayCore
+import Transport
 
 /// Classification shared by the HTTP providers: transport failures, HTTP status, `Retry-After`.
 enum OutcomeRules {
@@ -11,9 +11,9 @@ enum OutcomeRules {
     /// provider and code, never the provider's message text (it can echo the recipient).
     static func errorResponse(
         _ r: HTTPClientResponse, json: [String: Any]?, codePath: String, provider: String,
-        classify: (Int) -> (ErrorClass, String)?, clock: any Clock
+        classify: (Int) -> (ErrorClass, String)?, clock: any WallClock
     ) -> DeliveryOutcome {
-        guard let json, let code = JSONBody.int(at: codePath, in: json) else {
+        guard let json, let code = ProviderJSON.int(at: codePath, in: json) else {
             return byStatus(r, provider: provider, clock: clock)
         }
         let retryAfter = retryAfterMillis(r, clock: clock)
@@ -33,7 +33,7 @@ enum OutcomeRules {
 
     /// A failure before any response. Timeouts and resets are retryable even though the provider
     /// may have accepted the message: delivery is at-least-once, and a duplicate OTP is harmless.
-    static func transport(_ e: HTTPClientError) -> DeliveryOutcome {
+    static func transport(_ e: TransportError) -> DeliveryOutcome {
         switch e.kind {
         case .connect, .timeout, .tls, .tooLarge, .other:
             return .retryable(reason: "transport \(e.kind.rawValue): \(e.message)", retryAfterMillis: nil, status: nil)
@@ -44,7 +44,7 @@ enum OutcomeRules {
 
     /// A response without a more specific provider error code: 2xx is the caller's business,
     /// 408/425/429/5xx are retryable, other statuses permanent.
-    static func byStatus(_ r: HTTPClientResponse, provider: String, clock: any Clock) -> DeliveryOutcome {
+    static func byStatus(_ r: HTTPClientResponse, provider: String, clock: any WallClock) -> DeliveryOutcome {
         let reason = "\(provider) HTTP \(r.status)"
         if isRetryableStatus(r.status) {
             return .retryable(reason: reason, retryAfterMillis: retryAfterMillis(r, clock: clock), status: r.status)
@@ -57,7 +57,7 @@ enum OutcomeRules {
     }
 
     /// `Retry-After` as delta-seconds or an HTTP-date, in milliseconds from now (never negative).
-    static func retryAfterMillis(_ r: HTTPClientResponse, clock: any Clock) -> Int64? {
+    static func retryAfterMillis(_ r: HTTPClientResponse, clock: any WallClock) -> Int64? {
         guard let v = r.header("Retry-After")?.trimmingASCIIWhitespace(), !v.isEmpty else { return nil }
         if v.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
             guard let secs = Int64(v.prefix(9)) else { return nil }

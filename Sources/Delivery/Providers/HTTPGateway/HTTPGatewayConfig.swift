@@ -1,5 +1,5 @@
-import HTTPClient
 import RelayCore
+import Transport
 
 /// Settings of an `http` provider: one request template for any SMS/WhatsApp gateway.
 ///
@@ -29,13 +29,13 @@ public struct HTTPGatewayConfig: Sendable {
     public var messageIDPath: String?
     public var channels: Set<Channel>
     public var http: HTTPClientConfiguration
-    public var clock: any Clock
+    public var clock: any WallClock
 
     public init(
         name: String = "http", method: String = "POST", url: String, headers: [(String, String)] = [],
         bodyKind: BodyKind = .json, bodyTemplate: String, basicAuth: HTTPClientRequest.BasicAuth? = nil,
         messageIDPath: String? = nil, channels: Set<Channel> = [.sms, .whatsapp],
-        http: HTTPClientConfiguration = HTTPClientConfiguration(), clock: any Clock = SystemClock()
+        http: HTTPClientConfiguration = HTTPClientConfiguration(), clock: any WallClock = SystemClock()
     ) {
         self.name = name
         self.method = method
@@ -68,7 +68,7 @@ public struct HTTPGatewayConfig: Sendable {
         }
         let sample = TemplateRenderer.render(
             bodyTemplate, values: Dictionary(uniqueKeysWithValues: HTTPGatewayConfig.placeholderNames.map { ($0, "x") }))
-        guard JSONBody.isValidJSON(Array(sample.utf8)) else {
+        guard ProviderJSON.isValidJSON(Array(sample.utf8)) else {
             throw ProviderConfigError(provider: name, field: "body_template", problem: "not valid JSON")
         }
     }

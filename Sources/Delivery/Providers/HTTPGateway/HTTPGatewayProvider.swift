@@ -1,5 +1,5 @@
-import HTTPClient
 import RelayCore
+import Transport
 
 /// SMS or WhatsApp through any HTTP gateway, from a request template (`HTTPGatewayConfig`).
 /// 2xx is sent (message id from `messageIDPath`); 408/429/5xx retryable; other statuses permanent.
@@ -54,7 +54,8 @@ public final class HTTPGatewayProvider: Provider {
             return OutcomeRules.transport(error)
         }
         guard response.isSuccess else { return OutcomeRules.byStatus(response, provider: name, clock: config.clock) }
-        let id = config.messageIDPath.flatMap { path in JSONBody.object(response.body).flatMap { JSONBody.string(at: path, in: $0) } }
+        let id = config.messageIDPath.flatMap { path in ProviderJSON.object(response.body).flatMap { ProviderJSON.string(at: path, in: $0) }
+        }
         return .sent(providerMessageID: id, status: response.status)
     }
 }

@@ -1,5 +1,5 @@
-import HTTPClient
 import RelayCore
+import Transport
 
 /// Settings of a `meta_whatsapp` provider (WhatsApp Cloud API, authentication template).
 public struct MetaWhatsAppConfig: Sendable {
@@ -19,14 +19,14 @@ public struct MetaWhatsAppConfig: Sendable {
     /// Adds the `button` component that the copy-code (or one-tap) button requires.
     public var copyCodeButton: Bool
     public var http: HTTPClientConfiguration
-    public var clock: any Clock
+    public var clock: any WallClock
 
     public init(
         name: String = "meta_whatsapp", baseURL: String = MetaWhatsAppConfig.defaultBaseURL,
         apiVersion: String = MetaWhatsAppConfig.defaultAPIVersion, phoneNumberID: String,
         accessToken: String, templateName: String,
         languageCodes: [String: String] = ["id": "id", "en": "en_US"], copyCodeButton: Bool = true,
-        http: HTTPClientConfiguration = HTTPClientConfiguration(), clock: any Clock = SystemClock()
+        http: HTTPClientConfiguration = HTTPClientConfiguration(), clock: any WallClock = SystemClock()
     ) {
         self.name = name
         self.baseURL = baseURL

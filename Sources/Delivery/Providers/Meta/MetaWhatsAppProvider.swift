@@ -1,5 +1,5 @@
-import HTTPClient
 import RelayCore
+import Transport
 
 /// WhatsApp through Meta's Cloud API: an authentication template whose body parameter and
 /// copy-code button both carry the OTP.
@@ -36,7 +36,7 @@ public final class MetaWhatsAppProvider: Provider {
             "type": "template",
             "template": ["name": config.templateName, "language": ["code": language], "components": components],
         ]
-        return JSONBody.encode(doc)
+        return ProviderJSON.encode(doc)
     }
 
     public func send(_ m: OutgoingMessage) -> DeliveryOutcome {
@@ -62,9 +62,9 @@ public final class MetaWhatsAppProvider: Provider {
 
     /// 2xx with `messages[0].id` is sent; errors by Graph error code first, then by status.
     func classify(_ r: HTTPClientResponse) -> DeliveryOutcome {
-        let json = JSONBody.object(r.body)
+        let json = ProviderJSON.object(r.body)
         if r.isSuccess {
-            return .sent(providerMessageID: json.flatMap { JSONBody.string(at: "messages.0.id", in: $0) }, status: r.status)
+            return .sent(providerMessageID: json.flatMap { ProviderJSON.string(at: "messages.0.id", in: $0) }, status: r.status)
         }
         return OutcomeRules.errorResponse(
             r, json: json, codePath: "error.code", provider: "meta",

@@ -1,5 +1,5 @@
-import HTTPClient
 import RelayCore
+import Transport
 
 /// Settings of an `smtp` provider.
 public struct SMTPProviderConfig: Sendable {
@@ -16,12 +16,12 @@ public struct SMTPProviderConfig: Sendable {
     public var messageIDDomain: String?
     /// Timeouts and an optional private CA bundle (`caFile`).
     public var client: SMTPClientConfiguration
-    public var clock: any Clock
+    public var clock: any WallClock
 
     public init(
         name: String = "smtp", url: String, username: String? = nil, password: String? = nil,
         fromAddress: String, fromName: String? = nil, replyTo: String? = nil, messageIDDomain: String? = nil,
-        client: SMTPClientConfiguration = SMTPClientConfiguration(), clock: any Clock = SystemClock()
+        client: SMTPClientConfiguration = SMTPClientConfiguration(), clock: any WallClock = SystemClock()
     ) {
         self.name = name
         self.url = url
@@ -93,7 +93,7 @@ public final class SMTPProvider: Provider {
     }
 
     /// SMTP replies first (4xx retryable, 5xx permanent), then the transport class.
-    static func classify(_ e: HTTPClientError) -> DeliveryOutcome {
+    static func classify(_ e: TransportError) -> DeliveryOutcome {
         let reply = e.replyCode
         if (400...499).contains(reply) {
             return .retryable(reason: "smtp reply \(reply)", retryAfterMillis: nil, status: reply)

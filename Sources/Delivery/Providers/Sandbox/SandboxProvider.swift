@@ -10,9 +10,9 @@ public struct SandboxConfig: Sendable {
 
     public var name: String
     public var path: String
-    public var clock: any Clock
+    public var clock: any WallClock
 
-    public init(name: String = "sandbox", path: String = SandboxConfig.defaultPath, clock: any Clock = SystemClock()) {
+    public init(name: String = "sandbox", path: String = SandboxConfig.defaultPath, clock: any WallClock = SystemClock()) {
         self.name = name
         self.path = path
         self.clock = clock

@@ -1,5 +1,5 @@
-import HTTPClient
 import RelayCore
+import Transport
 
 /// Settings of a `twilio` provider (Programmable Messaging, SMS and WhatsApp).
 public struct TwilioConfig: Sendable {
@@ -28,7 +28,7 @@ public struct TwilioConfig: Sendable {
     public var whatsAppContentVariables: [String: String]
     public var channels: Set<Channel>
     public var http: HTTPClientConfiguration
-    public var clock: any Clock
+    public var clock: any WallClock
 
     public init(
         name: String = "twilio", baseURL: String = TwilioConfig.defaultBaseURL, accountSID: String,
@@ -36,7 +36,7 @@ public struct TwilioConfig: Sendable {
         messagingServiceSID: String? = nil, whatsAppContentSID: String? = nil,
         whatsAppContentVariables: [String: String] = ["1": "{otp}"],
         channels: Set<Channel> = [.sms, .whatsapp],
-        http: HTTPClientConfiguration = HTTPClientConfiguration(), clock: any Clock = SystemClock()
+        http: HTTPClientConfiguration = HTTPClientConfiguration(), clock: any WallClock = SystemClock()
     ) {
         self.name = name
         self.baseURL = baseURL

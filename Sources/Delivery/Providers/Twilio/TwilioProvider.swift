@@ -1,5 +1,5 @@
-import HTTPClient
 import RelayCore
+import Transport
 
 /// SMS and WhatsApp through Twilio Programmable Messaging:
 /// `POST {base}/2010-04-01/Accounts/{AccountSid}/Messages.json`, form-encoded, HTTP Basic.
@@ -30,7 +30,7 @@ public final class TwilioProvider: Provider {
             var vars: [String: String] = [:]
             for (k, v) in config.whatsAppContentVariables { vars[k] = TemplateRenderer.render(v, values: values) }
             fields.append(("ContentSid", content))
-            fields.append(("ContentVariables", String(decoding: JSONBody.encode(vars), as: UTF8.self)))
+            fields.append(("ContentVariables", String(decoding: ProviderJSON.encode(vars), as: UTF8.self)))
         } else {
             fields.append(("Body", m.text))
         }
@@ -60,9 +60,9 @@ public final class TwilioProvider: Provider {
     /// 2xx with a `sid` is sent; errors by Twilio code first, then by status. The provider's
     /// `message` is never copied into the reason: it echoes the phone number.
     func classify(_ r: HTTPClientResponse) -> DeliveryOutcome {
-        let json = JSONBody.object(r.body)
+        let json = ProviderJSON.object(r.body)
         if r.isSuccess {
-            return .sent(providerMessageID: json.flatMap { JSONBody.string(at: "sid", in: $0) }, status: r.status)
+            return .sent(providerMessageID: json.flatMap { ProviderJSON.string(at: "sid", in: $0) }, status: r.status)
         }
         return OutcomeRules.errorResponse(
             r, json: json, codePath: "code", provider: "twilio",

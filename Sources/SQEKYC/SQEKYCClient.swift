@@ -1,5 +1,5 @@
-import HTTPClient
 import RelayCore
+import Transport
 
 /// The SQEKYC API of the partner document: store approved KYC data (`POST /v1/common-kyc`) and
 /// read it back by phone number (`GET /v1/common-kyc?phone_number=62…`), both with
@@ -11,11 +11,11 @@ import RelayCore
 public final class SQEKYCClient {
     public let configuration: SQEKYCConfiguration
     private let http: HTTPClient
-    private let clock: any Clock
+    private let clock: any WallClock
     /// The HTTP status of the last answer (nil after a transport failure), for attempt records.
     public private(set) var lastHTTPStatus: Int?
 
-    public init(configuration: SQEKYCConfiguration, clock: any Clock = SystemClock()) {
+    public init(configuration: SQEKYCConfiguration, clock: any WallClock = SystemClock()) {
         self.configuration = configuration
         self.http = HTTPClient(configuration: configuration.httpClient)
         self.clock = clock

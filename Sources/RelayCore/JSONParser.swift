@@ -1,15 +1,15 @@
 /// A strict RFC 8259 parser for small untrusted documents: bounded nesting, valid UTF-8 only,
 /// duplicate object keys refused (RFC 7515 §5.2 / RFC 8725 §3.1 lean towards rejecting them, and
 /// two parsers must never disagree on which `alg` or `aud` a token carries).
-struct JSONParser {
-    struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
-        let offset: Int
-        let reason: String
-        var description: String { "\(reason) at byte \(offset)" }
+public struct JSONParser {
+    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        public let offset: Int
+        public let reason: String
+        public var description: String { "\(reason) at byte \(offset)" }
     }
 
     /// Parses a whole document; trailing non-whitespace is an error.
-    static func parse(_ bytes: [UInt8], maxDepth: Int = 16) throws(Failure) -> JSONValue {
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = 16) throws(Failure) -> JSONValue {
         try bytes.withUnsafeBufferPointer { (buf) throws(Failure) -> JSONValue in
             var p = JSONParser(buf: buf, maxDepth: maxDepth)
             p.skipWhitespace()

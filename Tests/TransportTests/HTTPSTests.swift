@@ -2,7 +2,7 @@ import Foundation
 import RelayTestSupport
 import XCTest
 
-@testable import HTTPClient
+@testable import Transport
 
 /// HTTPS against a loopback server with a certificate made at test time (openssl CLI).
 final class HTTPSTests: XCTestCase {
@@ -43,7 +43,7 @@ final class HTTPSTests: XCTestCase {
 
     func testUntrustedCertificateFails() throws {
         XCTAssertThrowsError(try HTTPClient().perform(HTTPClientRequest(url: "https://127.0.0.1:\(fake.port)/echo"))) { e in
-            XCTAssertEqual((e as? HTTPClientError)?.kind, .tls)
+            XCTAssertEqual((e as? TransportError)?.kind, .tls)
         }
     }
 

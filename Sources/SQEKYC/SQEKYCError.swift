@@ -1,4 +1,4 @@
-import HTTPClient
+import Transport
 
 /// Why a call to SQEKYC did not succeed, classified for the outbox: `credentials` and
 /// `permanent` failures will not get better by trying again; `retryable` ones may (honour
@@ -20,7 +20,7 @@ public struct SQEKYCError: Error, Sendable, Equatable, CustomStringConvertible {
         case rejected(status: Int)
         case unavailable(status: Int)
         case malformedResponse(status: Int)
-        case transport(HTTPClientError.Kind, retryable: Bool, message: String)
+        case transport(TransportError.Kind, retryable: Bool, message: String)
         case invalidPhoneNumber
     }
 
@@ -37,7 +37,7 @@ public struct SQEKYCError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// An error for a transport failure (no HTTP answer).
-    init(transport e: HTTPClientError) {
+    init(transport e: TransportError) {
         switch e.kind {
         case .connect, .timeout, .tls, .tooLarge, .other:
             self.init(.transport(e.kind, retryable: true, message: e.message))

@@ -16,7 +16,7 @@ public final class HTTPClient {
 
     /// Sends the request and waits for the whole response. Any HTTP status is a response;
     /// only transport failures throw.
-    public func perform(_ request: HTTPClientRequest) throws(HTTPClientError) -> HTTPClientResponse {
+    public func perform(_ request: HTTPClientRequest) throws(TransportError) -> HTTPClientResponse {
         let (url, protocols) = try URLPolicy.check(
             request.url, secure: "https", plain: "http",
             allowPlainToLoopback: configuration.allowPlainHTTPToLoopback)
@@ -38,7 +38,7 @@ public final class HTTPClient {
         try? easy.set(CURLOPT_CURLU, pointer: nil)
 
         guard code == CURLE_OK else {
-            throw HTTPClientError(curl: code, replyCode: easy.infoLong(CURLINFO_RESPONSE_CODE), tooLarge: ctx.tooLarge)
+            throw TransportError(curl: code, replyCode: easy.infoLong(CURLINFO_RESPONSE_CODE), tooLarge: ctx.tooLarge)
         }
         return HTTPClientResponse(
             status: easy.infoLong(CURLINFO_RESPONSE_CODE), headers: ctx.headers, body: ctx.body,
@@ -47,7 +47,7 @@ public final class HTTPClient {
 
     private func setCommonOptions(
         url: CurlURL, protocols: String, request: HTTPClientRequest, context ctx: TransferContext
-    ) throws(HTTPClientError) {
+    ) throws(TransportError) {
         try easy.set(CURLOPT_NOSIGNAL, true)
         try easy.set(CURLOPT_CURLU, pointer: UnsafeRawPointer(url.handle))
         try easy.set(CURLOPT_PROTOCOLS_STR, protocols)
@@ -73,10 +73,10 @@ public final class HTTPClient {
         }
     }
 
-    private func setMethodAndBody(_ request: HTTPClientRequest) throws(HTTPClientError) {
+    private func setMethodAndBody(_ request: HTTPClientRequest) throws(TransportError) {
         let method = request.method.uppercased()
         guard HeaderRules.isToken(method) else {
-            throw HTTPClientError(.invalidRequest, message: "invalid method")
+            throw TransportError(.invalidRequest, message: "invalid method")
         }
         switch method {
         case "GET" where request.body.isEmpty:
@@ -93,11 +93,11 @@ public final class HTTPClient {
         }
     }
 
-    private func headerList(for request: HTTPClientRequest) throws(HTTPClientError) -> CurlStringList {
+    private func headerList(for request: HTTPClientRequest) throws(TransportError) -> CurlStringList {
         let list = CurlStringList()
         for (name, value) in request.headers {
             guard HeaderRules.isToken(name), HeaderRules.isSafeValue(value) else {
-                throw HTTPClientError(.invalidRequest, message: "invalid header name or value")
+                throw TransportError(.invalidRequest, message: "invalid header name or value")
             }
             // "Name;" is curl's syntax for a header with an empty value.
             list.append(value.isEmpty ? "\(name);" : "\(name): \(value)")

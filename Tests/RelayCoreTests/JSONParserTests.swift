@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import SIMASID
+@testable import RelayCore
 
 final class JSONParserTests: XCTestCase {
     private func parse(_ s: String, depth: Int = 16) throws -> JSONValue { try JSONParser.parse(Array(s.utf8), maxDepth: depth) }

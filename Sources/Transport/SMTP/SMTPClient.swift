@@ -14,14 +14,14 @@ public final class SMTPClient {
     }
 
     /// Sends one message; returns the server's final reply code (250).
-    public func send(_ submission: SMTPSubmission) throws(HTTPClientError) -> Int {
+    public func send(_ submission: SMTPSubmission) throws(TransportError) -> Int {
         let (url, protocols) = try URLPolicy.check(
             submission.url, secure: "smtps", plain: "smtp", allowPlainToLoopback: true, plainIsUpgraded: true)
         for address in [submission.mailFrom] + submission.recipients where !SMTPClient.isEnvelopeSafe(address) {
-            throw HTTPClientError(.invalidRequest, message: "invalid envelope address")
+            throw TransportError(.invalidRequest, message: "invalid envelope address")
         }
         guard !submission.recipients.isEmpty else {
-            throw HTTPClientError(.invalidRequest, message: "no recipients")
+            throw TransportError(.invalidRequest, message: "no recipients")
         }
         let rcpts = CurlStringList(submission.recipients.map { "<\($0)>" })
         let ctx = TransferContext(maxBodyBytes: 64 << 10, maxHeaderBytes: 64 << 10)
@@ -53,7 +53,7 @@ public final class SMTPClient {
         try? easy.set(CURLOPT_MAIL_RCPT, slist: nil)
         try? easy.set(CURLOPT_CURLU, pointer: nil)
         let reply = easy.infoLong(CURLINFO_RESPONSE_CODE)
-        guard code == CURLE_OK else { throw HTTPClientError(curl: code, replyCode: reply) }
+        guard code == CURLE_OK else { throw TransportError(curl: code, replyCode: reply) }
         return reply
     }
 

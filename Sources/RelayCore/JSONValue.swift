@@ -1,5 +1,3 @@
-import RelayCore
-
 /// A parsed JSON value from a token header, token payload, JWKS or userinfo body. Numbers keep
 /// their source text so large integers print back exactly.
 public enum JSONValue: Sendable, Equatable {

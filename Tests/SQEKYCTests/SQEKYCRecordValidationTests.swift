@@ -1,6 +1,6 @@
 import Foundation
 import RelayCore
-import SIMASID
+import SQEKYC
 import XCTest
 
 /// KYC records are checked before anything is queued: each error names the field and never

@@ -1,4 +1,4 @@
-import HTTPClient
+import Transport
 
 /// The SQEKYC environments named in the partner document ("BE - BE Call to Store KYC Data").
 public enum SQEKYCEnvironment: String, Sendable, CaseIterable {

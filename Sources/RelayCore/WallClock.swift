@@ -4,13 +4,14 @@ import Synchronization
 import Glibc
 #endif
 
-/// Time in epoch milliseconds; injectable so retry, backoff and expiry are testable.
-public protocol Clock: Sendable {
+/// Wall-clock time in epoch milliseconds; injectable so retry, backoff and expiry are testable.
+/// (Not named `Clock`: that is the standard library's protocol for `ContinuousClock` and friends.)
+public protocol WallClock: Sendable {
     func nowMillis() -> Int64
 }
 
 /// The wall clock (CLOCK_REALTIME).
-public struct SystemClock: Clock {
+public struct SystemClock: WallClock {
     public init() {}
     public func nowMillis() -> Int64 {
         var ts = timespec()
@@ -20,7 +21,7 @@ public struct SystemClock: Clock {
 }
 
 /// A clock that moves only when told to; for tests.
-public final class ManualClock: Clock {
+public final class ManualClock: WallClock {
     private let now: Mutex<Int64>
     public init(_ start: Int64 = 1_800_000_000_000) { now = Mutex(start) }
     public func nowMillis() -> Int64 { now.withLock { $0 } }

@@ -1,7 +1,7 @@
 import Foundation
 import RelayCore
 import RelayTestSupport
-import SIMASID
+import SQEKYC
 import XCTest
 
 /// The SQEKYC client against the loopback fake: exact requests, the documented answers (with the

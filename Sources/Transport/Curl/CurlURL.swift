@@ -40,26 +40,26 @@ enum URLPolicy {
     /// or anywhere when `plainIsUpgraded` (SMTP with STARTTLS required).
     static func check(
         _ text: String, secure: String, plain: String, allowPlainToLoopback: Bool, plainIsUpgraded: Bool = false
-    ) throws(HTTPClientError) -> (CurlURL, String) {
+    ) throws(TransportError) -> (CurlURL, String) {
         if let colon = text.firstIndex(of: ":") {
             let scheme = text[..<colon].lowercased()
             if scheme != secure && scheme != plain && scheme.allSatisfy({ $0.isLetter || $0 == "+" }) {
-                throw HTTPClientError(.protocolNotAllowed, message: "scheme not allowed; use \(secure)://")
+                throw TransportError(.protocolNotAllowed, message: "scheme not allowed; use \(secure)://")
             }
         }
         guard let url = CurlURL(text), let scheme = url.scheme, url.host != nil else {
-            throw HTTPClientError(.invalidRequest, message: "malformed URL")
+            throw TransportError(.invalidRequest, message: "malformed URL")
         }
         guard !url.hasUserInfo else {
-            throw HTTPClientError(.invalidRequest, message: "credentials in the URL are not allowed")
+            throw TransportError(.invalidRequest, message: "credentials in the URL are not allowed")
         }
         if scheme == secure { return (url, secure) }
         if scheme == plain {
             guard plainIsUpgraded || (allowPlainToLoopback && url.isLoopback) else {
-                throw HTTPClientError(.protocolNotAllowed, message: "\(plain):// is allowed only to loopback; use \(secure)://")
+                throw TransportError(.protocolNotAllowed, message: "\(plain):// is allowed only to loopback; use \(secure)://")
             }
             return (url, plain)
         }
-        throw HTTPClientError(.protocolNotAllowed, message: "scheme not allowed; use \(secure)://")
+        throw TransportError(.protocolNotAllowed, message: "scheme not allowed; use \(secure)://")
     }
 }

@@ -2,7 +2,7 @@ import CCurl
 
 /// A transfer that produced no usable response. The description names the failure class and
 /// libcurl's generic text for the code; it never holds a URL, header, body or credential.
-public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
+public struct TransportError: Error, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
         /// DNS resolution or TCP connect failed; nothing was sent.
         case connect

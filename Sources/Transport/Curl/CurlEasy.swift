@@ -19,38 +19,38 @@ final class CurlEasy {
 
     func reset() { curl_easy_reset(handle) }
 
-    func set(_ option: CURLoption, _ value: Int) throws(HTTPClientError) {
+    func set(_ option: CURLoption, _ value: Int) throws(TransportError) {
         try check(ccurl_setopt_long(handle, option, value))
     }
 
-    func set(_ option: CURLoption, _ value: Bool) throws(HTTPClientError) {
+    func set(_ option: CURLoption, _ value: Bool) throws(TransportError) {
         try check(ccurl_setopt_long(handle, option, value ? 1 : 0))
     }
 
     /// libcurl copies string options, so the Swift string need not outlive the call.
-    func set(_ option: CURLoption, _ value: String) throws(HTTPClientError) {
+    func set(_ option: CURLoption, _ value: String) throws(TransportError) {
         try check(ccurl_setopt_str(handle, option, value))
     }
 
-    func set(_ option: CURLoption, pointer: UnsafeRawPointer?) throws(HTTPClientError) {
+    func set(_ option: CURLoption, pointer: UnsafeRawPointer?) throws(TransportError) {
         try check(ccurl_setopt_ptr(handle, option, pointer))
     }
 
-    func set(_ option: CURLoption, slist: UnsafeMutablePointer<curl_slist>?) throws(HTTPClientError) {
+    func set(_ option: CURLoption, slist: UnsafeMutablePointer<curl_slist>?) throws(TransportError) {
         try check(ccurl_setopt_slist(handle, option, slist))
     }
 
-    func set(_ option: CURLoption, callback: ccurl_data_cb) throws(HTTPClientError) {
+    func set(_ option: CURLoption, callback: ccurl_data_cb) throws(TransportError) {
         try check(ccurl_setopt_datacb(handle, option, callback))
     }
 
-    func set(_ option: CURLoption, offset: Int64) throws(HTTPClientError) {
+    func set(_ option: CURLoption, offset: Int64) throws(TransportError) {
         try check(ccurl_setopt_off(handle, option, curl_off_t(offset)))
     }
 
     /// CURLOPT_COPYPOSTFIELDS: curl keeps its own copy of the body until the next reset.
     /// Set CURLOPT_POSTFIELDSIZE_LARGE first (the body may hold NUL bytes).
-    func copyPostFields(_ body: [UInt8]) throws(HTTPClientError) {
+    func copyPostFields(_ body: [UInt8]) throws(TransportError) {
         let one: [UInt8] = [0]  // a valid pointer for an empty body
         let code = (body.isEmpty ? one : body).withUnsafeBytes { p in
             ccurl_setopt_ptr(handle, CURLOPT_COPYPOSTFIELDS, p.baseAddress)
@@ -67,8 +67,8 @@ final class CurlEasy {
     /// Runs the configured transfer; blocks the calling thread.
     func perform() -> CURLcode { curl_easy_perform(handle) }
 
-    private func check(_ code: CURLcode) throws(HTTPClientError) {
-        if code != CURLE_OK { throw HTTPClientError(curl: code) }
+    private func check(_ code: CURLcode) throws(TransportError) {
+        if code != CURLE_OK { throw TransportError(curl: code) }
     }
 }
 

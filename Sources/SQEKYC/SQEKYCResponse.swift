@@ -1,4 +1,5 @@
-import HTTPClient
+import RelayCore
+import Transport
 
 #if canImport(Glibc)
 import Glibc

@@ -3,7 +3,7 @@ import RelayTestSupport
 import Synchronization
 import XCTest
 
-@testable import HTTPClient
+@testable import Transport
 
 final class HTTPClientTests: XCTestCase {
     var fake: FakeProcess!
@@ -120,7 +120,7 @@ final class HTTPClientTests: XCTestCase {
     func testConnectRefused() throws {
         let port = try closedPort()
         XCTAssertThrowsError(try HTTPClient().perform(HTTPClientRequest(url: "http://127.0.0.1:\(port)/"))) { e in
-            XCTAssertEqual((e as? HTTPClientError)?.kind, .connect)
+            XCTAssertEqual((e as? TransportError)?.kind, .connect)
         }
     }
 
@@ -128,7 +128,7 @@ final class HTTPClientTests: XCTestCase {
         let client = HTTPClient(configuration: .init(totalTimeoutMillis: 300))
         let start = Date()
         XCTAssertThrowsError(try client.perform(HTTPClientRequest(url: base + "/slow?ms=3000"))) { e in
-            XCTAssertEqual((e as? HTTPClientError)?.kind, .timeout)
+            XCTAssertEqual((e as? TransportError)?.kind, .timeout)
         }
         XCTAssertLessThan(Date().timeIntervalSince(start), 2.5)
         // The per-request override wins over the configuration.
@@ -141,7 +141,7 @@ final class HTTPClientTests: XCTestCase {
         XCTAssertEqual(try client.perform(HTTPClientRequest(url: base + "/big?bytes=1000")).body.count, 1000)
         for url in [base + "/big?bytes=5000", base + "/big?bytes=100000&chunked=1"] {
             XCTAssertThrowsError(try client.perform(HTTPClientRequest(url: url)), url) { e in
-                XCTAssertEqual((e as? HTTPClientError)?.kind, .tooLarge, url)
+                XCTAssertEqual((e as? TransportError)?.kind, .tooLarge, url)
             }
         }
         // The client still works after an aborted transfer.
@@ -155,16 +155,16 @@ final class HTTPClientTests: XCTestCase {
             "file:///etc/passwd", "gopher://127.0.0.1/",
         ] {
             XCTAssertThrowsError(try client.perform(HTTPClientRequest(url: url)), url) { e in
-                XCTAssertEqual((e as? HTTPClientError)?.kind, .protocolNotAllowed, url)
+                XCTAssertEqual((e as? TransportError)?.kind, .protocolNotAllowed, url)
             }
         }
         let strict = HTTPClient(configuration: .init(allowPlainHTTPToLoopback: false))
         XCTAssertThrowsError(try strict.perform(HTTPClientRequest(url: base + "/echo"))) { e in
-            XCTAssertEqual((e as? HTTPClientError)?.kind, .protocolNotAllowed)
+            XCTAssertEqual((e as? TransportError)?.kind, .protocolNotAllowed)
         }
         for url in ["not a url", "https://user:pw@example.com/", "/relative"] {
             XCTAssertThrowsError(try client.perform(HTTPClientRequest(url: url)), url) { e in
-                XCTAssertEqual((e as? HTTPClientError)?.kind, .invalidRequest, url)
+                XCTAssertEqual((e as? TransportError)?.kind, .invalidRequest, url)
                 XCTAssertFalse(String(describing: e).contains("pw"))
             }
         }
@@ -173,7 +173,7 @@ final class HTTPClientTests: XCTestCase {
 
     func testTLSToPlainServerFails() throws {
         XCTAssertThrowsError(try HTTPClient().perform(HTTPClientRequest(url: "https://127.0.0.1:\(fake.port)/echo"))) { e in
-            XCTAssertEqual((e as? HTTPClientError)?.kind, .tls)
+            XCTAssertEqual((e as? TransportError)?.kind, .tls)
         }
     }
 
@@ -181,7 +181,7 @@ final class HTTPClientTests: XCTestCase {
         let client = HTTPClient()
         for h in [("X-A", "v\r\nX-B: injected"), ("X A", "v"), ("", "v"), ("X-A", "v\n")] {
             XCTAssertThrowsError(try client.perform(HTTPClientRequest(url: base + "/echo", headers: [h]))) { e in
-                XCTAssertEqual((e as? HTTPClientError)?.kind, .invalidRequest)
+                XCTAssertEqual((e as? TransportError)?.kind, .invalidRequest)
             }
         }
         XCTAssertThrowsError(try client.perform(HTTPClientRequest(method: "GE T", url: base + "/echo")))

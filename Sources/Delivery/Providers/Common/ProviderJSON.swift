@@ -1,7 +1,7 @@
 import Foundation
 
 /// Reading provider JSON responses (Foundation's parser) and building request bodies.
-enum JSONBody {
+enum ProviderJSON {
     /// The parsed object, or nil for anything that is not a JSON object.
     static func object(_ bytes: [UInt8]) -> [String: Any]? {
         guard !bytes.isEmpty else { return nil }
@@ -48,7 +48,7 @@ enum JSONBody {
     }
 }
 
-extension JSONBody {
+extension ProviderJSON {
     /// True when the bytes are one JSON text (any value).
     static func isValidJSON(_ bytes: [UInt8]) -> Bool {
         (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) != nil
