@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "RelayCryptoTests", dependencies: ["RelayCrypto"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "RelayTestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "RelayTestSupport"]),
-        .testTarget(name: "OutboxTests", dependencies: ["Outbox"]),
+        .testTarget(name: "OutboxTests", dependencies: ["Outbox", "RelayTestSupport"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "RelayTestSupport"]),
         .testTarget(name: "SIMASIDTests", dependencies: ["SIMASID", "RelayTestSupport"]),
         .testTarget(name: "SQEKYCTests", dependencies: ["SQEKYC", "RelayTestSupport"]),

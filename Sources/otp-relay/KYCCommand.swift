@@ -67,7 +67,7 @@ enum KYCCommand {
                 key: "data_key_file", "\(config.resolvedDataKeyFile) does not exist: run otp-relay serve once, or configure data_key")
         }
         let (key, _) = try SecretsBootstrap.dataKey(config)
-        let outbox = try SQLiteOutbox(path: config.databasePath, dataKey: key, logger: Logger(level: .warning))
+        let outbox = try StoreFactory.open(config.storeLocation, dataKey: key, logger: Logger(level: .warning))
         defer { outbox.close() }
         let actor = "cli:" + (environment["SUDO_USER"] ?? environment["USER"] ?? "uid-\(getuid())")
         let ingest = KYCIngest(store: outbox, dataKey: key, settings: settings, logger: Logger(level: .warning))

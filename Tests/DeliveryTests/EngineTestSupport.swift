@@ -185,7 +185,7 @@ final class EngineHarness {
     ) throws -> String {
         let job = NewJob.otp(
             channel: channel, recipient: recipient, recipientHash: Array(recipient.utf8), otp: otp,
-            dedupeKey: nil, dedupeWindowMillis: 0, createdAt: clock.nowMillis(),
+            dedupeKey: nil, dedupeWindow: .zero, createdAt: clock.nowMillis(),
             expiresAt: clock.nowMillis() + validityMillis)
         let done = DispatchSemaphore(value: 0)
         let result = Mutex<Result<EnqueueResult, OutboxError>?>(nil)

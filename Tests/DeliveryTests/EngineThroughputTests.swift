@@ -19,7 +19,7 @@ final class EngineThroughputTests: XCTestCase {
             done.enter()
             let job = NewJob.otp(
                 channel: .sms, recipient: "+62811\(String(format: "%08d", i))", recipientHash: [1],
-                otp: "123456", dedupeKey: nil, dedupeWindowMillis: 0, createdAt: engineStart,
+                otp: "123456", dedupeKey: nil, dedupeWindow: .zero, createdAt: engineStart,
                 expiresAt: engineStart + 300_000)
             h.outbox.enqueue(job) { _ in done.leave() }
         }

@@ -31,9 +31,9 @@ final class BatchedFinishTests: XCTestCase {
         let tmp = TempDatabase()
         let outbox = try makeOutbox(tmp)
         let id = try outbox.enqueueAndWait(otpJob()).get().id
-        let first = try outbox.claim(limit: 1, leaseMillis: 1_000, now: start)[0]
+        let first = try outbox.claim(limit: 1, lease: .milliseconds(1_000), now: start)[0]
         XCTAssertEqual(try outbox.rescueExpiredLeases(now: start + 1_000), 1)
-        let second = try outbox.claim(limit: 1, leaseMillis: 30_000, now: start + 1_000)[0]
+        let second = try outbox.claim(limit: 1, lease: .milliseconds(30_000), now: start + 1_000)[0]
         XCTAssertNotEqual(first.token, second.token)
 
         XCTAssertEqual(finishAndWait(outbox, first), .success(.leaseLost))
@@ -53,7 +53,7 @@ final class BatchedFinishTests: XCTestCase {
         for i in 0..<n {
             _ = try outbox.enqueueAndWait(otpJob(phone: "+62812\(String(format: "%07d", i))", dedupe: false)).get()
         }
-        let jobs = try outbox.claim(limit: n, leaseMillis: 30_000, now: start)
+        let jobs = try outbox.claim(limit: n, lease: .milliseconds(30_000), now: start)
         XCTAssertEqual(jobs.count, n)
         let before = outbox.writerStatistics
         let results = Box<[FinishResult]>([])
@@ -90,7 +90,7 @@ final class BatchedFinishTests: XCTestCase {
         for i in 0..<40 {
             _ = try outbox.enqueueAndWait(otpJob(phone: "+62813\(String(format: "%07d", i))", dedupe: false)).get()
         }
-        let jobs = try outbox.claim(limit: 40, leaseMillis: 30_000, now: start)
+        let jobs = try outbox.claim(limit: 40, lease: .milliseconds(30_000), now: start)
         try outbox.setMaxPageCount(try outbox.pageCount())
         let long = String(repeating: "gateway said no; ", count: 200)  // forces new pages
         let retry = JobTransition.retry(runAt: start + 60_000)
@@ -122,7 +122,7 @@ final class BatchedFinishTests: XCTestCase {
         let tmp = TempDatabase()
         let outbox = try makeOutbox(tmp)
         _ = try outbox.enqueueAndWait(otpJob()).get()
-        let job = try outbox.claim(limit: 1, leaseMillis: 30_000, now: start)[0]
+        let job = try outbox.claim(limit: 1, lease: .milliseconds(30_000), now: start)[0]
         outbox.close()
         XCTAssertEqual(finishAndWait(outbox, job).failure, .unavailable)
     }

@@ -87,7 +87,7 @@ final class OutboxKeysTests: XCTestCase {
         let outbox = try makeOutbox(tmp)
         let job = NewJob.otp(
             channel: .sms, recipient: "+6281234567890", otp: "123456", keys: keys,
-            dedupeWindowMillis: 60_000, createdAt: start, expiresAt: start + 300_000)
+            dedupeWindow: .milliseconds(60_000), createdAt: start, expiresAt: start + 300_000)
         let first = try outbox.enqueueAndWait(job).get()
         XCTAssertTrue(try outbox.enqueueAndWait(job).get().duplicate)
         let found = try outbox.jobs(matching: JobFilter(createdFrom: start, recipientHash: keys.recipientHash("+6281234567890")))

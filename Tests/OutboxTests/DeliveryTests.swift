@@ -22,7 +22,7 @@ final class DeliveryTests: XCTestCase {
         later.runAt = start + 5_000
         let b = try outbox.enqueueAndWait(later).get().id
 
-        let claimed = try outbox.claim(limit: 10, leaseMillis: 30_000, now: start + 1)
+        let claimed = try outbox.claim(limit: 10, lease: .milliseconds(30_000), now: start + 1)
         XCTAssertEqual(claimed.map(\.id), [a])
         let job = claimed[0]
         XCTAssertEqual(job.recipient, "+6284512340987")
@@ -34,15 +34,16 @@ final class DeliveryTests: XCTestCase {
         XCTAssertEqual(try outbox.job(id: a)?.status, .sending)
         XCTAssertEqual(try outbox.nextRunAt(), start + 5_000)
         XCTAssertEqual(try outbox.nextLeaseExpiry(), start + 30_001)
-        XCTAssertEqual(try outbox.claim(limit: 10, leaseMillis: 30_000, now: start + 1).count, 0, "leased jobs are not claimed twice")
-        XCTAssertEqual(try outbox.claim(limit: 10, leaseMillis: 30_000, now: start + 5_000).map(\.id), [b])
+        XCTAssertEqual(
+            try outbox.claim(limit: 10, lease: .milliseconds(30_000), now: start + 1).count, 0, "leased jobs are not claimed twice")
+        XCTAssertEqual(try outbox.claim(limit: 10, lease: .milliseconds(30_000), now: start + 5_000).map(\.id), [b])
     }
 
     func testSentErasesPayloadAndRecordsAttempt() throws {
         let tmp = TempDatabase()
         let outbox = try makeOutbox(tmp)
         let id = try outbox.enqueueAndWait(otpJob()).get().id
-        let job = try outbox.claim(limit: 1, leaseMillis: 30_000, now: start)[0]
+        let job = try outbox.claim(limit: 1, lease: .milliseconds(30_000), now: start)[0]
         XCTAssertEqual(try outbox.finish(id: id, token: job.token, transition: .sent, attempt: report(.sent), now: start + 10), .applied)
         let record = try XCTUnwrap(try outbox.job(id: id))
         XCTAssertEqual(record.status, .sent)
@@ -64,19 +65,19 @@ final class DeliveryTests: XCTestCase {
         let tmp = TempDatabase()
         let outbox = try makeOutbox(tmp)
         let id = try outbox.enqueueAndWait(otpJob()).get().id
-        let first = try outbox.claim(limit: 1, leaseMillis: 1_000, now: start)[0]
+        let first = try outbox.claim(limit: 1, lease: .milliseconds(1_000), now: start)[0]
         // The lease runs out; the rescuer hands the job to someone else.
         XCTAssertEqual(try outbox.rescueExpiredLeases(now: start + 999), 0)
         XCTAssertEqual(try outbox.rescueExpiredLeases(now: start + 1_000), 1)
         XCTAssertEqual(try outbox.job(id: id)?.status, .queued)
-        let second = try outbox.claim(limit: 1, leaseMillis: 1_000, now: start + 1_001)[0]
+        let second = try outbox.claim(limit: 1, lease: .milliseconds(1_000), now: start + 1_001)[0]
         XCTAssertGreaterThan(second.token, first.token)
         XCTAssertEqual(second.attempts, 1, "the lost try counts")
         XCTAssertEqual(
             try outbox.finish(id: id, token: first.token, transition: .sent, attempt: report(.sent), now: start + 1_002),
             .leaseLost)
-        XCTAssertEqual(try outbox.renewLease(id: id, token: first.token, leaseMillis: 5_000, now: start + 1_002), false)
-        XCTAssertEqual(try outbox.renewLease(id: id, token: second.token, leaseMillis: 5_000, now: start + 1_002), true)
+        XCTAssertEqual(try outbox.renewLease(id: id, token: first.token, lease: .milliseconds(5_000), now: start + 1_002), false)
+        XCTAssertEqual(try outbox.renewLease(id: id, token: second.token, lease: .milliseconds(5_000), now: start + 1_002), true)
         XCTAssertEqual(try outbox.job(id: id)?.status, .sending)
         XCTAssertEqual(
             try outbox.finish(id: id, token: second.token, transition: .sent, attempt: report(.sent), now: start + 1_003),
@@ -93,12 +94,12 @@ final class DeliveryTests: XCTestCase {
         let tmp = TempDatabase()
         var outbox: SQLiteOutbox? = try makeOutbox(tmp, clock: ManualClock(start))
         let id = try outbox!.enqueueAndWait(otpJob()).get().id
-        let old = try outbox!.claim(limit: 1, leaseMillis: 1_000, now: start)[0]
+        let old = try outbox!.claim(limit: 1, lease: .milliseconds(1_000), now: start)[0]
         _ = try outbox!.rescueExpiredLeases(now: start + 2_000)
         outbox = nil
         // Even with a clock that went backwards, a new lease never reuses an older token.
         let again = try makeOutbox(tmp, clock: ManualClock(start - 60_000))
-        let fresh = try again.claim(limit: 1, leaseMillis: 1_000, now: start + 2_000)[0]
+        let fresh = try again.claim(limit: 1, lease: .milliseconds(1_000), now: start + 2_000)[0]
         XCTAssertEqual(fresh.id, id)
         XCTAssertGreaterThan(fresh.token, old.token)
     }
@@ -110,7 +111,7 @@ final class DeliveryTests: XCTestCase {
         outbox.addCommitObserver { woke.signal() }
         let id = try outbox.enqueueAndWait(otpJob()).get().id
         XCTAssertEqual(woke.wait(timeout: .now() + 5), .success, "an enqueue wakes the workers")
-        var job = try outbox.claim(limit: 1, leaseMillis: 30_000, now: start)[0]
+        var job = try outbox.claim(limit: 1, lease: .milliseconds(30_000), now: start)[0]
         XCTAssertEqual(
             try outbox.finish(
                 id: id, token: job.token, transition: .retry(runAt: start + 2_000),
@@ -120,13 +121,13 @@ final class DeliveryTests: XCTestCase {
         XCTAssertEqual(
             [r.status.rawValue, String(r.attempts), String(r.runAt), r.lastError ?? ""],
             ["queued", "1", String(start + 2_000), "HTTP 503"])
-        XCTAssertTrue(try outbox.claim(limit: 1, leaseMillis: 30_000, now: start + 1_999).isEmpty)
-        job = try outbox.claim(limit: 1, leaseMillis: 30_000, now: start + 2_000)[0]
+        XCTAssertTrue(try outbox.claim(limit: 1, lease: .milliseconds(30_000), now: start + 1_999).isEmpty)
+        job = try outbox.claim(limit: 1, lease: .milliseconds(30_000), now: start + 2_000)[0]
         XCTAssertEqual(
             try outbox.finish(
                 id: id, token: job.token, transition: .nextRoute(step: 1, runAt: start + 2_100),
                 attempt: report(.nextRoute, error: "not on WhatsApp"), now: start + 2_010), .applied)
-        job = try outbox.claim(limit: 1, leaseMillis: 30_000, now: start + 2_100)[0]
+        job = try outbox.claim(limit: 1, lease: .milliseconds(30_000), now: start + 2_100)[0]
         XCTAssertEqual(job.routeStep, 1)
         XCTAssertEqual(job.attempts, 2)
         var fallback = report(.permanent, provider: "twilio", error: "invalid number")
@@ -157,7 +158,7 @@ final class DeliveryTests: XCTestCase {
         XCTAssertEqual(
             try outbox.replay(ids: [id], actor: "ops", reason: "again", now: start + 3_001).map(\.result),
             [.notDead(.queued)])
-        XCTAssertEqual(try outbox.claim(limit: 1, leaseMillis: 30_000, now: start + 3_000)[0].secret, Array("482915".utf8))
+        XCTAssertEqual(try outbox.claim(limit: 1, lease: .milliseconds(30_000), now: start + 3_000)[0].secret, Array("482915".utf8))
     }
 
     func testExpiryErasesPayloadAndReplayRefusesExpired() throws {
@@ -166,7 +167,7 @@ final class DeliveryTests: XCTestCase {
         let queued = try outbox.enqueueAndWait(otpJob(otp: "111111", validity: 1_000)).get().id
         let dead = try outbox.enqueueAndWait(otpJob(otp: "222222", validity: 2_000)).get().id
         let live = try outbox.enqueueAndWait(otpJob(otp: "333333", validity: 10_000)).get().id
-        let claimed = try outbox.claim(limit: 3, leaseMillis: 500, now: start)
+        let claimed = try outbox.claim(limit: 3, lease: .milliseconds(500), now: start)
         let deadJob = try XCTUnwrap(claimed.first { $0.id == dead })
         _ = try outbox.finish(
             id: dead, token: deadJob.token, transition: .dead(reason: "rejected"),
@@ -189,7 +190,7 @@ final class DeliveryTests: XCTestCase {
         let tmp = TempDatabase()
         let outbox = try makeOutbox(tmp)
         let id = try outbox.enqueueAndWait(otpJob(validity: 1_000)).get().id
-        XCTAssertTrue(try outbox.claim(limit: 5, leaseMillis: 1_000, now: start + 1_000).isEmpty)
+        XCTAssertTrue(try outbox.claim(limit: 5, lease: .milliseconds(1_000), now: start + 1_000).isEmpty)
         XCTAssertEqual(try outbox.job(id: id)?.status, .expired)
         XCTAssertEqual(try outbox.job(id: id)?.hasPayload, false)
     }
@@ -198,7 +199,7 @@ final class DeliveryTests: XCTestCase {
         let tmp = TempDatabase()
         let outbox = try makeOutbox(tmp)
         let id = try outbox.enqueueAndWait(otpJob()).get().id
-        let job = try outbox.claim(limit: 1, leaseMillis: 1_000, now: start)[0]
+        let job = try outbox.claim(limit: 1, lease: .milliseconds(1_000), now: start)[0]
         XCTAssertEqual(
             try outbox.finish(id: id, token: job.token, transition: .expired, attempt: report(.expired), now: start + 1), .applied)
         XCTAssertEqual(try outbox.job(id: id)?.status, .expired)
@@ -211,7 +212,7 @@ final class DeliveryTests: XCTestCase {
         let id = try outbox!.enqueueAndWait(otpJob()).get().id
         outbox = nil
         let other = try makeOutbox(tmp, key: .generate())
-        XCTAssertTrue(try other.claim(limit: 1, leaseMillis: 1_000, now: start).isEmpty)
+        XCTAssertTrue(try other.claim(limit: 1, lease: .milliseconds(1_000), now: start).isEmpty)
         XCTAssertEqual(try other.job(id: id)?.status, .dead)
         XCTAssertEqual(try other.attempts(jobID: id).first?.errorClass, "payload_unreadable")
     }

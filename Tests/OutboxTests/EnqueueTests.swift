@@ -36,7 +36,7 @@ final class EnqueueTests: XCTestCase {
         _ = try outbox.enqueueAndWait(
             NewJob.otp(
                 channel: .email, recipient: email, recipientHash: [1], otp: otp,
-                dedupeKey: nil, dedupeWindowMillis: 0, createdAt: start,
+                dedupeKey: nil, dedupeWindow: .zero, createdAt: start,
                 expiresAt: start + 1000)
         ).get()
         let bytes = tmp.fileBytes()
@@ -71,7 +71,7 @@ final class EnqueueTests: XCTestCase {
         let repeat1 = try outbox.enqueueAndWait(otpJob(at: start + 59_000)).get()
         XCTAssertEqual(repeat1, EnqueueResult(id: first.id, status: .queued, duplicate: true))
         // The first job moves on; a repeat reports where it is now.
-        let claimed = try outbox.claim(limit: 1, leaseMillis: 30_000, now: start + 1)
+        let claimed = try outbox.claim(limit: 1, lease: .milliseconds(30_000), now: start + 1)
         XCTAssertEqual(claimed.map(\.id), [first.id])
         let repeat2 = try outbox.enqueueAndWait(otpJob(at: start + 59_500)).get()
         XCTAssertEqual(repeat2, EnqueueResult(id: first.id, status: .sending, duplicate: true))
@@ -162,7 +162,7 @@ final class EnqueueTests: XCTestCase {
         let outbox = try makeOutbox(tmp)
         outbox.close()
         XCTAssertEqual(outbox.enqueueAndWait(otpJob()).failure, .unavailable)
-        XCTAssertThrowsError(try outbox.claim(limit: 1, leaseMillis: 1, now: start))
+        XCTAssertThrowsError(try outbox.claim(limit: 1, lease: .milliseconds(1), now: start))
     }
 }
 

@@ -58,6 +58,6 @@ final class FullDiskTests: XCTestCase {
         // Reads still work while writes are refused.
         XCTAssertEqual(try outbox.job(id: id)?.status, .queued)
         try outbox.setMaxPageCount(1_000_000)
-        XCTAssertEqual(try outbox.claim(limit: 100, leaseMillis: 1000, now: start).count, filled + 1)
+        XCTAssertEqual(try outbox.claim(limit: 100, lease: .milliseconds(1000), now: start).count, filled + 1)
     }
 }

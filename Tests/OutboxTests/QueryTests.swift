@@ -16,7 +16,7 @@ final class QueryTests: XCTestCase {
             let to = channel == .sms ? "+6281200000\(i)0" : "user\(i)@example.com"
             let job = NewJob.otp(
                 channel: channel, recipient: to, recipientHash: [UInt8(i)], otp: "12345\(i)",
-                dedupeKey: nil, dedupeWindowMillis: 0, createdAt: clock.nowMillis(),
+                dedupeKey: nil, dedupeWindow: .zero, createdAt: clock.nowMillis(),
                 expiresAt: clock.nowMillis() + 300_000)
             ids.append(try outbox.enqueueAndWait(job).get().id)
         }
@@ -30,7 +30,7 @@ final class QueryTests: XCTestCase {
         let page2 = try outbox.jobs(matching: JobFilter(beforeID: page1.last!.id, limit: 4))
         XCTAssertEqual((page1 + page2).map(\.id), ids.reversed())
         XCTAssertEqual(try outbox.jobs(matching: JobFilter(kind: .kyc)).count, 0)
-        _ = try outbox.claim(limit: 2, leaseMillis: 1_000, now: clock.nowMillis())
+        _ = try outbox.claim(limit: 2, lease: .milliseconds(1_000), now: clock.nowMillis())
         XCTAssertEqual(try outbox.jobs(matching: JobFilter(status: .sending)).map(\.id), [ids[1], ids[0]])
         XCTAssertEqual(try outbox.jobs(matching: JobFilter(status: .sending, channel: "email")).map(\.id), [ids[1]])
         let counts = try outbox.countsByStatus(channel: nil)
@@ -61,7 +61,7 @@ final class QueryTests: XCTestCase {
             kind: .kyc, channel: kycChannelName, recipient: "6281234567890", recipientMasked: "6281234****7890",
             recipientHash: [9], secret: data, createdAt: start, expiresAt: start + 86_400_000)
         let id = try outbox.enqueueAndWait(job).get().id
-        let claimed = try outbox.claim(limit: 1, leaseMillis: 1_000, now: start)
+        let claimed = try outbox.claim(limit: 1, lease: .milliseconds(1_000), now: start)
         XCTAssertEqual(claimed.first?.id, id)
         XCTAssertEqual(claimed.first?.kind, .kyc)
         XCTAssertEqual(claimed.first?.secret, data)

@@ -10,7 +10,7 @@ final class StatisticsTests: XCTestCase {
         transition: JobTransition, provider: String = "twilio"
     ) throws -> String {
         let id = try outbox.enqueueAndWait(otpJob(otp: otp, channel: .sms)).get().id
-        let job = try outbox.claim(limit: 1, leaseMillis: 10_000, now: start)[0]
+        let job = try outbox.claim(limit: 1, lease: .milliseconds(10_000), now: start)[0]
         let report = AttemptReport(
             outcome: outcome, provider: provider, startedAt: start + 100,
             finishedAt: start + 100 + latency, httpStatus: outcome == .sent ? 201 : 500,

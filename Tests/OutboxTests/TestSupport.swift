@@ -44,7 +44,7 @@ func otpJob(
     let dedupeKey = dedupe ? testKey.derive(label: "dedupe").hmac("\(channel.rawValue)|\(phone)|\(otp)") : nil
     return NewJob.otp(
         channel: channel, recipient: phone, recipientHash: testKey.derive(label: "recipient").hmac(phone),
-        otp: otp, dedupeKey: dedupeKey, dedupeWindowMillis: window, createdAt: now,
+        otp: otp, dedupeKey: dedupeKey, dedupeWindow: .milliseconds(window), createdAt: now,
         expiresAt: now + validity)
 }
 

@@ -9,7 +9,7 @@ final class WriterTests: XCTestCase {
     func testLockedBeyondBusyTimeoutIsUnavailableThenRecovers() throws {
         let tmp = TempDatabase()
         var options = OutboxOptions()
-        options.busyTimeoutMillis = 100
+        options.busyTimeout = .milliseconds(100)
         let outbox = try makeOutbox(tmp, options: options)
         let other = try SQLiteDatabase(path: tmp.path, configuration: .init())
         try other.execute("BEGIN IMMEDIATE")
@@ -50,7 +50,7 @@ final class WriterTests: XCTestCase {
         let claimed = Box<[String]>([])
         let done = DispatchSemaphore(value: 0)
         outbox.addCommitObserver { [unowned outbox] in
-            if let jobs = try? outbox.claim(limit: 10, leaseMillis: 1_000, now: start), !jobs.isEmpty {
+            if let jobs = try? outbox.claim(limit: 10, lease: .milliseconds(1_000), now: start), !jobs.isEmpty {
                 claimed.with { $0 += jobs.map(\.id) }
                 done.signal()
             }

@@ -24,7 +24,7 @@ final class AdminTests: XCTestCase {
     /// Claims every queued job and finishes it dead, as a worker giving up would.
     func killAll(_ s: TestService) throws {
         let now = SystemClock().nowMillis()
-        for j in try s.service.store.claim(limit: 100, leaseMillis: 30_000, now: now) {
+        for j in try s.service.store.claim(limit: 100, lease: .milliseconds(30_000), now: now) {
             let r = try s.service.store.finish(
                 id: j.id, token: j.token, transition: .dead(reason: "http 400 permanent"),
                 attempt: AttemptReport(
@@ -168,7 +168,7 @@ final class ReadinessTests: XCTestCase {
             return try XCTUnwrap(c.readResponse()).status
         }
         XCTAssertEqual(try readyz(), 200)
-        _ = try s.service.store.setMaxPageCount(Int(try sqliteQuery(s.db, "PRAGMA page_count").first ?? "0") ?? 0)
+        _ = try (s.service.store as! SQLiteOutbox).setMaxPageCount(Int(try sqliteQuery(s.db, "PRAGMA page_count").first ?? "0") ?? 0)
         var refused = false
         for i in 0..<300 where !refused {
             refused =
@@ -177,7 +177,7 @@ final class ReadinessTests: XCTestCase {
         }
         XCTAssertTrue(refused)
         XCTAssertEqual(try readyz(), 503, "not ready while the store cannot commit")
-        _ = try s.service.store.setMaxPageCount(1_000_000)
+        _ = try (s.service.store as! SQLiteOutbox).setMaxPageCount(1_000_000)
         XCTAssertEqual(try s.post(WebhookRequest.body(identifier: "081599999999", otp: "424242", channel: "sms")).status, 200)
         XCTAssertEqual(try readyz(), 200)
     }

@@ -1,3 +1,4 @@
+import Outbox
 import RelayTestSupport
 import XCTest
 
@@ -82,7 +83,7 @@ final class ErrorContractTests: XCTestCase {
         let s = try TestService()
         let ok = try s.post(WebhookRequest.body(identifier: "084512340987", otp: "123456", channel: "sms"))
         XCTAssertEqual(ok.status, 200)
-        _ = try s.service.store.setMaxPageCount(try pageCount(s.db))
+        _ = try (s.service.store as! SQLiteOutbox).setMaxPageCount(try pageCount(s.db))
         var ids: [String] = []
         var unavailable = 0
         for i in 0..<300 {
@@ -101,7 +102,7 @@ final class ErrorContractTests: XCTestCase {
         XCTAssertEqual(try s.count(), 1 + ids.count)
         for id in ids { XCTAssertEqual(try s.count("id = '\(id)'"), 1) }
         // Space returns: the service recovers by itself.
-        _ = try s.service.store.setMaxPageCount(1_000_000)
+        _ = try (s.service.store as! SQLiteOutbox).setMaxPageCount(1_000_000)
         XCTAssertEqual(try s.post(WebhookRequest.body(identifier: "089999999999", otp: "123456", channel: "sms")).status, 200)
     }
 

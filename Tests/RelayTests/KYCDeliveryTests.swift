@@ -116,7 +116,7 @@ final class KYCDeliveryTests: XCTestCase {
         h.fake.fail([["status": 503, "retry_after": "30"]])
         _ = try h.queue()
         let now = SystemClock().nowMillis()
-        let job = try XCTUnwrap(try h.store.claim(limit: 1, leaseMillis: 60_000, now: now).first)
+        let job = try XCTUnwrap(try h.store.claim(limit: 1, lease: .milliseconds(60_000), now: now).first)
         let (transition, report) = h.handler().handle(job, now: now)
         guard case .retry(let runAt) = transition else { return XCTFail("\(transition)") }
         XCTAssertGreaterThanOrEqual(runAt, now + 30_000)
@@ -143,7 +143,7 @@ final class KYCDeliveryTests: XCTestCase {
         h.fake.fail([["status": 422]])
         let id = try h.queue()
         let now = SystemClock().nowMillis()
-        let job = try XCTUnwrap(try h.store.claim(limit: 1, leaseMillis: 60_000, now: now).first)
+        let job = try XCTUnwrap(try h.store.claim(limit: 1, lease: .milliseconds(60_000), now: now).first)
         let (transition, report) = h.handler().handle(job, now: now)
         XCTAssertEqual(try h.store.finish(id: id, token: job.token, transition: transition, attempt: report, now: now), .applied)
         XCTAssertEqual(try h.store.job(id: id)?.status, .dead)

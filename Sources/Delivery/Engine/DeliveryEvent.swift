@@ -28,7 +28,7 @@ public enum DeliveryEvent: Sendable, Equatable {
 
 /// Shared, immutable state of one pool: what every worker thread reads.
 struct DeliveryContext: Sendable {
-    let store: any OutboxStore
+    let store: any JobDeliveryStore
     let configuration: DeliveryConfiguration
     let clock: any WallClock
     let logger: Logger

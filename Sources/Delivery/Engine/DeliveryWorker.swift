@@ -127,7 +127,7 @@ final class DeliveryWorker {
         let now = clock.nowMillis()
         guard job.leaseUntil - now < config.leaseMillis / 2 else { return true }
         do {
-            if try context.store.renewLease(id: job.id, token: job.token, leaseMillis: config.leaseMillis, now: now) {
+            if try context.store.renewLease(id: job.id, token: job.token, lease: .milliseconds(config.leaseMillis), now: now) {
                 return true
             }
         } catch {

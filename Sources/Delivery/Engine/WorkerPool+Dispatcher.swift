@@ -59,7 +59,7 @@ extension WorkerPool {
                     let claimed = attempt(
                         "claim",
                         { () throws(OutboxError) in
-                            try store.claim(limit: limit, leaseMillis: config.leaseMillis, now: now)
+                            try store.claim(limit: limit, lease: .milliseconds(config.leaseMillis), now: now)
                         })
                     let jobs = claimed ?? []
                     hand(jobs)

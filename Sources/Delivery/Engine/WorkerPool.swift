@@ -76,7 +76,7 @@ public final class WorkerPool: Sendable {
     ///     handler ends `dead`.
     ///   - observer: receives `DeliveryEvent`s synchronously on the pool's threads.
     public init(
-        store: any OutboxStore, configuration: DeliveryConfiguration, clock: any WallClock = SystemClock(),
+        store: any JobDeliveryStore, configuration: DeliveryConfiguration, clock: any WallClock = SystemClock(),
         logger: Logger, handlers: [JobKind: JobHandlerFactory] = [:],
         observer: (@Sendable (DeliveryEvent) -> Void)? = nil
     ) {

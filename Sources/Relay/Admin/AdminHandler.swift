@@ -7,7 +7,7 @@ import RelayCore
 /// is authenticated (admin BasicAuth, or a SIMAS-ID bearer token when configured); none is anonymous.
 final class AdminHandler: HTTPHandler {
     private let authorizer: AdminAuthorizer
-    private let store: any OutboxStore & OutboxStatistics
+    private let store: any JobOperationsStore & JobStatisticsStore
     private let replayer: Replayer
     private let clock: any WallClock
     private let logger: Logger
@@ -17,7 +17,7 @@ final class AdminHandler: HTTPHandler {
     private let kyc: KYCAdminRoutes?
 
     init(
-        authorizer: AdminAuthorizer, store: any OutboxStore & OutboxStatistics, clock: any WallClock, logger: Logger,
+        authorizer: AdminAuthorizer, store: any JobOperationsStore & JobStatisticsStore, clock: any WallClock, logger: Logger,
         health: @escaping @Sendable () -> HealthReport, metricsText: @escaping @Sendable () -> String,
         statusPage: @escaping @Sendable () -> String, kyc: KYCAdminRoutes? = nil
     ) {

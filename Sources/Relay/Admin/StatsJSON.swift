@@ -5,7 +5,7 @@ import RelayCore
 public enum StatsJSON {
     public static let channels = ["email", "sms", "whatsapp", kycChannelName]
 
-    public static func render(store: any OutboxStore, now: Int64) throws(OutboxError) -> String {
+    public static func render(store: any JobStatisticsStore, now: Int64) throws(OutboxError) -> String {
         var parts = ["\"at\":\(now)", "\"jobs\":\(JobJSON.counts(try store.countsByStatus(channel: nil)))"]
         var per: [String] = []
         for c in channels {

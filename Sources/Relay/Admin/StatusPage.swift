@@ -5,7 +5,7 @@ import RelayCore
 /// `GET /` on the admin listener: a small server-rendered status page (no script, no external
 /// resources), built only from masked, secret-free records.
 enum StatusPage {
-    static func render(store: any OutboxStore & OutboxStatistics, metrics: RelayMetrics, now: Int64) -> String {
+    static func render(store: any JobOperationsStore & JobStatisticsStore, metrics: RelayMetrics, now: Int64) -> String {
         var html = """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><title>otp-relay status</title>
             <meta http-equiv="refresh" content="10">

@@ -13,14 +13,14 @@ public final class KYCIngest: Sendable {
     /// How long a blocking submit waits for the commit before answering 503.
     public static let defaultCommitTimeoutMillis = 10_000
 
-    private let store: any OutboxStore
+    private let store: any JobIngestStore
     private let settings: SQEKYCSettings
     private let keys: OutboxKeys
     private let clock: any WallClock
     private let logger: Logger
 
     public init(
-        store: any OutboxStore, dataKey: DataKey, settings: SQEKYCSettings, clock: any WallClock = SystemClock(),
+        store: any JobIngestStore, dataKey: DataKey, settings: SQEKYCSettings, clock: any WallClock = SystemClock(),
         logger: Logger
     ) {
         self.store = store

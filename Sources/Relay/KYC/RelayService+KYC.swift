@@ -7,7 +7,7 @@ import RelayCrypto
 extension RelayService {
     /// The admin KYC endpoints, or nil when the `sqekyc` section is absent (they answer 404).
     static func kycRoutes(
-        _ c: Configuration, store: any OutboxStore, dataKey: DataKey, clock: any WallClock,
+        _ c: Configuration, store: any JobIngestStore, dataKey: DataKey, clock: any WallClock,
         logger: Logger
     ) -> KYCAdminRoutes? {
         guard let settings = c.sqekyc else { return nil }

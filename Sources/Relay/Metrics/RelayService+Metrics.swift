@@ -3,7 +3,7 @@ import Outbox
 extension RelayService {
     /// `/metrics`: webhook counters from memory, queue figures from the store.
     static func metricsText(
-        store: any OutboxStore & OutboxStatistics, metrics: RelayMetrics,
+        store: any JobStatisticsStore, metrics: RelayMetrics,
         delivery: DeliveryMetrics, now: Int64
     ) -> String {
         var p = PrometheusText()

@@ -20,10 +20,10 @@ public struct Replayer: Sendable {
     }
 
     public static let pageSize = 500
-    let store: any OutboxStore
+    let store: any JobOperationsStore
     let clock: any WallClock
 
-    public init(store: any OutboxStore, clock: any WallClock = SystemClock()) {
+    public init(store: any JobOperationsStore, clock: any WallClock = SystemClock()) {
         self.store = store
         self.clock = clock
     }

@@ -7,7 +7,7 @@ import RelayCrypto
 public enum RelayMaintenance {
     /// Applies pending migrations; returns the names applied.
     public static func migrate(_ config: Configuration) throws -> [String] {
-        try OutboxMigrations.migrate(path: config.databasePath, now: SystemClock().nowMillis())
+        try StoreFactory.migrate(config.storeLocation, now: SystemClock().nowMillis())
     }
 
     /// Validates what start-up would validate, without binding or writing anything.
@@ -22,7 +22,7 @@ public enum RelayMaintenance {
 
     /// Opens the outbox for operator commands. Uses the configured or stored data key; never
     /// creates one (a new key would not open the jobs already sealed).
-    public static func openStore(_ config: Configuration) throws -> SQLiteOutbox {
+    public static func openStore(_ config: Configuration) throws -> any OutboxStore {
         let key: DataKey
         if let k = config.dataKey {
             key = k
@@ -31,7 +31,7 @@ public enum RelayMaintenance {
         } else {
             key = DataKey.generate()  // nothing sealed can be read, and nothing here needs to
         }
-        return try SQLiteOutbox(path: config.databasePath, dataKey: key, logger: Logger(level: .warning))
+        return try StoreFactory.open(config.storeLocation, dataKey: key, logger: Logger(level: .warning))
     }
 
     public static func newCredential(

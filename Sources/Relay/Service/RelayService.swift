@@ -13,7 +13,7 @@ public final class RelayService: Sendable {
     public let logger: Logger
     public let metrics = RelayMetrics()
     let deliveryMetrics: DeliveryMetrics
-    let store: SQLiteOutbox
+    let store: any OutboxStore
     let publicServer: HTTPServer
     let publicHandler: PublicHandler
     let adminServer: HTTPServer
@@ -28,7 +28,7 @@ public final class RelayService: Sendable {
         self.clock = clock
         self.deliveryMetrics = DeliveryMetrics(clock: clock)
         let c = configuration
-        store = try SQLiteOutbox(path: c.databasePath, dataKey: dataKey, clock: clock, logger: logger, options: OutboxOptions())
+        store = try StoreFactory.open(c.storeLocation, dataKey: dataKey, clock: clock, logger: logger)
         let ingest = OTPIngest(
             store: store, dataKey: dataKey,
             settings: .init(

@@ -9,13 +9,13 @@ import RelayCore
 final class RetentionSweeper: @unchecked Sendable {
     static let batch = 1_000
 
-    private let store: any OutboxStore
+    private let store: any JobOperationsStore
     private let retentionMillis: Int64
     private let clock: any WallClock
     private let logger: Logger
     private let timer: DispatchSourceTimer
 
-    init(store: any OutboxStore, retentionMillis: Int64, everyMillis: Int, clock: any WallClock, logger: Logger) {
+    init(store: any JobOperationsStore, retentionMillis: Int64, everyMillis: Int, clock: any WallClock, logger: Logger) {
         self.store = store
         self.retentionMillis = retentionMillis
         self.clock = clock

@@ -17,7 +17,7 @@ final class OTPIngest: Sendable {
         var dedupeWindowMillis: Int64
     }
 
-    private let store: any OutboxStore
+    private let store: any JobIngestStore
     private let settings: Settings
     private let perIdentifier: SlidingWindowLimiter<UInt64>
     private let keys: OutboxKeys
@@ -26,7 +26,7 @@ final class OTPIngest: Sendable {
     private let metrics: RelayMetrics
 
     init(
-        store: any OutboxStore, dataKey: DataKey, settings: Settings, perIdentifier: SlidingWindowLimiter<UInt64>,
+        store: any JobIngestStore, dataKey: DataKey, settings: Settings, perIdentifier: SlidingWindowLimiter<UInt64>,
         clock: any WallClock, logger: Logger, metrics: RelayMetrics
     ) {
         self.store = store
@@ -79,7 +79,7 @@ final class OTPIngest: Sendable {
         }
         let job = NewJob.otp(
             channel: submission.channel, recipient: submission.recipient, recipientHash: recipientHash,
-            otp: submission.otp, dedupeKey: dedupe, dedupeWindowMillis: settings.dedupeWindowMillis,
+            otp: submission.otp, dedupeKey: dedupe, dedupeWindow: .milliseconds(settings.dedupeWindowMillis),
             createdAt: now, expiresAt: now + settings.otpValidityMillis)
         let logger = self.logger
         let metrics = self.metrics

@@ -1,10 +1,16 @@
 import RelayCore
 import RelayCrypto
 
-/// Delivery writes, run through the single writer (short transactions, never across network I/O).
+/// Delivery (`JobDeliveryStore`): writes run through the single writer (short transactions, never
+/// across network I/O); the timers read on the read-only connection.
 extension SQLiteOutbox {
-    public func claim(limit: Int, leaseMillis: Int64, now: Int64) throws(OutboxError) -> [ClaimedJob] {
+    public func addCommitObserver(_ observer: @escaping @Sendable () -> Void) {
+        writer.addObserver(observer)
+    }
+
+    public func claim(limit: Int, lease: Duration, now: Int64) throws(OutboxError) -> [ClaimedJob] {
         guard limit > 0 else { return [] }
+        let leaseMillis = lease.wholeMilliseconds
         let rows = try writer.perform { ctx throws(SQLiteError) in
             try ctx.claim(limit: limit, leaseMillis: leaseMillis, now: now)
         }.get()
@@ -77,8 +83,9 @@ extension SQLiteOutbox {
         }
     }
 
-    public func renewLease(id: String, token: Int64, leaseMillis: Int64, now: Int64) throws(OutboxError) -> Bool {
-        try writer.perform { ctx throws(SQLiteError) in
+    public func renewLease(id: String, token: Int64, lease: Duration, now: Int64) throws(OutboxError) -> Bool {
+        let leaseMillis = lease.wholeMilliseconds
+        return try writer.perform { ctx throws(SQLiteError) in
             try ctx.renewLease(id: id, token: token, leaseMillis: leaseMillis, now: now)
         }.get()
     }
@@ -102,23 +109,15 @@ extension SQLiteOutbox {
         try writer.perform { ctx throws(SQLiteError) in try ctx.expireDue(now: now) }.get()
     }
 
-    public func replay(
-        ids: [String], actor: String, reason: String,
-        now: Int64
-    ) throws(OutboxError) -> [(id: String, result: ReplayResult)] {
-        let results: [ReplayResult] = try writer.perform(wakes: { (r: [ReplayResult]) in r.contains(.replayed) }) {
-            ctx throws(SQLiteError) -> [ReplayResult] in
-            var out: [ReplayResult] = []
-            for id in ids { out.append(try ctx.replay(id: id, actor: actor, reason: reason, now: now)) }
-            return out
-        }.get()
-        let replayed = results.filter { $0 == ReplayResult.replayed }.count
-        logger.info(
-            "outbox replay",
-            [
-                "actor": .string(actor), "requested": .int(Int64(ids.count)),
-                "replayed": .int(Int64(replayed)),
-            ])
-        return zip(ids, results).map { (id: String, r: ReplayResult) in (id: id, result: r) }
+    public func nextRunAt() throws(OutboxError) -> Int64? {
+        try reader.read { db throws(SQLiteError) in
+            try db.withStatement(DeliverySQL.nextRunAt) { s throws(SQLiteError) in try s.step() ? s.optionalInt64(0) : nil }
+        }
+    }
+
+    public func nextLeaseExpiry() throws(OutboxError) -> Int64? {
+        try reader.read { db throws(SQLiteError) in
+            try db.withStatement(DeliverySQL.nextLeaseExpiry) { s throws(SQLiteError) in try s.step() ? s.optionalInt64(0) : nil }
+        }
     }
 }

@@ -18,11 +18,9 @@ struct Migrator {
 
     /// The versions applied so far (empty for a fresh file).
     static func appliedVersions(_ db: SQLiteDatabase) throws(SQLiteError) -> [Int] {
-        let exists = try db.withStatement(
-            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'"
-        ) { s throws(SQLiteError) in try s.step() }
+        let exists = try db.withStatement(SchemaSQL.migrationsTableExists) { s throws(SQLiteError) in try s.step() }
         guard exists else { return [] }
-        return try db.withStatement("SELECT version FROM schema_migrations ORDER BY version") { s throws(SQLiteError) in
+        return try db.withStatement(SchemaSQL.appliedVersions) { s throws(SQLiteError) in
             var out: [Int] = []
             while try s.step() { out.append(s.int(0)) }
             return out
@@ -44,8 +42,10 @@ struct Migrator {
                     }
                     if versions.contains(m.version) { return false }
                     try db.execute(m.sql)
-                    try db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)") {
-                        $0.bind(1, m.version); $0.bind(2, m.name); $0.bind(3, now)
+                    try db.run(SchemaSQL.recordMigration) { s in
+                        s.bind(m.version, to: ":version")
+                        s.bind(m.name, to: ":name")
+                        s.bind(now, to: ":now")
                     }
                     return true
                 }

@@ -1,9 +1,10 @@
-/// Limits and tunables of the SQLite outbox, with named defaults.
+/// Limits and tunables of the SQLite outbox, with named defaults. Lengths of time are `Duration`s
+/// (stored to the millisecond).
 public struct OutboxOptions: Sendable {
     /// Most requests the writer commits in one transaction.
     public var maxBatchSize: Int = 2_048
     /// How long a write waits for a lock held by another process before failing as busy.
-    public var busyTimeoutMillis: Int = 5_000
+    public var busyTimeout: Duration = .seconds(5)
     /// The WAL file is truncated to this size after a checkpoint.
     public var journalSizeLimitBytes: Int64 = 64 << 20
     /// WAL frames after which a background thread checkpoints (copies the WAL into the database
@@ -15,7 +16,7 @@ public struct OutboxOptions: Sendable {
     public var maxListLimit: Int = 1_000
     /// The longest dedupe window honoured (longer ones are cut to it); jobs created this long ago
     /// are read back into the in-memory dedupe index at start-up.
-    public var maxDedupeWindowMillis: Int64 = 300_000
+    public var maxDedupeWindow: Duration = .seconds(300)
     /// Most dedupe keys kept in memory; past it the oldest leave first (a repeat then becomes a
     /// new job). About 80 bytes each: 50k keeps a 60 s window whole up to ~830 OTP/s (far above one
     /// BU's SIMAS-ID traffic) and bounds the index to ~4 MB under any load.

@@ -37,7 +37,7 @@ extension NewJob {
     /// An OTP job with its recipient hash and dedupe key computed under `keys`.
     public static func otp(
         channel: Channel, recipient: String, otp: String, keys: OutboxKeys,
-        dedupeWindowMillis: Int64, createdAt: Int64, expiresAt: Int64,
+        dedupeWindow: Duration, createdAt: Int64, expiresAt: Int64,
         language: String? = nil, app: String? = nil
     ) -> NewJob {
         let secret = Array(otp.utf8)
@@ -45,8 +45,8 @@ extension NewJob {
             kind: .otp, channel: channel.rawValue, recipient: recipient,
             recipientMasked: Recipient.mask(recipient), recipientHash: keys.recipientHash(recipient),
             secret: secret,
-            dedupeKey: dedupeWindowMillis > 0 ? keys.dedupeKey(channel: channel.rawValue, recipient: recipient, secret: secret) : nil,
-            dedupeWindowMillis: dedupeWindowMillis, createdAt: createdAt, expiresAt: expiresAt,
+            dedupeKey: dedupeWindow > .zero ? keys.dedupeKey(channel: channel.rawValue, recipient: recipient, secret: secret) : nil,
+            dedupeWindow: dedupeWindow, createdAt: createdAt, expiresAt: expiresAt,
             language: language, app: app)
     }
 }

@@ -97,17 +97,12 @@ final class DedupeIndex {
         head = 0
     }
 
-    static let rebuildSQL = """
-        SELECT id, dedupe_key, created_at, dedupe_until FROM jobs INDEXED BY jobs_created
-        WHERE created_at >= ?1 AND dedupe_until > ?2 AND dedupe_key IS NOT NULL ORDER BY created_at, id
-        """
-
     /// Loads the keys of jobs still inside their window (created within `maxWindowMillis`).
     func rebuild(_ db: SQLiteDatabase, now: Int64, maxWindowMillis: Int64) throws(SQLiteError) {
         removeAll()
-        try db.withStatement(DedupeIndex.rebuildSQL) { s throws(SQLiteError) in
-            s.bind(1, now - maxWindowMillis)
-            s.bind(2, now)
+        try db.withStatement(JobsSQL.dedupeRebuild) { s throws(SQLiteError) in
+            s.bind(now - maxWindowMillis, to: ":created_from")
+            s.bind(now, to: ":now")
             while try s.step() {
                 guard let bytes = s.blob(1), let key = DedupeKey(bytes), map[key] == nil else { continue }
                 let entry = Entry(id: s.string(0), createdAt: s.int64(2), until: s.int64(3))

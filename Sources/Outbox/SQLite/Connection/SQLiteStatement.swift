@@ -1,11 +1,15 @@
 import CSQLite
 
 /// A prepared statement, finalized in deinit. Owned by one `SQLiteDatabase` and confined to its
-/// thread. Bind with 1-based indexes; `SQLiteDatabase.run` resets and clears bindings afterwards so
-/// no bound secret lingers in SQLite's memory.
+/// thread (the connection's `ThreadOwnership` is checked on prepare and step). Bind by name
+/// (`bind(id, to: ":id")`; the statement's parameter names are resolved to indexes once, when it
+/// is prepared) or by 1-based index for one-parameter statements; `SQLiteDatabase.withStatement`
+/// resets and clears bindings afterwards so no bound secret lingers in SQLite's memory.
 final class SQLiteStatement {
     let handle: OpaquePointer
     private unowned let db: SQLiteDatabase
+    /// `:name` → 1-based index, read once from SQLite at prepare time.
+    private let parameterIndexes: [String: Int32]
 
     init(db: SQLiteDatabase, sql: String) throws(SQLiteError) {
         var stmt: OpaquePointer?
@@ -18,6 +22,22 @@ final class SQLiteStatement {
         }
         self.handle = stmt
         self.db = db
+        var indexes: [String: Int32] = [:]
+        let count = sqlite3_bind_parameter_count(stmt)
+        if count > 0 {
+            for i in 1...count {
+                if let name = sqlite3_bind_parameter_name(stmt, i) { indexes[String(cString: name)] = i }
+            }
+        }
+        self.parameterIndexes = indexes
+    }
+
+    /// The index of the parameter `name` (`:id`); traps on a name the statement does not have (a
+    /// typo in a named constant, found by the first test that runs it).
+    @inline(__always)
+    private func index(_ name: String) -> Int32 {
+        guard let i = parameterIndexes[name] else { preconditionFailure("SQL has no parameter \(name)") }
+        return i
     }
 
     deinit { sqlite3_finalize(handle) }
@@ -55,10 +75,21 @@ final class SQLiteStatement {
         v.withUnsafeBytes { _ = sqlite3_bind_blob(handle, i, $0.baseAddress, Int32($0.count), csqlite_transient()) }
     }
 
+    // MARK: binding by name
+
+    func bind(_ v: Int64, to name: String) { bind(index(name), v) }
+    func bind(_ v: Int, to name: String) { bind(index(name), v) }
+    func bind(_ v: Int64?, to name: String) { bind(index(name), v) }
+    func bind(_ v: Int?, to name: String) { bind(index(name), v) }
+    func bind(_ v: String?, to name: String) { bind(index(name), v) }
+    func bind(_ v: [UInt8]?, to name: String) { bind(index(name), v) }
+    func bind(_ v: Bool, to name: String) { bind(index(name), v ? 1 : 0) }
+
     // MARK: stepping
 
     /// Steps once: true when a row is available, false when done.
     func step() throws(SQLiteError) -> Bool {
+        db.owner.check()
         let rc = sqlite3_step(handle)
         if rc == SQLITE_ROW { return true }
         if rc == SQLITE_DONE { return false }

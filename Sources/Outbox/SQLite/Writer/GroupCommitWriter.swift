@@ -4,18 +4,17 @@ import Synchronization
 
 /// The single writer: one thread that owns the write connection, takes every waiting request and
 /// runs them in ONE `BEGIN IMMEDIATE … COMMIT` (one fsync per batch), then completes each item
-/// after the commit returned (on the item's executor, or on this thread). A store-wide failure (full, I/O error, busy) fails the whole batch
-/// with `.unavailable` and leaves nothing behind; the next batch tries again, reopening the
-/// connection after an I/O error, so the writer recovers on its own once the cause goes away.
+/// after the commit returned (on the item's executor, or on this thread). A store-wide failure
+/// (full, I/O error, busy) fails the whole batch with `.unavailable` and leaves nothing behind; the
+/// next batch tries again, reopening the connection after an I/O error, so the writer recovers on
+/// its own once the cause goes away.
 ///
-/// `@unchecked Sendable`: `pending`, `running` and `stopping` are guarded by `condition`; `context`
-/// is used by the writer thread only (and by `SQLiteOutbox.init` before the thread starts).
+/// `@unchecked Sendable`: `pending` is guarded by `thread`'s lock (touched only in its `offer` and
+/// `nextWork` closures); `context` is used by the writer thread only (and by `SQLiteOutbox.init`
+/// before the thread starts; the thread claims it when it starts), checked by its `ThreadOwnership`.
 final class GroupCommitWriter: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let thread = ConditionThread(name: "outbox-writer", drainsOnStop: true)
     private var pending: [any WriteItem] = []
-    private var stopping = false
-    private var running = false
-    private let finished = DispatchSemaphore(value: 0)
     private let context: WriterContext
     private let maxBatchSize: Int
     private let checkpointPages: Int
@@ -25,7 +24,6 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// Finish completions (which update the worker pool) run here, in commit order, so the writer
     /// starts its next batch at once.
     let finishQueue = QueueExecutor(label: "outbox-finishes")
-    private let writerThreadID = Mutex<pthread_t?>(nil)
     /// WAL frames when a checkpoint last ran or was requested (writer thread only).
     private var framesAtLastCheckpoint = 0
 
@@ -45,26 +43,18 @@ final class GroupCommitWriter: @unchecked Sendable {
     }
 
     func start() {
-        condition.lock()
-        running = true
-        condition.unlock()
-        let thread = Thread { [self] in
-            writerThreadID.withLock { $0 = pthread_self() }
+        thread.start { [self] in
+            context.claimForCurrentThread()
             loop()
-            finished.signal()
         }
-        thread.name = "outbox-writer"
-        thread.start()
     }
 
     /// Queues an item; false when the writer is stopping (the caller answers `.unavailable`).
     func submit(_ item: any WriteItem) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        guard running, !stopping else { return false }
-        pending.append(item)
-        if pending.count == 1 { condition.signal() }
-        return true
+        thread.offer {
+            pending.append(item)
+            return pending.count == 1
+        }
     }
 
     /// Runs an operation through the writer and waits for its commit. On the writer thread itself
@@ -83,10 +73,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         return op.wait()
     }
 
-    var isWriterThread: Bool {
-        guard let id = writerThreadID.withLock({ $0 }) else { return false }
-        return pthread_equal(id, pthread_self()) != 0
-    }
+    var isWriterThread: Bool { thread.isCurrent }
 
     func addObserver(_ f: @escaping @Sendable () -> Void) {
         observers.withLock { $0.append(f) }
@@ -94,35 +81,23 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     /// Refuses new requests, commits those already accepted, then stops the thread (graceful
     /// shutdown: a webhook request that was accepted still gets its answer).
-    func stop() {
-        condition.lock()
-        let wasRunning = running && !stopping
-        stopping = true
-        condition.signal()
-        condition.unlock()
-        if wasRunning && !isWriterThread { finished.wait() }
-    }
+    func stop() { thread.stop() }
 
     private func loop() {
-        while true {
-            condition.lock()
-            while pending.isEmpty && !stopping { condition.wait() }
-            if pending.isEmpty {  // stopping, and everything accepted has been committed
-                condition.unlock()
-                context.close()
-                return
-            }
-            var batch: [any WriteItem]
-            if pending.count <= maxBatchSize {
-                batch = pending
-                pending.removeAll(keepingCapacity: true)
-            } else {
-                batch = Array(pending.prefix(maxBatchSize))
-                pending.removeFirst(maxBatchSize)
-            }
-            condition.unlock()
+        while var batch = thread.nextWork(hasWork: { !pending.isEmpty }, take: takeBatch) {
             process(&batch)
         }
+        context.close()  // stopping, and everything accepted has been committed
+    }
+
+    /// Up to `maxBatchSize` of the pending items, oldest first (under the thread's lock).
+    private func takeBatch() -> [any WriteItem] {
+        if pending.count <= maxBatchSize {
+            defer { pending.removeAll(keepingCapacity: true) }
+            return pending
+        }
+        defer { pending.removeFirst(maxBatchSize) }
+        return Array(pending.prefix(maxBatchSize))
     }
 
     /// One transaction for the whole batch; items failing on their own are reported separately.
@@ -135,7 +110,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         do {
             let db = try context.connection()
             context.dedupe.evict(now: context.clock.nowMillis())
-            try db.run("BEGIN IMMEDIATE")  // cached statements: no parse per batch
+            try db.run(JobsSQL.begin)  // cached statements: no parse per batch
             for item in batch {
                 do {
                     try item.apply(context)
@@ -144,7 +119,7 @@ final class GroupCommitWriter: @unchecked Sendable {
                     failedItems.append((item, .invalidRequest(error.description)))
                 }
             }
-            try db.run("COMMIT")
+            try db.run(JobsSQL.commit)
             context.dedupe.commit()
         } catch {
             context.db?.rollbackIfNeeded()

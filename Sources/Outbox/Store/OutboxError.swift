@@ -1,6 +1,6 @@
 /// A failure of the outbox. `unavailable` means the store cannot commit right now (disk full, I/O
 /// error, locked beyond the busy timeout, shutting down): the webhook answers 503 and the caller
-/// may retry. Descriptions name SQLite result codes and job ids only, never a bound value.
+/// may retry. Descriptions name result codes (SQLite's, or another store's) and job ids only, never a bound value.
 public struct OutboxError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable, Equatable {
         /// The store cannot commit now; nothing of the request was stored.
@@ -27,13 +27,8 @@ public struct OutboxError: Error, Sendable, Equatable, CustomStringConvertible {
     static func unavailable(_ detail: String) -> OutboxError { .init(code: .unavailable, detail: detail) }
     static func invalidRequest(_ detail: String) -> OutboxError { .init(code: .invalidRequest, detail: detail) }
 
-    static func from(_ e: SQLiteError) -> OutboxError {
-        e.isStoreWide ? .unavailable(e.description) : .invalidRequest(e.description)
-    }
-
-    static func startup(_ e: SQLiteError) -> OutboxError {
-        .init(code: .startup, detail: e.description)
-    }
+    /// Opening or migrating the store failed (`detail`: safe text, no secret).
+    static func startup(_ detail: String) -> OutboxError { .init(code: .startup, detail: detail) }
 
     public static func == (a: OutboxError, b: OutboxError) -> Bool { a.code == b.code }
 

@@ -1,7 +1,9 @@
 import Dispatch
 
 /// A read-only connection for operator queries and worker timers, so reads never wait behind the
-/// writer's batches (WAL readers see the last commit).
+/// writer's batches (WAL readers see the last commit). A pool of one: `read` runs on the caller's
+/// thread inside `queue.sync`, so the connection is lent to that thread for the call (claimed at
+/// checkout, released at return) and its `ThreadOwnership` holds every use inside to it.
 /// `@unchecked Sendable`: the connection is only touched inside `queue.sync`, a serial queue.
 final class ReadConnection: @unchecked Sendable {
     private let queue = DispatchQueue(label: "outbox-reader")
@@ -22,15 +24,31 @@ final class ReadConnection: @unchecked Sendable {
         let result: Result<T, OutboxError> = queue.sync {
             if closed { return .failure(.unavailable("outbox is closed")) }
             do throws(SQLiteError) {
-                let conn: SQLiteDatabase
-                if let db { conn = db } else { conn = try SQLiteDatabase(path: path, configuration: configuration); db = conn }
-                return .success(try body(conn))
+                return .success(try withLentConnection(body))
             } catch {
                 if error.needsReopen { db = nil }
                 return .failure(.from(error))
             }
         }
         return try result.get()
+    }
+
+    /// Checks the connection out to the calling thread for `body` (opening it if needed), and back in.
+    private func withLentConnection<T>(_ body: (SQLiteDatabase) throws(SQLiteError) -> T) throws(SQLiteError) -> T {
+        #if DEBUG
+        dispatchPrecondition(condition: .onQueue(queue))
+        #endif
+        let conn: SQLiteDatabase
+        if let db {
+            conn = db
+            conn.owner.claim()
+        } else {
+            conn = try SQLiteDatabase(path: path, configuration: configuration)
+            conn.owner.claim()
+            db = conn
+        }
+        defer { conn.owner.release() }
+        return try body(conn)
     }
 
     func close() {

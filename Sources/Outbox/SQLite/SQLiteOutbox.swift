@@ -2,9 +2,10 @@ import RelayCore
 import RelayCrypto
 import Synchronization
 
-/// The SQLite outbox (DESIGN §4): one writer thread with group commit for every write, a read-only
-/// connection for queries, a background checkpointer. WAL, `synchronous=FULL`, STRICT tables,
-/// migrations applied on open. Safe to use from any thread.
+/// The SQLite outbox (`docs/architecture.md`, "Store"): one writer thread with group commit for
+/// every write, a read-only connection for queries, a background checkpointer. WAL,
+/// `synchronous=FULL`, STRICT tables, migrations applied on open. Safe to use from any thread.
+/// Its SQL lives in `SQLite/SQL/`; build it with `StoreFactory.open`.
 ///
 /// One process enqueues into a file at a time (the dedupe index lives in that process's writer);
 /// other processes (the CLI) may read and run operator writes. Delivery is at-least-once: a lease
@@ -20,7 +21,8 @@ public final class SQLiteOutbox: OutboxStore {
     let reader: ReadConnection
     let checkpointer: Checkpointer
 
-    /// Opens (creating if needed) and migrates the database, then starts the writer thread.
+    /// Opens (creating if needed) and migrates the database, then starts the writer thread: the
+    /// store is running when this returns (`start()` has nothing left to do).
     public init(
         path: String, dataKey: DataKey, clock: any WallClock = SystemClock(), logger: Logger,
         options: OutboxOptions = OutboxOptions()
@@ -32,14 +34,14 @@ public final class SQLiteOutbox: OutboxStore {
         self.options = options
         self.ids = JobIDGenerator(clock: clock)
         var config = SQLiteDatabase.Configuration()
-        config.busyTimeoutMillis = Int32(clamping: options.busyTimeoutMillis)
+        config.busyTimeoutMillis = Int32(clamping: options.busyTimeout.wholeMilliseconds)
         config.journalSizeLimitBytes = options.journalSizeLimitBytes
         config.walAutoCheckpointPages = 0  // the Checkpointer does it, off the writer's path
         config.cacheSizeKiB = options.cacheSizeKiB
         config.maxPageCount = options.maxPageCount
         let context = WriterContext(
             path: path, configuration: config, clock: clock,
-            maxDedupeWindowMillis: options.maxDedupeWindowMillis,
+            maxDedupeWindowMillis: options.maxDedupeWindow.wholeMilliseconds,
             maxDedupeEntries: options.maxDedupeEntries)
         do {
             _ = try context.connection()
@@ -58,13 +60,25 @@ public final class SQLiteOutbox: OutboxStore {
 
     deinit { close() }
 
+    // MARK: lifecycle
+
+    /// Nothing to do: the store runs from `init` (the CLI uses it without a service group). In a
+    /// service group it comes first, so it stops last, after everything that writes to it.
+    public func start() {}
+
+    /// `close()`; true when it returned by `deadline` (what was accepted is committed either way).
+    public func shutdown(by deadline: Deadline) -> Bool {
+        close()
+        return ContinuousClock.now <= deadline
+    }
+
     public func close() {
         writer.stop()
         checkpointer.stop()
         reader.close()
     }
 
-    // MARK: enqueue
+    // MARK: ingest
 
     public func enqueue(
         _ job: NewJob, executor: (any CompletionExecutor)?,
@@ -88,21 +102,18 @@ public final class SQLiteOutbox: OutboxStore {
         }
     }
 
-    public func addCommitObserver(_ observer: @escaping @Sendable () -> Void) {
-        writer.addObserver(observer)
-    }
+    // MARK: health (no query)
 
-    /// Group-commit counters: batches committed, items in them, batches failed.
-    /// False while the last write batch failed (disk full, I/O error, locked): for readiness checks,
-    /// without a query.
     public var isWritable: Bool { !writer.lastBatchFailed.load(ordering: .relaxed) }
 
-    public var writerStatistics: (batches: Int, items: Int, failedBatches: Int) {
-        (
-            writer.batchesCommitted.load(ordering: .relaxed), writer.itemsCommitted.load(ordering: .relaxed),
-            writer.batchesFailed.load(ordering: .relaxed)
-        )
+    public var writerStatistics: WriterStatistics {
+        WriterStatistics(
+            batches: writer.batchesCommitted.load(ordering: .relaxed),
+            items: writer.itemsCommitted.load(ordering: .relaxed),
+            failedBatches: writer.batchesFailed.load(ordering: .relaxed))
     }
+
+    // MARK: SQLite only
 
     /// Sets `PRAGMA max_page_count` on the writer connection (bounds disk use; tests simulate a
     /// full disk with it). Returns the limit SQLite applied.
@@ -110,7 +121,7 @@ public final class SQLiteOutbox: OutboxStore {
     public func setMaxPageCount(_ pages: Int) throws(OutboxError) -> Int {
         try writer.perform { ctx throws(SQLiteError) in
             try ctx.setMaxPageCount(pages)
-            return try ctx.connection().withStatement("PRAGMA max_page_count") { s throws(SQLiteError) in
+            return try ctx.connection().withStatement(SchemaSQL.maxPageCount) { s throws(SQLiteError) in
                 try s.step() ? s.int(0) : 0
             }
         }.get()

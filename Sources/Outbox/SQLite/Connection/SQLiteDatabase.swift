@@ -1,7 +1,12 @@
 import CSQLite
+import RelayCore
 
-/// One SQLite connection, closed in deinit (a failed open still closes). Not Sendable: confine each
-/// connection to one thread or serial queue. Statements are prepared once and cached by SQL text.
+/// One SQLite connection, closed in deinit (a failed open still closes). Not Sendable, and opened
+/// with `SQLITE_OPEN_NOMUTEX`: a connection belongs to one thread at a time, checked in debug
+/// builds (`owner`, at `execute`, `statement` and `SQLiteStatement.step`). The first thread to use
+/// it owns it; a connection handed to another thread is claimed there (`owner.claim()`), one lent
+/// out of a pool is claimed by the borrower and released on return. Statements are prepared once
+/// and cached by SQL text.
 final class SQLiteDatabase {
     struct Configuration: Sendable {
         var busyTimeoutMillis: Int32 = 5_000
@@ -16,6 +21,7 @@ final class SQLiteDatabase {
 
     let handle: OpaquePointer
     let path: String
+    let owner = ThreadOwnership("SQLiteDatabase")
     private var cache: [String: SQLiteStatement] = [:]
 
     /// Process-wide settings, applied once before the first connection: memory statistics off
@@ -56,17 +62,17 @@ final class SQLiteDatabase {
         var out: Int32 = 0
         _ = csqlite_db_config_int(handle, SQLITE_DBCONFIG_DEFENSIVE, 1, &out)
         _ = csqlite_db_config_int(handle, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, &out)
-        try execute("PRAGMA foreign_keys = ON")
-        try execute("PRAGMA cache_size = -\(c.cacheSizeKiB)")
+        try execute(SchemaSQL.foreignKeys)
+        try execute(SchemaSQL.cacheSize(kib: c.cacheSizeKiB))
         if !c.readOnly {
-            try execute("PRAGMA page_size = \(c.pageSize)")
-            try expect(pragma: "PRAGMA journal_mode = WAL", equals: "wal")
-            try execute("PRAGMA journal_size_limit = \(c.journalSizeLimitBytes)")
-            try execute("PRAGMA wal_autocheckpoint = \(c.walAutoCheckpointPages)")
+            try execute(SchemaSQL.pageSize(c.pageSize))
+            try expect(pragma: SchemaSQL.journalModeWAL, equals: "wal")
+            try execute(SchemaSQL.journalSizeLimit(c.journalSizeLimitBytes))
+            try execute(SchemaSQL.walAutocheckpoint(pages: c.walAutoCheckpointPages))
         } else {
-            try execute("PRAGMA query_only = ON")
+            try execute(SchemaSQL.queryOnly)
         }
-        try execute("PRAGMA synchronous = FULL")
+        try execute(SchemaSQL.synchronousFull)
         if let m = c.maxPageCount { try setMaxPageCount(m) }
     }
 
@@ -79,15 +85,16 @@ final class SQLiteDatabase {
 
     /// Caps the database size in pages (operational limit; tests use it to simulate a full disk).
     func setMaxPageCount(_ pages: Int) throws(SQLiteError) {
-        try execute("PRAGMA max_page_count = \(pages)")
+        try execute(SchemaSQL.setMaxPageCount(pages))
     }
 
     func pageCount() throws(SQLiteError) -> Int {
-        try withStatement("PRAGMA page_count") { s throws(SQLiteError) in try s.step() ? s.int(0) : 0 }
+        try withStatement(SchemaSQL.pageCount) { s throws(SQLiteError) in try s.step() ? s.int(0) : 0 }
     }
 
     /// Runs SQL text without bindings (one or more statements: migrations, pragmas, BEGIN/COMMIT).
     func execute(_ sql: String) throws(SQLiteError) {
+        owner.check()
         let rc = sqlite3_exec(handle, sql, nil, nil, nil)
         guard rc == SQLITE_OK else {
             throw SQLiteError(code: sqlite3_extended_errcode(handle), operation: "exec")
@@ -96,6 +103,7 @@ final class SQLiteDatabase {
 
     /// A cached prepared statement.
     func statement(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
+        owner.check()
         if let s = cache[sql] { return s }
         let s = try SQLiteStatement(db: self, sql: sql)
         cache[sql] = s
@@ -119,20 +127,33 @@ final class SQLiteDatabase {
         }
     }
 
+    /// A passive WAL checkpoint: copies what it can without blocking writers. True when it ran
+    /// through, false when a lock was in the way (`SQLITE_BUSY`, left for the next try).
+    @discardableResult
+    func checkpointPassive() throws(SQLiteError) -> Bool {
+        owner.check()
+        var logFrames: Int32 = 0, copied: Int32 = 0
+        let rc = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &copied)
+        if rc == SQLITE_OK { return true }
+        if rc == SQLITE_BUSY { return false }
+        throw SQLiteError(code: sqlite3_extended_errcode(handle), operation: "wal_checkpoint")
+    }
+
     var changes: Int { Int(sqlite3_changes64(handle)) }
     var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
 
     /// Rolls back if a transaction is open; errors are ignored (SQLite may already have rolled back).
     func rollbackIfNeeded() {
-        if !isAutocommit { _ = sqlite3_exec(handle, "ROLLBACK", nil, nil, nil) }
+        owner.check()
+        if !isAutocommit { _ = sqlite3_exec(handle, JobsSQL.rollback, nil, nil, nil) }
     }
 
     /// Runs `body` in `BEGIN IMMEDIATE … COMMIT`, rolling back when anything throws.
     func immediateTransaction<R>(_ body: () throws(SQLiteError) -> R) throws(SQLiteError) -> R {
-        try execute("BEGIN IMMEDIATE")
+        try execute(JobsSQL.begin)
         do {
             let r = try body()
-            try execute("COMMIT")
+            try execute(JobsSQL.commit)
             return r
         } catch {
             rollbackIfNeeded()

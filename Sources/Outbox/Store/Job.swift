@@ -37,9 +37,9 @@ public struct NewJob: Sendable {
     public var recipientHash: [UInt8]
     /// The OTP digits, or KYC JSON. Sealed.
     public var secret: [UInt8]
-    /// HMAC of (channel, recipient, otp): a repeat inside `dedupeWindowMillis` is the same job.
+    /// HMAC of (channel, recipient, otp): a repeat inside `dedupeWindow` is the same job.
     public var dedupeKey: [UInt8]?
-    public var dedupeWindowMillis: Int64
+    public var dedupeWindow: Duration
     public var createdAt: Int64
     public var runAt: Int64
     public var expiresAt: Int64
@@ -49,7 +49,7 @@ public struct NewJob: Sendable {
     public init(
         kind: JobKind, channel: String, recipient: String, recipientMasked: String,
         recipientHash: [UInt8], secret: [UInt8], dedupeKey: [UInt8]? = nil,
-        dedupeWindowMillis: Int64 = 0, createdAt: Int64, runAt: Int64? = nil, expiresAt: Int64,
+        dedupeWindow: Duration = .zero, createdAt: Int64, runAt: Int64? = nil, expiresAt: Int64,
         language: String? = nil, app: String? = nil
     ) {
         self.kind = kind
@@ -59,7 +59,7 @@ public struct NewJob: Sendable {
         self.recipientHash = recipientHash
         self.secret = secret
         self.dedupeKey = dedupeKey
-        self.dedupeWindowMillis = dedupeWindowMillis
+        self.dedupeWindow = dedupeWindow
         self.createdAt = createdAt
         self.runAt = runAt ?? createdAt
         self.expiresAt = expiresAt
@@ -70,13 +70,13 @@ public struct NewJob: Sendable {
     /// An OTP job for a RelayCore channel.
     public static func otp(
         channel: Channel, recipient: String, recipientHash: [UInt8], otp: String,
-        dedupeKey: [UInt8]?, dedupeWindowMillis: Int64, createdAt: Int64,
+        dedupeKey: [UInt8]?, dedupeWindow: Duration, createdAt: Int64,
         expiresAt: Int64, language: String? = nil, app: String? = nil
     ) -> NewJob {
         NewJob(
             kind: .otp, channel: channel.rawValue, recipient: recipient,
             recipientMasked: Recipient.mask(recipient), recipientHash: recipientHash,
-            secret: Array(otp.utf8), dedupeKey: dedupeKey, dedupeWindowMillis: dedupeWindowMillis,
+            secret: Array(otp.utf8), dedupeKey: dedupeKey, dedupeWindow: dedupeWindow,
             createdAt: createdAt, expiresAt: expiresAt, language: language, app: app)
     }
 }

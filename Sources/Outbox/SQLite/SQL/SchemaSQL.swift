@@ -1,0 +1,19 @@
+/// SQL of schema migrations and of connection set-up (pragmas).
+enum SchemaSQL {
+    static let migrationsTableExists = "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'"
+    static let appliedVersions = "SELECT version FROM schema_migrations ORDER BY version"
+    static let recordMigration = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:version, :name, :now)"
+
+    // Pragmas take no bound parameters: the values are integers from the configuration.
+    static let foreignKeys = "PRAGMA foreign_keys = ON"
+    static func cacheSize(kib: Int) -> String { "PRAGMA cache_size = -\(kib)" }
+    static func pageSize(_ bytes: Int) -> String { "PRAGMA page_size = \(bytes)" }
+    static let journalModeWAL = "PRAGMA journal_mode = WAL"
+    static func journalSizeLimit(_ bytes: Int64) -> String { "PRAGMA journal_size_limit = \(bytes)" }
+    static func walAutocheckpoint(pages: Int) -> String { "PRAGMA wal_autocheckpoint = \(pages)" }
+    static let queryOnly = "PRAGMA query_only = ON"
+    static let synchronousFull = "PRAGMA synchronous = FULL"
+    static func setMaxPageCount(_ pages: Int) -> String { "PRAGMA max_page_count = \(pages)" }
+    static let maxPageCount = "PRAGMA max_page_count"
+    static let pageCount = "PRAGMA page_count"
+}

@@ -1,0 +1,50 @@
+/// What operators do with jobs (admin API, CLI, replayer, retention sweeper). Reads never wait
+/// behind the ingest writer's batches; nothing returned holds a secret or a full recipient.
+public protocol JobOperationsStore: AnyObject, Sendable {
+    func job(id: String) throws(OutboxError) -> JobRecord?
+    /// Newest first, at most `filter.limit` (capped by the store).
+    func jobs(matching filter: JobFilter) throws(OutboxError) -> [JobRecord]
+    func attempts(jobID: String) throws(OutboxError) -> [AttemptRecord]
+    /// Moves dead jobs (not expired, payload kept) back to `queued` on the first rung, recording
+    /// who and why.
+    func replay(ids: [String], actor: String, reason: String, now: Int64) throws(OutboxError) -> [(id: String, result: ReplayResult)]
+    /// Deletes sent and expired jobs created before `createdBefore` (retention), at most `limit`
+    /// per call so writers are never held long.
+    func purge(createdBefore: Int64, limit: Int) throws(OutboxError) -> Int
+}
+
+/// Aggregates for the status page, `/metrics`, `/readyz` and `otp-relay stats`: read-only, cheap
+/// enough to run per scrape; nothing here holds a secret or a recipient.
+public protocol JobStatisticsStore: AnyObject, Sendable {
+    /// Job counts per status (every status present, zero when none), optionally for one channel.
+    func countsByStatus(channel: String?) throws(OutboxError) -> [JobStatus: Int]
+    /// Attempts since `since` per channel, provider and outcome, with latency percentiles.
+    func attemptSummary(since: Int64) throws(OutboxError) -> [AttemptSummary]
+    /// The newest attempts that did not end in `sent`.
+    func recentFailures(limit: Int) throws(OutboxError) -> [AttemptRecord]
+    /// Tries finished since `since`, per channel, provider and outcome.
+    func attemptCounts(since: Int64) throws(OutboxError) -> [AttemptCount]
+    /// Accept → provider-accepted latency of jobs sent since `since` (milliseconds).
+    func deliveryLatency(since: Int64) throws(OutboxError) -> LatencySummary
+    /// The creation time of the oldest queued job per channel.
+    func oldestQueued() throws(OutboxError) -> [String: Int64]
+    /// False while the last write batch failed (disk full, I/O error, unreachable): for readiness
+    /// checks, without a query.
+    var isWritable: Bool { get }
+    /// Group-commit counters since the store opened.
+    var writerStatistics: WriterStatistics { get }
+}
+
+/// Group-commit counters: batches committed, items in them (group commit shows as items >
+/// batches), batches that failed.
+public struct WriterStatistics: Sendable, Equatable {
+    public var batches: Int
+    public var items: Int
+    public var failedBatches: Int
+
+    public init(batches: Int, items: Int, failedBatches: Int) {
+        self.batches = batches
+        self.items = items
+        self.failedBatches = failedBatches
+    }
+}

@@ -1,0 +1,27 @@
+import RelayCore
+
+/// The whole store, as the service builds it: every use's protocol plus a lifecycle. SQLite today
+/// (`SQLiteOutbox`, built by `StoreFactory`); a PostgreSQL store implements the same protocols, so
+/// SQL stays inside the implementations and callers hold only the protocol of their use:
+///
+/// | protocol | used by | requirements |
+/// |---|---|---|
+/// | `JobIngestStore` | webhook, KYC ingest | `enqueue` |
+/// | `JobDeliveryStore` | worker pool, finish queue | claim, renew, finish, release, rescue, expire, timers, wake-ups |
+/// | `JobOperationsStore` | admin API, CLI, replayer, retention | show, list, attempts, replay, purge |
+/// | `JobStatisticsStore` | `/metrics`, status page, `/readyz`, `stats` | counts, summaries, writer health |
+///
+/// Points in time are epoch milliseconds (`Int64`, the columns' unit); lengths of time are
+/// `Duration`. A store whose clock is the database's (PostgreSQL's `now()`) may ignore the `now`
+/// it is given for leases, `run_at` and expiry; SQLite uses it as the single clock.
+public protocol OutboxStore: JobIngestStore, JobDeliveryStore, JobOperationsStore, JobStatisticsStore,
+    LifecycleComponent
+{
+    /// Commits what was already accepted, then stops; later calls fail with `.unavailable`.
+    /// Idempotent; `shutdown(by:)` does the same by a deadline.
+    func close()
+}
+
+extension OutboxStore {
+    public var lifecycleName: String { "store" }
+}

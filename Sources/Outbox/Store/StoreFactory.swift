@@ -1,0 +1,35 @@
+import RelayCore
+import RelayCrypto
+
+/// Which store to open and where: the one place that names a store implementation. A PostgreSQL
+/// store adds its case here (`database_url`), and every caller keeps holding the protocols.
+public enum StoreLocation: Sendable, Equatable {
+    /// The embedded SQLite file (created and migrated on open).
+    case sqlite(path: String)
+}
+
+/// Builds the configured store. Callers hold what it returns by protocol (`any OutboxStore`, or
+/// one of the smaller protocols of their use), never the implementation.
+public enum StoreFactory {
+    /// Opens (creating and migrating if needed) the store at `location`; it runs when this returns.
+    /// - Parameters:
+    ///   - dataKey: seals and opens job payloads; a different key cannot open jobs already stored.
+    ///   - options: the SQLite store's tunables (ignored by other stores).
+    public static func open(
+        _ location: StoreLocation, dataKey: DataKey, clock: any WallClock = SystemClock(), logger: Logger,
+        options: OutboxOptions = OutboxOptions()
+    ) throws(OutboxError) -> any OutboxStore {
+        switch location {
+        case .sqlite(let path):
+            try SQLiteOutbox(path: path, dataKey: dataKey, clock: clock, logger: logger, options: options)
+        }
+    }
+
+    /// Applies pending schema migrations at `location` (creating the store); returns the names of
+    /// the migrations applied by this call.
+    public static func migrate(_ location: StoreLocation, now: Int64) throws(OutboxError) -> [String] {
+        switch location {
+        case .sqlite(let path): try OutboxMigrations.migrate(path: path, now: now)
+        }
+    }
+}
