@@ -83,4 +83,35 @@ final class SQLiteDatabaseTests: XCTestCase {
         XCTAssertEqual(rows[1].0, [0, 1, 255])
         XCTAssertEqual(rows[1].2, Int64.max)
     }
+
+    /// Named parameters bind by name whatever the order of the binds (the usual order is resolved
+    /// once and then followed; another order still finds each name), a name used twice in the SQL
+    /// is one parameter, and clearing after each use leaves no value behind.
+    func testNamedParametersBindInAnyOrder() throws {
+        let tmp = TempDatabase()
+        let db = try SQLiteDatabase(path: tmp.path, configuration: .init())
+        try db.execute("CREATE TABLE t (a INTEGER, b TEXT, c INTEGER, d INTEGER) STRICT")
+        let sql = "INSERT INTO t (a, b, c, d) VALUES (:a, :b, :c, :a)"
+        for i in 0..<3 {
+            try db.run(sql) { s in
+                s.bind(i, to: ":a")
+                s.bind("row\(i)", to: ":b")
+                s.bind(Int64(10 * i), to: ":c")
+            }
+        }
+        try db.run(sql) { s in
+            s.bind(Int64(99), to: ":c")
+            s.bind(7, to: ":a")
+            s.bind("reversed", to: ":b")
+        }
+        try db.run(sql) { s in s.bind(8, to: ":a") }  // :b and :c were cleared: NULL
+        let rows = try db.withStatement("SELECT a, b, c, d FROM t ORDER BY rowid") { s throws(SQLiteError) in
+            var out: [String] = []
+            while try s.step() {
+                out.append("\(s.int(0))|\(s.optionalString(1) ?? "nil")|\(s.optionalInt(2).map(String.init) ?? "nil")|\(s.int(3))")
+            }
+            return out
+        }
+        XCTAssertEqual(rows, ["0|row0|0|0", "1|row1|10|1", "2|row2|20|2", "7|reversed|99|7", "8|nil|nil|8"])
+    }
 }

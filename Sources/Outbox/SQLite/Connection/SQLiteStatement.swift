@@ -2,14 +2,21 @@ import CSQLite
 
 /// A prepared statement, finalized in deinit. Owned by one `SQLiteDatabase` and confined to its
 /// thread (the connection's `ThreadOwnership` is checked on prepare and step). Bind by name
-/// (`bind(id, to: ":id")`; the statement's parameter names are resolved to indexes once, when it
-/// is prepared) or by 1-based index for one-parameter statements; `SQLiteDatabase.withStatement`
-/// resets and clears bindings afterwards so no bound secret lingers in SQLite's memory.
+/// (`bind(id, to: ":id")`) or, for one-parameter statements, by 1-based index;
+/// `SQLiteDatabase.withStatement` resets and clears bindings afterwards so no bound secret lingers
+/// in SQLite's memory.
+///
+/// Names are string literals (`StaticString`): each is resolved with `sqlite3_bind_parameter_index`
+/// once per prepared statement and remembered by the literal's address; binds that come in the
+/// same order as last time (every call site binds in a fixed order) then cost one pointer compare
+/// each, so the writer's 13-parameter insert pays no lookup per row.
 final class SQLiteStatement {
     let handle: OpaquePointer
     private unowned let db: SQLiteDatabase
-    /// `:name` → 1-based index, read once from SQLite at prepare time.
-    private let parameterIndexes: [String: Int32]
+    /// Parameter names seen so far (by literal address) and their indexes, in first-bind order.
+    private var resolved: [(name: UnsafeRawPointer, index: Int32)] = []
+    /// Where the next bind's name is expected in `resolved` (reset with the statement).
+    private var nextResolved = 0
 
     init(db: SQLiteDatabase, sql: String) throws(SQLiteError) {
         var stmt: OpaquePointer?
@@ -22,27 +29,37 @@ final class SQLiteStatement {
         }
         self.handle = stmt
         self.db = db
-        var indexes: [String: Int32] = [:]
-        let count = sqlite3_bind_parameter_count(stmt)
-        if count > 0 {
-            for i in 1...count {
-                if let name = sqlite3_bind_parameter_name(stmt, i) { indexes[String(cString: name)] = i }
-            }
-        }
-        self.parameterIndexes = indexes
     }
 
-    /// The index of the parameter `name` (`:id`); traps on a name the statement does not have (a
-    /// typo in a named constant, found by the first test that runs it).
+    /// The index of the parameter `name` (`:id`).
     @inline(__always)
-    private func index(_ name: String) -> Int32 {
-        guard let i = parameterIndexes[name] else { preconditionFailure("SQL has no parameter \(name)") }
+    private func index(_ name: StaticString) -> Int32 {
+        let key = UnsafeRawPointer(name.utf8Start)
+        if nextResolved < resolved.count, resolved[nextResolved].name == key {
+            defer { nextResolved += 1 }
+            return resolved[nextResolved].index
+        }
+        return resolve(name, key)
+    }
+
+    /// First bind of `name` on this statement, or a bind out of the usual order. Traps on a name
+    /// the SQL does not have (a typo in a named constant, found by the first test that runs it).
+    private func resolve(_ name: StaticString, _ key: UnsafeRawPointer) -> Int32 {
+        if let k = resolved.firstIndex(where: { $0.name == key }) {
+            nextResolved = k + 1
+            return resolved[k].index
+        }
+        let i = sqlite3_bind_parameter_index(handle, key.assumingMemoryBound(to: CChar.self))
+        guard i > 0 else { preconditionFailure("SQL has no parameter \(name)") }
+        resolved.append((key, i))
+        nextResolved = resolved.count
         return i
     }
 
     deinit { sqlite3_finalize(handle) }
 
     func reset() {
+        nextResolved = 0
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
     }
@@ -77,13 +94,13 @@ final class SQLiteStatement {
 
     // MARK: binding by name
 
-    func bind(_ v: Int64, to name: String) { bind(index(name), v) }
-    func bind(_ v: Int, to name: String) { bind(index(name), v) }
-    func bind(_ v: Int64?, to name: String) { bind(index(name), v) }
-    func bind(_ v: Int?, to name: String) { bind(index(name), v) }
-    func bind(_ v: String?, to name: String) { bind(index(name), v) }
-    func bind(_ v: [UInt8]?, to name: String) { bind(index(name), v) }
-    func bind(_ v: Bool, to name: String) { bind(index(name), v ? 1 : 0) }
+    func bind(_ v: Int64, to name: StaticString) { bind(index(name), v) }
+    func bind(_ v: Int, to name: StaticString) { bind(index(name), v) }
+    func bind(_ v: Int64?, to name: StaticString) { bind(index(name), v) }
+    func bind(_ v: Int?, to name: StaticString) { bind(index(name), v) }
+    func bind(_ v: String?, to name: StaticString) { bind(index(name), v) }
+    func bind(_ v: [UInt8]?, to name: StaticString) { bind(index(name), v) }
+    func bind(_ v: Bool, to name: StaticString) { bind(index(name), v ? 1 : 0) }
 
     // MARK: stepping
 
