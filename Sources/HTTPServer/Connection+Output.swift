@@ -60,7 +60,7 @@ extension Connection {
             return
         }
         if writeBlockedSince != 0 && now - writeBlockedSince >= Int64(config.writeTimeoutMillis) {
-            loop.log("http: write timeout (peer \(peer))")
+            loop.logger?.info("http.write_timeout", ["peer": .string(peer)])
             reset()
             return
         }

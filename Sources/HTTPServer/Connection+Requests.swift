@@ -112,7 +112,7 @@ extension Connection {
     func reject(_ rejection: HTTPRejection) {
         var response = loop.handler.rejection(rejection)
         response.closeConnection = true
-        loop.log("http: \(rejection.description) (peer \(peer))")
+        loop.logger?.info("http.rejected", ["reason": .string(rejection.description), "peer": .string(peer)])
         enqueue(Slot(response: response, keepAlive: false, abort: rejection == .requestTimeout))
         noMoreRequests = true
     }

@@ -22,12 +22,12 @@ extension EventLoop {
                 case ECONNABORTED, EPROTO, EPERM:
                     continue
                 case EMFILE, ENFILE, ENOBUFS, ENOMEM:
-                    log("http: \(error); pausing accept")
+                    logger?.warning("http.accept_paused", ["error": .string(error.description)])
                     Sys.epollDelete(epollFD, listenFD)
                     acceptPausedUntil = now + EventLoop.acceptPauseMillis
                     return
                 default:
-                    log("http: \(error)")
+                    logger?.warning("http.accept_failed", ["error": .string(error.description)])
                     return
                 }
             }

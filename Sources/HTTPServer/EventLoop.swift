@@ -6,13 +6,13 @@ import Glibc
 #endif
 
 /// State every loop of one server shares: the connection count behind the cap, the loops'
-/// mailboxes for handing out accepted sockets, and the log sink.
+/// mailboxes for handing out accepted sockets, and the logger.
 final class ServerShared: Sendable {
     let maxConnections: Int
-    let logger: (@Sendable (String) -> Void)?
+    let logger: Logger?
     private let connections = Atomic<Int>(0)
 
-    init(maxConnections: Int, logger: (@Sendable (String) -> Void)?) {
+    init(maxConnections: Int, logger: Logger?) {
         self.maxConnections = maxConnections
         self.logger = logger
     }
@@ -85,9 +85,9 @@ final class EventLoop: @unchecked Sendable {
         Sys.close(epollFD)
     }
 
-    func log(_ message: @autoclosure () -> String) {
-        shared.logger?(message())
-    }
+    /// The server's logger, if any (messages and fields are autoclosures: a disabled level costs
+    /// a load).
+    var logger: Logger? { shared.logger }
 
     /// Makes this loop the acceptor for `fd` (level-triggered: accepts a batch per wake-up).
     func attachListener(_ fd: Int32) throws(SystemError) {
@@ -108,7 +108,7 @@ final class EventLoop: @unchecked Sendable {
             do {
                 n = try Sys.epollWait(epollFD, events, EventLoop.eventCapacity, timeoutMillis: timeout)
             } catch {
-                log("http: \(error)")
+                logger?.warning("http.epoll_failed", ["error": .string(error.description)])
                 usleep(10_000)  // not a busy loop if epoll itself is broken
                 n = 0
             }
@@ -187,7 +187,7 @@ final class EventLoop: @unchecked Sendable {
         do {
             try Sys.epollAdd(epollFD, fd, events: Sys.EPOLLIN | Sys.EPOLLOUT | Sys.EPOLLRDHUP | Sys.EPOLLET)
         } catch {
-            log("http: \(error)")
+            logger?.warning("http.adopt_failed", ["error": .string(error.description)])
             Sys.close(fd)
             shared.release()
             return

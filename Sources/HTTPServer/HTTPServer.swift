@@ -1,3 +1,4 @@
+import RelayCore
 import Synchronization
 
 #if canImport(Glibc)
@@ -14,7 +15,7 @@ import Glibc
 public final class HTTPServer: Sendable {
     public let configuration: HTTPServerConfiguration
     private let handler: any HTTPHandler
-    private let logger: (@Sendable (String) -> Void)?
+    private let logger: Logger?
     private let state = Mutex(State.idle)
     private let boundPort = Atomic<Int>(0)
 
@@ -26,7 +27,7 @@ public final class HTTPServer: Sendable {
 
     public init(
         configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: any HTTPHandler,
-        logger: (@Sendable (String) -> Void)? = nil
+        logger: Logger? = nil
     ) {
         self.configuration = configuration
         self.handler = handler
@@ -80,7 +81,9 @@ public final class HTTPServer: Sendable {
             }
             boundPort.store(listener.port, ordering: .releasing)
             state = .running(loops: loops, threads: threads)
-            logger?("http: listening on \(config.host) port \(listener.port) with \(loops.count) event loop(s)")
+            logger?.info(
+                "http.listening",
+                ["host": .string(config.host), "port": .int(Int64(listener.port)), "event_loops": .int(Int64(loops.count))])
         }
     }
 
@@ -110,7 +113,7 @@ public final class HTTPServer: Sendable {
         for t in threads where pthread_equal(t, me) == 0 {
             pthread_join(t, nil)
         }
-        logger?("http: stopped")
+        logger?.info("http.stopped")
     }
 
     /// Runs `body` on a new joinable thread (the body travels through `Unmanaged`).

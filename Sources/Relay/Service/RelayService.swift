@@ -66,7 +66,7 @@ public final class RelayService: Sendable {
         http.port = c.listen.port
         publicServer = HTTPServer(
             configuration: http, handler: publicHandler,
-            logger: { [logger] line in logger.info("http", ["detail": .string(line)]) })
+            logger: logger.with(["server": "public"]))
 
         let authorizer = AdminAuthorizer(
             basic: BasicAuthenticator(credentials: c.adminCredentials), bearer: RelayService.bearerCheck(c.simasID, logger: logger),
@@ -97,7 +97,7 @@ public final class RelayService: Sendable {
         adminHTTP.maxBodyBytes = 64 * 1024
         adminServer = HTTPServer(
             configuration: adminHTTP, handler: adminHandler,
-            logger: { [logger] line in logger.info("admin http", ["detail": .string(line)]) })
+            logger: logger.with(["server": "admin"]))
     }
 
     /// Binds the listeners and starts serving.

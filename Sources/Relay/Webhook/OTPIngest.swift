@@ -44,6 +44,7 @@ final class OTPIngest: Sendable {
         body: [UInt8], requestID: String, executor: (any CompletionExecutor)? = nil,
         completion: @escaping @Sendable (Result<AcceptedJob, PartnerError>) -> Void
     ) {
+        let logger = self.logger.with(["request_id": .string(requestID)])
         let submission: OTPSubmission
         do {
             submission = try OTPSubmission.parse(body, defaultCountryCode: settings.defaultCountryCode)
@@ -52,8 +53,7 @@ final class OTPIngest: Sendable {
             logger.info(
                 "webhook rejected",
                 [
-                    "request_id": .string(requestID), "error": .string(error.code),
-                    "reason": .string(error.errorDescription),
+                    "error": .string(error.code), "reason": .string(error.errorDescription),
                 ])
             completion(.failure(error))
             return
@@ -71,8 +71,7 @@ final class OTPIngest: Sendable {
             logger.info(
                 "webhook rate limited",
                 [
-                    "request_id": .string(requestID), "channel": .string(submission.channel.rawValue),
-                    "to": .string(Recipient.mask(submission.recipient)),
+                    "channel": .string(submission.channel.rawValue), "to": .string(Recipient.mask(submission.recipient)),
                 ])
             completion(.failure(.rateLimited(retryAfterSeconds: limit.retryAfterSeconds)))
             return
@@ -81,24 +80,21 @@ final class OTPIngest: Sendable {
             channel: submission.channel, recipient: submission.recipient, recipientHash: recipientHash,
             otp: submission.otp, dedupeKey: dedupe, dedupeWindow: .milliseconds(settings.dedupeWindowMillis),
             createdAt: now, expiresAt: now + settings.otpValidityMillis)
-        let logger = self.logger
         let metrics = self.metrics
         store.enqueue(job, executor: executor) { result in
             switch result {
             case .success(let r):
                 metrics.accepted(duplicate: r.duplicate)
-                if logger.enabled(.debug) {
-                    logger.debug(
-                        "webhook accepted",
-                        [
-                            "request_id": .string(requestID), "job_id": .string(r.id), "duplicate": .bool(r.duplicate),
-                            "channel": .string(submission.channel.rawValue),
-                        ])
-                }
+                logger.debug(
+                    "webhook accepted",
+                    [
+                        "job_id": .string(r.id), "duplicate": .bool(r.duplicate),
+                        "channel": .string(submission.channel.rawValue),
+                    ])
                 completion(.success(AcceptedJob(id: r.id, status: r.status.rawValue)))
             case .failure(let e):
                 metrics.rejected("service_unavailable")
-                logger.error("webhook not stored", ["request_id": .string(requestID), "error": .string(String(describing: e))])
+                logger.error("webhook not stored", ["error": .string(String(describing: e))])
                 completion(.failure(.unavailable(retryAfterSeconds: 1, reason: "store cannot commit")))
             }
         }
