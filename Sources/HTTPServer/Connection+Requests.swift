@@ -3,8 +3,8 @@ extension Connection {
     /// Parses and dispatches every complete request in the buffer, up to the pipelining limit.
     func process() {
         let limits = config.parser
-        while !noMoreRequests && !closed {
-            switch phase {
+        while let request = machine.request {
+            switch request {
             case .head:
                 guard slots.count < config.maxPipelinedRequests else { return }
                 if scanFrom == 0 {
@@ -14,10 +14,10 @@ extension Connection {
                     if end - start == 1 && buffer[start] == RequestParser.cr { return }
                 }
                 guard start < end else {
-                    requestStartedAt = 0
+                    machine.noHeadBuffered()
                     return
                 }
-                if requestStartedAt == 0 { requestStartedAt = loop.now }
+                machine.headBytesBuffered(now: loop.now)
                 let available = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
                 switch RequestParser.scanHeadEnd(available, from: &scanFrom, limits: limits) {
                 case .incomplete:
@@ -30,26 +30,22 @@ extension Connection {
                         UnsafeRawBufferPointer(rebasing: available[..<length]), limits: limits)
                     start += length
                     scanFrom = 0
-                    requestStartedAt = 0
+                    machine.headParsed()
                     switch parsed {
                     case .failure(let f): reject(f.rejection)
                     case .success(let p): headReceived(p)
                     }
                 }
-            case .body(let head, let length):
+            case .body(let head, let length, _):
                 guard end - start >= length else { return }
                 let body = [UInt8](UnsafeRawBufferPointer(rebasing: buffer[start..<start + length]))
                 start += length
-                phase = .head
+                machine.bodyReceived()
                 dispatch(head, body: body)
-            case .discard(let remaining):
+            case .discard(let remaining, _):
                 let n = min(remaining, end - start)
                 start += n
-                guard n == remaining else {
-                    phase = .discard(remaining: remaining - n)
-                    return
-                }
-                phase = .head
+                guard machine.bodyBytesDiscarded(n) else { return }
             }
         }
     }
@@ -82,18 +78,14 @@ extension Connection {
                 Slot(
                     response: early, keepAlive: head.keepAlive && !mustClose,
                     isHEAD: head.method == "HEAD", http10: head.versionMinor == 0))
-            if !mustClose && length > 0 {
-                phase = .discard(remaining: length)
-                bodyStartedAt = loop.now
-            }
+            if !mustClose && length > 0 { machine.discardBody(length: length, now: loop.now) }
             return
         }
         if length == 0 { return dispatch(head, body: []) }
         if parsed.expectContinue && end - start < length {
             enqueue(Slot(response: nil, isContinue: true))
         }
-        phase = .body(head, length: length)
-        bodyStartedAt = loop.now
+        machine.expectBody(head, length: length, now: loop.now)
     }
 
     /// Hands a complete request to the handler; its response comes back through the mailbox.
@@ -104,7 +96,7 @@ extension Connection {
             Slot(
                 response: nil, keepAlive: head.keepAlive, isHEAD: head.method == "HEAD",
                 http10: head.versionMinor == 0))
-        if !head.keepAlive || lastRequest { noMoreRequests = true }
+        if !head.keepAlive || machine.isLastRequest { machine.stopReading() }
         loop.dispatch(HTTPRequest(head: head, body: body, executor: loop.executor), to: self, seq: seq)
     }
 
@@ -114,27 +106,28 @@ extension Connection {
         response.closeConnection = true
         loop.logger?.info("http.rejected", ["reason": .string(rejection.description), "peer": .string(peer)])
         enqueue(Slot(response: response, keepAlive: false, abort: rejection == .requestTimeout))
-        noMoreRequests = true
+        machine.stopReading()
     }
 
     func enqueue(_ slot: Slot) {
         nextSeq += 1
-        if !slot.isContinue && !slot.keepAlive { noMoreRequests = true }
+        if !slot.isContinue && !slot.keepAlive { machine.stopReading() }
         slots.append(slot)
         drainReady()
     }
 
     /// A handler's response for request `seq`; late, duplicate or unknown numbers are ignored.
     func deliver(seq: Int, _ response: HTTPResponse) {
+        owner.check()
         let i = seq - firstSeq
         guard i >= 0, i < slots.count, slots[i].response == nil, !slots[i].isContinue else { return }
         slots[i].response = response
         guard i == 0 else { return }
         drainReady()
         // Room in the pipeline again: parse what is buffered and read what was left unread.
-        if !closed && !noMoreRequests && slots.count < config.maxPipelinedRequests {
+        if machine.isReading && slots.count < config.maxPipelinedRequests {
             process()
-            if readPaused && !closed { readInput() }
+            if machine.readPaused && !closed { readInput() }
         }
     }
 
@@ -156,8 +149,7 @@ extension Connection {
                 keepAliveHeader: first.http10 && !close,
                 omitBody: first.isHEAD, date: loop.date.line)
             if close {
-                noMoreRequests = true
-                abortAfterFlush = first.abort
+                machine.closingResponseQueued(abort: first.abort)
                 firstSeq = nextSeq
                 slots.removeAll()
                 break

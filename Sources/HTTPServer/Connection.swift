@@ -1,9 +1,14 @@
+import RelayCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// One accepted TCP connection: its read buffer, parse state, ordered response queue and
-/// deadlines. Not Sendable: created, used and closed only on its event loop's thread.
+/// One accepted TCP connection: its read buffer, ordered response queue and lifecycle
+/// (`ConnectionStateMachine`: reading, draining, lingering, closed, with their deadlines). Not
+/// Sendable: created, used and closed only on its event loop's thread (checked in debug builds
+/// at the entry points the loop calls: `onEvent`, `deliver`, `flush`, `checkDeadlines`,
+/// `beginShutdown`, `close`).
 ///
 /// Input is read edge-triggered into one buffer that is compacted, not reallocated; heads are
 /// parsed in place and bodies copied out once. Requests are numbered; responses are queued by
@@ -17,13 +22,8 @@ final class Connection {
     /// cannot dangle; `unowned(unsafe)` skips the reference-count check on every access.
     unowned(unsafe) let loop: EventLoop
     let config: ConnectionLimits
-
-    enum Phase {
-        case head
-        case body(HTTPRequestHead, length: Int)
-        /// Skipping the body of a request answered early (`HTTPHandler.head`).
-        case discard(remaining: Int)
-    }
+    /// The loop's thread (the connection is created there, so the first check claims it).
+    let owner = ThreadOwnership("Connection")
 
     struct Slot {
         var response: HTTPResponse?
@@ -41,7 +41,6 @@ final class Connection {
     var start = 0
     var end = 0
     var scanFrom = 0
-    var phase = Phase.head
 
     // Responses in request order; `slots[0]` answers request number `firstSeq`.
     var slots: [Slot] = []
@@ -53,26 +52,8 @@ final class Connection {
     var outputSent = 0
     var isDirty = false
 
-    // Lifecycle.
-    /// No further request is read: one is closing the connection, or the peer or server is done.
-    var noMoreRequests = false
-    var peerClosed = false
-    /// The request being read is the last one (the server is stopping).
-    var lastRequest = false
-    /// epoll reported the peer's FIN; it will not report it again (edge-triggered).
-    var hangupSeen = false
-    /// Input was left in the socket (pipeline or buffer full); read again when room frees up.
-    var readPaused = false
-    var lingering = false
-    var abortAfterFlush = false
-    private(set) var closed = false
-
-    // Deadlines, in loop milliseconds; 0 when not running.
-    var requestStartedAt: Int64 = 0
-    var bodyStartedAt: Int64 = 0
-    var lastActivity: Int64
-    var writeBlockedSince: Int64 = 0
-    var lingerUntil: Int64 = 0
+    /// Lifecycle and deadlines; every transition goes through it.
+    var machine: ConnectionStateMachine
 
     init(fd: Int32, id: UInt32, peer: String, loop: EventLoop) {
         self.fd = fd
@@ -80,7 +61,7 @@ final class Connection {
         self.peer = peer
         self.loop = loop
         self.config = loop.limits
-        self.lastActivity = loop.now
+        self.machine = ConnectionStateMachine(timeouts: loop.limits.timeouts, now: loop.now)
         self.buffer = .allocate(byteCount: Connection.initialBufferBytes, alignment: 16)
     }
 
@@ -93,14 +74,18 @@ final class Connection {
     static let retainedOutputBytes = 64 * 1024
 
     var hasPendingOutput: Bool { outputSent < output.count }
+    var closed: Bool { machine.isClosed }
+    /// No request in flight and no output left.
+    var nothingPending: Bool { slots.isEmpty && !hasPendingOutput }
 
     /// Handles readiness reported by epoll.
     func onEvent(_ events: UInt32) {
+        owner.check()
         if events & Sys.EPOLLERR != 0 {
             close()
             return
         }
-        if events & (Sys.EPOLLRDHUP | Sys.EPOLLHUP) != 0 { hangupSeen = true }
+        if events & (Sys.EPOLLRDHUP | Sys.EPOLLHUP) != 0 { machine.hangupSeen = true }
         if events & (Sys.EPOLLIN | Sys.EPOLLRDHUP | Sys.EPOLLHUP) != 0 {
             readInput()
         }
@@ -114,12 +99,12 @@ final class Connection {
     /// request.
     func readInput() {
         while !closed {
-            if noMoreRequests {
+            guard machine.isReading else {
                 discardInput()
                 return
             }
             guard slots.count < config.maxPipelinedRequests, makeRoom() else {
-                readPaused = true
+                machine.readPaused = true
                 return
             }
             let room = buffer.count - end
@@ -132,18 +117,18 @@ final class Connection {
             }
             switch result {
             case .wouldBlock:
-                readPaused = false
+                machine.readPaused = false
                 return
             case .done(0):
-                readPaused = false
+                machine.readPaused = false
                 peerDidClose()
                 return
             case .done(let n):
                 end += n
-                lastActivity = loop.now
-                readPaused = false
+                machine.activity(now: loop.now)
+                machine.readPaused = false
                 process()
-                if n < room && !hangupSeen { return }
+                if n < room && !machine.hangupSeen { return }
             }
         }
     }
@@ -161,8 +146,7 @@ final class Connection {
             switch r {
             case .wouldBlock: return
             case .done(0):
-                peerClosed = true
-                if lingering || (slots.isEmpty && !hasPendingOutput) { close() }
+                peerDidClose()
                 return
             case .done: continue
             }
@@ -195,15 +179,13 @@ final class Connection {
 
     /// The peer sent FIN: answer what is in flight, drop any partial request, then close.
     func peerDidClose() {
-        peerClosed = true
-        noMoreRequests = true
-        if slots.isEmpty && !hasPendingOutput { close() }
+        if machine.inputEnded(nothingPending: nothingPending) == .close { close() }
     }
 
     /// Closes the socket at once (epoll forgets it with the descriptor) and leaves the loop.
     func close() {
-        guard !closed else { return }
-        closed = true
+        owner.check()
+        guard machine.close() else { return }
         Sys.close(fd)
         loop.connectionClosed(self)
     }

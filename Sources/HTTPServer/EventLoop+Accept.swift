@@ -9,6 +9,7 @@ extension EventLoop {
     static let acceptPauseMillis: Int64 = 100
 
     func acceptConnections() {
+        owner.check()
         var address = sockaddr_storage()
         for _ in 0..<128 {
             let fd: Int32

@@ -34,8 +34,12 @@ final class ServerShared: Sendable {
 ///
 /// `@unchecked Sendable`: the loop is created on the starting thread and then touched only by
 /// its own thread in `run()`; every other thread reaches it through `mailbox` (Sendable,
-/// Mutex-guarded). Connections and buffers are never shared across threads.
+/// Mutex-guarded). Connections and buffers are never shared across threads. Debug builds check
+/// it: `run()` claims `owner` for the loop's thread and the entry points the loop's own code
+/// calls trap when reached from another thread (`ThreadOwnership`; nothing in release builds).
 final class EventLoop: @unchecked Sendable {
+    /// The loop's thread, from `run()` on.
+    let owner = ThreadOwnership("EventLoop")
     let index: Int
     let config: HTTPServerConfiguration
     let limits: ConnectionLimits
@@ -98,6 +102,7 @@ final class EventLoop: @unchecked Sendable {
     /// The loop: wait, handle socket events, then mailbox items, write what is ready, check
     /// deadlines. Returns after a stop once every connection is gone or the deadline passed.
     func run() {
+        owner.claim()
         executor.attach(self)
         now = monotonicMillis()
         date.refresh()
@@ -157,6 +162,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func receive(_ item: Mailbox.Item) {
+        owner.check()
         switch item {
         case .response(let fd, let id, let seq, let response):
             if Int(fd) < connections.count, let c = connections[Int(fd)], c.id == id {
@@ -179,6 +185,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// Takes ownership of an accepted, non-blocking socket.
     func adopt(fd: Int32, peer: String) {
+        owner.check()
         if stopping {
             Sys.close(fd)
             shared.release()
@@ -203,6 +210,7 @@ final class EventLoop: @unchecked Sendable {
 
     /// Called by a connection that has closed its socket.
     func connectionClosed(_ c: Connection) {
+        owner.check()
         if Int(c.fd) < connections.count, connections[Int(c.fd)] === c {
             connections[Int(c.fd)] = nil
             liveConnections -= 1
@@ -220,6 +228,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     func markDirty(_ c: Connection) {
+        owner.check()
         guard !c.isDirty else { return }
         c.isDirty = true
         dirty.append(c)
@@ -247,6 +256,7 @@ final class EventLoop: @unchecked Sendable {
     /// Calls the handler; the response returns through this loop's mailbox, or directly when the
     /// handler responds from a completion running on this loop.
     func dispatch(_ request: HTTPRequest, to c: Connection, seq: Int) {
+        owner.check()
         let executor = self.executor
         let fd = c.fd, id = c.id
         handler.handle(request) { response in

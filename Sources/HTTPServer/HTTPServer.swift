@@ -87,6 +87,14 @@ public final class HTTPServer: Sendable {
         }
     }
 
+    /// The running loops (tests).
+    var loopsForTesting: [EventLoop] {
+        state.withLock { state in
+            guard case .running(let loops, _) = state else { return [] }
+            return loops
+        }
+    }
+
     /// The running loops' executors (tests).
     var loopExecutorsForTesting: [LoopExecutor] {
         state.withLock { state in

@@ -104,6 +104,7 @@ struct ConnectionLimits {
     let maxPipelinedRequests: Int
     let lingerMillis: Int
     let parser: RequestParser.Limits
+    let timeouts: ConnectionStateMachine.Timeouts
 
     init(_ c: HTTPServerConfiguration) {
         maxHeadBytes = c.maxHeadBytes
@@ -116,5 +117,8 @@ struct ConnectionLimits {
         maxPipelinedRequests = c.maxPipelinedRequests
         lingerMillis = c.lingerMillis
         parser = RequestParser.Limits(maxHeadBytes: c.maxHeadBytes, maxHeaderCount: c.maxHeaderCount)
+        timeouts = ConnectionStateMachine.Timeouts(
+            head: Int64(c.headTimeoutMillis), body: Int64(c.bodyTimeoutMillis), idle: Int64(c.idleTimeoutMillis),
+            write: Int64(c.writeTimeoutMillis), linger: Int64(c.lingerMillis))
     }
 }

@@ -1,0 +1,208 @@
+import XCTest
+
+@testable import HTTPServer
+
+/// The connection lifecycle without sockets: each test drives the machine through the events a
+/// `Connection` reports and checks the state and the actions it answers.
+final class ConnectionStateMachineTests: XCTestCase {
+    private let timeouts = ConnectionStateMachine.Timeouts(head: 1000, body: 2000, idle: 5000, write: 3000, linger: 500)
+
+    private func machine(now: Int64 = 0, linger: Int64? = nil) -> ConnectionStateMachine {
+        var t = timeouts
+        if let linger { t.linger = linger }
+        return ConnectionStateMachine(timeouts: t, now: now)
+    }
+
+    private let head = HTTPRequestHead(method: "POST", target: "/", contentLength: 10)
+
+    /// A compact description of the state, for assertions.
+    private func summary(_ m: ConnectionStateMachine) -> String {
+        switch m.state {
+        case .reading(let r):
+            let last = r.isLast ? " last" : ""
+            switch r.request {
+            case .head(let s): return "head(\(s.map(String.init) ?? "-"))\(last)"
+            case .body(_, let n, let s): return "body(\(n)@\(s))\(last)"
+            case .discard(let n, let s): return "discard(\(n)@\(s))\(last)"
+            }
+        case .draining(let peerClosed, let abort): return "draining(peer \(peerClosed ? "gone" : "open")\(abort ? ", abort" : ""))"
+        case .lingering(let until): return "lingering(\(until))"
+        case .closed: return "closed"
+        }
+    }
+
+    private func deadlines(
+        _ m: ConnectionStateMachine, at now: Int64, inFlight: Int = 0, hasOutput: Bool = false, pipelineFull: Bool = false
+    ) -> ConnectionStateMachine.Action {
+        m.checkDeadlines(now: now, inFlight: inFlight, hasOutput: hasOutput, pipelineFull: pipelineFull)
+    }
+
+    func testIdleConnectionClosesAfterTheIdleTimeoutOnly() {
+        var m = machine(now: 100)
+        XCTAssertEqual(summary(m), "head(-)")
+        XCTAssertEqual(deadlines(m, at: 5099), .none)
+        XCTAssertEqual(deadlines(m, at: 5100), .close)
+        // Activity restarts the idle clock; a request in flight or output pending keeps it open.
+        m.activity(now: 4000)
+        XCTAssertEqual(deadlines(m, at: 5100), .none)
+        XCTAssertEqual(deadlines(m, at: 9000, inFlight: 1), .none)
+        XCTAssertEqual(deadlines(m, at: 9000, hasOutput: true), .none)
+        XCTAssertEqual(deadlines(m, at: 9000), .close)
+    }
+
+    func testHeadDeadlineRunsFromItsFirstByte() {
+        var m = machine()
+        m.headBytesBuffered(now: 200)
+        m.headBytesBuffered(now: 700)  // more bytes of the same head do not restart it
+        XCTAssertEqual(summary(m), "head(200)")
+        XCTAssertEqual(deadlines(m, at: 1199), .none)
+        XCTAssertEqual(deadlines(m, at: 1200), .reject(.requestTimeout))
+        // With the pipeline full the head is not being parsed, so its deadline waits.
+        XCTAssertEqual(deadlines(m, at: 1200, pipelineFull: true), .none)
+        // Parsed in time: no deadline until the next head starts.
+        m.headParsed()
+        XCTAssertEqual(summary(m), "head(-)")
+        XCTAssertEqual(deadlines(m, at: 1200, inFlight: 1), .none)
+        m.headBytesBuffered(now: 1300)
+        m.noHeadBuffered()  // only CRLFs between requests
+        XCTAssertEqual(summary(m), "head(-)")
+    }
+
+    func testBodyDeadlineAndCompletion() {
+        var m = machine()
+        m.headParsed()
+        m.expectBody(head, length: 10, now: 300)
+        XCTAssertEqual(summary(m), "body(10@300)")
+        XCTAssertEqual(deadlines(m, at: 2299), .none)
+        XCTAssertEqual(deadlines(m, at: 2300), .reject(.requestTimeout))
+        m.bodyReceived()
+        XCTAssertEqual(summary(m), "head(-)")
+        XCTAssertEqual(deadlines(m, at: 2300, inFlight: 1), .none)
+    }
+
+    func testDiscardedBodyCountsDownUnderTheBodyDeadline() {
+        var m = machine()
+        m.discardBody(length: 10, now: 50)
+        XCTAssertFalse(m.bodyBytesDiscarded(4))
+        XCTAssertEqual(summary(m), "discard(6@50)")
+        XCTAssertEqual(deadlines(m, at: 2050), .reject(.requestTimeout))
+        XCTAssertTrue(m.bodyBytesDiscarded(6))
+        XCTAssertEqual(summary(m), "head(-)")
+    }
+
+    func testWriteDeadlineRunsWhileOutputIsRefused() {
+        var m = machine()
+        m.writeBlocked(now: 100)
+        m.writeBlocked(now: 2000)  // still the first refusal that counts
+        XCTAssertEqual(deadlines(m, at: 3099, hasOutput: true), .none)
+        XCTAssertEqual(deadlines(m, at: 3100, hasOutput: true), .resetAfterWriteTimeout)
+        XCTAssertEqual(m.outputWritten(now: 3000, nothingInFlight: true, stopping: false), .none)
+        XCTAssertNil(m.writeBlockedSince)
+        XCTAssertEqual(deadlines(m, at: 3100), .none)
+        // It runs while draining too.
+        m.stopReading()
+        m.writeBlocked(now: 4000)
+        XCTAssertEqual(deadlines(m, at: 7000, inFlight: 1, hasOutput: true), .resetAfterWriteTimeout)
+    }
+
+    func testClosingResponseThenLingerThenClose() {
+        var m = machine()
+        m.closingResponseQueued(abort: false)
+        XCTAssertEqual(summary(m), "draining(peer open)")
+        XCTAssertFalse(m.isReading)
+        // Reading transitions are ignored once reading has stopped.
+        m.expectBody(head, length: 10, now: 1)
+        XCTAssertEqual(summary(m), "draining(peer open)")
+        // No head, body or idle deadline while draining.
+        XCTAssertEqual(deadlines(m, at: 100_000, hasOutput: true), .none)
+        XCTAssertEqual(m.outputWritten(now: 1000, nothingInFlight: false, stopping: false), .none)
+        XCTAssertEqual(m.outputWritten(now: 1000, nothingInFlight: true, stopping: false), .linger)
+        XCTAssertEqual(summary(m), "lingering(1500)")
+        XCTAssertEqual(m.outputWritten(now: 1100, nothingInFlight: true, stopping: false), .none)
+        XCTAssertEqual(deadlines(m, at: 1499), .none)
+        XCTAssertEqual(deadlines(m, at: 1500), .close)
+        // The peer's FIN while lingering ends it at once.
+        XCTAssertEqual(m.inputEnded(nothingPending: true), .close)
+        XCTAssertTrue(m.close())
+        XCTAssertFalse(m.close())
+        XCTAssertTrue(m.isClosed)
+        XCTAssertEqual(deadlines(m, at: 100_000), .none)
+    }
+
+    func testNoLingerWhenAbortingThePeerIsGoneOrLingerIsOff() {
+        var abort = machine()
+        abort.reset(reject: true)
+        XCTAssertEqual(summary(abort), "draining(peer open, abort)")
+        XCTAssertEqual(abort.outputWritten(now: 10, nothingInFlight: true, stopping: false), .close)
+
+        var gone = machine()
+        XCTAssertEqual(gone.inputEnded(nothingPending: false), .none)
+        XCTAssertEqual(summary(gone), "draining(peer gone)")
+        XCTAssertEqual(gone.outputWritten(now: 10, nothingInFlight: true, stopping: false), .close)
+
+        var off = machine(linger: 0)
+        off.stopReading()
+        XCTAssertEqual(off.outputWritten(now: 10, nothingInFlight: true, stopping: false), .close)
+    }
+
+    func testStoppingShortensTheLinger() {
+        var m = machine()
+        m.stopReading()
+        XCTAssertEqual(m.outputWritten(now: 1000, nothingInFlight: true, stopping: true), .linger)
+        XCTAssertEqual(summary(m), "lingering(1100)")
+    }
+
+    func testPeerFINWhileReadingOrDraining() {
+        var idle = machine()
+        XCTAssertEqual(idle.inputEnded(nothingPending: true), .close)
+
+        var busy = machine()
+        busy.headBytesBuffered(now: 5)
+        XCTAssertEqual(busy.inputEnded(nothingPending: false), .none)
+        XCTAssertEqual(summary(busy), "draining(peer gone)")
+        XCTAssertEqual(busy.inputEnded(nothingPending: true), .close)
+
+        var draining = machine()
+        draining.closingResponseQueued(abort: true)
+        XCTAssertEqual(draining.inputEnded(nothingPending: false), .none)
+        XCTAssertEqual(summary(draining), "draining(peer gone, abort)")
+    }
+
+    func testShutdownLetsAnArrivingBodyFinishAsTheLastRequest() {
+        var m = machine()
+        m.expectBody(head, length: 10, now: 0)
+        XCTAssertEqual(m.beginShutdown(nothingPending: true), .none)
+        XCTAssertEqual(summary(m), "body(10@0) last")
+        XCTAssertTrue(m.isLastRequest)
+        m.bodyReceived()
+        XCTAssertTrue(m.isLastRequest)  // the connection stops reading when it dispatches it
+    }
+
+    func testShutdownClosesIdleAndDrainsBusy() {
+        var idle = machine()
+        XCTAssertEqual(idle.beginShutdown(nothingPending: true), .close)
+
+        var busy = machine()
+        busy.headBytesBuffered(now: 1)
+        XCTAssertEqual(busy.beginShutdown(nothingPending: false), .none)
+        XCTAssertEqual(summary(busy), "draining(peer open)")
+        XCTAssertEqual(busy.beginShutdown(nothingPending: true), .close)
+
+        var lingering = machine()
+        lingering.stopReading()
+        _ = lingering.outputWritten(now: 0, nothingInFlight: true, stopping: false)
+        XCTAssertEqual(lingering.beginShutdown(nothingPending: true), .close)
+
+        var closed = machine()
+        _ = closed.close()
+        XCTAssertEqual(closed.beginShutdown(nothingPending: true), .none)
+    }
+}
+
+extension ConnectionStateMachine {
+    /// A deadline rejection queued and encoded, as `Connection.reject` + `drainReady` do it.
+    fileprivate mutating func reset(reject: Bool) {
+        stopReading()
+        closingResponseQueued(abort: reject)
+    }
+}
