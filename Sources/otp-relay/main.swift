@@ -1,5 +1,6 @@
 import Foundation
 import Relay
+import RelayCore
 
 /// otp-relay: receives SIMAS-ID one-time passwords and delivers them by email, SMS and WhatsApp.
 

@@ -17,7 +17,7 @@ final class EngineConfigurationTests: XCTestCase {
         file: StaticString = #filePath, line: UInt = #line
     ) {
         XCTAssertThrowsError(try parse(text, environment: environment), file: file, line: line) { e in
-            XCTAssertEqual((e as? DeliveryConfigurationError)?.description, expected, file: file, line: line)
+            XCTAssertEqual((e as? ConfigError).map { "\($0.key): \($0.problem)" }, expected, file: file, line: line)
         }
     }
 
@@ -150,7 +150,7 @@ final class EngineConfigurationTests: XCTestCase {
             )
         ) { e in
             XCTAssertFalse("\(e)".contains("TOPSECRET"))
-            XCTAssertEqual("\(e)", "delivery.providers.t.auth_token: give one of auth_token, auth_token_file, auth_token_env")
+            XCTAssertEqual("\(e)", "config: delivery.providers.t.auth_token: give one of auth_token, auth_token_file, auth_token_env")
         }
     }
 }

@@ -1,3 +1,4 @@
+import RelayCore
 import RelayTestSupport
 import XCTest
 

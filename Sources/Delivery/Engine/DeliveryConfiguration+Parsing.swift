@@ -14,9 +14,9 @@ extension DeliveryConfiguration {
         _ json: [String: Any]?, sandboxFile: String, appName: String = defaultAppName,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         clock: any WallClock = SystemClock()
-    ) throws(DeliveryConfigurationError) -> DeliveryConfiguration {
+    ) throws(ConfigError) -> DeliveryConfiguration {
         guard let json, !json.isEmpty else { return .sandbox(file: sandboxFile, appName: appName, clock: clock) }
-        var s = ConfigSection(json, path: "delivery")
+        var s = ConfigReader(json, path: "delivery")
 
         guard var providersSection = try s.object("providers") else { throw s.fail("providers", "is required") }
         var providers: [ProviderSpec] = []
@@ -25,7 +25,7 @@ extension DeliveryConfiguration {
             guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
                 throw providersSection.fail(name, "provider names use letters, digits, - and _")
             }
-            var p = ConfigSection(o, path: providersSection.key(name))
+            var p = ConfigReader(o, path: providersSection.name(name))
             providers.append(try parseProvider(name: name, &p, sandboxFile: sandboxFile, environment: environment, clock: clock))
         }
         guard !providers.isEmpty else { throw s.fail("providers", "must name at least one provider") }
@@ -35,7 +35,7 @@ extension DeliveryConfiguration {
         var ladders: [Channel: [String]] = [:]
         for (channelName, _) in routesSection.entries() {
             guard let channel = Channel(rawValue: channelName) else { throw routesSection.fail(channelName, "unknown channel") }
-            guard let ladder = try routesSection.stringArray(channelName), !ladder.isEmpty else {
+            guard let ladder = try routesSection.strings(channelName), !ladder.isEmpty else {
                 throw routesSection.fail(channelName, "must list at least one provider")
             }
             for name in ladder {
@@ -64,30 +64,30 @@ extension DeliveryConfiguration {
 
         var config = DeliveryConfiguration(providers: providers, routes: routes, appName: appName)
         if var r = try s.object("retry") {
-            if let v = try r.int("base_delay_ms", in: 1...3_600_000) { config.retry.baseDelayMillis = v }
-            if let v = try r.int("max_delay_ms", in: 1...3_600_000) { config.retry.maxDelayMillis = v }
-            if let v = try r.int("max_attempts", in: 1...1_000) { config.retry.maxAttempts = Int(v) }
+            if let v = try r.int("base_delay_ms", in: 1...3_600_000) { config.retry.baseDelayMillis = Int64(v) }
+            if let v = try r.int("max_delay_ms", in: 1...3_600_000) { config.retry.maxDelayMillis = Int64(v) }
+            if let v = try r.int("max_attempts", in: 1...1_000) { config.retry.maxAttempts = v }
             try r.rejectUnknownKeys()
             guard config.retry.maxDelayMillis >= config.retry.baseDelayMillis else {
                 throw r.fail("max_delay_ms", "must not be below base_delay_ms")
             }
         }
         if var b = try s.object("circuit_breaker") {
-            if let v = try b.int("consecutive_failures", in: 1...1_000_000) { config.breaker.consecutiveFailures = Int(v) }
+            if let v = try b.int("consecutive_failures", in: 1...1_000_000) { config.breaker.consecutiveFailures = v }
             if let v = try b.double("failure_rate") {
                 guard v > 0, v <= 1 else { throw b.fail("failure_rate", "must be above 0 and at most 1") }
                 config.breaker.failureRate = v
             }
-            if let v = try b.int("window", in: 0...10_000) { config.breaker.window = Int(v) }
-            if let v = try b.int("cool_down_ms", in: 1...3_600_000) { config.breaker.coolDownMillis = v }
-            if let v = try b.int("probe_wait_ms", in: 1...3_600_000) { config.breaker.probeWaitMillis = v }
+            if let v = try b.int("window", in: 0...10_000) { config.breaker.window = v }
+            if let v = try b.int("cool_down_ms", in: 1...3_600_000) { config.breaker.coolDownMillis = Int64(v) }
+            if let v = try b.int("probe_wait_ms", in: 1...3_600_000) { config.breaker.probeWaitMillis = Int64(v) }
             try b.rejectUnknownKeys()
         }
-        if let v = try s.int("workers", in: 1...1_024) { config.workers = Int(v) }
-        if let v = try s.int("batch_size", in: 1...10_000) { config.batchSize = Int(v) }
-        if let v = try s.int("lease_ms", in: 1_000...3_600_000) { config.leaseMillis = v }
-        if let v = try s.int("expire_sweep_ms", in: 100...3_600_000) { config.expireSweepMillis = v }
-        if let v = try s.int("max_idle_ms", in: 10...3_600_000) { config.maxIdleMillis = v }
+        if let v = try s.int("workers", in: 1...1_024) { config.workers = v }
+        if let v = try s.int("batch_size", in: 1...10_000) { config.batchSize = v }
+        if let v = try s.int("lease_ms", in: 1_000...3_600_000) { config.leaseMillis = Int64(v) }
+        if let v = try s.int("expire_sweep_ms", in: 100...3_600_000) { config.expireSweepMillis = Int64(v) }
+        if let v = try s.int("max_idle_ms", in: 10...3_600_000) { config.maxIdleMillis = Int64(v) }
         if let v = try s.string("language") {
             guard config.templates.templates[v] != nil else { throw s.fail("language", "must be id or en") }
             config.language = v
@@ -103,11 +103,11 @@ extension DeliveryConfiguration {
 
     /// `templates.<language>.<channel>` = `{text, subject, html}`, replacing the built-in wording
     /// of that channel and language (other channels and languages keep theirs).
-    private static func parseTemplates(_ s: inout ConfigSection) throws(DeliveryConfigurationError) -> MessageTemplates {
+    private static func parseTemplates(_ s: inout ConfigReader) throws(ConfigError) -> MessageTemplates {
         var templates = MessageTemplates.builtIn
         for (language, value) in s.entries() {
             guard let o = value as? [String: Any] else { throw s.fail(language, "must be an object") }
-            var lang = ConfigSection(o, path: s.key(language))
+            var lang = ConfigReader(o, path: s.name(language))
             for (channelName, _) in lang.entries() {
                 guard let channel = Channel(rawValue: channelName) else { throw lang.fail(channelName, "unknown channel") }
                 guard var t = try lang.object(channelName) else { continue }

@@ -6,17 +6,17 @@ import Transport
 /// also accept `<key>_file` and `<key>_env`.
 extension DeliveryConfiguration {
     static func parseProvider(
-        name: String, _ s: inout ConfigSection, sandboxFile: String,
+        name: String, _ s: inout ConfigReader, sandboxFile: String,
         environment: [String: String], clock: any WallClock
-    ) throws(DeliveryConfigurationError) -> ProviderSpec {
+    ) throws(ConfigError) -> ProviderSpec {
         let kind = try s.requiredString("kind")
-        let concurrency = try s.int("concurrency", in: 1...10_000).map(Int.init)
+        let concurrency = try s.int("concurrency", in: 1...10_000)
         let config: ProviderConfig
         switch kind {
         case "smtp":
             var client = SMTPClientConfiguration()
-            if let v = try s.int("connect_timeout_ms", in: 1...600_000) { client.connectTimeoutMillis = Int(v) }
-            if let v = try s.int("total_timeout_ms", in: 1...600_000) { client.totalTimeoutMillis = Int(v) }
+            if let v = try s.int("connect_timeout_ms", in: 1...600_000) { client.connectTimeoutMillis = v }
+            if let v = try s.int("total_timeout_ms", in: 1...600_000) { client.totalTimeoutMillis = v }
             client.caFile = try s.string("ca_file")
             config = .smtp(
                 SMTPProviderConfig(
@@ -87,22 +87,22 @@ extension DeliveryConfiguration {
             try config.validate()
         } catch {
             let field = kind == "sandbox" && error.field == "path" ? "file" : error.field
-            throw DeliveryConfigurationError(key: s.key(field), error.problem)
+            throw ConfigError(key: s.name(field), error.problem)
         }
         return ProviderSpec(config, maxConcurrency: concurrency)
     }
 
-    private static func httpClient(_ s: inout ConfigSection) throws(DeliveryConfigurationError) -> HTTPClientConfiguration {
+    private static func httpClient(_ s: inout ConfigReader) throws(ConfigError) -> HTTPClientConfiguration {
         var c = HTTPClientConfiguration()
-        if let v = try s.int("connect_timeout_ms", in: 1...600_000) { c.connectTimeoutMillis = Int(v) }
-        if let v = try s.int("total_timeout_ms", in: 1...600_000) { c.totalTimeoutMillis = Int(v) }
+        if let v = try s.int("connect_timeout_ms", in: 1...600_000) { c.connectTimeoutMillis = v }
+        if let v = try s.int("total_timeout_ms", in: 1...600_000) { c.totalTimeoutMillis = v }
         c.caFile = try s.string("ca_file")
         c.proxy = try s.string("proxy")
         return c
     }
 
-    private static func channels(_ s: inout ConfigSection) throws(DeliveryConfigurationError) -> Set<Channel>? {
-        guard let names = try s.stringArray("channels") else { return nil }
+    private static func channels(_ s: inout ConfigReader) throws(ConfigError) -> Set<Channel>? {
+        guard let names = try s.strings("channels") else { return nil }
         var out: Set<Channel> = []
         for n in names {
             guard let c = Channel(rawValue: n) else { throw s.fail("channels", "unknown channel \(n)") }

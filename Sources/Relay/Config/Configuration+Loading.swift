@@ -17,19 +17,13 @@ extension Configuration {
             }
             var r = try ConfigReader.parse(data: data)
             try c.apply(&r)
-            deliverySection = try r.object("delivery")?.object
-            try r.rejectUnknown()
+            deliverySection = try r.object("delivery")?.values
+            try r.rejectUnknownKeys()
         }
         try c.applyEnvironment(env)
         // Parsed last: it needs the final sandbox file and app name.
         if let deliverySection {
-            do {
-                c.delivery = try DeliveryConfiguration.parse(
-                    deliverySection, sandboxFile: c.sandboxFile,
-                    appName: c.appName, environment: env)
-            } catch {
-                throw ConfigError(key: error.key, error.problem)
-            }
+            c.delivery = try DeliveryConfiguration.parse(deliverySection, sandboxFile: c.sandboxFile, appName: c.appName, environment: env)
         }
         return c
     }
@@ -52,8 +46,8 @@ extension Configuration {
             defaultCountryCode = v
         }
         if let v = try r.string("app_name") { appName = try Self.nonEmpty(v, r.name("app_name")) }
-        if let v = try r.int("otp_validity_seconds", range: 30...86_400) { otpValiditySeconds = v }
-        if let v = try r.int("dedupe_window_seconds", range: 0...3_600) { dedupeWindowSeconds = v }
+        if let v = try r.int("otp_validity_seconds", in: 30...86_400) { otpValiditySeconds = v }
+        if let v = try r.int("dedupe_window_seconds", in: 0...3_600) { dedupeWindowSeconds = v }
         if let v = try r.string("data_key") { dataKey = try Self.key(v, r.name("data_key")) }
         if let v = try r.string("data_key_file") { dataKeyFile = v }
         if let v = try r.string("credentials_file") { credentialsFile = v }
@@ -66,26 +60,26 @@ extension Configuration {
             trustedProxies = v
         }
         if var rl = try r.object("rate_limits") {
-            if let v = try rl.int("per_identifier_max", range: 1...10_000) { rateLimits.perIdentifierMax = v }
-            if let v = try rl.int("per_identifier_window_seconds", range: 1...86_400) { rateLimits.perIdentifierWindowSeconds = v }
-            if let v = try rl.int("failed_auth_max", range: 1...100_000) { rateLimits.failedAuthMax = v }
-            if let v = try rl.int("failed_auth_window_seconds", range: 1...86_400) { rateLimits.failedAuthWindowSeconds = v }
-            if let v = try rl.int("max_tracked_keys", range: 1_000...10_000_000) { rateLimits.maxTrackedKeys = v }
-            try rl.rejectUnknown()
+            if let v = try rl.int("per_identifier_max", in: 1...10_000) { rateLimits.perIdentifierMax = v }
+            if let v = try rl.int("per_identifier_window_seconds", in: 1...86_400) { rateLimits.perIdentifierWindowSeconds = v }
+            if let v = try rl.int("failed_auth_max", in: 1...100_000) { rateLimits.failedAuthMax = v }
+            if let v = try rl.int("failed_auth_window_seconds", in: 1...86_400) { rateLimits.failedAuthWindowSeconds = v }
+            if let v = try rl.int("max_tracked_keys", in: 1_000...10_000_000) { rateLimits.maxTrackedKeys = v }
+            try rl.rejectUnknownKeys()
         }
         if var h = try r.object("http") {
-            if let v = try h.int("event_loops", range: 1...64) { http.eventLoops = v }
-            if let v = try h.int("max_connections", range: 1...1_000_000) { http.maxConnections = v }
-            if let v = try h.int("head_timeout_ms", range: 100...600_000) { http.headTimeoutMillis = v }
-            if let v = try h.int("body_timeout_ms", range: 100...600_000) { http.bodyTimeoutMillis = v }
-            if let v = try h.int("idle_timeout_ms", range: 100...3_600_000) { http.idleTimeoutMillis = v }
-            if let v = try h.int("write_timeout_ms", range: 100...600_000) { http.writeTimeoutMillis = v }
-            try h.rejectUnknown()
+            if let v = try h.int("event_loops", in: 1...64) { http.eventLoops = v }
+            if let v = try h.int("max_connections", in: 1...1_000_000) { http.maxConnections = v }
+            if let v = try h.int("head_timeout_ms", in: 100...600_000) { http.headTimeoutMillis = v }
+            if let v = try h.int("body_timeout_ms", in: 100...600_000) { http.bodyTimeoutMillis = v }
+            if let v = try h.int("idle_timeout_ms", in: 100...3_600_000) { http.idleTimeoutMillis = v }
+            if let v = try h.int("write_timeout_ms", in: 100...600_000) { http.writeTimeoutMillis = v }
+            try h.rejectUnknownKeys()
         }
         if let v = try r.string("sandbox_file") { sandboxFile = try Self.nonEmpty(v, r.name("sandbox_file")) }
-        if let v = try r.int("shutdown_grace_seconds", range: 1...600) { shutdownGraceSeconds = v }
+        if let v = try r.int("shutdown_grace_seconds", in: 1...600) { shutdownGraceSeconds = v }
         if let v = try r.bool("delivery_enabled") { deliveryEnabled = v }
-        if let v = try r.int("retention_days", range: 0...3_650) { retentionMillis = Int64(v) * 86_400_000 }
+        if let v = try r.int("retention_days", in: 0...3_650) { retentionMillis = Int64(v) * 86_400_000 }
         simasID = try Self.parseSIMASID(&r)
         sqekyc = try Self.parseSQEKYC(&r)
         if dedupeWindowSeconds > otpValiditySeconds {
@@ -149,7 +143,7 @@ extension Configuration {
         } else {
             throw ConfigError(key: r.name("password"), "one of password, password_file or password_sha256 is required")
         }
-        try r.rejectUnknown()
+        try r.rejectUnknownKeys()
         return try checked(cred, r.name("username"))
     }
 

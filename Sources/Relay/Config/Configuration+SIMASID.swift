@@ -1,3 +1,4 @@
+import RelayCore
 import SIMASID
 
 /// The `simas_id` section: how admin bearer tokens are validated and who may use the admin API.
@@ -27,7 +28,7 @@ extension Configuration {
         guard let jwks else { throw ConfigError(key: s.name("jwks_uri"), "is required when environment is not set") }
         var v = TokenVerifierConfiguration(issuer: issuer, clientID: client, jwksURI: jwks)
         if let azp = try s.bool("require_azp") { v.requireAuthorizedParty = azp }
-        if let l = try s.int("leeway_seconds", range: 0...300) { v.leewaySeconds = Int64(l) }
+        if let l = try s.int("leeway_seconds", in: 0...300) { v.leewaySeconds = Int64(l) }
         var policy = TokenAuthorizationPolicy()
         if let subs = try s.strings("admin_subjects") { policy.allowedSubjects = Set(subs) }
         if let roles = try s.strings("admin_roles") {
@@ -42,7 +43,7 @@ extension Configuration {
             throw ConfigError(
                 key: s.name("admin_subjects"), "admin_subjects or admin_roles is required: a valid login alone never opens the admin API")
         }
-        try s.rejectUnknown()
+        try s.rejectUnknownKeys()
         return SIMASIDSettings(verifier: v, policy: policy)
     }
 }

@@ -35,9 +35,9 @@ extension Configuration {
         }
         if let inline { settings.clientSecret = inline }
         if let file { settings.clientSecret = try readSecretFile(file, key: s.name("client_secret_file")) }
-        if let v = try s.int("timeout_ms", range: SQEKYCSettings.timeoutRange) { settings.timeoutMillis = v }
-        if let v = try s.int("job_validity_seconds", range: SQEKYCSettings.jobValidityRange) { settings.jobValiditySeconds = v }
-        try s.rejectUnknown()
+        if let v = try s.int("timeout_ms", in: SQEKYCSettings.timeoutRange) { settings.timeoutMillis = v }
+        if let v = try s.int("job_validity_seconds", in: SQEKYCSettings.jobValidityRange) { settings.jobValiditySeconds = v }
+        try s.rejectUnknownKeys()
         return settings
     }
 

@@ -82,7 +82,7 @@ struct CredentialsFile {
         var f = CredentialsFile()
         f.webhook = try (r.objects("webhook") ?? []).map(Configuration.credential)
         f.admin = try (r.objects("admin") ?? []).map(Configuration.credential)
-        try r.rejectUnknown()
+        try r.rejectUnknownKeys()
         return f
     }
 
