@@ -35,6 +35,7 @@ public final class HTTPClientTokenTransport: TokenHTTPTransport {
             // A failed handle is dropped rather than pooled; the next call starts clean.
             throw TokenTransportError(error.description)
         }
+        held.client.releaseThread()  // the next caller to take it may be another thread
         idle.withLock { if $0.count < maxIdle { $0.append(held) } }
         return TokenHTTPResponse(
             status: response.status, headers: response.headers.map { (name: $0.0, value: $0.1) },

@@ -14,6 +14,10 @@ public final class HTTPClient {
         self.configuration = configuration
     }
 
+    /// Lets another thread use the client from now on (a pool handing idle clients on). The thread
+    /// that uses it first owns it; a debug build traps on a use from any other thread.
+    public func releaseThread() { easy.releaseOwner() }
+
     /// Sends the request and waits for the whole response. Any HTTP status is a response;
     /// only transport failures throw.
     public func perform(_ request: HTTPClientRequest) throws(TransportError) -> HTTPClientResponse {
