@@ -24,8 +24,10 @@ enum ServeCommand {
         // (~18% of the writer's CPU); with eight, ~700. Peak RSS is the same 51-53 MiB either way,
         // with delivery on or off; the cap keeps many delivery workers from growing more.
         limitMallocArenas(8)
+        PrivateFiles.restrictCreationMode()
         var config = try Configuration.load(path: path, environment: environment)
         let logger = Logger(level: config.logLevel)
+        PrivateFiles.tighten(config, logger: logger)
         let (key, createdKey) = try SecretsBootstrap.dataKey(config)
         if createdKey { logger.warning("generated a new data key", ["file": .string(config.resolvedDataKeyFile)]) }
         let generated = try SecretsBootstrap.credentials(&config)

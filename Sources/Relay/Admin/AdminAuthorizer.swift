@@ -24,6 +24,21 @@ struct AdminAuthorizer: Sendable {
     let clientAddress: ClientAddress
     let clock: any WallClock
     let logger: Logger
+    /// Failed and throttled attempts: the first per client per window in full, then a summary.
+    let securityLog: SecurityEventLog
+
+    init(
+        basic: BasicAuthenticator, bearer: BearerCheck?, failedAuth: SlidingWindowLimiter<String>, clientAddress: ClientAddress,
+        clock: any Clock, logger: Logger
+    ) {
+        self.basic = basic
+        self.bearer = bearer
+        self.failedAuth = failedAuth
+        self.clientAddress = clientAddress
+        self.clock = clock
+        self.logger = logger
+        self.securityLog = SecurityEventLog(logger: logger, intervalMillis: failedAuth.windowMillis)
+    }
 
     /// Whether the request carries a bearer token this listener checks (off the event loop).
     func hasBearer(_ head: HTTPRequestHead) -> Bool {
@@ -52,9 +67,17 @@ struct AdminAuthorizer: Sendable {
     func denial(_ head: HTTPRequestHead, forbidden: Bool = false) -> HTTPResponse {
         if forbidden { return Responses.error(.forbidden("The token is valid but not allowed to use the admin API")) }
         let client = clientAddress.resolve(head)
-        let d = failedAuth.record(client, now: clock.nowMillis())
-        guard d.allowed else { return Responses.error(.rateLimited(retryAfterSeconds: d.retryAfterSeconds)) }
-        logger.info("admin auth failed", ["client": .string(client), "path": .string(String(head.path.prefix(64)))])
+        let now = clock.nowMillis()
+        let d = failedAuth.record(client, now: now)
+        guard d.allowed else {
+            securityLog.note("admin auth throttled", key: client, now: now) {
+                logger.warning("admin auth throttled", ["client": .string(client)])
+            }
+            return Responses.error(.rateLimited(retryAfterSeconds: d.retryAfterSeconds))
+        }
+        securityLog.note("admin auth failed", key: client, now: now) {
+            logger.info("admin auth failed", ["client": .string(client), "path": .string(String(head.path.prefix(64)))])
+        }
         return Responses.error(.unauthorized)
     }
 }

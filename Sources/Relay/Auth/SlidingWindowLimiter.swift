@@ -1,103 +1,151 @@
 import Synchronization
 
-/// Counts events per key in a sliding window, in memory, with a bound on tracked keys so an
-/// attacker spraying keys cannot grow it without limit. Used for failed-auth throttling per
-/// client address and for new OTPs per identifier.
+/// Counts events per key in a sliding window, in bounded memory, and cannot be reset by volume.
+/// Used for failed-auth throttling per client address and for new OTPs per identifier.
+///
+/// Keys live in a table of at most `maxKeys` entries, kept in order of their newest event: a key
+/// leaves the table only once its newest event is out of the window (nothing is left to count),
+/// never to make room. When the table is full of keys with live events, a NEW key is counted in a
+/// count-min sketch instead (`WindowSketch`): fixed memory, and it can only over-count, so a
+/// newcomer may be throttled early but no key's count is ever lowered by other keys' traffic.
+/// Spraying new keys therefore cannot reset a victim's window; at worst it throttles newcomers.
+///
+/// Cost per call: one dictionary lookup, at most a few index writes to keep the order, and the
+/// removal of expired keys from the head of the order (each key is removed once: amortised O(1)).
+/// The sketch is touched only while it holds counts, for keys that are not in the table.
+///
+/// Memory bound: `maxKeys` entries of at most `max` events each (refused events are not stored),
+/// plus, once the table has been full, the sketch: 2 × 4 × `WindowSketch.width(maxKeys)` counters
+/// of 4 bytes (1 MiB for the default 20,000 keys).
 public final class SlidingWindowLimiter<Key: Hashable & Sendable>: Sendable {
     public struct Decision: Sendable, Equatable {
         public let allowed: Bool
         public let retryAfterSeconds: Int
+
+        static var allow: Decision { Decision(allowed: true, retryAfterSeconds: 0) }
     }
 
-    /// The events of one key within the window, oldest first, each with a tag (events with a
-    /// repeated tag are not counted again). The first is stored inline: most keys (one OTP per
-    /// person per window) never allocate, and dropping a generation frees no per-key arrays.
-    private struct Entry {
-        private(set) var count = 0
-        private var first: (time: Int64, tag: UInt64) = (0, 0)
-        private var rest: [(time: Int64, tag: UInt64)] = []
-
-        var oldest: Int64? { count > 0 ? first.time : nil }
-
-        func contains(tag: UInt64) -> Bool {
-            count > 0 && (first.tag == tag || rest.contains { $0.tag == tag })
-        }
-
-        mutating func append(time: Int64, tag: UInt64) {
-            if count == 0 { first = (time, tag) } else { rest.append((time, tag)) }
-            count += 1
-        }
-
-        /// Drops the events at or before `cutoff`.
-        mutating func drop(through cutoff: Int64) {
-            while count > 0, first.time <= cutoff {
-                if rest.isEmpty { count = 0 } else { first = rest.removeFirst(); count -= 1 }
-            }
-        }
-    }
-    /// Two generations: when the current one holds half the key budget it becomes the previous
-    /// one and the old previous is dropped. Bounded memory with no sort or scan on the hot path.
     private struct State {
-        var entries: [Key: Entry] = [:]
-        var previous: [Key: Entry] = [:]
+        var table: LimiterTable<Key>
+        var sketch: WindowSketch?
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     public let max: Int
     public let windowMillis: Int64
-    private let maxKeys: Int
+    public let maxKeys: Int
 
     public init(max: Int, windowSeconds: Int, maxKeys: Int) {
         self.max = max
         self.windowMillis = Int64(windowSeconds) * 1000
-        self.maxKeys = maxKeys
+        self.maxKeys = Swift.max(1, maxKeys)
+        self.state = Mutex(State(table: LimiterTable(capacity: Swift.max(1, maxKeys)), sketch: nil))
     }
 
     /// Whether the key is currently over its limit (does not record anything).
     public func check(_ key: Key, now: Int64) -> Decision {
         state.withLock { s in
-            guard var e = s.entries[key] ?? s.previous[key] else { return Decision(allowed: true, retryAfterSeconds: 0) }
-            prune(&e, now: now)
-            return decision(e, now: now)
+            let cutoff = now - windowMillis
+            if let i = s.table.slot(of: key) {
+                var e = s.table.entry(at: i)
+                e.drop(through: cutoff)
+                return decision(e, now: now)
+            }
+            guard var sketch = s.sketch else { return .allow }
+            defer { s.sketch = sketch }
+            return sketchDecision(sketch.estimate(key, now: now), sketch: sketch, now: now)
         }
     }
 
     /// Records an event unless the key is over its limit; an event whose tag was already seen in the
-    /// window is allowed and not counted again (a partner retry of the same OTP).
+    /// window is allowed and not counted again (a partner retry of the same OTP). Tags are kept only
+    /// for keys in the table: in the sketch a repeat counts again (over-counting, never under).
     @discardableResult
     public func record(_ key: Key, tag: UInt64? = nil, now: Int64) -> Decision {
         state.withLock { s in
-            rotateIfNeeded(&s)
-            var e = s.entries[key] ?? s.previous.removeValue(forKey: key) ?? Entry()
-            prune(&e, now: now)
-            if let tag, e.contains(tag: tag) {
-                s.entries[key] = e
-                return Decision(allowed: true, retryAfterSeconds: 0)
+            let cutoff = now - windowMillis
+            s.table.removeExpired(through: cutoff)
+            if let i = s.table.slot(of: key) {
+                return s.table.update(at: i) { e in
+                    e.drop(through: cutoff)
+                    if let tag, e.contains(tag: tag) { return (Decision.allow, false) }
+                    let d = decision(e, now: now)
+                    if d.allowed { e.append(time: now, tag: tag ?? 0) }
+                    return (d, d.allowed)
+                }
             }
-            let d = decision(e, now: now)
-            if d.allowed {
-                e.append(time: now, tag: tag ?? 0)
+            // A key the sketch may hold events for stays in the sketch while they can be live:
+            // moving it to the table would forget them.
+            if var sketch = s.sketch, sketch.isActive(now: now) {
+                if sketch.estimate(key, now: now) > 0 || s.table.isFull {
+                    defer { s.sketch = sketch }
+                    return recordInSketch(key, &sketch, now: now)
+                }
+            } else if s.table.isFull {
+                var sketch = s.sketch ?? WindowSketch(windowMillis: windowMillis, keyBudget: maxKeys, now: now)
+                defer { s.sketch = sketch }
+                return recordInSketch(key, &sketch, now: now)
             }
-            s.entries[key] = e
-            return d
+            guard max > 0 else { return decision(LimiterEntry(), now: now) }
+            var e = LimiterEntry()
+            e.append(time: now, tag: tag ?? 0)
+            s.table.insert(key, e)
+            return .allow
         }
     }
 
-    public var trackedKeys: Int { state.withLock { $0.entries.count + $0.previous.count } }
+    /// Keys with an exact entry (at most `maxKeys`).
+    public var trackedKeys: Int { state.withLock { $0.table.count } }
 
-    private func decision(_ e: Entry, now: Int64) -> Decision {
-        guard e.count >= max, let oldest = e.oldest else { return Decision(allowed: true, retryAfterSeconds: 0) }
-        let wait = oldest + windowMillis - now
+    /// Whether new keys are being counted in the sketch (the table was full of live keys).
+    public var isOverflowing: Bool { state.withLock { s in s.sketch.map { $0.events > 0 } ?? false } }
+
+    private func decision(_ e: LimiterEntry, now: Int64) -> Decision {
+        guard e.count >= max else { return .allow }
+        let wait = (e.oldest ?? now) + windowMillis - now
         return Decision(allowed: false, retryAfterSeconds: Swift.max(1, Int((wait + 999) / 1000)))
     }
 
-    private func prune(_ e: inout Entry, now: Int64) {
-        e.drop(through: now - windowMillis)
+    private func recordInSketch(_ key: Key, _ sketch: inout WindowSketch, now: Int64) -> Decision {
+        let d = sketchDecision(sketch.estimate(key, now: now), sketch: sketch, now: now)
+        if d.allowed { sketch.add(key, now: now) }
+        return d
     }
 
-    private func rotateIfNeeded(_ s: inout State) {
-        guard s.entries.count >= Swift.max(1, maxKeys / 2) else { return }
-        s.previous = s.entries
-        s.entries = [:]
+    /// Over the limit by the sketch's (over-)estimate; the count can fall at the next rotation.
+    private func sketchDecision(_ estimate: Int, sketch: WindowSketch, now: Int64) -> Decision {
+        guard estimate >= max else { return .allow }
+        let wait = sketch.nextRotation - now
+        return Decision(allowed: false, retryAfterSeconds: Swift.max(1, Int((wait + 999) / 1000)))
+    }
+}
+
+/// The events of one key within the window, oldest first, each with a tag (events with a
+/// repeated tag are not counted again). The first is stored inline: most keys (one OTP per
+/// person per window) never allocate.
+struct LimiterEntry {
+    private(set) var count = 0
+    private var first: (time: Int64, tag: UInt64) = (0, 0)
+    private var rest: [(time: Int64, tag: UInt64)] = []
+
+    var oldest: Int64? { count > 0 ? first.time : nil }
+    /// The newest event's time (`Int64.min` when empty): the key has nothing to count once it is
+    /// out of the window.
+    var newest: Int64 { count == 0 ? Int64.min : (rest.last?.time ?? first.time) }
+
+    func contains(tag: UInt64) -> Bool {
+        count > 0 && (first.tag == tag || rest.contains { $0.tag == tag })
+    }
+
+    mutating func append(time: Int64, tag: UInt64) {
+        if count == 0 { first = (time, tag) } else { rest.append((time, tag)) }
+        count += 1
+    }
+
+    /// Drops the events at or before `cutoff`.
+    mutating func drop(through cutoff: Int64) {
+        while count > 0, first.time <= cutoff {
+            if rest.isEmpty { count = 0 } else { first = rest.removeFirst(); count -= 1 }
+        }
     }
 }

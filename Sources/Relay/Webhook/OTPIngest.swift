@@ -23,6 +23,8 @@ final class OTPIngest: Sendable {
     private let keys: OutboxKeys
     private let clock: any WallClock
     private let logger: Logger
+    /// Refusals by the per-identifier limit: the first per identifier per window, then a summary.
+    private let securityLog: SecurityEventLog
     private let metrics: RelayMetrics
 
     init(
@@ -36,6 +38,7 @@ final class OTPIngest: Sendable {
         self.clock = clock
         self.logger = logger
         self.metrics = metrics
+        self.securityLog = SecurityEventLog(logger: logger, intervalMillis: perIdentifier.windowMillis)
     }
 
     /// `completion` runs on `executor` when given (the event loop that read the request), else on
@@ -68,11 +71,13 @@ final class OTPIngest: Sendable {
         let limit = perIdentifier.record(identity, tag: tag, now: now)
         guard limit.allowed else {
             metrics.rejected("rate_limited")
-            logger.info(
-                "webhook rate limited",
-                [
-                    "channel": .string(submission.channel.rawValue), "to": .string(Recipient.mask(submission.recipient)),
-                ])
+            securityLog.note("webhook rate limited", key: String(identity, radix: 16), now: now) {
+                logger.info(
+                    "webhook rate limited",
+                    [
+                        "channel": .string(submission.channel.rawValue), "to": .string(Recipient.mask(submission.recipient)),
+                    ])
+            }
             completion(.failure(.rateLimited(retryAfterSeconds: limit.retryAfterSeconds)))
             return
         }

@@ -15,6 +15,8 @@ final class PublicHandler: HTTPHandler {
     private let ingest: OTPIngest
     private let clock: any WallClock
     private let logger: Logger
+    /// Failed and throttled attempts: the first per client per window in full, then a summary.
+    private let securityLog: SecurityEventLog
     private let metrics: RelayMetrics
     private let draining = Atomic<Bool>(false)
     private let requestIDs = RequestIDs()
@@ -30,6 +32,7 @@ final class PublicHandler: HTTPHandler {
         self.ingest = ingest
         self.clock = clock
         self.logger = logger
+        self.securityLog = SecurityEventLog(logger: logger, intervalMillis: failedAuth.windowMillis)
     }
 
     /// From now on new webhook requests get 503 (shutting down).
@@ -90,12 +93,17 @@ final class PublicHandler: HTTPHandler {
     private func authenticate(_ head: HTTPRequestHead) -> HTTPResponse? {
         if authenticator.authenticate(authorizationHeader: head.headers.first("Authorization")) != nil { return nil }
         let client = clientAddress.resolve(head)
-        let decision = failedAuth.record(client, now: clock.nowMillis())
+        let now = clock.nowMillis()
+        let decision = failedAuth.record(client, now: now)
         guard decision.allowed else {
-            logger.warning("webhook auth throttled", ["client": .string(client)])
+            securityLog.note("webhook auth throttled", key: client, now: now) {
+                logger.warning("webhook auth throttled", ["client": .string(client)])
+            }
             return Responses.error(.rateLimited(retryAfterSeconds: decision.retryAfterSeconds))
         }
-        logger.info("webhook auth failed", ["client": .string(client)])
+        securityLog.note("webhook auth failed", key: client, now: now) {
+            logger.info("webhook auth failed", ["client": .string(client)])
+        }
         return Responses.error(.unauthorized)
     }
 

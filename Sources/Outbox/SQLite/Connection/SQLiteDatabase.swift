@@ -1,6 +1,10 @@
 import CSQLite
 import RelayCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One SQLite connection, closed in deinit (a failed open still closes). Not Sendable, and opened
 /// with `SQLITE_OPEN_NOMUTEX`: a connection belongs to one thread at a time, checked in debug
 /// builds (`owner`, at `execute`, `statement` and `SQLiteStatement.step`). The first thread to use
@@ -36,6 +40,7 @@ final class SQLiteDatabase {
         let flags =
             (configuration.readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
             | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        if !configuration.readOnly { Self.createPrivately(path) }
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             sqlite3_close_v2(db)  // a failed open still allocates a handle
@@ -49,6 +54,14 @@ final class SQLiteDatabase {
             cache.removeAll()
             throw error
         }
+    }
+
+    /// Creates a missing database file 0600 (owner only) before SQLite does it with 0644: the
+    /// `-wal` and `-shm` files SQLite makes later take the database file's mode.
+    private static func createPrivately(_ path: String) {
+        guard !path.isEmpty, !path.hasPrefix(":"), !path.hasPrefix("file:") else { return }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }  // EEXIST: an existing file keeps its mode
     }
 
     deinit {
