@@ -58,7 +58,9 @@ final class TestService {
 final class LogCapture: @unchecked Sendable {
     // Guarded by `lock`; appended from any thread.
     private let lock = NSLock()
-    private var lines: [String] = []
-    func append(_ l: String) { lock.lock(); lines.append(l); lock.unlock() }
-    var all: String { lock.lock(); defer { lock.unlock() }; return lines.joined() }
+    private var stored: [String] = []
+    func append(_ l: String) { lock.lock(); stored.append(l); lock.unlock() }
+    var all: String { lock.lock(); defer { lock.unlock() }; return stored.joined() }
+    var lines: [String] { lock.lock(); defer { lock.unlock() }; return stored }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return stored.count }
 }

@@ -51,9 +51,8 @@ public final class SlidingWindowLimiter<Key: Hashable & Sendable>: Sendable {
                 e.drop(through: cutoff)
                 return decision(e, now: now)
             }
-            guard var sketch = s.sketch else { return .allow }
-            defer { s.sketch = sketch }
-            return sketchDecision(sketch.estimate(key, now: now), sketch: sketch, now: now)
+            guard let estimate = s.sketch?.estimate(key, now: now), let next = s.sketch?.nextRotation else { return .allow }
+            return sketchDecision(estimate, nextRotation: next, now: now)
         }
     }
 
@@ -75,16 +74,15 @@ public final class SlidingWindowLimiter<Key: Hashable & Sendable>: Sendable {
                 }
             }
             // A key the sketch may hold events for stays in the sketch while they can be live:
-            // moving it to the table would forget them.
-            if var sketch = s.sketch, sketch.isActive(now: now) {
-                if sketch.estimate(key, now: now) > 0 || s.table.isFull {
-                    defer { s.sketch = sketch }
-                    return recordInSketch(key, &sketch, now: now)
+            // moving it to the table would forget them. (The sketch is changed in place: a copy
+            // would duplicate its counters.)
+            if s.sketch?.isActive(now: now) ?? false {
+                if s.sketch!.estimate(key, now: now) > 0 || s.table.isFull {
+                    return recordInSketch(key, &s.sketch!, now: now)
                 }
             } else if s.table.isFull {
-                var sketch = s.sketch ?? WindowSketch(windowMillis: windowMillis, keyBudget: maxKeys, now: now)
-                defer { s.sketch = sketch }
-                return recordInSketch(key, &sketch, now: now)
+                if s.sketch == nil { s.sketch = WindowSketch(windowMillis: windowMillis, keyBudget: maxKeys, now: now) }
+                return recordInSketch(key, &s.sketch!, now: now)
             }
             guard max > 0 else { return decision(LimiterEntry(), now: now) }
             var e = LimiterEntry()
@@ -107,15 +105,15 @@ public final class SlidingWindowLimiter<Key: Hashable & Sendable>: Sendable {
     }
 
     private func recordInSketch(_ key: Key, _ sketch: inout WindowSketch, now: Int64) -> Decision {
-        let d = sketchDecision(sketch.estimate(key, now: now), sketch: sketch, now: now)
+        let d = sketchDecision(sketch.estimate(key, now: now), nextRotation: sketch.nextRotation, now: now)
         if d.allowed { sketch.add(key, now: now) }
         return d
     }
 
     /// Over the limit by the sketch's (over-)estimate; the count can fall at the next rotation.
-    private func sketchDecision(_ estimate: Int, sketch: WindowSketch, now: Int64) -> Decision {
+    private func sketchDecision(_ estimate: Int, nextRotation: Int64, now: Int64) -> Decision {
         guard estimate >= max else { return .allow }
-        let wait = sketch.nextRotation - now
+        let wait = nextRotation - now
         return Decision(allowed: false, retryAfterSeconds: Swift.max(1, Int((wait + 999) / 1000)))
     }
 }

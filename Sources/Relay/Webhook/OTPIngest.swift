@@ -24,7 +24,7 @@ final class OTPIngest: Sendable {
     private let clock: any WallClock
     private let logger: Logger
     /// Refusals by the per-identifier limit: the first per identifier per window, then a summary.
-    private let securityLog: SecurityEventLog
+    let securityLog: SecurityEventLog
     private let metrics: RelayMetrics
 
     init(

@@ -16,7 +16,7 @@ final class PublicHandler: HTTPHandler {
     private let clock: any WallClock
     private let logger: Logger
     /// Failed and throttled attempts: the first per client per window in full, then a summary.
-    private let securityLog: SecurityEventLog
+    let securityLog: SecurityEventLog
     private let metrics: RelayMetrics
     private let draining = Atomic<Bool>(false)
     private let requestIDs = RequestIDs()
