@@ -121,3 +121,25 @@ final class LimiterSprayTests: XCTestCase {
         XCTAssertEqual(try s.count(), 202)
     }
 }
+
+/// The sketch against exact counts: through rotations it never counts fewer events of a key in
+/// the last window than there were.
+final class WindowSketchTests: XCTestCase {
+    func testNeverUnderCounts() {
+        let window: Int64 = 1_000
+        var sketch = WindowSketch(windowMillis: window, keyBudget: 100, now: 0)
+        var events: [Int: [Int64]] = [:]
+        var rng = SplitMix(seed: 5)
+        var now: Int64 = 0
+        for step in 0..<200_000 {
+            now += Int64(rng.next() % 3)
+            let key = Int(rng.next() % 20_000)
+            let live = (events[key] ?? []).filter { $0 > now - window }
+            let estimate = sketch.estimate(key, now: now)
+            XCTAssertGreaterThanOrEqual(estimate, live.count, "step \(step)")
+            if estimate < live.count { return }
+            sketch.add(key, now: now)
+            events[key] = live + [now]
+        }
+    }
+}
