@@ -29,7 +29,7 @@ struct AdminAuthorizer: Sendable {
 
     init(
         basic: BasicAuthenticator, bearer: BearerCheck?, failedAuth: SlidingWindowLimiter<String>, clientAddress: ClientAddress,
-        clock: any Clock, logger: Logger
+        clock: any WallClock, logger: Logger
     ) {
         self.basic = basic
         self.bearer = bearer
