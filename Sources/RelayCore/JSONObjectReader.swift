@@ -7,8 +7,9 @@
 /// or unpaired surrogates; one value and nothing after it. Containers nested deeper than
 /// ``maxDepth`` are refused as invalid: that bounds the recursion, and no body we accept nests at all.
 /// Only the members named at `init` are decoded; every other value is validated, never stored.
-/// A name that appears twice takes its last value, as `JSONSerialization` does. Names match
-/// byte for byte after escapes are applied.
+/// A named member that appears twice is refused (`duplicateMember`), as `JSONParser` refuses any
+/// duplicate: the body is ambiguous (RFC 8259 §4), and two readers must never disagree on which OTP
+/// it carries (RFC 8725 §3.1). Names match byte for byte after escapes are applied.
 public struct JSONObjectReader: Sendable {
     /// A member's value: strings are decoded, anything else is only validated.
     public enum Value: Sendable, Equatable {
@@ -24,6 +25,8 @@ public struct JSONObjectReader: Sendable {
         case invalid
         /// A valid JSON text whose top-level value is not an object.
         case notAnObject
+        /// A valid JSON object in which a member named at `init` appears more than once.
+        case duplicateMember
     }
 
     /// The deepest container nesting accepted; the top-level object is level 1.
@@ -32,9 +35,7 @@ public struct JSONObjectReader: Sendable {
     private let names: [[UInt8]]
 
     /// A reader that decodes the members named `fields`, in that order.
-    public init(fields: [String]) {
-        names = fields.map { Array($0.utf8) }
-    }
+    public init(fields: [String]) { names = fields.map { Array($0.utf8) } }
 
     /// Reads one complete JSON text and returns each field's value, in the order given at `init`;
     /// nil for a field the object does not have.
@@ -54,6 +55,7 @@ public struct JSONObjectReader: Sendable {
                 c.skipWhitespace()
                 guard c.pos == buf.count else { throw .invalid }
                 guard isObject else { throw .notAnObject }
+                if c.duplicate { throw .duplicateMember }
                 return found.map { $0.value(in: buf) }
             }
         }
@@ -81,7 +83,7 @@ public struct JSONObjectReader: Sendable {
     }
 
     /// Writes the UTF-8 of a validated string body with its escapes applied; returns the length.
-    private static func unescape(_ raw: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+    static func unescape(_ raw: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
         var i = 0, n = 0
         func put(_ b: UInt8) { out[n] = b; n += 1 }
         while i < raw.count {
@@ -128,27 +130,14 @@ public struct JSONObjectReader: Sendable {
         return v
     }
 
-    /// The index of the wanted field a member name matches, if any.
-    private static func slot(
-        of key: (start: Int, end: Int, escaped: Bool), in buf: UnsafeBufferPointer<UInt8>,
-        names: [[UInt8]]
-    ) -> Int? {
-        let raw = UnsafeBufferPointer(rebasing: buf[key.start..<key.end])
-        guard key.escaped else { return names.firstIndex { $0.elementsEqual(raw) } }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: raw.count) { tmp in
-            let n = unescape(raw, into: tmp)
-            return names.firstIndex { $0.elementsEqual(UnsafeBufferPointer(rebasing: tmp[0..<n])) }
-        }
-    }
-
     /// A position in the text; each method starts at the first byte of what it reads and
     /// stops just after it.
     private struct Cursor {
         let buf: UnsafeBufferPointer<UInt8>
         var pos = 0
+        var duplicate = false  // a wanted member seen twice (reported once the whole text is valid)
 
         init(buf: UnsafeBufferPointer<UInt8>) { self.buf = buf }
-
         var peek: UInt8? { pos < buf.count ? buf[pos] : nil }
 
         mutating func skipWhitespace() {
@@ -180,7 +169,10 @@ public struct JSONObjectReader: Sendable {
                     try skipValue(depth: 1)
                     value = .other
                 }
-                if let slot { found[slot] = value }
+                if let slot {
+                    if case .absent = found[slot] {} else { duplicate = true }
+                    found[slot] = value
+                }
                 skipWhitespace()
                 switch peek {
                 case UInt8(ascii: ","): pos += 1; skipWhitespace()

@@ -23,6 +23,8 @@ public struct OTPSubmission: Sendable, Equatable {
             members = try reader.read(body)
         } catch .invalid {
             throw .invalidRequest("The request body is not valid JSON")
+        } catch .duplicateMember {
+            throw .invalidRequest("The request body gives a field more than once")
         } catch {
             throw .invalidRequest("The request body must be a JSON object")
         }

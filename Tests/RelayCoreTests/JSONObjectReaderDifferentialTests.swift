@@ -132,6 +132,7 @@ final class JSONObjectReaderDifferentialTests: XCTestCase {
             switch JSONReaderOracle.readerOutcome(doc) {
             case .invalid: invalid += 1
             case .notAnObject: notObjects += 1
+            case .duplicateMember: objects += 1
             case .object(let v):
                 objects += 1
                 if v.contains(where: { if case .string? = $0 { true } else { false } }) { withFields += 1 }

@@ -16,6 +16,9 @@
 // 5. U+FEFF in strings. It drops a raw U+FEFF at the start of a string or right after an escape
 //    (so `"\u{FEFF}otp"` is the name `otp` to it). For input holding EF BB BF anywhere but as the
 //    leading BOM, only the kind of outcome is compared, not the values.
+// 6. Duplicate names. It keeps the last value of a name given twice; the reader refuses a body in
+//    which one of its three names appears twice at the top level. The oracle finds the top-level
+//    names by its own scan and decodes each with JSONSerialization, and expects that refusal.
 // Lone or unpaired surrogates, invalid UTF-8, control characters and bad escapes need no
 // exclusion: both refuse them. No scalar is canonically equivalent to a lowercase ASCII letter, so
 // `[String: Any]` lookups of the three names match exactly the keys the reader matches byte for byte.
@@ -28,6 +31,8 @@ enum JSONOutcome: Equatable, CustomStringConvertible {
     case invalid
     case notAnObject
     case object([JSONObjectReader.Value?])
+    /// A valid object giving one of the three fields twice.
+    case duplicateMember
 
     /// Equality with strings compared scalar by scalar (String's `==` is canonical equivalence).
     func sameAs(_ other: JSONOutcome) -> Bool {
@@ -44,6 +49,7 @@ enum JSONOutcome: Equatable, CustomStringConvertible {
         case .invalid: 0
         case .notAnObject: 1
         case .object: 2
+        case .duplicateMember: 3
         }
     }
 
@@ -51,6 +57,7 @@ enum JSONOutcome: Equatable, CustomStringConvertible {
         switch self {
         case .invalid: return "invalid"
         case .notAnObject: return "not an object"
+        case .duplicateMember: return "duplicate member"
         case .object(let v):
             return "object("
                 + v.map { x -> String in
@@ -74,6 +81,8 @@ enum JSONReaderOracle {
             return .object(try reader.read(bytes))
         } catch .invalid {
             return .invalid
+        } catch .duplicateMember {
+            return .duplicateMember
         } catch {
             return .notAnObject
         }
@@ -121,9 +130,12 @@ enum JSONReaderOracle {
             guard mine == .invalid else { return Verdict(problem: "reader accepted a trailing comma: \(mine)", excluded: true) }
             compared = readerOutcome(scan.withoutTrailingCommas)
         }
-        let theirs = foundationOutcome(scan.withRepresentableNumbers)
+        var theirs = foundationOutcome(scan.withRepresentableNumbers)
+        if case .object = theirs, scan.givesAFieldTwice { theirs = .duplicateMember }
         let excluded = scan.withoutTrailingCommas != bytes || scan.withRepresentableNumbers != bytes || scan.hasInnerByteOrderMark
-        let agree = scan.hasInnerByteOrderMark ? compared.kind == theirs.kind : compared.sameAs(theirs)
+        // With an inner U+FEFF, JSONSerialization may read two names as one (or not): object and
+        // duplicate count as one kind there.
+        let agree = scan.hasInnerByteOrderMark ? min(compared.kind, 2) == min(theirs.kind, 2) : compared.sameAs(theirs)
         return Verdict(problem: agree ? nil : "reader \(compared), JSONSerialization \(theirs)", excluded: excluded)
     }
 
@@ -145,9 +157,21 @@ enum JSONReaderOracle {
         var withoutTrailingCommas: [UInt8] = []
         var withRepresentableNumbers: [UInt8] = []
         var hasInnerByteOrderMark = false
+        /// The member names of the top-level object, as written (with their quotes).
+        var topLevelNames: [[UInt8]] = []
+
+        /// Whether one of the webhook's fields is among the top-level names twice (names decoded by
+        /// JSONSerialization).
+        var givesAFieldTwice: Bool {
+            let decoded = topLevelNames.compactMap { raw in
+                (try? JSONSerialization.jsonObject(with: Data([UInt8(ascii: "[")] + raw + [UInt8(ascii: "]")])) as? [String])?.first
+            }
+            return JSONReaderOracle.fields.contains { f in decoded.filter { $0 == f }.count > 1 }
+        }
 
         init(_ b: [UInt8]) {
             var depth = 0, i = 0, inString = false
+            var stringStart = 0, pendingName: Range<Int>?  // a string at depth 1, a name if ':' follows
             var lastSignificant: UInt8 = 0  // outside strings, not whitespace
             withoutTrailingCommas.reserveCapacity(b.count)
             withRepresentableNumbers.reserveCapacity(b.count)
@@ -162,10 +186,18 @@ enum JSONReaderOracle {
                         i += 2
                         continue
                     }
-                    if c == UInt8(ascii: "\"") { inString = false; lastSignificant = c }
+                    if c == UInt8(ascii: "\"") {
+                        inString = false
+                        lastSignificant = c
+                        if depth == 1 { pendingName = stringStart..<(i + 1) }
+                    }
                 } else {
                     switch c {
-                    case UInt8(ascii: "\""): inString = true
+                    case UInt8(ascii: "\""):
+                        inString = true
+                        stringStart = i
+                    case UInt8(ascii: ":"):
+                        if depth == 1, let name = pendingName { topLevelNames.append(Array(b[name])) }
                     case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1; maxDepth = max(maxDepth, depth)
                     case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
                     case UInt8(ascii: ","):
@@ -191,7 +223,10 @@ enum JSONReaderOracle {
                         continue
                     default: break
                     }
-                    if ![0x20, 0x09, 0x0A, 0x0D].contains(c) { lastSignificant = c }
+                    if ![0x20, 0x09, 0x0A, 0x0D].contains(c) {
+                        lastSignificant = c
+                        if c != UInt8(ascii: "\"") { pendingName = nil }
+                    }
                 }
                 withoutTrailingCommas.append(c); withRepresentableNumbers.append(c)
                 i += 1
@@ -262,8 +297,9 @@ enum JSONReaderOracle {
     }
 
     /// OTPSubmission.parse against `legacyParse` where the parsers were compared in full. The one
-    /// intended change: a valid top-level scalar (`"abc"`, `1`) was "not valid JSON" and is now
-    /// "must be a JSON object", like an array.
+    /// intended changes: a valid top-level scalar (`"abc"`, `1`) was "not valid JSON" and is now
+    /// "must be a JSON object", like an array; a field given twice was read as its last value and is
+    /// now refused.
     static func parseProblem(_ bytes: [UInt8], verdict: Verdict) -> String? {
         guard verdict.problem == nil, !verdict.excluded else { return nil }
         let new = Result { () throws(PartnerError) -> OTPSubmission in try OTPSubmission.parse(bytes, defaultCountryCode: "62") }
@@ -271,6 +307,11 @@ enum JSONReaderOracle {
         if new == old { return nil }
         if case .failure(let n) = new, case .failure(let o) = old, readerOutcome(bytes) == .notAnObject,
             n.errorDescription == "The request body must be a JSON object", o.errorDescription == "The request body is not valid JSON"
+        {
+            return nil
+        }
+        if case .failure(let n) = new, readerOutcome(bytes) == .duplicateMember,
+            n.errorDescription == "The request body gives a field more than once"
         {
             return nil
         }

@@ -25,8 +25,8 @@ final class OTPSubmissionTests: XCTestCase {
             try parse("\u{FEFF} {\"channel\":\"Email\",\"otp\":\"0000\",\"identifier\":\"Jo@Example.COM\",\"x\":[1,{}]}\n").get(),
             OTPSubmission(channel: .email, recipient: "Jo@example.com", otp: "0000"))
         XCTAssertEqual(
-            try parse(#"{"identifier":"0845\u00201234\u00200987","otp":"\u0031234","channel":"sms","otp":"9876"}"#).get(),
-            OTPSubmission(channel: .sms, recipient: "+6284512340987", otp: "9876"))
+            try parse(#"{"identifier":"0845\u00201234\u00200987","otp":"\u0031234","channel":"sms"}"#).get(),
+            OTPSubmission(channel: .sms, recipient: "+6284512340987", otp: "1234"))
     }
 
     func testBodyMessages() {
@@ -62,8 +62,13 @@ final class OTPSubmissionTests: XCTestCase {
         assertMessage(
             #"{"channel":"email","otp":"1234","identifier":"a@b"}"#,
             #"Field "identifier" must be an email address for channel email"#)
-        // The last of duplicate members counts, a null one included.
-        assertMessage(#"{"channel":"sms","otp":"1234","otp":null}"#, #"Field "otp" is required"#)
+        // A field given twice is ambiguous: refused, whatever the values (an escaped name included).
+        assertMessage(#"{"channel":"sms","otp":"1234","otp":null}"#, "The request body gives a field more than once")
+        assertMessage(#"{"channel":"sms","otp":"1234","o\u0074p":"1234"}"#, "The request body gives a field more than once")
+        // Only the fields it reads: another name given twice is ignored like the rest of the extras.
+        assertMessage(#"{"channel":"fax","x":1,"x":2}"#, #"Field "channel" must be one of email, sms, whatsapp"#)
+        // Invalid text is reported as such even after a field given twice.
+        assertMessage(#"{"otp":"1","otp":"2",}"#, "The request body is not valid JSON")
     }
 
     func testErrorsNeverCarryTheInput() {
