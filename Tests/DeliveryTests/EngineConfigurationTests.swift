@@ -1,5 +1,6 @@
 import Foundation
 import RelayCore
+import RelayTestSupport
 import XCTest
 
 @testable import Delivery
@@ -81,8 +82,8 @@ final class EngineConfigurationTests: XCTestCase {
     }
 
     func testSecretFromAFile() throws {
-        let dir = try TempDir()
-        let path = dir.path("token")
+        let dir = TempDirectory("otp-relay-delivery")
+        let path = dir.file("token")
         try "EAAG-from-file\n".write(toFile: path, atomically: true, encoding: .utf8)
         let c = try parse(
             """

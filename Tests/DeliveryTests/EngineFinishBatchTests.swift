@@ -1,6 +1,7 @@
 import Foundation
 import Outbox
 import RelayCore
+import RelayTestSupport
 import XCTest
 
 @testable import Delivery
@@ -48,7 +49,7 @@ final class EngineFinishBatchTests: XCTestCase {
         XCTAssertTrue(pool.shutdown(deadlineMillis: 30_000))
         h.outbox.close()
 
-        let reopened = try SQLiteOutbox(path: h.dir.path("outbox.sqlite"), dataKey: engineKey, clock: h.clock, logger: .silent)
+        let reopened = try SQLiteOutbox(path: h.dir.file("outbox.sqlite"), dataKey: engineKey, clock: h.clock, logger: .silent)
         defer { reopened.close() }
         let counts = try reopened.countsByStatus(channel: nil)
         XCTAssertEqual(counts[.sent], n)

@@ -1,6 +1,7 @@
 import Foundation
 import Outbox
 import RelayCore
+import RelayTestSupport
 import Synchronization
 import XCTest
 
@@ -72,7 +73,7 @@ final class EngineLeaseTests: XCTestCase {
 
     func testSandboxDefaultDeliversEveryChannelToTheFile() throws {
         let h = try EngineHarness()
-        let file = h.dir.path("sandbox.jsonl")
+        let file = h.dir.file("sandbox.jsonl")
         let config = try DeliveryConfiguration.parse(nil, sandboxFile: file, appName: "Bank Sinarmas", clock: h.clock)
         XCTAssertTrue(config.isSandboxOnly)
         h.start(config)

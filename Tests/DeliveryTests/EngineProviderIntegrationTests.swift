@@ -12,7 +12,7 @@ final class EngineProviderIntegrationTests: XCTestCase {
     func testMetaNotOnWhatsAppFallsBackToTwilioSMSAndRetryAfterIsHonoured() throws {
         let h = try EngineHarness()
         let account = "AC0123456789abcdef0123456789abcdef"
-        let metaOut = h.dir.path("meta.jsonl"), twilioOut = h.dir.path("twilio.jsonl")
+        let metaOut = h.dir.file("meta.jsonl"), twilioOut = h.dir.file("twilio.jsonl")
         let meta = try FakeProcess(
             script: "fake_meta.py",
             arguments: [
@@ -42,7 +42,7 @@ final class EngineProviderIntegrationTests: XCTestCase {
             "retry": ["base_delay_ms": 100, "max_delay_ms": 100],
             "workers": 2, "app_name": "Nanovest",
         ]
-        var config = try DeliveryConfiguration.parse(section, sandboxFile: h.dir.path("unused.jsonl"), clock: h.clock)
+        var config = try DeliveryConfiguration.parse(section, sandboxFile: h.dir.file("unused.jsonl"), clock: h.clock)
         config.maxIdleMillis = 3_600_000
         h.start(config)
 

@@ -2,6 +2,7 @@ import Foundation
 import Outbox
 import RelayCore
 import RelayCrypto
+import RelayTestSupport
 import Synchronization
 import XCTest
 
@@ -140,7 +141,7 @@ final class DeliveryEventLog: Sendable {
 
 /// A real SQLite outbox in a temporary directory, a manual clock, fakes and a pool.
 final class EngineHarness {
-    let dir: TempDir
+    let dir: TempDirectory
     let clock = ManualClock(engineStart)
     let outbox: SQLiteOutbox
     let script = ProviderScript()
@@ -148,8 +149,8 @@ final class EngineHarness {
     private(set) var pool: WorkerPool?
 
     init() throws {
-        dir = try TempDir()
-        outbox = try SQLiteOutbox(path: dir.path("outbox.sqlite"), dataKey: engineKey, clock: clock, logger: .silent)
+        dir = TempDirectory("otp-relay-delivery")
+        outbox = try SQLiteOutbox(path: dir.file("outbox.sqlite"), dataKey: engineKey, clock: clock, logger: .silent)
     }
 
     /// A configuration over fake providers, with deterministic (maximal) jitter by default.

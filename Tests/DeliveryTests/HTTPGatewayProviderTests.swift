@@ -8,14 +8,14 @@ import XCTest
 
 /// The generic `http` provider: template rendering with escaping, against a loopback gateway.
 final class HTTPGatewayProviderTests: XCTestCase {
-    var dir: TempDir!
+    var dir: TempDirectory!
     var fake: FakeProcess!
-    var out: String { dir.path("gateway.jsonl") }
+    var out: String { dir.file("gateway.jsonl") }
     var base: String { "http://127.0.0.1:\(fake.port)" }
     let hostile = "Kode {otp} \"quoted\", \\ back\nline & x=1 \u{1}</x>\",\"admin\":\"true"
 
     override func setUpWithError() throws {
-        dir = try TempDir()
+        dir = TempDirectory("otp-relay-delivery")
         fake = try FakeProcess(script: "fake_gateway.py", arguments: ["--out", out])
     }
 

@@ -8,13 +8,13 @@ import XCTest
 
 /// The Meta WhatsApp Cloud API provider against a loopback fake with the real shapes.
 final class MetaWhatsAppProviderTests: XCTestCase {
-    var dir: TempDir!
+    var dir: TempDirectory!
     var fake: FakeProcess!
-    var out: String { dir.path("meta.jsonl") }
+    var out: String { dir.file("meta.jsonl") }
     let clock = ManualClock(1_800_000_000_000)
 
     override func setUpWithError() throws {
-        dir = try TempDir()
+        dir = TempDirectory("otp-relay-delivery")
         fake = try FakeProcess(
             script: "fake_meta.py",
             arguments: ["--out", out, "--version", "v21.0", "--phone-id", "106540352242922", "--token", "EAAG-token"])

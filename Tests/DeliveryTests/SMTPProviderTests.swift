@@ -8,13 +8,13 @@ import XCTest
 
 /// The SMTP provider against a real SMTP server process (aiosmtpd) on loopback.
 final class SMTPProviderTests: XCTestCase {
-    var dir: TempDir!
+    var dir: TempDirectory!
     var cert = "", key = ""
-    var out: String { dir.path("mail.jsonl") }
+    var out: String { dir.file("mail.jsonl") }
     let clock = ManualClock(1_800_000_000_000)
 
     override func setUpWithError() throws {
-        dir = try TempDir()
+        dir = TempDirectory("otp-relay-delivery")
         (cert, key) = try makeSelfSignedCertificate(in: dir)
     }
 
@@ -107,7 +107,7 @@ final class SMTPProviderTests: XCTestCase {
     func testUntrustedCertificateIsRefused() throws {
         let s = try server(["--cert", cert, "--key", key, "--auth", "relay:app-pass"])
         defer { s.stop() }
-        let other = try TempDir()
+        let other = TempDirectory("otp-relay-delivery")
         let (otherCert, _) = try makeSelfSignedCertificate(in: other)
         let outcome = provider(url: "smtp://127.0.0.1:\(s.port)", caFile: otherCert).send(message())
         XCTAssertEqual(outcome.name, "retryable")

@@ -1,13 +1,14 @@
 import Foundation
 import RelayCore
+import RelayTestSupport
 import XCTest
 
 @testable import Delivery
 
 final class SandboxProviderTests: XCTestCase {
     func testWritesOneJSONLinePerMessage() throws {
-        let dir = try TempDir()
-        let path = dir.path("sandbox.jsonl")
+        let dir = TempDirectory("otp-relay-delivery")
+        let path = dir.file("sandbox.jsonl")
         let p = ProviderConfig.sandbox(SandboxConfig(path: path, clock: ManualClock(1_800_000_000_123))).makeProvider()
         let sms = MessageTemplates().render(
             jobID: "01JOBSANDBOX00000000000000", channel: .sms, recipient: "+6284512340987",
@@ -32,8 +33,8 @@ final class SandboxProviderTests: XCTestCase {
     }
 
     func testConcurrentWorkersNeverInterleave() throws {
-        let dir = try TempDir()
-        let path = dir.path("sandbox.jsonl")
+        let dir = TempDirectory("otp-relay-delivery")
+        let path = dir.file("sandbox.jsonl")
         let config = ProviderConfig.sandbox(SandboxConfig(path: path))
         let long = String(repeating: "x", count: 3000)
         DispatchQueue.concurrentPerform(iterations: 4) { worker in

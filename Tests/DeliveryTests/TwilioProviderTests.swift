@@ -8,14 +8,14 @@ import XCTest
 
 /// The Twilio provider against a loopback fake that speaks Twilio's request and response shapes.
 final class TwilioProviderTests: XCTestCase {
-    var dir: TempDir!
+    var dir: TempDirectory!
     var fake: FakeProcess!
-    var out: String { dir.path("twilio.jsonl") }
+    var out: String { dir.file("twilio.jsonl") }
     let account = "AC0123456789abcdef0123456789abcdef"
     let clock = ManualClock(1_800_000_000_000)
 
     override func setUpWithError() throws {
-        dir = try TempDir()
+        dir = TempDirectory("otp-relay-delivery")
         fake = try FakeProcess(
             script: "fake_twilio.py",
             arguments: ["--out", out, "--account", account, "--user", account, "--password", "tok-secret"])

@@ -6,31 +6,20 @@ import XCTest
 
 /// HTTPS against a loopback server with a certificate made at test time (openssl CLI).
 final class HTTPSTests: XCTestCase {
-    var dir: URL!
+    var dir: TempDirectory!
     var fake: FakeProcess!
-    var cert: String { dir.appendingPathComponent("cert.pem").path }
+    var cert: String!
 
     override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("otp-relay-https-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let key = dir.appendingPathComponent("key.pem").path
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        p.arguments = [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
-            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ]
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
+        dir = TempDirectory("otp-relay-https")
+        let (cert, key) = try makeSelfSignedCertificate(in: dir)
+        self.cert = cert
         fake = try FakeProcess(script: "fake_http.py", arguments: ["127.0.0.1", cert, key])
     }
 
     override func tearDown() {
         fake?.stop()
-        try? FileManager.default.removeItem(at: dir)
+        dir = nil
     }
 
     func testVerifiedHTTPSWithPrivateCA() throws {
