@@ -36,6 +36,10 @@ public struct DataKey: Sendable {
         Crypto.hmacSHA256(key: bytes, data: Array(("otp-relay/" + label).utf8))
     }
 
+    /// `HMAC-SHA256(key, "otp-relay/key-fingerprint")` in hex: names the key (in the database, in
+    /// messages) without revealing it.
+    public var fingerprint: String { Crypto.hex(derive(label: "key-fingerprint")) }
+
     /// Encrypts and authenticates: `nonce(12) | ciphertext | tag(16)` with a random nonce.
     /// `associatedData` is authenticated, not stored; `open` must be given the same bytes.
     public func seal(_ plaintext: [UInt8], associatedData: [UInt8]) throws(CryptoError) -> [UInt8] {

@@ -26,6 +26,9 @@ public struct OutboxOptions: Sendable {
     /// Caps the database size in pages (`PRAGMA max_page_count`) on the writer; nil for no cap.
     /// Operators can bound disk use with it; tests use it to simulate a full disk.
     public var maxPageCount: Int? = nil
+    /// Refuse to open with a data key other than the one the database records (and record it on
+    /// first open). Off only for operator reads that have no key and open no payload.
+    public var verifyDataKey = true
 
     public init() {}
 }

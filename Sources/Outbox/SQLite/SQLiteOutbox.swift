@@ -48,6 +48,15 @@ public final class SQLiteOutbox: OutboxStore {
         } catch {
             throw OutboxError.startup(error)
         }
+        if options.verifyDataKey {
+            do {
+                try DataKeyCheck.verify(try SQLiteDatabase(path: path, configuration: config), dataKey: dataKey, now: clock.nowMillis())
+            } catch let e as OutboxError {
+                throw e
+            } catch {
+                throw OutboxError.startup("data key check: \(error)")
+            }
+        }
         self.checkpointer = Checkpointer(path: path, configuration: config, logger: logger)
         self.writer = GroupCommitWriter(
             context: context, maxBatchSize: options.maxBatchSize,

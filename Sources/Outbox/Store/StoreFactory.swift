@@ -25,6 +25,13 @@ public enum StoreFactory {
         }
     }
 
+    /// What the store at `location` records about its data key (nil: no store there yet). Read-only.
+    public static func storedKeyState(_ location: StoreLocation) throws(OutboxError) -> StoredKeyState? {
+        switch location {
+        case .sqlite(let path): try DataKeyCheck.inspect(path: path)
+        }
+    }
+
     /// Applies pending schema migrations at `location` (creating the store); returns the names of
     /// the migrations applied by this call.
     public static func migrate(_ location: StoreLocation, now: Int64) throws(OutboxError) -> [String] {

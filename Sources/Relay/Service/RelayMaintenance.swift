@@ -24,14 +24,16 @@ public enum RelayMaintenance {
     /// creates one (a new key would not open the jobs already sealed).
     public static func openStore(_ config: Configuration) throws -> any OutboxStore {
         let key: DataKey
+        var options = OutboxOptions()
         if let k = config.dataKey {
             key = k
         } else if FileManager.default.fileExists(atPath: config.resolvedDataKeyFile) {
             key = try SecretsBootstrap.dataKey(config).0
         } else {
             key = DataKey.generate()  // nothing sealed can be read, and nothing here needs to
+            options.verifyDataKey = false  // nor is this key recorded as the database's
         }
-        return try StoreFactory.open(config.storeLocation, dataKey: key, logger: Logger(level: .warning))
+        return try StoreFactory.open(config.storeLocation, dataKey: key, logger: Logger(level: .warning), options: options)
     }
 
     public static func newCredential(

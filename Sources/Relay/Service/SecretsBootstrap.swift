@@ -1,4 +1,5 @@
 import Foundation
+import Outbox
 import RelayCore
 import RelayCrypto
 
@@ -24,9 +25,26 @@ public enum SecretsBootstrap {
             }
         }
         guard config.dataKeyFile == nil else { throw ConfigError(key: "data_key_file", "cannot read \(path)") }
+        try refuseNewKeyOverJobs(config, keyFile: path)
         let key = DataKey.generate()
         try writePrivate(path, Array((key.base64 + "\n").utf8))
         return (key, true)
+    }
+
+    /// A new key never goes over a database that already has jobs or a key fingerprint: its
+    /// payloads would be unreadable and every queued job would end dead.
+    static func refuseNewKeyOverJobs(_ config: Configuration, keyFile: String) throws {
+        let state: StoredKeyState?
+        do { state = try StoreFactory.storedKeyState(config.storeLocation) } catch {
+            throw ConfigError(key: "data_key_file", "\(keyFile) is missing and \(config.databasePath) cannot be read: \(error)")
+        }
+        guard let state, state.jobs > 0 || state.fingerprint != nil else { return }
+        let named = state.fingerprint.map { " (fingerprint \($0.prefix(16))…)" } ?? ""
+        throw ConfigError(
+            key: "data_key_file",
+            "\(keyFile) is missing but \(config.databasePath) holds \(state.jobs) job(s) sealed with a data key\(named). "
+                + "Restore the key file from your backup (or set OTP_RELAY_DATA_KEY / data_key_file to it); a new key would "
+                + "leave those jobs unreadable. To start afresh on purpose, move the database away first.")
     }
 
     /// Loads the credentials file and, when a role has no credential at all, generates one.
