@@ -211,7 +211,15 @@ final class DeliveryTests: XCTestCase {
         var outbox: SQLiteOutbox? = try makeOutbox(tmp)
         let id = try outbox!.enqueueAndWait(otpJob()).get().id
         outbox = nil
-        let other = try makeOutbox(tmp, key: .generate())
+        // Another key is refused at open (the database records its key's fingerprint) ...
+        XCTAssertThrowsError(try makeOutbox(tmp, key: .generate())) { e in
+            XCTAssertTrue(String(describing: e).contains("does not match this database"), "\(e)")
+        }
+        XCTAssertEqual(try makeOutbox(tmp).job(id: id)?.status, .queued)
+        // ... so an unreadable payload (a damaged one, seen here through an unchecked open) is what ends dead.
+        var unchecked = OutboxOptions()
+        unchecked.verifyDataKey = false
+        let other = try makeOutbox(tmp, options: unchecked, key: .generate())
         XCTAssertTrue(try other.claim(limit: 1, lease: .milliseconds(1_000), now: start).isEmpty)
         XCTAssertEqual(try other.job(id: id)?.status, .dead)
         XCTAssertEqual(try other.attempts(jobID: id).first?.errorClass, "payload_unreadable")
