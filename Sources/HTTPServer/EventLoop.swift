@@ -67,6 +67,8 @@ final class EventLoop: @unchecked Sendable {
     private(set) var now: Int64 = 0
     private(set) var date = DateHeader()
     private(set) var stopping = false
+    /// Every connection ended before the stop deadline (read after the loop's thread is joined).
+    private(set) var drainedInTime = false
     private var stopDeadline: Int64 = 0
     private var nextSweep: Int64 = 0
 
@@ -139,6 +141,7 @@ final class EventLoop: @unchecked Sendable {
             flushDirty()
             if stopping && (liveConnections == 0 || now >= stopDeadline) { break }
         }
+        drainedInTime = liveConnections == 0
         forEachConnection { $0.hasPendingOutput ? $0.reset() : $0.close() }
         for item in mailbox.close() {
             switch item {
@@ -174,10 +177,10 @@ final class EventLoop: @unchecked Sendable {
             executor.completing = false
         case .adopt(let fd, let peer):
             adopt(fd: fd, peer: peer)
-        case .stop(let deadlineMillis):
+        case .stop(let deadline):
             guard !stopping else { return }
             stopping = true
-            stopDeadline = now + Int64(max(0, deadlineMillis))
+            stopDeadline = now + max(0, deadline.remaining.wholeMilliseconds)
             if listenFD >= 0 { closeListener() }
             forEachConnection { $0.beginShutdown() }
         }

@@ -9,11 +9,13 @@ import Glibc
 /// strict framing (no request smuggling), size limits, per-request deadlines and a connection
 /// cap. The application plugs in through `HTTPHandler`.
 ///
-/// `start()` binds and starts `eventLoops` threads; `shutdown(deadlineMillis:)` stops accepting,
-/// closes idle connections, lets in-flight requests get their responses until the deadline,
-/// closes the rest and joins the threads.
-public final class HTTPServer: Sendable {
+/// A `LifecycleComponent`: `start()` binds and starts `eventLoops` threads; `shutdown(by:)` stops
+/// accepting, closes idle connections, lets in-flight requests get their responses until the
+/// deadline, closes the rest and joins the threads.
+public final class HTTPServer: LifecycleComponent {
     public let configuration: HTTPServerConfiguration
+    /// For logs and the service's start-up and shutdown order ("public http", "admin http").
+    public let lifecycleName: String
     private let handler: any HTTPHandler
     private let logger: Logger?
     private let state = Mutex(State.idle)
@@ -25,10 +27,14 @@ public final class HTTPServer: Sendable {
         case stopped
     }
 
+    /// - Parameters:
+    ///   - name: the component's name in logs and in the service's lifecycle.
+    ///   - logger: receives the server's `http.*` events; nil logs nothing.
     public init(
-        configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: any HTTPHandler,
-        logger: Logger? = nil
+        name: String = "http", configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
+        handler: any HTTPHandler, logger: Logger? = nil
     ) {
+        self.lifecycleName = name
         self.configuration = configuration
         self.handler = handler
         self.logger = logger
@@ -36,7 +42,7 @@ public final class HTTPServer: Sendable {
 
     /// A server dropped while running stops at once rather than leaking its threads.
     deinit {
-        shutdown(deadlineMillis: 0)
+        shutdown(by: .now)
     }
 
     /// The bound port (useful after binding port 0); 0 before `start()`.
@@ -73,7 +79,7 @@ public final class HTTPServer: Sendable {
                     threads.append(try HTTPServer.spawn { loop.run() })
                 } catch {
                     // Threads already running stop on their own once told to.
-                    for started in loops.prefix(threads.count) { started.mailbox.post(.stop(deadlineMillis: 0)) }
+                    for started in loops.prefix(threads.count) { started.mailbox.post(.stop(by: .now)) }
                     for t in threads { pthread_join(t, nil) }
                     if threads.isEmpty { Sys.close(listener.fd) }
                     throw HTTPServerError.system(error)
@@ -103,10 +109,12 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    /// Stops accepting, closes idle connections, lets in-flight requests finish for up to
-    /// `deadlineMillis`, then closes everything and joins the loop threads. Idempotent.
+    /// Stops accepting, closes idle connections, lets in-flight requests finish until `deadline`,
+    /// then closes everything and joins the loop threads. Returns whether every connection ended
+    /// before the deadline (true when the server was not running). Idempotent.
     /// Must not be called from a handler on a loop thread (it would wait for itself).
-    public func shutdown(deadlineMillis: Int) {
+    @discardableResult
+    public func shutdown(by deadline: Deadline) -> Bool {
         let taken: ([EventLoop], [pthread_t])? = state.withLock { state in
             guard case .running(let loops, let threads) = state else {
                 state = .stopped
@@ -115,13 +123,17 @@ public final class HTTPServer: Sendable {
             state = .stopped
             return (loops, threads)
         }
-        guard let (loops, threads) = taken else { return }
-        for loop in loops { loop.mailbox.post(.stop(deadlineMillis: deadlineMillis)) }
+        guard let (loops, threads) = taken else { return true }
+        for loop in loops { loop.mailbox.post(.stop(by: deadline)) }
         let me = pthread_self()
-        for t in threads where pthread_equal(t, me) == 0 {
-            pthread_join(t, nil)
+        var joined = true
+        for t in threads {
+            if pthread_equal(t, me) == 0 { pthread_join(t, nil) } else { joined = false }
         }
-        logger?.info("http.stopped")
+        // After the joins each loop's flag is final (pthread_join orders the reads after it).
+        let inTime = joined && loops.allSatisfy(\.drainedInTime)
+        logger?.info("http.stopped", ["in_time": .bool(inTime)])
+        return inTime
     }
 
     /// Runs `body` on a new joinable thread (the body travels through `Unmanaged`).

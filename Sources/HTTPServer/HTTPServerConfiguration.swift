@@ -1,5 +1,8 @@
+import RelayCore
+
 /// Where an `HTTPServer` listens and the limits and deadlines it enforces on every connection.
-/// Every limit has a named default here rather than a literal in the code.
+/// Every limit has a named default here rather than a literal in the code; deadlines are
+/// `Duration`s (the loops count whole milliseconds of CLOCK_MONOTONIC_COARSE).
 public struct HTTPServerConfiguration: Sendable {
     /// An IPv4 or IPv6 literal (`127.0.0.1`, `::1`, `0.0.0.0`, `[::1]`) or `localhost`.
     public var host: String = "127.0.0.1"
@@ -16,18 +19,18 @@ public struct HTTPServerConfiguration: Sendable {
     /// Checked against Content-Length before the body is read; over it: 413 and close.
     public var maxBodyBytes: Int = 8 * 1024
     /// From the first byte of a request to the end of its head (slowloris); then 408 and close.
-    public var headTimeoutMillis: Int = 10_000
+    public var headTimeout: Duration = .seconds(10)
     /// From the end of the head to the end of the body; then 408 and close.
-    public var bodyTimeoutMillis: Int = 10_000
+    public var bodyTimeout: Duration = .seconds(10)
     /// A keep-alive connection with nothing in flight is closed after this long.
-    public var idleTimeoutMillis: Int = 60_000
+    public var idleTimeout: Duration = .seconds(60)
     /// Pending output must drain within this long once the peer stops reading.
-    public var writeTimeoutMillis: Int = 10_000
+    public var writeTimeout: Duration = .seconds(10)
     /// Requests per connection handed to the handler but not yet answered; further input waits.
     public var maxPipelinedRequests: Int = 16
     /// After a closing response, unread input is drained this long so the peer sees the
     /// response rather than a reset.
-    public var lingerMillis: Int = 2_000
+    public var linger: Duration = .seconds(2)
     /// `listen(2)` backlog.
     public var backlog: Int = 1024
 
@@ -39,12 +42,12 @@ public struct HTTPServerConfiguration: Sendable {
         maxHeadBytes: Int = 16 * 1024,
         maxHeaderCount: Int = 100,
         maxBodyBytes: Int = 8 * 1024,
-        headTimeoutMillis: Int = 10_000,
-        bodyTimeoutMillis: Int = 10_000,
-        idleTimeoutMillis: Int = 60_000,
-        writeTimeoutMillis: Int = 10_000,
+        headTimeout: Duration = .seconds(10),
+        bodyTimeout: Duration = .seconds(10),
+        idleTimeout: Duration = .seconds(60),
+        writeTimeout: Duration = .seconds(10),
         maxPipelinedRequests: Int = 16,
-        lingerMillis: Int = 2_000,
+        linger: Duration = .seconds(2),
         backlog: Int = 1024
     ) {
         self.host = host
@@ -54,12 +57,12 @@ public struct HTTPServerConfiguration: Sendable {
         self.maxHeadBytes = maxHeadBytes
         self.maxHeaderCount = maxHeaderCount
         self.maxBodyBytes = maxBodyBytes
-        self.headTimeoutMillis = headTimeoutMillis
-        self.bodyTimeoutMillis = bodyTimeoutMillis
-        self.idleTimeoutMillis = idleTimeoutMillis
-        self.writeTimeoutMillis = writeTimeoutMillis
+        self.headTimeout = headTimeout
+        self.bodyTimeout = bodyTimeout
+        self.idleTimeout = idleTimeout
+        self.writeTimeout = writeTimeout
         self.maxPipelinedRequests = maxPipelinedRequests
-        self.lingerMillis = lingerMillis
+        self.linger = linger
         self.backlog = backlog
     }
 
@@ -71,12 +74,12 @@ public struct HTTPServerConfiguration: Sendable {
         c.maxHeadBytes = max(64, c.maxHeadBytes)
         c.maxHeaderCount = max(1, c.maxHeaderCount)
         c.maxBodyBytes = max(0, c.maxBodyBytes)
-        c.headTimeoutMillis = max(1, c.headTimeoutMillis)
-        c.bodyTimeoutMillis = max(1, c.bodyTimeoutMillis)
-        c.idleTimeoutMillis = max(1, c.idleTimeoutMillis)
-        c.writeTimeoutMillis = max(1, c.writeTimeoutMillis)
+        c.headTimeout = max(.milliseconds(1), c.headTimeout)
+        c.bodyTimeout = max(.milliseconds(1), c.bodyTimeout)
+        c.idleTimeout = max(.milliseconds(1), c.idleTimeout)
+        c.writeTimeout = max(.milliseconds(1), c.writeTimeout)
         c.maxPipelinedRequests = max(1, c.maxPipelinedRequests)
-        c.lingerMillis = max(0, c.lingerMillis)
+        c.linger = max(.zero, c.linger)
         c.backlog = max(1024, c.backlog)
         return c
     }
@@ -84,10 +87,9 @@ public struct HTTPServerConfiguration: Sendable {
     /// How often each loop checks deadlines: a tenth of the shortest one, 5 to 250 ms.
     var sweepIntervalMillis: Int {
         let shortest = [
-            headTimeoutMillis, bodyTimeoutMillis, idleTimeoutMillis, writeTimeoutMillis,
-            max(lingerMillis, 1),
+            headTimeout, bodyTimeout, idleTimeout, writeTimeout, max(linger, .milliseconds(1)),
         ].min()!
-        return max(5, min(250, shortest / 10))
+        return max(5, min(250, Int(shortest.wholeMilliseconds) / 10))
     }
 }
 
@@ -97,12 +99,7 @@ struct ConnectionLimits {
     let maxHeadBytes: Int
     let maxHeaderCount: Int
     let maxBodyBytes: Int
-    let headTimeoutMillis: Int
-    let bodyTimeoutMillis: Int
-    let idleTimeoutMillis: Int
-    let writeTimeoutMillis: Int
     let maxPipelinedRequests: Int
-    let lingerMillis: Int
     let parser: RequestParser.Limits
     let timeouts: ConnectionStateMachine.Timeouts
 
@@ -110,15 +107,11 @@ struct ConnectionLimits {
         maxHeadBytes = c.maxHeadBytes
         maxHeaderCount = c.maxHeaderCount
         maxBodyBytes = c.maxBodyBytes
-        headTimeoutMillis = c.headTimeoutMillis
-        bodyTimeoutMillis = c.bodyTimeoutMillis
-        idleTimeoutMillis = c.idleTimeoutMillis
-        writeTimeoutMillis = c.writeTimeoutMillis
         maxPipelinedRequests = c.maxPipelinedRequests
-        lingerMillis = c.lingerMillis
         parser = RequestParser.Limits(maxHeadBytes: c.maxHeadBytes, maxHeaderCount: c.maxHeaderCount)
         timeouts = ConnectionStateMachine.Timeouts(
-            head: Int64(c.headTimeoutMillis), body: Int64(c.bodyTimeoutMillis), idle: Int64(c.idleTimeoutMillis),
-            write: Int64(c.writeTimeoutMillis), linger: Int64(c.lingerMillis))
+            head: c.headTimeout.wholeMilliseconds, body: c.bodyTimeout.wholeMilliseconds,
+            idle: c.idleTimeout.wholeMilliseconds, write: c.writeTimeout.wholeMilliseconds,
+            linger: c.linger.wholeMilliseconds)
     }
 }

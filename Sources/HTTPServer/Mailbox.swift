@@ -13,8 +13,8 @@ final class Mailbox: Sendable {
         case complete([any DeferredCompletion])
         /// An accepted socket for this loop to own.
         case adopt(fd: Int32, peer: String)
-        /// Stop accepting and finish in-flight requests within `deadlineMillis`.
-        case stop(deadlineMillis: Int)
+        /// Stop accepting and finish in-flight requests by the deadline.
+        case stop(by: Deadline)
     }
 
     private struct State {

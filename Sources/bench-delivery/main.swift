@@ -148,7 +148,7 @@ case "latency":
     var lat: [Double] = []
     for (id, a) in ids { if let r = recv[id] { lat.append(Double(Int64(r) - Int64(a)) / 1e6) } }
     lat.sort()
-    server.shutdown(deadlineMillis: 100)
+    server.shutdown(by: .now + .milliseconds(100))
     print(
         String(
             format: "BENCH_LATENCY accepted=%d delivered=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f duplicates=%d",
@@ -182,7 +182,7 @@ case "drain":
     let last = gw.received.withLock { $0.values.max() ?? now() }
     let n = gw.count.load(ordering: .relaxed)
     let secs = Double(last - (first == 0 ? begin : first)) / 1e9
-    server.shutdown(deadlineMillis: 100)
+    server.shutdown(by: .now + .milliseconds(100))
     print(
         String(
             format: "BENCH_DRAIN delivered=%d seconds=%.3f jobs_per_s=%.0f duplicates=%d", n, secs, Double(n) / max(secs, 1e-9),

@@ -94,7 +94,7 @@ final class CompletionExecutorTests: ServerTestCase {
         let deadline = DispatchTime.now().uptimeNanoseconds + 5_000_000_000
         while handler.completions.value.isEmpty && DispatchTime.now().uptimeNanoseconds < deadline { usleep(1_000) }
         let executor = try XCTUnwrap(server.loopExecutorsForTesting.first)
-        server.shutdown(deadlineMillis: 200)
+        server.shutdown(by: .now + .milliseconds(200))
         let late = RecordingCompletion(text: "late") { _ in }
         executor.execute([late])
         XCTAssertNotNil(late.ranOn.value)

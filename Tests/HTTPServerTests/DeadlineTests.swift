@@ -11,8 +11,8 @@ import Glibc
 final class DeadlineTests: ServerTestCase {
     func testSlowlorisIsClosedAndDoesNotDelayOthers() throws {
         let server = try startServer {
-            $0.headTimeoutMillis = 800
-            $0.bodyTimeoutMillis = 800
+            $0.headTimeout = .milliseconds(800)
+            $0.bodyTimeout = .milliseconds(800)
         }
         let slow = try client(server, timeoutMillis: 5000)
         let request = Array(get("/slow").utf8)
@@ -51,7 +51,7 @@ final class DeadlineTests: ServerTestCase {
     }
 
     func testSlowBodyGets408() throws {
-        let server = try startServer { $0.bodyTimeoutMillis = 300 }
+        let server = try startServer { $0.bodyTimeout = .milliseconds(300) }
         let c = try client(server)
         c.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc")
         let started = DispatchTime.now().uptimeNanoseconds
@@ -61,7 +61,7 @@ final class DeadlineTests: ServerTestCase {
     }
 
     func testIdleKeepAliveConnectionIsClosed() throws {
-        let server = try startServer { $0.idleTimeoutMillis = 300 }
+        let server = try startServer { $0.idleTimeout = .milliseconds(300) }
         let c = try client(server)
         c.send(get("/"))
         XCTAssertEqual(c.readResponse()?.status, 200)
@@ -73,7 +73,7 @@ final class DeadlineTests: ServerTestCase {
     }
 
     func testConnectionWithoutAnyRequestIsClosedWhenIdle() throws {
-        let server = try startServer { $0.idleTimeoutMillis = 200 }
+        let server = try startServer { $0.idleTimeout = .milliseconds(200) }
         let c = try client(server)
         XCTAssertTrue(c.waitForClose())
     }
@@ -84,7 +84,7 @@ final class DeadlineTests: ServerTestCase {
                 respond(HTTPResponse(status: 200, body: [UInt8](repeating: 0x61, count: 32 << 20)))
             }
         }
-        let server = try startServer(Big()) { $0.writeTimeoutMillis = 300 }
+        let server = try startServer(Big()) { $0.writeTimeout = .milliseconds(300) }
         let c = try client(server)
         var small: Int32 = 4096
         setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
@@ -102,7 +102,7 @@ final class DeadlineTests: ServerTestCase {
 
     func testSlowHandlerIsNotAHeadTimeout() throws {
         let server = try startServer(AsyncHandler()) {
-            $0.headTimeoutMillis = 200; $0.idleTimeoutMillis = 200
+            $0.headTimeout = .milliseconds(200); $0.idleTimeout = .milliseconds(200)
         }
         let c = try client(server)
         c.send(get("/slow", "X-Delay: 600\r\n"))

@@ -1,4 +1,5 @@
 import Dispatch
+import RelayCore
 import XCTest
 
 @testable import HTTPServer
@@ -47,8 +48,10 @@ final class LifecycleTests: ServerTestCase {
         usleep(50_000)
         let started = DispatchTime.now().uptimeNanoseconds
         let done = DispatchSemaphore(value: 0)
+        let inTime = LockedBox<Bool?>(nil)
         Thread {
-            server.shutdown(deadlineMillis: 3000); done.signal()
+            inTime.value = server.shutdown(by: .now + .milliseconds(3000))
+            done.signal()
         }.start()
 
         XCTAssertTrue(idle.waitForClose())
@@ -57,7 +60,9 @@ final class LifecycleTests: ServerTestCase {
         XCTAssertEqual(r.text, "GET /busy ")
         XCTAssertEqual(r.header("Connection"), "close")
         XCTAssertEqual(done.wait(timeout: .now() + 5), .success)
+        XCTAssertEqual(inTime.value, true, "every connection ended before the deadline")
         XCTAssertThrowsError(try client(server))
+        XCTAssertTrue(server.shutdown(by: .now), "a second shutdown has nothing left to wait for")
     }
 
     func testShutdownDeadlineClosesRequestsThatNeverFinish() throws {
@@ -69,10 +74,31 @@ final class LifecycleTests: ServerTestCase {
         c.send(get("/hang"))
         usleep(50_000)
         let started = DispatchTime.now().uptimeNanoseconds
-        server.shutdown(deadlineMillis: 200)
+        XCTAssertFalse(server.shutdown(by: .now + .milliseconds(200)), "the hanging request was cut off")
         XCTAssertGreaterThanOrEqual(millisSince(started), 150)
         XCTAssertLessThan(millisSince(started), 2000)
         XCTAssertTrue(c.waitForClose())
+    }
+
+    func testServerIsALifecycleComponent() throws {
+        let server = HTTPServer(
+            name: "public http", configuration: HTTPServerConfiguration(port: 0), handler: EchoHandler())
+        let component: any LifecycleComponent = server
+        XCTAssertEqual(component.lifecycleName, "public http")
+        try component.start()
+        let c = try client(server)
+        c.send(get("/x"))
+        XCTAssertEqual(c.readResponse()?.status, 200)
+        XCTAssertTrue(component.shutdown(by: .now + .seconds(2)))
+    }
+
+    func testDurationsBecomeLoopMilliseconds() {
+        var c = HTTPServerConfiguration(headTimeout: .milliseconds(1500), idleTimeout: .seconds(2), linger: .zero)
+        c.writeTimeout = .microseconds(10)  // below the loop's resolution: clamped to 1 ms
+        let limits = ConnectionLimits(c.normalized)
+        XCTAssertEqual(limits.timeouts, .init(head: 1500, body: 10_000, idle: 2000, write: 1, linger: 0))
+        XCTAssertEqual(c.normalized.sweepIntervalMillis, 5)
+        XCTAssertEqual(HTTPServerConfiguration().sweepIntervalMillis, 200)
     }
 
     func testLateAndDuplicateResponsesAreIgnored() throws {
@@ -98,7 +124,7 @@ final class LifecycleTests: ServerTestCase {
         XCTAssertThrowsError(try taken.start())
         let bad = HTTPServer(configuration: HTTPServerConfiguration(host: "not-an-ip", port: 0), handler: EchoHandler())
         XCTAssertThrowsError(try bad.start())
-        bad.shutdown(deadlineMillis: 0)
+        bad.shutdown(by: .now + .milliseconds(0))
     }
 
     func testPeerAddressIsTheClientIP() throws {
@@ -137,7 +163,7 @@ extension LifecycleTests {
         usleep(50_000)
         let done = DispatchSemaphore(value: 0)
         Thread {
-            server.shutdown(deadlineMillis: 3000); done.signal()
+            server.shutdown(by: .now + .milliseconds(3000)); done.signal()
         }.start()
         usleep(100_000)
         c.send("cd")

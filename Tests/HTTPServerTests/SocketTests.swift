@@ -64,8 +64,8 @@ final class SocketTests: ServerTestCase {
 
     func testMailboxRefusesPostsAfterClose() throws {
         let box = try Mailbox()
-        XCTAssertTrue(box.post(.stop(deadlineMillis: 0)))
+        XCTAssertTrue(box.post(.stop(by: .now)))
         XCTAssertEqual(box.close().count, 1)
-        XCTAssertFalse(box.post(.stop(deadlineMillis: 0)))
+        XCTAssertFalse(box.post(.stop(by: .now)))
     }
 }

@@ -167,7 +167,7 @@ class ServerTestCase: XCTestCase {
     }
 
     override func tearDown() {
-        for s in servers { s.shutdown(deadlineMillis: 1000) }
+        for s in servers { s.shutdown(by: .now + .milliseconds(1000)) }
         servers = []
         super.tearDown()
     }

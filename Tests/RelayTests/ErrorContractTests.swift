@@ -171,7 +171,7 @@ final class ErrorContractTests: XCTestCase {
 
     func testSlowClientCannotHoldTheServer() throws {
         let s = try TestService {
-            $0.http.headTimeoutMillis = 2000; $0.http.idleTimeoutMillis = 3000
+            $0.http.headTimeout = .milliseconds(2000); $0.http.idleTimeout = .milliseconds(3000)
         }
         var slow: [RawConnection] = []
         for _ in 0..<50 {

@@ -70,10 +70,10 @@ extension Configuration {
         if var h = try r.object("http") {
             if let v = try h.int("event_loops", in: 1...64) { http.eventLoops = v }
             if let v = try h.int("max_connections", in: 1...1_000_000) { http.maxConnections = v }
-            if let v = try h.int("head_timeout_ms", in: 100...600_000) { http.headTimeoutMillis = v }
-            if let v = try h.int("body_timeout_ms", in: 100...600_000) { http.bodyTimeoutMillis = v }
-            if let v = try h.int("idle_timeout_ms", in: 100...3_600_000) { http.idleTimeoutMillis = v }
-            if let v = try h.int("write_timeout_ms", in: 100...600_000) { http.writeTimeoutMillis = v }
+            if let v = try h.duration("head_timeout_ms", in: 100...600_000) { http.headTimeout = v }
+            if let v = try h.duration("body_timeout_ms", in: 100...600_000) { http.bodyTimeout = v }
+            if let v = try h.duration("idle_timeout_ms", in: 100...3_600_000) { http.idleTimeout = v }
+            if let v = try h.duration("write_timeout_ms", in: 100...600_000) { http.writeTimeout = v }
             try h.rejectUnknownKeys()
         }
         if let v = try r.string("sandbox_file") { sandboxFile = try Self.nonEmpty(v, r.name("sandbox_file")) }

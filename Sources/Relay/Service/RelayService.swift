@@ -65,7 +65,7 @@ public final class RelayService: Sendable {
         http.host = c.listen.host
         http.port = c.listen.port
         publicServer = HTTPServer(
-            configuration: http, handler: publicHandler,
+            name: "public http", configuration: http, handler: publicHandler,
             logger: logger.with(["server": "public"]))
 
         let authorizer = AdminAuthorizer(
@@ -96,7 +96,7 @@ public final class RelayService: Sendable {
         adminHTTP.maxConnections = 256
         adminHTTP.maxBodyBytes = 64 * 1024
         adminServer = HTTPServer(
-            configuration: adminHTTP, handler: adminHandler,
+            name: "admin http", configuration: adminHTTP, handler: adminHandler,
             logger: logger.with(["server": "admin"]))
     }
 
@@ -134,8 +134,8 @@ public final class RelayService: Sendable {
         let deadline = configuration.shutdownGraceSeconds * 1000
         logger.info("shutting down", ["grace_ms": .int(Int64(deadline))])
         publicHandler.startDraining()
-        publicServer.shutdown(deadlineMillis: deadline)
-        adminServer.shutdown(deadlineMillis: 1000)
+        publicServer.shutdown(by: .now + .milliseconds(deadline))
+        adminServer.shutdown(by: .now + .seconds(1))
         if let pool, !pool.shutdown(deadlineMillis: Int64(deadline)) {
             logger.warning("delivery: sends still running at the shutdown deadline; their leases will be rescued")
         }
