@@ -5,7 +5,7 @@ import Transport
 /// 2xx is sent (message id from `messageIDPath`); 408/429/5xx retryable; other statuses permanent.
 public final class HTTPGatewayProvider: Provider {
     public let config: HTTPGatewayConfig
-    private let http: HTTPClient
+    private let exchange: ProviderHTTPExchange
     private let templateError: ProviderConfigError?
 
     public var name: String { config.name }
@@ -14,7 +14,8 @@ public final class HTTPGatewayProvider: Provider {
 
     public init(config: HTTPGatewayConfig) {
         self.config = config
-        self.http = HTTPClient(configuration: config.http)
+        self.exchange = ProviderHTTPExchange(
+            http: config.http, messageIDPath: config.messageIDPath, errors: .statusOnly(provider: config.name), clock: config.clock)
         do { try config.validate(); templateError = nil } catch { templateError = error }
     }
 
@@ -47,15 +48,6 @@ public final class HTTPGatewayProvider: Provider {
         guard channels.contains(m.channel) else {
             return .permanent(reason: "\(name) not configured for \(m.channel.rawValue)", status: nil)
         }
-        let response: HTTPClientResponse
-        do {
-            response = try http.perform(request(for: m))
-        } catch {
-            return OutcomeRules.transport(error)
-        }
-        guard response.isSuccess else { return OutcomeRules.byStatus(response, provider: name, clock: config.clock) }
-        let id = config.messageIDPath.flatMap { path in ProviderJSON.object(response.body).flatMap { ProviderJSON.string(at: path, in: $0) }
-        }
-        return .sent(providerMessageID: id, status: response.status)
+        return exchange.send(request(for: m))
     }
 }

@@ -6,7 +6,7 @@ import Transport
 /// `POST {base}/{version}/{phone-number-id}/messages`, `Authorization: Bearer …`, JSON.
 public final class MetaWhatsAppProvider: Provider {
     public let config: MetaWhatsAppConfig
-    private let http: HTTPClient
+    private let exchange: ProviderHTTPExchange
 
     public var name: String { config.name }
     public var kind: String { "meta_whatsapp" }
@@ -14,7 +14,10 @@ public final class MetaWhatsAppProvider: Provider {
 
     public init(config: MetaWhatsAppConfig) {
         self.config = config
-        self.http = HTTPClient(configuration: config.http)
+        // 2xx with `messages[0].id` is sent; errors by Graph error code first, then by status.
+        self.exchange = ProviderHTTPExchange(
+            http: config.http, messageIDPath: "messages.0.id",
+            errors: .codes(provider: "meta", codePath: "error.code", classify: MetaErrorCodes.classify), clock: config.clock)
     }
 
     /// The request body: `to` is the E.164 number without `+`.
@@ -43,31 +46,15 @@ public final class MetaWhatsAppProvider: Provider {
         guard m.channel == .whatsapp else {
             return .permanent(reason: "meta_whatsapp cannot deliver \(m.channel.rawValue)", status: nil)
         }
-        let base = config.baseURL.hasSuffix("/") ? String(config.baseURL.dropLast()) : config.baseURL
-        let url =
-            "\(base)/\(FormEncoding.escape(config.apiVersion, form: false))/\(FormEncoding.escape(config.phoneNumberID, form: false))/messages"
+        let path =
+            "/\(FormEncoding.escape(config.apiVersion, form: false))/\(FormEncoding.escape(config.phoneNumberID, form: false))/messages"
         let request = HTTPClientRequest(
-            method: "POST", url: url,
+            method: "POST", url: ProviderHTTPExchange.url(base: config.baseURL, path: path),
             headers: [
                 ("Content-Type", "application/json"), ("Accept", "application/json"),
                 ("Authorization", "Bearer " + config.accessToken),
             ],
             body: body(for: m))
-        do {
-            return classify(try http.perform(request))
-        } catch {
-            return OutcomeRules.transport(error)
-        }
-    }
-
-    /// 2xx with `messages[0].id` is sent; errors by Graph error code first, then by status.
-    func classify(_ r: HTTPClientResponse) -> DeliveryOutcome {
-        let json = ProviderJSON.object(r.body)
-        if r.isSuccess {
-            return .sent(providerMessageID: json.flatMap { ProviderJSON.string(at: "messages.0.id", in: $0) }, status: r.status)
-        }
-        return OutcomeRules.errorResponse(
-            r, json: json, codePath: "error.code", provider: "meta",
-            classify: MetaErrorCodes.classify, clock: config.clock)
+        return exchange.send(request)
     }
 }

@@ -5,7 +5,7 @@ import Transport
 /// `POST {base}/2010-04-01/Accounts/{AccountSid}/Messages.json`, form-encoded, HTTP Basic.
 public final class TwilioProvider: Provider {
     public let config: TwilioConfig
-    private let http: HTTPClient
+    private let exchange: ProviderHTTPExchange
 
     public var name: String { config.name }
     public var kind: String { "twilio" }
@@ -13,7 +13,11 @@ public final class TwilioProvider: Provider {
 
     public init(config: TwilioConfig) {
         self.config = config
-        self.http = HTTPClient(configuration: config.http)
+        // 2xx with a `sid` is sent; errors by Twilio code first, then by status. The provider's
+        // `message` is never copied into the reason: it echoes the phone number.
+        self.exchange = ProviderHTTPExchange(
+            http: config.http, messageIDPath: "sid",
+            errors: .codes(provider: "twilio", codePath: "code", classify: TwilioErrorCodes.classify), clock: config.clock)
     }
 
     /// The form fields for a message, in a stable order.
@@ -41,31 +45,13 @@ public final class TwilioProvider: Provider {
         guard channels.contains(m.channel) else {
             return .permanent(reason: "twilio not configured for \(m.channel.rawValue)", status: nil)
         }
-        let base = config.baseURL.hasSuffix("/") ? String(config.baseURL.dropLast()) : config.baseURL
-        let url = "\(base)/2010-04-01/Accounts/\(FormEncoding.escape(config.accountSID, form: false))/Messages.json"
+        let url = ProviderHTTPExchange.url(
+            base: config.baseURL, path: "/2010-04-01/Accounts/\(FormEncoding.escape(config.accountSID, form: false))/Messages.json")
         let request = HTTPClientRequest(
             method: "POST", url: url,
             headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
             body: Array(FormEncoding.encode(formFields(for: m)).utf8),
             basicAuth: config.basicAuth)
-        let response: HTTPClientResponse
-        do {
-            response = try http.perform(request)
-        } catch {
-            return OutcomeRules.transport(error)
-        }
-        return classify(response)
-    }
-
-    /// 2xx with a `sid` is sent; errors by Twilio code first, then by status. The provider's
-    /// `message` is never copied into the reason: it echoes the phone number.
-    func classify(_ r: HTTPClientResponse) -> DeliveryOutcome {
-        let json = ProviderJSON.object(r.body)
-        if r.isSuccess {
-            return .sent(providerMessageID: json.flatMap { ProviderJSON.string(at: "sid", in: $0) }, status: r.status)
-        }
-        return OutcomeRules.errorResponse(
-            r, json: json, codePath: "code", provider: "twilio",
-            classify: TwilioErrorCodes.classify, clock: config.clock)
+        return exchange.send(request)
     }
 }
