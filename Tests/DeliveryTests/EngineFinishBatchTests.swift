@@ -46,7 +46,7 @@ final class EngineFinishBatchTests: XCTestCase {
         // Stop while tries are still being committed: shutdown flushes them before it returns.
         let deadline = Date().addingTimeInterval(60)
         while h.script.sent.count < n && Date() < deadline { usleep(200) }
-        XCTAssertTrue(pool.shutdown(deadlineMillis: 30_000))
+        XCTAssertTrue(pool.shutdown(by: .now + .seconds(30)))
         h.outbox.close()
 
         let reopened = try SQLiteOutbox(path: h.dir.file("outbox.sqlite"), dataKey: engineKey, clock: h.clock, logger: .silent)

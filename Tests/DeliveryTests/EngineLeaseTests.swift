@@ -45,7 +45,7 @@ final class EngineLeaseTests: XCTestCase {
 
         let stopped = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
-            XCTAssertTrue(pool.shutdown(deadlineMillis: 20_000))
+            XCTAssertTrue(pool.shutdown(by: .now + .seconds(20)))
             stopped.signal()
         }
         h.events.wait { $0 == .stopping(unstarted: 1) }
@@ -111,7 +111,7 @@ final class EngineLoggingTests: XCTestCase {
         XCTAssertEqual(h.events.finished(id), [.retry(runAt: engineStart + 1_000)])
         h.advance(1_000)
         XCTAssertEqual(h.events.finished(id, count: 2).last, .dead(reason: "twilio 21211: invalid To number"))
-        h.pool?.shutdown(deadlineMillis: 5_000)
+        h.pool?.shutdown(by: .now + .seconds(5))
         let all = lines.withLock { $0.joined() }
         XCTAssertTrue(all.contains("circuit breaker"), "the breaker opening is logged")
         XCTAssertFalse(all.contains("918273"))

@@ -205,7 +205,7 @@ final class EngineHarness {
     }
 
     deinit {
-        pool?.shutdown(deadlineMillis: 5_000)
+        pool?.shutdown(by: .now + .seconds(5))
         outbox.close()
     }
 }

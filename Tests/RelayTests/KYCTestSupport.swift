@@ -71,7 +71,7 @@ final class KYCHarness {
     }
 
     deinit {
-        pool?.shutdown(deadlineMillis: 2_000)
+        pool?.shutdown(by: .now + .seconds(2))
         store.close()
     }
 

@@ -19,7 +19,7 @@ extension WorkerPool {
         var quietUntil: Int64 = 0
         while true {
             wakePending.store(false, ordering: .releasing)
-            if state.withLock({ $0.stopping }) { return }
+            if state.withLock({ $0.dispatcherShouldExit }) { return }
             var now = clock.nowMillis()
             if now >= nextSweep {
                 if let n = attempt("expire", { () throws(OutboxError) in try store.expireDue(now: now) }), n > 0 {
@@ -39,12 +39,8 @@ extension WorkerPool {
             }
 
             let (capacity, dirty, backlog) = state.withLock { s -> (Int, Bool, Bool) in
-                let (window, refill) = claimWindow(s)
-                let c = WorkerPool.claimable(s, window: window, refill: refill)
-                let d = s.dirty
-                if c > 0 { s.dirty = false }
-                s.waitingForCapacity = c == 0
-                return (c, d, s.backlog)
+                let c = s.checkCapacity()
+                return (c.jobs, c.mayBeReady, c.backlog)
             }
             var nextRun: Int64?
             if capacity > 0 {
@@ -62,13 +58,8 @@ extension WorkerPool {
                             try store.claim(limit: limit, lease: .milliseconds(config.leaseMillis), now: now)
                         })
                     let jobs = claimed ?? []
-                    hand(jobs)
-                    let full = jobs.count == limit
-                    state.withLock {
-                        $0.backlog = full
-                        if full { $0.dirty = true }
-                    }
-                    if full { continue }
+                    hand(jobs, limit: limit)
+                    if jobs.count == limit { continue }
                     if claimed == nil {
                         quietUntil = now + WorkerPool.failedClaimBackoffMillis
                     } else if jobs.isEmpty && !dirty {
@@ -88,19 +79,14 @@ extension WorkerPool {
     }
 
     /// Gives claimed jobs to the workers; during shutdown returns their leases instead.
-    private func hand(_ jobs: [ClaimedJob]) {
-        guard !jobs.isEmpty else { return }
-        let accepted = state.withLock { s -> Bool in
-            guard !s.stopping else { return false }
-            s.pending.append(contentsOf: jobs)
-            return true
+    private func hand(_ jobs: [ClaimedJob], limit: Int) {
+        switch state.withLock({ $0.claimed(jobs, limit: limit) }) {
+        case .none: return
+        case .release(let tokens): release(tokens: tokens)
+        case .hand(let n):
+            context.emit(.claimed(count: n))
+            for _ in 0..<n { jobsReady.signal() }
         }
-        guard accepted else {
-            release(tokens: Set(jobs.map(\.token)))
-            return
-        }
-        context.emit(.claimed(count: jobs.count))
-        for _ in jobs { jobsReady.signal() }
     }
 
     /// Returns leases to the queue without counting a try.

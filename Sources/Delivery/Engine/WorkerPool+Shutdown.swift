@@ -5,31 +5,25 @@ import RelayCore
 /// Orderly stop: no new claims, in-flight sends finish within the deadline, unstarted jobs go
 /// back to the queue, threads are joined.
 extension WorkerPool {
-    /// Blocks until the pool stopped or `deadlineMillis` passed. Returns true when every thread
+    /// Blocks until the pool stopped or `deadline` passed. Returns true when every thread
     /// exited and every try handed to the finish queue was committed in time. A send still
     /// running at the deadline, or a try that could not be committed by then, keeps its lease; the
     /// rescuer returns it after the lease runs out (at-least-once), as do unstarted jobs claimed
     /// with it in one batch (their shared fencing token cannot be released without releasing the
     /// job in flight).
     @discardableResult
-    public func shutdown(deadlineMillis: Int64) -> Bool {
-        let deadline = DispatchTime.now() + .milliseconds(Int(max(0, min(deadlineMillis, Int64(Int32.max)))))
-        let (started, unstarted) = state.withLock { s -> (Bool, [ClaimedJob]) in
-            let first = !s.stopping
-            s.stopping = true
-            let p = s.pending.removeAll()
-            return (s.started && first, p)
-        }
-        guard started else { return true }
+    public func shutdown(by deadline: Deadline) -> Bool {
+        guard case .drain(let unstarted) = state.withLock({ $0.shutdown(by: deadline) }) else { return true }
+        let until = deadline.dispatchTime
         context.emit(.stopping(unstarted: unstarted.count))
         wake()
         for _ in 0..<max(1, context.configuration.workers) { jobsReady.signal() }
         // Workers exit after handing their last try to the finish queue; those finishes commit
         // before this returns (and so before the store closes), or are abandoned at the deadline.
-        let exited = threads.wait(timeout: deadline) == .success
-        let flushed = finishes.flush(until: deadline)  // even when late: past it, retries give up
+        let exited = threads.wait(timeout: until) == .success
+        let flushed = finishes.flush(until: until)  // even when late: past it, retries give up
         let joined = exited && flushed
-        let busy = state.withLock { Set($0.inFlightTokens.keys) }
+        let busy = state.withLock { $0.drained() }
         let tokens = Set(unstarted.map(\.token)).subtracting(busy)
         release(tokens: tokens)
         if joined {

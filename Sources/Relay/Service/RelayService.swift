@@ -136,7 +136,7 @@ public final class RelayService: Sendable {
         publicHandler.startDraining()
         publicServer.shutdown(by: .now + .milliseconds(deadline))
         adminServer.shutdown(by: .now + .seconds(1))
-        if let pool, !pool.shutdown(deadlineMillis: Int64(deadline)) {
+        if let pool, !pool.shutdown(by: .now + .milliseconds(deadline)) {
             logger.warning("delivery: sends still running at the shutdown deadline; their leases will be rescued")
         }
         retention?.stop()

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// A point on the monotonic clock by which something must be done. Deadlines never follow the
 /// wall clock, so a clock step cannot cut a shutdown short or stretch it.
 public typealias Deadline = ContinuousClock.Instant
@@ -33,5 +35,13 @@ extension ContinuousClock.Instant {
     public var remaining: Duration {
         let left = self - ContinuousClock.now
         return left < .zero ? .zero : left
+    }
+
+    /// The same point as a `DispatchTime`, for semaphore and group waits.
+    public var dispatchTime: DispatchTime {
+        let (seconds, attoseconds) = remaining.components
+        let (ns, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow, ns < Int64(Int32.max) * 1_000_000_000 else { return .distantFuture }
+        return .now() + .nanoseconds(Int(ns + attoseconds / 1_000_000_000))
     }
 }
