@@ -6,8 +6,8 @@ import Outbox
 import RelayCore
 import RelayCrypto
 
-/// The running service: start-up and shutdown in one place, shutdown in reverse order with a
-/// deadline (stop accepting, finish in-flight requests and sends, release leases, close the store).
+/// The running service: its long-lived parts started through one `ServiceGroup` and shut down in
+/// reverse by one deadline (see `components` for the order and why).
 public final class RelayService: Sendable {
     public let configuration: Configuration
     public let logger: Logger
@@ -20,6 +20,7 @@ public final class RelayService: Sendable {
     let pool: WorkerPool?
     let retention: RetentionSweeper?
     let clock: any WallClock
+    let group: ServiceGroup
 
     /// Opens the store (migrating it), builds the handlers; nothing listens until `start()`.
     public init(configuration: Configuration, dataKey: DataKey, logger: Logger, clock: any WallClock = SystemClock()) throws {
@@ -58,7 +59,7 @@ public final class RelayService: Sendable {
         retention =
             c.retentionMillis > 0
             ? RetentionSweeper(
-                store: store, retentionMillis: c.retentionMillis, everyMillis: c.retentionSweepMillis,
+                store: store, retention: .milliseconds(c.retentionMillis), every: .milliseconds(c.retentionSweepMillis),
                 clock: clock, logger: logger)
             : nil
         var http = c.http
@@ -98,25 +99,51 @@ public final class RelayService: Sendable {
         adminServer = HTTPServer(
             name: "admin http", configuration: adminHTTP, handler: adminHandler,
             logger: logger.with(["server": "admin"]))
+        group = ServiceGroup(
+            RelayService.components(store: store, retention: retention, admin: adminServer, public: publicServer, pool: pool),
+            logger: logger)
     }
 
-    /// Binds the listeners and starts serving.
+    /// Starts the components in this order, each only after the one before it started:
+    ///
+    /// 1. the store (opened in `init`; closed last, after everything that writes to it);
+    /// 2. the retention sweeper;
+    /// 3. the admin listener, 4. the public listener: both bind here, so a port already taken
+    ///    fails the start before anything delivers;
+    /// 5. the delivery pool, last: a second `serve` on a taken port (or on the same database)
+    ///    must not claim and send jobs before it fails. Jobs accepted in the moment before it
+    ///    starts wait in the outbox; the pool claims them at once.
+    ///
+    /// Shutdown runs in reverse: the pool first stops claiming and finishes its in-flight sends
+    /// while the listeners still answer (the public handler already refuses new webhooks with
+    /// 503 and `/readyz` says draining), then the public and admin listeners close, the sweeper
+    /// stops, and the store closes.
+    static func components(
+        store: any OutboxStore, retention: RetentionSweeper?, admin: HTTPServer, public: HTTPServer, pool: WorkerPool?
+    ) -> [any LifecycleComponent] {
+        var list: [any LifecycleComponent] = [store]
+        if let retention { list.append(retention) }
+        list.append(admin)
+        list.append(`public`)
+        if let pool { list.append(pool) }
+        return list
+    }
+
+    /// Binds the listeners and starts serving and delivering. When a part fails to start (a port
+    /// taken), the parts already started are shut down and the error is rethrown.
     public func start() throws {
         let delivery = configuration.effectiveDelivery
-        if let pool {
+        if pool != nil {
             if delivery.isSandboxOnly {
                 logger.warning(
                     "SANDBOX DELIVERY: no providers configured; every OTP is written to the sandbox file and NOT sent to anyone",
                     ["sandbox_file": .string(configuration.sandboxFile)])
             }
             logger.info("delivery routes", ["routes": .string(delivery.routeSummary)])
-            pool.start()
         } else {
             logger.warning("delivery disabled: this instance only accepts jobs (delivery_enabled is false)")
         }
-        retention?.start()
-        try publicServer.start()
-        try adminServer.start()
+        try group.start()
         logger.info(
             "listening",
             [
@@ -129,19 +156,18 @@ public final class RelayService: Sendable {
     public var publicPort: Int { publicServer.port }
     public var adminPort: Int { adminServer.port }
 
-    /// Stops in reverse order of start-up within the grace period.
+    /// Refuses new webhooks, then shuts the components down in reverse order of start-up, all
+    /// by one deadline: the shutdown grace period from now.
     public func shutdown() {
-        let deadline = configuration.shutdownGraceSeconds * 1000
-        logger.info("shutting down", ["grace_ms": .int(Int64(deadline))])
+        let grace = Duration.seconds(configuration.shutdownGraceSeconds)
+        logger.info("shutting down", ["grace_ms": .int(grace.wholeMilliseconds)])
         publicHandler.startDraining()
-        publicServer.shutdown(by: .now + .milliseconds(deadline))
-        adminServer.shutdown(by: .now + .seconds(1))
-        if let pool, !pool.shutdown(by: .now + .milliseconds(deadline)) {
+        let reports = group.shutdown(by: .now + grace)
+        guard !reports.isEmpty else { return }
+        let w = store.writerStatistics
+        if reports.contains(where: { $0.name == "delivery" && !$0.finishedInTime }) {
             logger.warning("delivery: sends still running at the shutdown deadline; their leases will be rescued")
         }
-        retention?.stop()
-        let w = store.writerStatistics
-        store.close()
         logger.info(
             "stopped",
             [

@@ -1,0 +1,67 @@
+import Foundation
+import RelayCore
+import RelayCrypto
+import RelayTestSupport
+import XCTest
+
+@testable import Relay
+
+/// The service's parts start through one `ServiceGroup`: a listener that cannot bind fails the
+/// start before the delivery pool claims anything, and what did start is stopped again.
+final class ServiceLifecycleTests: XCTestCase {
+    /// The review's case: a second `serve` on a taken port over the same database. The first
+    /// instance only accepts (delivery off), so its job stays queued unless the second claims it.
+    private func assertSecondServeFails(taking which: (TestService, inout Configuration) -> Void) throws {
+        let first = try TestService { $0.deliveryEnabled = false }
+        let r = try first.post(#"{"identifier": "084512340987", "otp": "123456", "channel": "whatsapp"}"#)
+        XCTAssertEqual(r.status, 200)
+        let id = try XCTUnwrap(r.json?["id"] as? String)
+
+        var c = first.service.configuration
+        c.deliveryEnabled = true
+        c.sandboxFile = first.dir.file("second-sandbox.jsonl")
+        c.listen = ListenAddress(host: "127.0.0.1", port: 0)
+        c.adminListen = ListenAddress(host: "127.0.0.1", port: 0)
+        which(first, &c)
+        let lines = LogCapture()
+        let second = try RelayService(
+            configuration: c, dataKey: DataKey.generate(), logger: Logger(level: .debug, sink: { lines.append($0) }))
+        XCTAssertThrowsError(try second.start(), "the port is taken")
+        XCTAssertFalse(second.pool?.isRunning ?? true, "no worker pool left running")
+        Thread.sleep(forTimeInterval: 0.3)  // a pool that had started would have claimed by now
+
+        XCTAssertFalse(lines.all.contains("delivery started"), "the pool never started")
+        let row = try sqliteQuery(first.db, "SELECT status, attempts, coalesce(lease_until, 'none') FROM jobs WHERE id = '\(id)'")
+        XCTAssertEqual(row, ["queued|0|none"], "not claimed, not tried")
+        XCTAssertEqual(try sqliteQuery(first.db, "SELECT count(*) FROM attempts"), ["0"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: c.sandboxFile), "nothing delivered")
+        second.shutdown()  // after a failed start: nothing left to stop
+
+        // The first instance still serves.
+        XCTAssertEqual(try first.post(#"{"identifier": "084512340988", "otp": "123456", "channel": "sms"}"#).status, 200)
+    }
+
+    func testTakenPublicPortFailsStartBeforeThePoolRuns() throws {
+        try assertSecondServeFails { first, c in c.listen = ListenAddress(host: "127.0.0.1", port: first.port) }
+    }
+
+    func testTakenAdminPortFailsStartBeforeThePoolRuns() throws {
+        try assertSecondServeFails { first, c in c.adminListen = ListenAddress(host: "127.0.0.1", port: first.service.adminPort) }
+    }
+
+    func testStartsInOrderAndStopsInReverse() throws {
+        let s = try TestService { $0.retentionMillis = 86_400_000 }
+        XCTAssertEqual(
+            s.service.group.components.map(\.lifecycleName), ["store", "retention", "admin http", "public http", "delivery"])
+        XCTAssertTrue(s.service.pool?.isRunning ?? false)
+        s.service.shutdown()
+        XCTAssertFalse(s.service.pool?.isRunning ?? true)
+        let text = s.logLines.all
+        let poolStopped = try XCTUnwrap(text.range(of: "delivery stopped")).lowerBound
+        let listenerStopped = try XCTUnwrap(text.range(of: "http.stopped")).lowerBound
+        let storeStopped = try XCTUnwrap(text.range(of: "\"stopped\"")?.lowerBound ?? text.range(of: "stopped accepted")?.lowerBound)
+        XCTAssertLessThan(poolStopped, listenerStopped, "the pool drains while the listeners still answer")
+        XCTAssertLessThan(listenerStopped, storeStopped)
+        XCTAssertTrue(s.service.publicHandler.isDraining)
+    }
+}
