@@ -141,14 +141,16 @@ struct WorkerPoolStateMachine<Job: FencedJob>: Sendable {
 
     /// A claim of `limit` returned `jobs`.
     mutating func claimed(_ jobs: [Job], limit: Int) -> ClaimAction {
-        let handed = withRunning { r in
-            let full = jobs.count == limit
-            r.pending.append(contentsOf: jobs)
-            r.backlog = full
-            if full { r.mayBeReady = true }
-        }
+        let running =
+            withRunning { r -> Bool in
+                let full = jobs.count == limit
+                r.pending.append(contentsOf: jobs)
+                r.backlog = full
+                if full { r.mayBeReady = true }
+                return true
+            } ?? false
         if jobs.isEmpty { return .none }
-        return handed == nil ? .release(Set(jobs.map(\.token))) : .hand(jobs.count)
+        return running ? .hand(jobs.count) : .release(Set(jobs.map(\.token)))
     }
 
     /// A worker asks for its next job.
