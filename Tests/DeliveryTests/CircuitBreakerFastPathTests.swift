@@ -9,7 +9,7 @@ final class CircuitBreakerFastPathTests: XCTestCase {
             name: "gw",
             policy: CircuitBreakerPolicy(
                 consecutiveFailures: 3, failureRate: 0.5,
-                window: 4, coolDownMillis: 1_000))
+                window: 4, coolDown: .milliseconds(1_000)))
         for _ in 0..<10 {  // fills the window with successes: the fast path from here on
             XCTAssertEqual(b.acquire(now: 0), .allowed)
             XCTAssertEqual(b.record(failed: false, now: 0), .closed)
@@ -37,6 +37,6 @@ final class CircuitBreakerFastPathTests: XCTestCase {
         }
         XCTAssertEqual(b.state, .closed)
         for i in 0..<5 { b.record(failed: true, now: Int64(i)) }
-        XCTAssertEqual(b.state, .open(until: 4 + CircuitBreakerPolicy.defaultCoolDownMillis))
+        XCTAssertEqual(b.state, .open(until: 4 + CircuitBreakerPolicy.defaultCoolDown.wholeMilliseconds))
     }
 }

@@ -64,7 +64,7 @@ final class EngineFinishBatchTests: XCTestCase {
         h.start(
             h.configuration(
                 providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), workers: 2,
-                leaseMillis: 5_000))
+                lease: .seconds(5)))
         let id = try h.enqueue(channel: .sms)
         XCTAssertEqual(h.script.entered.wait(timeout: .now() + 20), .success)
         h.advance(5_000)
@@ -76,7 +76,7 @@ final class EngineFinishBatchTests: XCTestCase {
     }
 
     /// A full store fails the batch holding a worker's finish: the pool submits it again (every
-    /// `FinishQueue.retryMillis` while the lease lasts) and it is recorded once space returns.
+    /// `FinishQueue.retryInterval` while the lease lasts) and it is recorded once space returns.
     func testFinishThatCouldNotCommitIsSubmittedAgain() throws {
         let h = try EngineHarness()
         let long = String(repeating: "gateway overloaded; ", count: 200)  // the try needs new pages

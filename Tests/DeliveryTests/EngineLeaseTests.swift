@@ -12,7 +12,7 @@ final class EngineLeaseTests: XCTestCase {
     func testWorkerThatLostItsLeaseCannotFinish() throws {
         let h = try EngineHarness()
         h.script.holdNext("sms")
-        h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), leaseMillis: 5_000))
+        h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), lease: .seconds(5)))
         let id = try h.enqueue(channel: .sms)
         XCTAssertEqual(h.script.entered.wait(timeout: .now() + 20), .success, "the first send started")
 

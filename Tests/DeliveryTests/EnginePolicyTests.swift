@@ -12,24 +12,25 @@ final class EnginePolicyTests: XCTestCase {
         let recording = RandomSource { upper in
             seen.withLock { $0.append(upper) }; return upper / 2
         }
-        let p = RetryPolicy(baseDelayMillis: 500, maxDelayMillis: 10_000, maxAttempts: 100, random: recording)
-        XCTAssertEqual((1...7).map { p.ceilingMillis(afterAttempt: $0) }, [500, 1_000, 2_000, 4_000, 8_000, 10_000, 10_000])
-        XCTAssertEqual(p.backoffMillis(afterAttempt: 3), 1_000)
+        let p = RetryPolicy(baseDelay: .milliseconds(500), maxDelay: .milliseconds(10_000), maxAttempts: 100, random: recording)
+        XCTAssertEqual(
+            (1...7).map { p.ceiling(afterAttempt: $0) }, [500, 1_000, 2_000, 4_000, 8_000, 10_000, 10_000].map { .milliseconds($0) })
+        XCTAssertEqual(p.backoff(afterAttempt: 3), .seconds(1))
         XCTAssertEqual(seen.withLock { $0 }, [2_000], "drawn from 0...ceiling")
-        XCTAssertEqual(p.ceilingMillis(afterAttempt: 90), 10_000, "no overflow")
+        XCTAssertEqual(p.ceiling(afterAttempt: 90), .seconds(10), "no overflow")
         for attempt in 1...20 {
-            let d = RetryPolicy(baseDelayMillis: 500, maxDelayMillis: 10_000).backoffMillis(afterAttempt: attempt)
-            XCTAssertTrue((0...p.ceilingMillis(afterAttempt: attempt)).contains(d))
+            let d = RetryPolicy(baseDelay: .milliseconds(500), maxDelay: .milliseconds(10_000)).backoff(afterAttempt: attempt)
+            XCTAssertTrue((Duration.zero...p.ceiling(afterAttempt: attempt)).contains(d))
         }
     }
 
     func testDecisionHonoursRetryAfterAttemptsAndExpiry() {
-        let p = RetryPolicy(baseDelayMillis: 1_000, maxDelayMillis: 8_000, maxAttempts: 4, random: .zero)
+        let p = RetryPolicy(baseDelay: .milliseconds(1_000), maxDelay: .milliseconds(8_000), maxAttempts: 4, random: .zero)
         XCTAssertEqual(p.decide(attemptsMade: 1, now: 100, expiresAt: 60_000, retryAfterMillis: nil), .retry(runAt: 100))
         XCTAssertEqual(p.decide(attemptsMade: 1, now: 100, expiresAt: 60_000, retryAfterMillis: 7_000), .retry(runAt: 7_100))
         XCTAssertEqual(p.decide(attemptsMade: 2, now: 100, expiresAt: 5_000, retryAfterMillis: 7_000), .expire)
         XCTAssertEqual(p.decide(attemptsMade: 4, now: 100, expiresAt: 60_000, retryAfterMillis: nil), .giveUp(attempts: 4))
-        let longest = RetryPolicy(baseDelayMillis: 1_000, maxDelayMillis: 8_000, maxAttempts: 4, random: .maximum)
+        let longest = RetryPolicy(baseDelay: .milliseconds(1_000), maxDelay: .milliseconds(8_000), maxAttempts: 4, random: .maximum)
         XCTAssertEqual(
             longest.decide(attemptsMade: 3, now: 0, expiresAt: 60_000, retryAfterMillis: 1_000), .retry(runAt: 4_000),
             "the longer of backoff and Retry-After")
@@ -38,7 +39,8 @@ final class EnginePolicyTests: XCTestCase {
     }
 
     func testBreakerOpensAfterConsecutiveFailuresAndProbesAfterCoolDown() {
-        let b = CircuitBreaker(name: "meta", policy: CircuitBreakerPolicy(consecutiveFailures: 3, window: 0, coolDownMillis: 1_000))
+        let b = CircuitBreaker(
+            name: "meta", policy: CircuitBreakerPolicy(consecutiveFailures: 3, window: 0, coolDown: .milliseconds(1_000)))
         XCTAssertEqual(b.acquire(now: 0), .allowed)
         b.record(failed: true, now: 0)
         b.record(failed: false, now: 0)
@@ -50,7 +52,7 @@ final class EnginePolicyTests: XCTestCase {
         XCTAssertEqual(b.acquire(now: 1_010), .probe)
         XCTAssertEqual(b.state, .halfOpen)
         XCTAssertEqual(b.acquire(now: 1_011), .rejected(retryAt: 2_011), "one probe at a time")
-        XCTAssertEqual(CircuitBreakerPolicy().probeWaitMillis, 1_000)
+        XCTAssertEqual(CircuitBreakerPolicy().probeWait, .seconds(1))
         XCTAssertEqual(b.record(failed: true, now: 1_020), .open(until: 2_020), "a failed probe reopens")
         XCTAssertEqual(b.acquire(now: 2_020), .probe)
         XCTAssertEqual(b.record(failed: false, now: 2_030), .closed)
@@ -62,7 +64,7 @@ final class EnginePolicyTests: XCTestCase {
             name: "sms",
             policy: CircuitBreakerPolicy(
                 consecutiveFailures: 100, failureRate: 0.5,
-                window: 10, coolDownMillis: 1_000))
+                window: 10, coolDown: .milliseconds(1_000)))
         for i in 0..<9 { b.record(failed: i % 2 == 0, now: 0) }  // 5 failures of 9: window not full yet
         XCTAssertEqual(b.state, .closed)
         b.record(failed: false, now: 0)  // 5 of 10, on a success
@@ -71,7 +73,7 @@ final class EnginePolicyTests: XCTestCase {
     }
 
     func testCancelledProbeLetsTheNextRequestProbe() {
-        let b = CircuitBreaker(name: "x", policy: CircuitBreakerPolicy(consecutiveFailures: 1, coolDownMillis: 10))
+        let b = CircuitBreaker(name: "x", policy: CircuitBreakerPolicy(consecutiveFailures: 1, coolDown: .milliseconds(10)))
         b.record(failed: true, now: 0)
         XCTAssertEqual(b.acquire(now: 10), .probe)
         b.cancelProbe()

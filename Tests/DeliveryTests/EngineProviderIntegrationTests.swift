@@ -43,7 +43,7 @@ final class EngineProviderIntegrationTests: XCTestCase {
             "workers": 2, "app_name": "Nanovest",
         ]
         var config = try DeliveryConfiguration.parse(section, sandboxFile: h.dir.file("unused.jsonl"), clock: h.clock)
-        config.maxIdleMillis = 3_600_000
+        config.maxIdle = .seconds(3_600)
         h.start(config)
 
         let notOnWhatsApp = try h.enqueue(channel: .whatsapp, to: "+62812000131026", otp: "604812")

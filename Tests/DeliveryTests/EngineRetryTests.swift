@@ -71,7 +71,7 @@ final class EngineRetryTests: XCTestCase {
     func testDeadAfterMaxAttempts() throws {
         let h = try EngineHarness()
         h.script.always("sms", .retryable(reason: "twilio HTTP 503", retryAfterMillis: nil, status: 503))
-        let retry = RetryPolicy(baseDelayMillis: 1_000, maxDelayMillis: 1_000, maxAttempts: 3, random: .zero)
+        let retry = RetryPolicy(baseDelay: .milliseconds(1_000), maxDelay: .milliseconds(1_000), maxAttempts: 3, random: .zero)
         h.start(
             h.configuration(
                 providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), retry: retry,

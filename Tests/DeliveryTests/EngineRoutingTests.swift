@@ -52,7 +52,7 @@ final class EngineRoutingTests: XCTestCase {
     func testOpenBreakerSendsThroughTheNextRungWithoutSpendingAnAttempt() throws {
         let h = try EngineHarness()
         h.script.queue("meta", .retryable(reason: "meta HTTP 503", retryAfterMillis: nil, status: 503))
-        let breaker = CircuitBreakerPolicy(consecutiveFailures: 1, coolDownMillis: 30_000)
+        let breaker = CircuitBreakerPolicy(consecutiveFailures: 1, coolDown: .milliseconds(30_000))
         let pool = h.start(
             h.configuration(
                 providers: [h.script.spec("meta"), h.script.spec("twilio")],
@@ -84,7 +84,7 @@ final class EngineRoutingTests: XCTestCase {
     func testEveryRungOpenDefersUntilTheFirstProbe() throws {
         let h = try EngineHarness()
         h.script.queue("sms", .retryable(reason: "twilio HTTP 500", retryAfterMillis: nil, status: 500))
-        let breaker = CircuitBreakerPolicy(consecutiveFailures: 1, coolDownMillis: 10_000)
+        let breaker = CircuitBreakerPolicy(consecutiveFailures: 1, coolDown: .milliseconds(10_000))
         h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), breaker: breaker))
         let first = try h.enqueue(channel: .sms, to: "+6281100000001")
         XCTAssertEqual(h.events.finished(first), [.retry(runAt: engineStart + 1_000)])

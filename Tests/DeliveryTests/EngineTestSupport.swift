@@ -157,13 +157,13 @@ final class EngineHarness {
     func configuration(
         providers: [ProviderSpec], routes: Routes,
         retry: RetryPolicy = RetryPolicy(
-            baseDelayMillis: 1_000, maxDelayMillis: 60_000, maxAttempts: 5, random: .maximum),
+            baseDelay: .milliseconds(1_000), maxDelay: .milliseconds(60_000), maxAttempts: 5, random: .maximum),
         breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(), workers: Int = 2,
-        leaseMillis: Int64 = 30_000
+        lease: Duration = .seconds(30)
     ) -> DeliveryConfiguration {
         DeliveryConfiguration(
             providers: providers, routes: routes, retry: retry, breaker: breaker, workers: workers,
-            leaseMillis: leaseMillis, expireSweepMillis: 3_600_000, maxIdleMillis: 3_600_000)
+            lease: lease, expireSweepInterval: .seconds(3_600), maxIdle: .seconds(3_600))
     }
 
     @discardableResult

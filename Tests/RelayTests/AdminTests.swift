@@ -89,7 +89,7 @@ final class AdminTests: XCTestCase {
 
     func testExpiredIsNotReplayed() throws {
         let s = try TestService {
-            $0.deliveryEnabled = false; $0.otpValiditySeconds = 1; $0.dedupeWindowSeconds = 1
+            $0.deliveryEnabled = false; $0.otpValidity = .seconds(1); $0.dedupeWindow = .seconds(1)
         }
         let id = try XCTUnwrap(
             try s.post(WebhookRequest.body(identifier: "081234567809", otp: "135790", channel: "sms")).json?["id"] as? String)

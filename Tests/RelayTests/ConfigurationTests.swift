@@ -24,8 +24,8 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(c.listen.description, "127.0.0.1:8080")
         XCTAssertEqual(c.adminListen.description, "127.0.0.1:9090")
         XCTAssertEqual(c.defaultCountryCode, "62")
-        XCTAssertEqual(c.dedupeWindowSeconds, 60)
-        XCTAssertEqual(c.otpValiditySeconds, 300)
+        XCTAssertEqual(c.dedupeWindow, .seconds(60))
+        XCTAssertEqual(c.otpValidity, .seconds(300))
         XCTAssertEqual(c.resolvedDataKeyFile, "./otp-relay.data-key")
     }
 

@@ -55,7 +55,7 @@ final class KYCHarness {
         settings = SQEKYCSettings(
             baseURL: fake.baseURL, clientID: SQEKYCFake.clientID, clientSecret: secret,
             timeoutMillis: timeoutMillis)
-        retry = RetryPolicy(baseDelayMillis: 1, maxDelayMillis: 5, maxAttempts: maxAttempts, random: .zero)
+        retry = RetryPolicy(baseDelay: .milliseconds(1), maxDelay: .milliseconds(5), maxAttempts: maxAttempts, random: .zero)
         ingest = KYCIngest(store: store, dataKey: key, settings: settings, logger: logger)
         if startPool {
             var delivery = DeliveryConfiguration.sandbox(file: dir.file("sandbox.jsonl"))

@@ -6,7 +6,7 @@ import XCTest
 final class RetentionTests: XCTestCase {
     func testTerminalJobsArePrunedAfterTheRetentionPeriod() throws {
         let s = try TestService {
-            $0.retentionMillis = 300; $0.retentionSweepMillis = 100
+            $0.retention = .milliseconds(300); $0.retentionSweepInterval = .milliseconds(100)
         }
         for i in 0..<5 { _ = try s.post(WebhookRequest.body(identifier: "08123456790\(i)", otp: "55667\(i)", channel: "sms")) }
         let deadline = Date().addingTimeInterval(10)
@@ -18,7 +18,7 @@ final class RetentionTests: XCTestCase {
 
     func testQueuedAndDeadJobsAreKept() throws {
         let s = try TestService {
-            $0.retentionMillis = 100; $0.retentionSweepMillis = 50; $0.deliveryEnabled = false
+            $0.retention = .milliseconds(100); $0.retentionSweepInterval = .milliseconds(50); $0.deliveryEnabled = false
         }
         _ = try s.post(WebhookRequest.body(identifier: "081234567999", otp: "556699", channel: "sms"))
         usleep(400_000)

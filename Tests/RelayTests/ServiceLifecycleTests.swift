@@ -50,7 +50,7 @@ final class ServiceLifecycleTests: XCTestCase {
     }
 
     func testStartsInOrderAndStopsInReverse() throws {
-        let s = try TestService { $0.retentionMillis = 86_400_000 }
+        let s = try TestService { $0.retention = .seconds(86_400) }
         XCTAssertEqual(
             s.service.group.components.map(\.lifecycleName), ["store", "retention", "admin http", "public http", "delivery"])
         XCTAssertTrue(s.service.pool?.isRunning ?? false)

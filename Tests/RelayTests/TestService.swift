@@ -24,7 +24,7 @@ final class TestService {
         c.webhookCredentials = [StoredCredential(username: Self.user, password: Self.password)]
         c.adminCredentials = [StoredCredential(username: "admin", password: "admin-password")]
         c.sandboxFile = dir.file("sandbox.jsonl")
-        c.shutdownGraceSeconds = 2
+        c.shutdownGrace = .seconds(2)
         tweak(&c)
         let capture = LogCapture()
         logLines = capture

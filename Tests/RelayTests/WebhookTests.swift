@@ -60,7 +60,7 @@ final class WebhookTests: XCTestCase {
     }
 
     func testRepeatAfterWindowIsNewJob() throws {
-        let s = try TestService { $0.dedupeWindowSeconds = 1 }
+        let s = try TestService { $0.dedupeWindow = .seconds(1) }
         let body = WebhookRequest.body(identifier: "084512340987", otp: "654321", channel: "sms")
         let a = try s.post(body).json?["id"] as? String
         Thread.sleep(forTimeInterval: 1.2)

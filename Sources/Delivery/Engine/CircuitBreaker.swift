@@ -1,3 +1,4 @@
+import RelayCore
 import Synchronization
 
 /// When a provider's breaker opens and how long it stays open, with named defaults.
@@ -5,8 +6,8 @@ public struct CircuitBreakerPolicy: Sendable, Equatable {
     public static let defaultConsecutiveFailures = 5
     public static let defaultFailureRate = 0.5
     public static let defaultWindow = 20
-    public static let defaultCoolDownMillis: Int64 = 30_000
-    public static let defaultProbeWaitMillis: Int64 = 1_000
+    public static let defaultCoolDown: Duration = .seconds(30)
+    public static let defaultProbeWait: Duration = .seconds(1)
 
     /// Opens after this many failures in a row.
     public var consecutiveFailures: Int
@@ -15,21 +16,21 @@ public struct CircuitBreakerPolicy: Sendable, Equatable {
     public var failureRate: Double
     public var window: Int
     /// How long the breaker stays open before one probe is let through (half-open).
-    public var coolDownMillis: Int64
+    public var coolDown: Duration
     /// While a probe is out, how long other requests wait before asking again (the probe usually
     /// answers well before a full cool-down).
-    public var probeWaitMillis: Int64
+    public var probeWait: Duration
 
     public init(
         consecutiveFailures: Int = defaultConsecutiveFailures, failureRate: Double = defaultFailureRate,
-        window: Int = defaultWindow, coolDownMillis: Int64 = defaultCoolDownMillis,
-        probeWaitMillis: Int64 = defaultProbeWaitMillis
+        window: Int = defaultWindow, coolDown: Duration = defaultCoolDown,
+        probeWait: Duration = defaultProbeWait
     ) {
         self.consecutiveFailures = consecutiveFailures
         self.failureRate = failureRate
         self.window = window
-        self.coolDownMillis = coolDownMillis
-        self.probeWaitMillis = probeWaitMillis
+        self.coolDown = coolDown
+        self.probeWait = probeWait
     }
 }
 
@@ -102,7 +103,7 @@ public final class CircuitBreaker: Sendable {
                 s.probeOut = true
                 return .probe
             case .halfOpen:
-                if s.probeOut { return .rejected(retryAt: now + min(policy.probeWaitMillis, policy.coolDownMillis)) }
+                if s.probeOut { return .rejected(retryAt: now + min(policy.probeWait, policy.coolDown).wholeMilliseconds) }
                 s.probeOut = true
                 return .probe
             }
@@ -121,7 +122,7 @@ public final class CircuitBreaker: Sendable {
             case .halfOpen:
                 s.probeOut = false
                 if failed {
-                    s.state = .open(until: now + policy.coolDownMillis)
+                    s.state = .open(until: now + policy.coolDown.wholeMilliseconds)
                 } else {
                     s = Inner()
                 }
@@ -139,7 +140,7 @@ public final class CircuitBreaker: Sendable {
                     policy.window > 0 && s.recent.count >= policy.window
                     && Double(failures) >= policy.failureRate * Double(policy.window)
                 if s.consecutive >= policy.consecutiveFailures || (failed && rateTripped) {
-                    s.state = .open(until: now + policy.coolDownMillis)
+                    s.state = .open(until: now + policy.coolDown.wholeMilliseconds)
                     s.consecutive = 0
                     s.recent = []
                     s.next = 0

@@ -64,11 +64,11 @@ extension DeliveryConfiguration {
 
         var config = DeliveryConfiguration(providers: providers, routes: routes, appName: appName)
         if var r = try s.object("retry") {
-            if let v = try r.int("base_delay_ms", in: 1...3_600_000) { config.retry.baseDelayMillis = Int64(v) }
-            if let v = try r.int("max_delay_ms", in: 1...3_600_000) { config.retry.maxDelayMillis = Int64(v) }
+            if let v = try r.duration("base_delay_ms", in: 1...3_600_000) { config.retry.baseDelay = v }
+            if let v = try r.duration("max_delay_ms", in: 1...3_600_000) { config.retry.maxDelay = v }
             if let v = try r.int("max_attempts", in: 1...1_000) { config.retry.maxAttempts = v }
             try r.rejectUnknownKeys()
-            guard config.retry.maxDelayMillis >= config.retry.baseDelayMillis else {
+            guard config.retry.maxDelay >= config.retry.baseDelay else {
                 throw r.fail("max_delay_ms", "must not be below base_delay_ms")
             }
         }
@@ -79,15 +79,15 @@ extension DeliveryConfiguration {
                 config.breaker.failureRate = v
             }
             if let v = try b.int("window", in: 0...10_000) { config.breaker.window = v }
-            if let v = try b.int("cool_down_ms", in: 1...3_600_000) { config.breaker.coolDownMillis = Int64(v) }
-            if let v = try b.int("probe_wait_ms", in: 1...3_600_000) { config.breaker.probeWaitMillis = Int64(v) }
+            if let v = try b.duration("cool_down_ms", in: 1...3_600_000) { config.breaker.coolDown = v }
+            if let v = try b.duration("probe_wait_ms", in: 1...3_600_000) { config.breaker.probeWait = v }
             try b.rejectUnknownKeys()
         }
         if let v = try s.int("workers", in: 1...1_024) { config.workers = v }
         if let v = try s.int("batch_size", in: 1...10_000) { config.batchSize = v }
-        if let v = try s.int("lease_ms", in: 1_000...3_600_000) { config.leaseMillis = Int64(v) }
-        if let v = try s.int("expire_sweep_ms", in: 100...3_600_000) { config.expireSweepMillis = Int64(v) }
-        if let v = try s.int("max_idle_ms", in: 10...3_600_000) { config.maxIdleMillis = Int64(v) }
+        if let v = try s.duration("lease_ms", in: 1_000...3_600_000) { config.lease = v }
+        if let v = try s.duration("expire_sweep_ms", in: 100...3_600_000) { config.expireSweepInterval = v }
+        if let v = try s.duration("max_idle_ms", in: 10...3_600_000) { config.maxIdle = v }
         if let v = try s.string("language") {
             guard config.templates.templates[v] != nil else { throw s.fail("language", "must be id or en") }
             config.language = v

@@ -6,9 +6,9 @@ import RelayCore
 public struct DeliveryConfiguration: Sendable {
     public static let defaultWorkers = 64
     public static let defaultBatchSize = 32
-    public static let defaultLeaseMillis: Int64 = 60_000
-    public static let defaultExpireSweepMillis: Int64 = 5_000
-    public static let defaultMaxIdleMillis: Int64 = 5_000
+    public static let defaultLease: Duration = .seconds(60)
+    public static let defaultExpireSweepInterval: Duration = .seconds(5)
+    public static let defaultMaxIdle: Duration = .seconds(5)
     public static let defaultLanguage = MessageTemplates.defaultLanguage
     public static let defaultAppName = "SIMAS-ID"
 
@@ -25,12 +25,12 @@ public struct DeliveryConfiguration: Sendable {
     public var batchSize: Int
     /// How long a claimed job stays leased. Longer than the slowest provider timeout, so a live
     /// worker is never rescued; a lease about to run out is renewed before sending.
-    public var leaseMillis: Int64
+    public var lease: Duration
     /// How often queued and dead jobs past expiry are expired (their payloads erased).
-    public var expireSweepMillis: Int64
+    public var expireSweepInterval: Duration
     /// Longest sleep of the dispatcher with nothing due: a safety net for another process
     /// writing the same database (in-process commits wake it at once).
-    public var maxIdleMillis: Int64
+    public var maxIdle: Duration
     /// The language of jobs that carry none: `id` or `en`.
     public var language: String
     /// `{app}` in messages, for jobs that carry no app name.
@@ -40,8 +40,8 @@ public struct DeliveryConfiguration: Sendable {
     public init(
         providers: [ProviderSpec], routes: Routes, retry: RetryPolicy = RetryPolicy(),
         breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(), workers: Int = defaultWorkers,
-        batchSize: Int = defaultBatchSize, leaseMillis: Int64 = defaultLeaseMillis,
-        expireSweepMillis: Int64 = defaultExpireSweepMillis, maxIdleMillis: Int64 = defaultMaxIdleMillis,
+        batchSize: Int = defaultBatchSize, lease: Duration = defaultLease,
+        expireSweepInterval: Duration = defaultExpireSweepInterval, maxIdle: Duration = defaultMaxIdle,
         language: String = defaultLanguage, appName: String = defaultAppName,
         templates: MessageTemplates = MessageTemplates()
     ) {
@@ -53,9 +53,9 @@ public struct DeliveryConfiguration: Sendable {
         self.breaker = breaker
         self.workers = workers
         self.batchSize = batchSize
-        self.leaseMillis = leaseMillis
-        self.expireSweepMillis = expireSweepMillis
-        self.maxIdleMillis = maxIdleMillis
+        self.lease = lease
+        self.expireSweepInterval = expireSweepInterval
+        self.maxIdle = maxIdle
         self.language = language
         self.appName = appName
         self.templates = templates

@@ -125,9 +125,9 @@ final class DeliveryWorker {
     /// provider slot). False when the lease was lost: the job belongs to someone else now.
     private func keepLease(_ job: ClaimedJob) -> Bool {
         let now = clock.nowMillis()
-        guard job.leaseUntil - now < config.leaseMillis / 2 else { return true }
+        guard job.leaseUntil - now < config.lease.wholeMilliseconds / 2 else { return true }
         do {
-            if try context.store.renewLease(id: job.id, token: job.token, lease: .milliseconds(config.leaseMillis), now: now) {
+            if try context.store.renewLease(id: job.id, token: job.token, lease: config.lease, now: now) {
                 return true
             }
         } catch {

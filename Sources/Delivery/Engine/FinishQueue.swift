@@ -9,13 +9,13 @@ import Synchronization
 /// claim window, and its fencing token stays busy, until its finish committed (`settle`).
 ///
 /// A finish the store could not commit (full disk, I/O error) is submitted again every
-/// `retryMillis` while the job's lease has more than `retryMillis` left; after that (or once a
+/// `retryInterval` while the job's lease has more than that left; after that (or once a
 /// shutdown's deadline passed) it is abandoned and logged, and the rescuer returns the job when its
 /// lease runs out: the try then counts as `lease_expired` and the OTP is sent again
 /// (at-least-once). A refused finish (`leaseLost`) is final: the job belongs to another lease.
 final class FinishQueue: Sendable {
     /// Pause between submissions of a finish the store refused as unavailable.
-    static let retryMillis: Int64 = 200
+    static let retryInterval: Duration = .milliseconds(200)
 
     private let context: DeliveryContext
     /// Called once per submitted job, after its finish committed (`true`) or was abandoned.
@@ -60,7 +60,7 @@ final class FinishQueue: Sendable {
                 done(job, committed: true)
             case .failure(let error):
                 let now = context.clock.nowMillis()
-                if abandoning.load(ordering: .relaxed) || job.leaseUntil - now <= FinishQueue.retryMillis {
+                if abandoning.load(ordering: .relaxed) || job.leaseUntil - now <= FinishQueue.retryInterval.wholeMilliseconds {
                     context.logger.error(
                         "finish failed; the lease will expire and the job be retried",
                         [
@@ -75,7 +75,7 @@ final class FinishQueue: Sendable {
                         "finish failed; submitting it again",
                         ["job_id": .string(job.id), "error": .string(error.description)])
                 }
-                retries.asyncAfter(deadline: .now() + .milliseconds(Int(FinishQueue.retryMillis))) { [self] in
+                retries.asyncAfter(deadline: .now() + .milliseconds(Int(FinishQueue.retryInterval.wholeMilliseconds))) { [self] in
                     send(job, transition, report, retried: retried + 1)
                 }
             }

@@ -1,3 +1,5 @@
+import RelayCore
+
 /// A source of uniform random integers in `0...upper`, injectable so backoff is testable.
 public struct RandomSource: Sendable {
     private let draw: @Sendable (Int64) -> Int64
@@ -25,22 +27,22 @@ public struct RandomSource: Sendable {
 /// the provider's `Retry-After`, at most `maxAttempts` tries, and never past the OTP's expiry: a
 /// code that cannot be sent while valid is worth nothing, so the job expires instead.
 public struct RetryPolicy: Sendable {
-    public static let defaultBaseDelayMillis: Int64 = 500
-    public static let defaultMaxDelayMillis: Int64 = 30_000
+    public static let defaultBaseDelay: Duration = .milliseconds(500)
+    public static let defaultMaxDelay: Duration = .seconds(30)
     public static let defaultMaxAttempts = 8
 
-    public var baseDelayMillis: Int64
-    public var maxDelayMillis: Int64
+    public var baseDelay: Duration
+    public var maxDelay: Duration
     /// Tries (attempts rows) after which a retryable failure ends the job `dead`.
     public var maxAttempts: Int
     public var random: RandomSource
 
     public init(
-        baseDelayMillis: Int64 = defaultBaseDelayMillis, maxDelayMillis: Int64 = defaultMaxDelayMillis,
+        baseDelay: Duration = defaultBaseDelay, maxDelay: Duration = defaultMaxDelay,
         maxAttempts: Int = defaultMaxAttempts, random: RandomSource = .system
     ) {
-        self.baseDelayMillis = baseDelayMillis
-        self.maxDelayMillis = maxDelayMillis
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
         self.maxAttempts = maxAttempts
         self.random = random
     }
@@ -56,15 +58,26 @@ public struct RetryPolicy: Sendable {
     }
 
     /// The upper bound of the jittered delay after the `attempt`-th try (1-based).
-    public func ceilingMillis(afterAttempt attempt: Int) -> Int64 {
-        let exponent = max(0, attempt - 1)
-        guard exponent < 62, baseDelayMillis > 0 else { return maxDelayMillis }
-        let (grown, overflow) = baseDelayMillis.multipliedReportingOverflow(by: Int64(1) << exponent)
-        return overflow ? maxDelayMillis : min(maxDelayMillis, grown)
+    /// Whole milliseconds, the unit of the job's `run_at`.
+    public func ceiling(afterAttempt attempt: Int) -> Duration {
+        .milliseconds(ceilingMillis(afterAttempt: attempt))
     }
 
-    /// A full-jitter delay after the `attempt`-th try.
-    public func backoffMillis(afterAttempt attempt: Int) -> Int64 {
+    /// A full-jitter delay after the `attempt`-th try, in whole milliseconds.
+    public func backoff(afterAttempt attempt: Int) -> Duration {
+        .milliseconds(backoffMillis(afterAttempt: attempt))
+    }
+
+    private func ceilingMillis(afterAttempt attempt: Int) -> Int64 {
+        let base = baseDelay.wholeMilliseconds
+        let most = maxDelay.wholeMilliseconds
+        let exponent = max(0, attempt - 1)
+        guard exponent < 62, base > 0 else { return most }
+        let (grown, overflow) = base.multipliedReportingOverflow(by: Int64(1) << exponent)
+        return overflow ? most : min(most, grown)
+    }
+
+    private func backoffMillis(afterAttempt attempt: Int) -> Int64 {
         random.next(upTo: ceilingMillis(afterAttempt: attempt))
     }
 

@@ -6,15 +6,20 @@ import RelayCore
 extension WorkerPool {
     /// After a claim that found nothing although `run_at` said a job was due (another process
     /// took it, or it expired), trust the timer again only after this long: no busy loop.
-    static let emptyClaimBackoffMillis: Int64 = 50
+    static let emptyClaimBackoff: Duration = .milliseconds(50)
     /// After a claim that failed (store unavailable), wait this long before claiming again
     /// unless a commit wakes the dispatcher sooner.
-    static let failedClaimBackoffMillis: Int64 = 1_000
+    static let failedClaimBackoff: Duration = .seconds(1)
 
     func dispatcherLoop() {
         let config = context.configuration
         let store = context.store
         let clock = context.clock
+        // Epoch milliseconds below (the store's `run_at` and leases); the durations converted once.
+        let sweepEvery = config.expireSweepInterval.wholeMilliseconds
+        let maxIdle = max(1, config.maxIdle.wholeMilliseconds)
+        let failedBackoff = WorkerPool.failedClaimBackoff.wholeMilliseconds
+        let emptyBackoff = WorkerPool.emptyClaimBackoff.wholeMilliseconds
         var nextSweep: Int64 = 0
         var quietUntil: Int64 = 0
         while true {
@@ -26,7 +31,7 @@ extension WorkerPool {
                     context.logger.info("jobs expired", ["jobs": .int(Int64(n))])
                     context.emit(.expired(count: n))
                 }
-                nextSweep = now + config.expireSweepMillis
+                nextSweep = now + sweepEvery
             }
             var leaseExpiry = attempt("lease expiry", { () throws(OutboxError) in try store.nextLeaseExpiry() }) ?? nil
             if let lease = leaseExpiry, lease <= now {
@@ -35,7 +40,7 @@ extension WorkerPool {
                     leaseExpiry = attempt("lease expiry", { () throws(OutboxError) in try store.nextLeaseExpiry() }) ?? nil
                 }
                 // A rescue that failed is tried again after a pause, not in a tight loop.
-                if let l = leaseExpiry, l <= now { leaseExpiry = now + WorkerPool.failedClaimBackoffMillis }
+                if let l = leaseExpiry, l <= now { leaseExpiry = now + failedBackoff }
             }
 
             let (capacity, dirty, backlog) = state.withLock { s -> (Int, Bool, Bool) in
@@ -55,21 +60,21 @@ extension WorkerPool {
                     let claimed = attempt(
                         "claim",
                         { () throws(OutboxError) in
-                            try store.claim(limit: limit, lease: .milliseconds(config.leaseMillis), now: now)
+                            try store.claim(limit: limit, lease: config.lease, now: now)
                         })
                     let jobs = claimed ?? []
                     hand(jobs, limit: limit)
                     if jobs.count == limit { continue }
                     if claimed == nil {
-                        quietUntil = now + WorkerPool.failedClaimBackoffMillis
+                        quietUntil = now + failedBackoff
                     } else if jobs.isEmpty && !dirty {
-                        quietUntil = now + WorkerPool.emptyClaimBackoffMillis
+                        quietUntil = now + emptyBackoff
                     }
                     nextRun = attempt("next run", { () throws(OutboxError) in try store.nextRunAt() }) ?? nil
                 }
             }
 
-            var wakeAt = min(nextSweep, now + max(1, config.maxIdleMillis))
+            var wakeAt = min(nextSweep, now + maxIdle)
             if let lease = leaseExpiry { wakeAt = min(wakeAt, lease) }
             if capacity > 0, let run = nextRun { wakeAt = min(wakeAt, max(run, quietUntil)) }
             let delay = max(1, wakeAt - clock.nowMillis())

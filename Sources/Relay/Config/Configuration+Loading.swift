@@ -46,8 +46,8 @@ extension Configuration {
             defaultCountryCode = v
         }
         if let v = try r.string("app_name") { appName = try Self.nonEmpty(v, r.name("app_name")) }
-        if let v = try r.int("otp_validity_seconds", in: 30...86_400) { otpValiditySeconds = v }
-        if let v = try r.int("dedupe_window_seconds", in: 0...3_600) { dedupeWindowSeconds = v }
+        if let v = try r.duration("otp_validity_seconds", in: 30...86_400) { otpValidity = v }
+        if let v = try r.duration("dedupe_window_seconds", in: 0...3_600) { dedupeWindow = v }
         if let v = try r.string("data_key") { dataKey = try Self.key(v, r.name("data_key")) }
         if let v = try r.string("data_key_file") { dataKeyFile = v }
         if let v = try r.string("credentials_file") { credentialsFile = v }
@@ -61,9 +61,9 @@ extension Configuration {
         }
         if var rl = try r.object("rate_limits") {
             if let v = try rl.int("per_identifier_max", in: 1...10_000) { rateLimits.perIdentifierMax = v }
-            if let v = try rl.int("per_identifier_window_seconds", in: 1...86_400) { rateLimits.perIdentifierWindowSeconds = v }
+            if let v = try rl.duration("per_identifier_window_seconds", in: 1...86_400) { rateLimits.perIdentifierWindow = v }
             if let v = try rl.int("failed_auth_max", in: 1...100_000) { rateLimits.failedAuthMax = v }
-            if let v = try rl.int("failed_auth_window_seconds", in: 1...86_400) { rateLimits.failedAuthWindowSeconds = v }
+            if let v = try rl.duration("failed_auth_window_seconds", in: 1...86_400) { rateLimits.failedAuthWindow = v }
             if let v = try rl.int("max_tracked_keys", in: 1_000...10_000_000) { rateLimits.maxTrackedKeys = v }
             try rl.rejectUnknownKeys()
         }
@@ -77,12 +77,12 @@ extension Configuration {
             try h.rejectUnknownKeys()
         }
         if let v = try r.string("sandbox_file") { sandboxFile = try Self.nonEmpty(v, r.name("sandbox_file")) }
-        if let v = try r.int("shutdown_grace_seconds", in: 1...600) { shutdownGraceSeconds = v }
+        if let v = try r.duration("shutdown_grace_seconds", in: 1...600) { shutdownGrace = v }
         if let v = try r.bool("delivery_enabled") { deliveryEnabled = v }
-        if let v = try r.int("retention_days", in: 0...3_650) { retentionMillis = Int64(v) * 86_400_000 }
+        if let v = try r.int("retention_days", in: 0...3_650) { retention = .seconds(v * 86_400) }
         simasID = try Self.parseSIMASID(&r)
         sqekyc = try Self.parseSQEKYC(&r)
-        if dedupeWindowSeconds > otpValiditySeconds {
+        if dedupeWindow > otpValidity {
             throw ConfigError(key: r.name("dedupe_window_seconds"), "must not be longer than otp_validity_seconds")
         }
     }

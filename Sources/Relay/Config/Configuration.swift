@@ -47,12 +47,23 @@ public struct StoredCredential: Sendable, Equatable {
 public struct RateLimitConfiguration: Sendable {
     /// New OTP jobs per identifier (channel + normalized recipient) within the window.
     public var perIdentifierMax = 5
-    public var perIdentifierWindowSeconds = 300
+    public var perIdentifierWindow: Duration = .seconds(300)
     /// Failed BasicAuth attempts per client address within the window before 429.
     public var failedAuthMax = 20
-    public var failedAuthWindowSeconds = 60
+    public var failedAuthWindow: Duration = .seconds(60)
     /// Upper bound on tracked keys per limiter (memory bound under attack).
     public var maxTrackedKeys = 20_000
+    public init() {}
+}
+
+/// Limits of the admin listener, with named defaults.
+public struct AdminListenerLimits: Sendable, Equatable {
+    public static let defaultMaxConnections = 256
+    public static let defaultMaxBodyBytes = 64 * 1024
+    /// Open connections at most; more are refused at accept.
+    public var maxConnections = defaultMaxConnections
+    /// Largest request body (replay lists, KYC pushes).
+    public var maxBodyBytes = defaultMaxBodyBytes
     public init() {}
 }
 
@@ -66,8 +77,11 @@ public struct Configuration: Sendable {
     public var logLevel: LogLevel = .info
     public var defaultCountryCode = "62"
     public var appName = "SIMAS-ID"
-    public var otpValiditySeconds = 300
-    public var dedupeWindowSeconds = 60
+    /// How long an OTP may be delivered after it arrived (`otp_validity_seconds`).
+    public var otpValidity: Duration = .seconds(300)
+    /// A repeat of the same OTP within this window is answered with the first job's id
+    /// (`dedupe_window_seconds`).
+    public var dedupeWindow: Duration = .seconds(60)
     public var dataKey: DataKey?
     public var dataKeyFile: String?
     public var credentialsFile: String?
@@ -77,14 +91,18 @@ public struct Configuration: Sendable {
     public var rateLimits = RateLimitConfiguration()
     /// Two event loops: measured best on the 2-core target machine (docs/benchmarks.md).
     public var http = HTTPServerConfiguration(eventLoops: 2)
+    /// Limits of the admin listener (operators and monitoring: few connections, small bodies).
+    public var adminHTTP = AdminListenerLimits()
     public var sandboxFile = "otp-relay-sandbox.jsonl"
-    public var shutdownGraceSeconds = 10
+    /// From SIGTERM, how long in-flight requests and sends may take (`shutdown_grace_seconds`).
+    public var shutdownGrace: Duration = .seconds(10)
     /// SIMAS-ID bearer tokens on the admin API (the `simas_id` section); nil: BasicAuth only.
     public var simasID: SIMASIDSettings?
-    /// Terminal jobs (`sent`, `expired`) older than this are deleted; 0 keeps them forever.
-    public var retentionMillis: Int64 = 30 * 86_400_000
+    /// Terminal jobs (`sent`, `expired`) older than this are deleted; `.zero` keeps them forever
+    /// (`retention_days`).
+    public var retention: Duration = .seconds(30 * 86_400)
     /// How often the retention sweep runs.
-    public var retentionSweepMillis = 60_000
+    public var retentionSweepInterval: Duration = .seconds(60)
     /// false: an ingest-only instance (jobs wait in the outbox until a delivering instance runs).
     public var deliveryEnabled = true
     /// Providers, routes and retry policy (the `delivery` section, see docs/delivery.md);

@@ -34,18 +34,17 @@ public final class RelayService: Sendable {
             store: store, dataKey: dataKey,
             settings: .init(
                 defaultCountryCode: c.defaultCountryCode,
-                otpValidityMillis: Int64(c.otpValiditySeconds) * 1000,
-                dedupeWindowMillis: Int64(c.dedupeWindowSeconds) * 1000),
+                otpValidity: c.otpValidity, dedupeWindow: c.dedupeWindow),
             perIdentifier: SlidingWindowLimiter(
                 max: c.rateLimits.perIdentifierMax,
-                windowSeconds: c.rateLimits.perIdentifierWindowSeconds,
+                windowSeconds: Int(c.rateLimits.perIdentifierWindow.wholeSeconds),
                 maxKeys: c.rateLimits.maxTrackedKeys),
             clock: clock, logger: logger, metrics: metrics)
         publicHandler = PublicHandler(
             authenticator: BasicAuthenticator(credentials: c.webhookCredentials),
             failedAuth: SlidingWindowLimiter(
                 max: c.rateLimits.failedAuthMax,
-                windowSeconds: c.rateLimits.failedAuthWindowSeconds,
+                windowSeconds: Int(c.rateLimits.failedAuthWindow.wholeSeconds),
                 maxKeys: c.rateLimits.maxTrackedKeys),
             clientAddress: ClientAddress(trustedProxies: Set(c.trustedProxies)),
             ingest: ingest, clock: clock, logger: logger, metrics: metrics)
@@ -57,9 +56,9 @@ public final class RelayService: Sendable {
                 observer: { [deliveryMetrics] in deliveryMetrics.observe($0) })
             : nil
         retention =
-            c.retentionMillis > 0
+            c.retention > .zero
             ? RetentionSweeper(
-                store: store, retention: .milliseconds(c.retentionMillis), every: .milliseconds(c.retentionSweepMillis),
+                store: store, retention: c.retention, every: c.retentionSweepInterval,
                 clock: clock, logger: logger)
             : nil
         var http = c.http
@@ -73,7 +72,7 @@ public final class RelayService: Sendable {
             basic: BasicAuthenticator(credentials: c.adminCredentials), bearer: RelayService.bearerCheck(c.simasID, logger: logger),
             failedAuth: SlidingWindowLimiter(
                 max: c.rateLimits.failedAuthMax,
-                windowSeconds: c.rateLimits.failedAuthWindowSeconds,
+                windowSeconds: Int(c.rateLimits.failedAuthWindow.wholeSeconds),
                 maxKeys: c.rateLimits.maxTrackedKeys),
             clientAddress: ClientAddress(trustedProxies: Set(c.trustedProxies)), clock: clock, logger: logger)
         let store = self.store
@@ -94,8 +93,8 @@ public final class RelayService: Sendable {
         var adminHTTP = HTTPServerConfiguration()
         adminHTTP.host = c.adminListen.host
         adminHTTP.port = c.adminListen.port
-        adminHTTP.maxConnections = 256
-        adminHTTP.maxBodyBytes = 64 * 1024
+        adminHTTP.maxConnections = c.adminHTTP.maxConnections
+        adminHTTP.maxBodyBytes = c.adminHTTP.maxBodyBytes
         adminServer = HTTPServer(
             name: "admin http", configuration: adminHTTP, handler: adminHandler,
             logger: logger.with(["server": "admin"]))
@@ -159,7 +158,7 @@ public final class RelayService: Sendable {
     /// Refuses new webhooks, then shuts the components down in reverse order of start-up, all
     /// by one deadline: the shutdown grace period from now.
     public func shutdown() {
-        let grace = Duration.seconds(configuration.shutdownGraceSeconds)
+        let grace = configuration.shutdownGrace
         logger.info("shutting down", ["grace_ms": .int(grace.wholeMilliseconds)])
         publicHandler.startDraining()
         let reports = group.shutdown(by: .now + grace)

@@ -13,8 +13,8 @@ struct AcceptedJob: Sendable {
 final class OTPIngest: Sendable {
     struct Settings: Sendable {
         var defaultCountryCode: String
-        var otpValidityMillis: Int64
-        var dedupeWindowMillis: Int64
+        var otpValidity: Duration
+        var dedupeWindow: Duration
     }
 
     private let store: any JobIngestStore
@@ -83,8 +83,8 @@ final class OTPIngest: Sendable {
         }
         let job = NewJob.otp(
             channel: submission.channel, recipient: submission.recipient, recipientHash: recipientHash,
-            otp: submission.otp, dedupeKey: dedupe, dedupeWindow: .milliseconds(settings.dedupeWindowMillis),
-            createdAt: now, expiresAt: now + settings.otpValidityMillis)
+            otp: submission.otp, dedupeKey: dedupe, dedupeWindow: settings.dedupeWindow,
+            createdAt: now, expiresAt: now + settings.otpValidity.wholeMilliseconds)
         let metrics = self.metrics
         store.enqueue(job, executor: executor) { result in
             switch result {
