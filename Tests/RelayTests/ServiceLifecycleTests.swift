@@ -25,7 +25,7 @@ final class ServiceLifecycleTests: XCTestCase {
         which(first, &c)
         let lines = LogCapture()
         let second = try RelayService(
-            configuration: c, dataKey: DataKey.generate(), logger: Logger(level: .debug, sink: { lines.append($0) }))
+            configuration: c, dataKey: first.dataKey, logger: Logger(level: .debug, sink: { lines.append($0) }))
         XCTAssertThrowsError(try second.start(), "the port is taken")
         XCTAssertFalse(second.pool?.isRunning ?? true, "no worker pool left running")
         Thread.sleep(forTimeInterval: 0.3)  // a pool that had started would have claimed by now

@@ -9,6 +9,7 @@ import RelayTestSupport
 final class TestService {
     let dir = TempDirectory()
     let service: RelayService
+    let dataKey = DataKey.generate()
     let logLines: LogCapture
     static let user = "simas-id"
     static let password = "correct-horse-battery-staple"
@@ -29,7 +30,7 @@ final class TestService {
         let capture = LogCapture()
         logLines = capture
         let logger = Logger(level: .debug, sink: { capture.append($0) })
-        service = try RelayService(configuration: c, dataKey: DataKey.generate(), logger: logger)
+        service = try RelayService(configuration: c, dataKey: dataKey, logger: logger)
         try service.start()
     }
 
