@@ -1,5 +1,6 @@
 import Foundation
 import Relay
+import RelayCore
 
 enum CredentialsCommand {
     static let help = """
@@ -13,16 +14,15 @@ enum CredentialsCommand {
         """
 
     static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
-        var a = Arguments(argv)
-        if a.help() { print(help); return 0 }
-        let path = try a.option("--config")
-        let admin = a.flag("--admin")
-        let replace = a.flag("--replace")
+        guard let input = try CommandInput(argv, help: help, environment: environment) else { return 0 }
+        var a = input.arguments
+        let admin = try a.flag("--admin")
+        let replace = try a.flag("--replace")
         let username = try a.option("--username")
         let pos = a.positionals()
         try a.finish()
         guard pos == ["new"] else { throw UsageError("usage: otp-relay credentials new [--admin] [--username NAME] [--replace]") }
-        let config = try Configuration.load(path: path, environment: environment)
+        let config = try input.loadConfiguration()
         let g = try RelayMaintenance.newCredential(config, admin: admin, username: username, replace: replace)
         print(
             """

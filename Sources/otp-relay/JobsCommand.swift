@@ -18,10 +18,9 @@ enum JobsCommand {
         """
 
     static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
-        var a = Arguments(argv)
-        if a.help() { print(help); return 0 }
-        let path = try a.option("--config")
-        let json = a.flag("--json")
+        guard let input = try CommandInput(argv, help: help, environment: environment) else { return 0 }
+        var a = input.arguments
+        let json = try a.flag("--json")
         let status = try a.option("--status")
         let channel = try a.option("--channel")
         let kind = try a.option("--kind")
@@ -30,11 +29,11 @@ enum JobsCommand {
         let until = try a.option("--until")
         let limit = try a.option("--limit")
         let reason = try a.option("--reason")
-        let dryRun = a.flag("--dry-run")
+        let dryRun = try a.flag("--dry-run")
         let pos = a.positionals()
         try a.finish()
         guard let sub = pos.first else { throw UsageError("usage: otp-relay jobs list|show|replay (see --help)") }
-        let config = try Configuration.load(path: path, environment: environment)
+        let config = try input.loadConfiguration()
         let store = try RelayMaintenance.openStore(config)
         defer { store.close() }
         let now = SystemClock().nowMillis()
@@ -120,11 +119,7 @@ enum StatsCommand {
         """
 
     static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
-        var a = Arguments(argv)
-        if a.help() { print(help); return 0 }
-        let path = try a.option("--config")
-        try a.finish()
-        let config = try Configuration.load(path: path, environment: environment)
+        guard let config = try CommandInput.configurationOnly(argv, help: help, environment: environment) else { return 0 }
         let store = try RelayMaintenance.openStore(config)
         defer { store.close() }
         print(try StatsJSON.render(store: store, now: SystemClock().nowMillis()))

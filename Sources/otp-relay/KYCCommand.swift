@@ -25,9 +25,8 @@ enum KYCCommand {
         """
 
     static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
-        var a = Arguments(argv)
-        if a.help() { print(help); return 0 }
-        let path = try a.option("--config")
+        guard let input = try CommandInput(argv, help: help, environment: environment) else { return 0 }
+        var a = input.arguments
         let phone = try a.option("--phone")
         let pos = a.positionals()
         try a.finish()
@@ -35,10 +34,10 @@ enum KYCCommand {
         switch sub {
         case "store":
             guard pos.count == 2, phone == nil else { throw UsageError("usage: otp-relay kyc store FILE|-") }
-            return try store(source: pos[1], configPath: path, environment: environment)
+            return try store(source: pos[1], input: input)
         case "get":
             guard pos.count == 1, let phone else { throw UsageError("usage: otp-relay kyc get --phone 62…") }
-            return try get(phone: phone, configPath: path, environment: environment)
+            return try get(phone: phone, input: input)
         default:
             throw UsageError("unknown kyc command \(sub); see otp-relay kyc --help")
         }
@@ -51,8 +50,8 @@ enum KYCCommand {
         return s
     }
 
-    static func store(source: String, configPath: String?, environment: [String: String]) throws -> Int32 {
-        let config = try Configuration.load(path: configPath, environment: environment)
+    static func store(source: String, input: CommandInput) throws -> Int32 {
+        let config = try input.loadConfiguration()
         let settings = try settings(config)
         let body = try read(source)
         do {
@@ -69,7 +68,7 @@ enum KYCCommand {
         let (key, _) = try SecretsBootstrap.dataKey(config)
         let outbox = try StoreFactory.open(config.storeLocation, dataKey: key, logger: Logger(level: .warning))
         defer { outbox.close() }
-        let actor = "cli:" + (environment["SUDO_USER"] ?? environment["USER"] ?? "uid-\(getuid())")
+        let actor = "cli:" + (input.environment["SUDO_USER"] ?? input.environment["USER"] ?? "uid-\(getuid())")
         let ingest = KYCIngest(store: outbox, dataKey: key, settings: settings, logger: Logger(level: .warning))
         do {
             let r = try ingest.submitAndWait(body: body, actor: actor)
@@ -81,8 +80,8 @@ enum KYCCommand {
         }
     }
 
-    static func get(phone raw: String, configPath: String?, environment: [String: String]) throws -> Int32 {
-        let config = try Configuration.load(path: configPath, environment: environment)
+    static func get(phone raw: String, input: CommandInput) throws -> Int32 {
+        let config = try input.loadConfiguration()
         let settings = try settings(config)
         guard let phone = KYCRecord.normalizePhone(raw) else {
             throw UsageError("--phone must be an Indonesian number: 62…, +62… or 08…, 10 to 15 digits")

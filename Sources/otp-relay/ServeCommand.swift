@@ -14,10 +14,7 @@ enum ServeCommand {
         """
 
     static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
-        var a = Arguments(argv)
-        if a.help() { print(help); return 0 }
-        let path = try a.option("--config")
-        try a.finish()
+        guard var config = try CommandInput.configurationOnly(argv, help: help, environment: environment) else { return 0 }
         // Eight malloc arenas (glibc's default is eight per core): enough for the event loops, the
         // outbox writer and the checkpointer to each have their own. With two, the writer shared an
         // arena with an event loop and bench-ingest made ~11,000 futex calls a second on its lock
@@ -25,7 +22,6 @@ enum ServeCommand {
         // with delivery on or off; the cap keeps many delivery workers from growing more.
         limitMallocArenas(8)
         PrivateFiles.restrictCreationMode()
-        var config = try Configuration.load(path: path, environment: environment)
         let logger = Logger(level: config.logLevel)
         PrivateFiles.tighten(config, logger: logger)
         let (key, createdKey) = try SecretsBootstrap.dataKey(config)
@@ -66,11 +62,7 @@ enum MigrateCommand {
         """
 
     static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
-        var a = Arguments(argv)
-        if a.help() { print(help); return 0 }
-        let path = try a.option("--config")
-        try a.finish()
-        let config = try Configuration.load(path: path, environment: environment)
+        guard let config = try CommandInput.configurationOnly(argv, help: help, environment: environment) else { return 0 }
         let applied = try RelayMaintenance.migrate(config)
         print(
             applied.isEmpty
@@ -88,13 +80,12 @@ enum ConfigCommand {
         """
 
     static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
-        var a = Arguments(argv)
-        if a.help() { print(help); return 0 }
-        let path = try a.option("--config")
+        guard let input = try CommandInput(argv, help: help, environment: environment) else { return 0 }
+        var a = input.arguments
         let pos = a.positionals()
         try a.finish()
         guard pos == ["check"] else { throw UsageError("usage: otp-relay config check [--config PATH]") }
-        let config = try Configuration.load(path: path, environment: environment)
+        let config = try input.loadConfiguration()
         try RelayMaintenance.check(config)
         print("config: OK (database \(config.databasePath), listen \(config.listen), admin \(config.adminListen))")
         return 0

@@ -25,8 +25,6 @@ public struct TokenVerifyCLI {
         exit status: 0 valid, 1 not valid, 2 usage error
         """
 
-    struct UsageError: Error { let message: String }
-
     /// Where the token comes from for "-", and where output goes.
     public var readStandardInput: () -> String?
     public var standardOutput: (String) -> Void
@@ -68,7 +66,7 @@ public struct TokenVerifyCLI {
         do {
             options = try Self.parse(Array(args), environment: environment)
         } catch {
-            standardError("otp-relay token verify: \(error.message)\nrun 'otp-relay token verify --help' for usage")
+            standardError("otp-relay token verify: \(error.description)\nrun 'otp-relay token verify --help' for usage")
             return 2
         }
         if options.help {
@@ -132,41 +130,29 @@ public struct TokenVerifyCLI {
         o.jwksURI = env["OTP_RELAY_SIMASID_JWKS_URI"].flatMap { $0.isEmpty ? nil : $0 }
         o.clientID = env["OTP_RELAY_SIMASID_CLIENT_ID"].flatMap { $0.isEmpty ? nil : $0 }
 
-        var rest = arguments[...]
-        var positionals: [String] = []
-        while let arg = rest.popFirst() {
-            if arg == "-" || !arg.hasPrefix("-") { positionals.append(arg); continue }
-            if arg == "--" { positionals += rest; break }
-            var name = arg, inline: String?
-            if let eq = arg.firstIndex(of: "=") { name = String(arg[..<eq]); inline = String(arg[arg.index(after: eq)...]) }
-            func value() throws(UsageError) -> String {
-                if let inline { return inline }
-                guard let v = rest.popFirst(), !v.isEmpty else { throw UsageError(message: "\(name) needs a value") }
-                return v
-            }
-            switch name {
-            case "--help", "-h": o.help = true
-            case "--env": o.environment = try environmentValue(try value(), "--env")
-            case "--issuer": o.issuer = try value()
-            case "--jwks-uri": o.jwksURI = try value()
-            case "--client-id": o.clientID = try value()
-            case "--no-azp": o.requireAZP = false
-            case "--userinfo": o.userinfo = try value()
-            case "--leeway":
-                let v = try value()
-                guard let s = Int64(v), (0...86_400).contains(s) else {
-                    throw UsageError(message: "--leeway must be whole seconds from 0 to 86400, not \(v.prefix(20))")
-                }
-                o.leeway = s
-            default:
-                throw UsageError(message: "unknown flag \(name.prefix(40))")
-            }
-            if inline != nil, ["--help", "-h", "--no-azp"].contains(name) { throw UsageError(message: "\(name) takes no value") }
+        // The one command-line parser; "flag" is this command's word for an unknown `-…` argument.
+        var a = CommandLineArguments(arguments, optionWord: "flag")
+        if try a.help() {
+            o.help = true
+            return o
         }
-        if o.help { return o }
+        if let e = try a.option("--env", emptyAllowed: false) { o.environment = try environmentValue(e, "--env") }
+        if let v = try a.option("--issuer", emptyAllowed: false) { o.issuer = v }
+        if let v = try a.option("--jwks-uri", emptyAllowed: false) { o.jwksURI = v }
+        if let v = try a.option("--client-id", emptyAllowed: false) { o.clientID = v }
+        if try a.flag("--no-azp") { o.requireAZP = false }
+        if let v = try a.option("--userinfo", emptyAllowed: false) { o.userinfo = v }
+        if let v = try a.option("--leeway", emptyAllowed: false) {
+            guard let s = Int64(v), (0...86_400).contains(s) else {
+                throw UsageError("--leeway must be whole seconds from 0 to 86400, not \(v.prefix(20))")
+            }
+            o.leeway = s
+        }
+        let positionals = a.positionals()
+        try a.finish()
         guard positionals.count == 1 else {
             throw UsageError(
-                message: positionals.isEmpty
+                positionals.isEmpty
                     ? "missing TOKEN (or - to read it from stdin)" : "expected one TOKEN, got \(positionals.count) arguments")
         }
         o.token = positionals[0]
@@ -175,7 +161,7 @@ public struct TokenVerifyCLI {
 
     private static func environmentValue(_ v: String, _ source: String) throws(UsageError) -> SIMASIDEnvironment {
         guard let e = SIMASIDEnvironment(rawValue: v) else {
-            throw UsageError(message: "\(source) must be staging or production, not \(v.prefix(20))")
+            throw UsageError("\(source) must be staging or production, not \(v.prefix(20))")
         }
         return e
     }
