@@ -1,5 +1,6 @@
 import Dispatch
 import RelayCore
+import RelayTestSupport
 import XCTest
 
 @testable import HTTPServer
@@ -65,17 +66,17 @@ final class CompletionExecutorTests: ServerTestCase {
         let handler = HandBackHandler(batchSize: 3)
         let server = try startServer(handler) { $0.eventLoops = 2 }
         let a = try client(server), b = try client(server), c = try client(server)
-        a.send(get("/a1") + get("/a2"))
-        b.send(get("/b1"))
-        XCTAssertEqual(a.readResponse()?.text, "done /a1")
-        XCTAssertEqual(a.readResponse()?.text, "done /a2")
-        XCTAssertEqual(b.readResponse()?.text, "done /b1")
-        c.send(get("/c1"))
-        b.send(get("/b2"))
-        a.send(get("/a3"))
-        XCTAssertEqual(c.readResponse()?.text, "done /c1")
-        XCTAssertEqual(b.readResponse()?.text, "done /b2")
-        XCTAssertEqual(a.readResponse()?.text, "done /a3")
+        try a.send(get("/a1") + get("/a2"))
+        try b.send(get("/b1"))
+        XCTAssertEqual(try a.readResponse()?.text, "done /a1")
+        XCTAssertEqual(try a.readResponse()?.text, "done /a2")
+        XCTAssertEqual(try b.readResponse()?.text, "done /b1")
+        try c.send(get("/c1"))
+        try b.send(get("/b2"))
+        try a.send(get("/a3"))
+        XCTAssertEqual(try c.readResponse()?.text, "done /c1")
+        XCTAssertEqual(try b.readResponse()?.text, "done /b2")
+        XCTAssertEqual(try a.readResponse()?.text, "done /a3")
         let handled = handler.handledOn.value, ran = handler.completions.value.map { $0.ranOn.value }
         XCTAssertEqual(handled.count, 6)
         for (h, r) in zip(handled, ran) {
@@ -90,7 +91,7 @@ final class CompletionExecutorTests: ServerTestCase {
         let handler = HandBackHandler(batchSize: 2)
         let server = try startServer(handler)
         let a = try client(server)
-        a.send(get("/x"))
+        try a.send(get("/x"))
         let deadline = DispatchTime.now().uptimeNanoseconds + 5_000_000_000
         while handler.completions.value.isEmpty && DispatchTime.now().uptimeNanoseconds < deadline { usleep(1_000) }
         let executor = try XCTUnwrap(server.loopExecutorsForTesting.first)

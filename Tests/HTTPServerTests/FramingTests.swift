@@ -1,3 +1,4 @@
+import RelayTestSupport
 import XCTest
 
 @testable import HTTPServer
@@ -10,7 +11,7 @@ final class FramingTests: ServerTestCase {
         file: StaticString = #filePath, line: UInt = #line
     ) throws {
         let c = try client(server)
-        c.send(request)
+        try c.send(request)
         let r = try XCTUnwrap(c.readResponse(), request.debugDescription, file: file, line: line)
         XCTAssertEqual(r.status, status, request.debugDescription, file: file, line: line)
         XCTAssertEqual(r.text, "{\"error\":\"\(status)\"}", file: file, line: line)
@@ -70,8 +71,8 @@ final class FramingTests: ServerTestCase {
         // No body is sent at all: the answer must not wait for it.
         try assertRefused(server, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n", status: 413)
         let c = try client(server)
-        c.send(post("/fits", String(repeating: "b", count: 100)))
-        XCTAssertEqual(c.readResponse()?.status, 200)
+        try c.send(post("/fits", String(repeating: "b", count: 100)))
+        XCTAssertEqual(try c.readResponse()?.status, 200)
     }
 
     func testUnknownExpectationGets417() throws {
@@ -94,7 +95,7 @@ final class FramingTests: ServerTestCase {
         }
         let server = try startServer(Sneaky())
         let c = try client(server)
-        c.send(get("/") + get("/again"))
+        try c.send(get("/") + get("/again"))
         for _ in 0..<2 {
             let r = try XCTUnwrap(c.readResponse())
             XCTAssertEqual(r.text, "fine")

@@ -1,5 +1,6 @@
 import Dispatch
 import RelayCore
+import RelayTestSupport
 import XCTest
 
 @testable import HTTPServer
@@ -13,26 +14,26 @@ final class LifecycleTests: ServerTestCase {
         let server = try startServer { $0.maxConnections = 2 }
         let a = try client(server), b = try client(server)
         for c in [a, b] {
-            c.send(get("/"))
-            XCTAssertEqual(c.readResponse()?.status, 200)
+            try c.send(get("/"))
+            XCTAssertEqual(try c.readResponse()?.status, 200)
         }
         let over = try client(server)
-        if let r = over.readResponse() {
+        if let r = try over.readResponse() {
             XCTAssertEqual(r.status, 503)
             XCTAssertEqual(r.text, "{\"error\":\"503\"}")
         }
         XCTAssertTrue(over.waitForClose())
 
         // A slot frees up when a client leaves.
-        a.send(get("/", "Connection: close\r\n"))
-        _ = a.readResponse()
+        try a.send(get("/", "Connection: close\r\n"))
+        _ = try a.readResponse()
         XCTAssertTrue(a.waitForClose())
         a.finish()
         var served = false
         for _ in 0..<50 where !served {
             let c = try client(server, timeoutMillis: 1000)
-            c.send(get("/again"))
-            served = c.readResponse()?.status == 200
+            try c.send(get("/again"))
+            served = try c.readResponse()?.status == 200
             if !served { usleep(20_000) }
         }
         XCTAssertTrue(served)
@@ -41,10 +42,10 @@ final class LifecycleTests: ServerTestCase {
     func testShutdownLetsInFlightRequestsFinishAndClosesIdleOnes() throws {
         let server = try startServer(AsyncHandler())
         let idle = try client(server)
-        idle.send(get("/warm"))
-        XCTAssertEqual(idle.readResponse()?.status, 200)
+        try idle.send(get("/warm"))
+        XCTAssertEqual(try idle.readResponse()?.status, 200)
         let busy = try client(server)
-        busy.send(get("/busy", "X-Delay: 300\r\n"))
+        try busy.send(get("/busy", "X-Delay: 300\r\n"))
         usleep(50_000)
         let started = DispatchTime.now().uptimeNanoseconds
         let done = DispatchSemaphore(value: 0)
@@ -71,7 +72,7 @@ final class LifecycleTests: ServerTestCase {
         }
         let server = try startServer(Never())
         let c = try client(server)
-        c.send(get("/hang"))
+        try c.send(get("/hang"))
         usleep(50_000)
         let started = DispatchTime.now().uptimeNanoseconds
         XCTAssertFalse(server.shutdown(by: .now + .milliseconds(200)), "the hanging request was cut off")
@@ -87,8 +88,8 @@ final class LifecycleTests: ServerTestCase {
         XCTAssertEqual(component.lifecycleName, "public http")
         try component.start()
         let c = try client(server)
-        c.send(get("/x"))
-        XCTAssertEqual(c.readResponse()?.status, 200)
+        try c.send(get("/x"))
+        XCTAssertEqual(try c.readResponse()?.status, 200)
         XCTAssertTrue(component.shutdown(by: .now + .seconds(2)))
     }
 
@@ -112,8 +113,8 @@ final class LifecycleTests: ServerTestCase {
         let server = try startServer(Twice())
         let c = try client(server)
         for i in 0..<5 {
-            c.send(get("/\(i)"))
-            XCTAssertEqual(c.readResponse()?.text, "first /\(i)")
+            try c.send(get("/\(i)"))
+            XCTAssertEqual(try c.readResponse()?.text, "first /\(i)")
         }
     }
 
@@ -135,8 +136,8 @@ final class LifecycleTests: ServerTestCase {
         }
         let server = try startServer(Peer())
         let c = try client(server)
-        c.send(get("/"))
-        XCTAssertEqual(c.readResponse()?.text, "127.0.0.1")
+        try c.send(get("/"))
+        XCTAssertEqual(try c.readResponse()?.text, "127.0.0.1")
     }
 
     /// Many requests over several connections with an asynchronous handler: none lost, none
@@ -146,10 +147,10 @@ final class LifecycleTests: ServerTestCase {
         let clients = try (0..<8).map { _ in try client(server) }
         for batch in 0..<25 {
             for (i, c) in clients.enumerated() {
-                c.send((0..<8).map { post("/\(i)/\(batch)/\($0)", "b\($0)") }.joined())
+                try c.send((0..<8).map { post("/\(i)/\(batch)/\($0)", "b\($0)") }.joined())
             }
             for (i, c) in clients.enumerated() {
-                for k in 0..<8 { XCTAssertEqual(c.readResponse()?.text, "POST /\(i)/\(batch)/\(k) b\(k)") }
+                for k in 0..<8 { XCTAssertEqual(try c.readResponse()?.text, "POST /\(i)/\(batch)/\(k) b\(k)") }
             }
         }
     }
@@ -159,14 +160,14 @@ extension LifecycleTests {
     func testShutdownLetsARequestWhoseBodyIsArrivingComplete() throws {
         let server = try startServer()
         let c = try client(server)
-        c.send("POST /late HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab")
+        try c.send("POST /late HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab")
         usleep(50_000)
         let done = DispatchSemaphore(value: 0)
         Thread {
             server.shutdown(by: .now + .milliseconds(3000)); done.signal()
         }.start()
         usleep(100_000)
-        c.send("cd")
+        try c.send("cd")
         let r = try XCTUnwrap(c.readResponse())
         XCTAssertEqual(r.text, "POST /late abcd")
         XCTAssertEqual(r.header("Connection"), "close")

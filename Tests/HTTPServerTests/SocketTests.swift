@@ -1,3 +1,4 @@
+import RelayTestSupport
 import XCTest
 
 @testable import HTTPServer
@@ -9,9 +10,9 @@ import Glibc
 final class SocketTests: ServerTestCase {
     func testWildcardHostAcceptsLoopback() throws {
         let server = try startServer { $0.host = "0.0.0.0" }
-        let c = try TestClient(port: server.port, host: "127.0.0.1")
-        c.send(get("/any"))
-        XCTAssertEqual(c.readResponse()?.text, "GET /any ")
+        let c = try RawConnection(port: server.port, host: "127.0.0.1")
+        try c.send(get("/any"))
+        XCTAssertEqual(try c.readResponse()?.text, "GET /any ")
     }
 
     func testAcceptedSocketsGetNoDelay() throws {
@@ -56,7 +57,7 @@ final class SocketTests: ServerTestCase {
         }
         let server = try startServer(Plain())
         let c = try client(server)
-        c.send("GET / HTTP/1.1\r\nHost: a\r\nX: y\r\n folded-secret\r\n\r\n")
+        try c.send("GET / HTTP/1.1\r\nHost: a\r\nX: y\r\n folded-secret\r\n\r\n")
         let r = try XCTUnwrap(c.readResponse())
         XCTAssertEqual(r.status, 400)
         XCTAssertEqual(r.text, "Bad Request\n")

@@ -1,4 +1,5 @@
 import Dispatch
+import RelayTestSupport
 import Synchronization
 import XCTest
 
@@ -7,112 +8,6 @@ import XCTest
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// A response as read off the wire by `TestClient`.
-struct WireResponse {
-    var status: Int
-    var headers: [(String, String)]
-    var body: [UInt8]
-    var text: String { String(decoding: body, as: UTF8.self) }
-    func header(_ name: String) -> String? {
-        headers.first { $0.0.lowercased() == name.lowercased() }?.1
-    }
-}
-
-/// A blocking loopback client with a receive timeout, speaking raw bytes.
-/// `@unchecked Sendable`: one thread may send while another reads; only the reader touches
-/// `pending`.
-final class TestClient: @unchecked Sendable {
-    let fd: Int32
-    private var pending: [UInt8] = []
-
-    init(port: Int, host: String = "127.0.0.1", timeoutMillis: Int = 5000) throws {
-        var storage = sockaddr_storage()
-        let (family, length) = try Socket.address(host: host, port: port, into: &storage)
-        fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SystemError(call: "socket", errno: errno) }
-        var tv = timeval(tv_sec: timeoutMillis / 1000, tv_usec: (timeoutMillis % 1000) * 1000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        let rc = withUnsafePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
-        }
-        guard rc == 0 else {
-            let e = errno
-            Glibc.close(fd)
-            throw SystemError(call: "connect", errno: e)
-        }
-    }
-
-    deinit { Glibc.close(fd) }
-
-    /// Half-closes our side, as a client does when it is done.
-    func finish() { Glibc.shutdown(fd, Int32(SHUT_WR)) }
-
-    func send(_ text: String) { send(Array(text.utf8)) }
-
-    func send(_ bytes: [UInt8]) {
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }
-            off += n
-        }
-    }
-
-    /// Reads more bytes; false on EOF, reset or timeout.
-    private func fill() -> Bool {
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
-        if n <= 0 { return false }
-        pending.append(contentsOf: chunk[0..<n])
-        return true
-    }
-
-    /// The next response (a `100 Continue` counts as one); nil if the connection ends first.
-    func readResponse(bodyless: Bool = false) -> WireResponse? {
-        var headEnd: Int?
-        while true {
-            if pending.count >= 4 {
-                for i in 0...(pending.count - 4)
-                where pending[i] == 13 && pending[i + 1] == 10
-                    && pending[i + 2] == 13 && pending[i + 3] == 10
-                {
-                    headEnd = i
-                    break
-                }
-            }
-            if headEnd != nil { break }
-            guard fill() else { return nil }
-        }
-        let lines = String(decoding: pending[0..<headEnd!], as: UTF8.self).components(separatedBy: "\r\n")
-        pending.removeFirst(headEnd! + 4)
-        let statusParts = lines[0].split(separator: " ")
-        guard statusParts.count >= 2, let status = Int(statusParts[1]) else { return nil }
-        var headers: [(String, String)] = []
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
-        }
-        let length = bodyless ? 0 : headers.first { $0.0.lowercased() == "content-length" }.flatMap { Int($0.1) } ?? 0
-        while pending.count < length {
-            guard fill() else { return nil }
-        }
-        let body = Array(pending[0..<length])
-        pending.removeFirst(length)
-        return WireResponse(status: status, headers: headers, body: body)
-    }
-
-    /// True when the server closes (EOF or reset) before the receive timeout; drops data read.
-    func waitForClose() -> Bool {
-        pending.removeAll()
-        while true {
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
-            if n == 0 { return true }
-            if n < 0 { return errno == ECONNRESET }
-        }
-    }
-}
 
 /// Answers at once with `method path body`; paths under `/reject` are refused in `head`.
 struct EchoHandler: HTTPHandler {
@@ -162,8 +57,8 @@ class ServerTestCase: XCTestCase {
         return server
     }
 
-    func client(_ server: HTTPServer, timeoutMillis: Int = 5000) throws -> TestClient {
-        try TestClient(port: server.port, host: server.configuration.host, timeoutMillis: timeoutMillis)
+    func client(_ server: HTTPServer, timeoutMillis: Int = 5000) throws -> RawConnection {
+        try RawConnection(port: server.port, host: server.configuration.host, timeoutMillis: timeoutMillis)
     }
 
     override func tearDown() {

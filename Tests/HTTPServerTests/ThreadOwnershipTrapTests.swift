@@ -13,8 +13,8 @@ final class ThreadOwnershipTrapTests: ServerTestCase {
         guard TrapExpectation.isChild else { return }
         let server = try startServer()
         let c = try client(server)
-        c.send(get("/warm"))
-        XCTAssertEqual(c.readResponse()?.status, 200)  // the loop runs and owns its thread
+        try c.send(get("/warm"))
+        XCTAssertEqual(try c.readResponse()?.status, 200)  // the loop runs and owns its thread
         let loop = try XCTUnwrap(server.loopsForTesting.first)
         loop.deliver(.response(fd: c.fd, id: 1, seq: 0, HTTPResponse(status: 200)))  // traps in a debug build
     }

@@ -6,9 +6,9 @@ import Glibc
 
 /// A parsed HTTP response, as a test sees it on the wire.
 public struct WireResponse: Sendable {
-    public let status: Int
-    public let headers: [(String, String)]
-    public let body: [UInt8]
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
     public func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
@@ -18,39 +18,50 @@ public struct WireResponse: Sendable {
     public var text: String { String(decoding: body, as: UTF8.self) }
 }
 
-/// A raw TCP connection on loopback for driving the server byte by byte.
-public final class RawConnection {
+/// The one raw test HTTP client: a blocking TCP connection on loopback (IPv4 or IPv6 literal) with a
+/// receive timeout, for driving a server byte by byte.
+/// `@unchecked Sendable`: one thread may send while another reads; only the reader touches `buffer`.
+public final class RawConnection: @unchecked Sendable {
     public let fd: Int32
     private var buffer: [UInt8] = []
 
-    public init(port: Int, host: String = "127.0.0.1", timeoutSeconds: Int = 10) throws {
+    public init(port: Int, host: String = "127.0.0.1", timeoutMillis: Int = 10_000) throws {
         let v6 = host.contains(":")
         fd = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
-        var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        var tv = timeval(tv_sec: timeoutMillis / 1000, tv_usec: (timeoutMillis % 1000) * 1000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var rc: Int32
+        var rc: Int32 = -1
         if v6 {
             var a = sockaddr_in6()
             a.sin6_family = sa_family_t(AF_INET6)
             a.sin6_port = in_port_t(UInt16(port).bigEndian)
-            inet_pton(AF_INET6, host, &a.sin6_addr)
-            rc = withUnsafePointer(to: &a) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            if inet_pton(AF_INET6, host, &a.sin6_addr) == 1 {
+                rc = withUnsafePointer(to: &a) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+                }
             }
         } else {
             var a = sockaddr_in()
             a.sin_family = sa_family_t(AF_INET)
             a.sin_port = in_port_t(UInt16(port).bigEndian)
-            inet_pton(AF_INET, host, &a.sin_addr)
-            rc = withUnsafePointer(to: &a) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            if inet_pton(AF_INET, host, &a.sin_addr) == 1 {
+                rc = withUnsafePointer(to: &a) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
             }
         }
-        guard rc == 0 else { close(fd); throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .ECONNREFUSED) }
+        guard rc == 0 else {
+            let e = errno
+            close(fd)
+            throw POSIXError(POSIXErrorCode(rawValue: e) ?? .ECONNREFUSED)
+        }
     }
 
     deinit { close(fd) }
+
+    /// Half-closes our side, as a client does when it is done.
+    public func finish() { shutdown(fd, Int32(SHUT_WR)) }
 
     public func send(_ text: String) throws { try send(Array(text.utf8)) }
 
@@ -63,10 +74,11 @@ public final class RawConnection {
         }
     }
 
-    /// Reads one response (Content-Length framed); nil when the server closed first.
-    public func readResponse() throws -> WireResponse? {
+    /// Reads one response, Content-Length framed (`bodyless`: the answer to a HEAD; a `100 Continue`
+    /// counts as one); nil when the connection ends (EOF, reset) or the receive timeout passes first.
+    public func readResponse(bodyless: Bool = false) throws -> WireResponse? {
         while true {
-            if let (resp, used) = Self.parse(buffer) {
+            if let (resp, used) = Self.parse(buffer, bodyless: bodyless) {
                 buffer.removeFirst(used)
                 return resp
             }
@@ -74,26 +86,32 @@ public final class RawConnection {
         }
     }
 
-    /// True when the server has closed the connection (reads EOF or reset) within the timeout.
-    public func isClosedByPeer() -> Bool {
+    /// True when the server closes the connection (EOF or reset) before the receive timeout; drops
+    /// what it reads meanwhile.
+    public func waitForClose() -> Bool {
+        buffer.removeAll()
         while true {
-            do { if try !fill() { return true } } catch { return true }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { return true }
+            if n < 0 { return errno == ECONNRESET }
         }
     }
 
+    /// Reads more bytes; false on EOF, reset or the receive timeout.
     private func fill() throws -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65536)
         let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if n == 0 { return false }
         if n < 0 {
-            if errno == ECONNRESET { return false }
+            if errno == ECONNRESET || errno == EAGAIN || errno == EWOULDBLOCK { return false }
             throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
         }
         buffer.append(contentsOf: chunk[0..<n])
         return true
     }
 
-    static func parse(_ b: [UInt8]) -> (WireResponse, Int)? {
+    static func parse(_ b: [UInt8], bodyless: Bool = false) -> (WireResponse, Int)? {
         guard let end = findHeadEnd(b) else { return nil }
         let head = String(decoding: b[0..<end], as: UTF8.self)
         var lines = head.components(separatedBy: "\r\n")
@@ -106,7 +124,7 @@ public final class RawConnection {
             headers.append((String(l[..<c]), l[l.index(after: c)...].trimmingCharacters(in: .whitespaces)))
         }
         let bodyStart = end + 4
-        if status == 100 { return (WireResponse(status: 100, headers: headers, body: []), bodyStart) }
+        if status == 100 || bodyless { return (WireResponse(status: status, headers: headers, body: []), bodyStart) }
         let len = Int(headers.first { $0.0.lowercased() == "content-length" }?.1 ?? "0") ?? 0
         guard b.count >= bodyStart + len else { return nil }
         return (WireResponse(status: status, headers: headers, body: Array(b[bodyStart..<bodyStart + len])), bodyStart + len)

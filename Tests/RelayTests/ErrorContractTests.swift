@@ -61,14 +61,14 @@ final class ErrorContractTests: XCTestCase {
             "POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: \(s.auth)\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
         )
         assertPartnerError(try XCTUnwrap(c2.readResponse()), 411, "length_required")
-        XCTAssertTrue(c2.isClosedByPeer())
+        XCTAssertTrue(c2.waitForClose())
         // Over 8 KiB: refused from the head alone, before any body byte is sent.
         let c3 = try s.connect()
         try c3.send(
             "POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: \(s.auth)\r\nContent-Type: application/json\r\nContent-Length: 8193\r\n\r\n"
         )
         assertPartnerError(try XCTUnwrap(c3.readResponse()), 413, "payload_too_large")
-        XCTAssertTrue(c3.isClosedByPeer())
+        XCTAssertTrue(c3.waitForClose())
     }
 
     func testHeadersTooLarge() throws {
@@ -133,7 +133,7 @@ final class ErrorContractTests: XCTestCase {
             let r = try XCTUnwrap(c.readResponse(), "vector \(i)")
             XCTAssertEqual(r.status, 400, "vector \(i): \(r.text)")
             XCTAssertEqual(r.json?["error"] as? String, "invalid_request", "vector \(i)")
-            XCTAssertTrue(c.isClosedByPeer(), "vector \(i) must close")
+            XCTAssertTrue(c.waitForClose(), "vector \(i) must close")
         }
         XCTAssertEqual(try s.count(), 0, "no smuggled request may be stored")
     }
@@ -183,7 +183,7 @@ final class ErrorContractTests: XCTestCase {
         XCTAssertEqual(try s.post(WebhookRequest.body(identifier: "084512340987", otp: "123456", channel: "sms")).status, 200)
         // Answered before any slow client's deadline: the slow ones do not hold the server.
         XCTAssertLessThan(Date().timeIntervalSince(start), 1.5, "others are served while slow clients dribble")
-        for c in slow { XCTAssertTrue(c.isClosedByPeer(), "slow client closed after the head deadline") }
+        for c in slow { XCTAssertTrue(c.waitForClose(), "slow client closed after the head deadline") }
         XCTAssertGreaterThan(Date().timeIntervalSince(start), 1.5, "closed by the deadline, not at once")
     }
 }
