@@ -1,4 +1,4 @@
-/// Normalization and validation of recipients (DESIGN §3). Errors name the field, never echo the value.
+/// Normalization and validation of recipients (docs/design.md §3). Errors name the field, never echo the value.
 public enum Recipient {
     /// Normalizes a phone number to E.164 (`+` and 8–15 digits).
     /// Strips spaces, `-`, `.`, `(`, `)`; a leading trunk `0` means `defaultCountryCode`;

@@ -4,7 +4,7 @@ import RelayCore
 import Glibc
 #endif
 
-/// Validation before anything is queued or sent (DESIGN §8). Errors are in the partner's shape
+/// Validation before anything is queued or sent (docs/design.md §8). Errors are in the partner's shape
 /// and name the field; they never echo the value, which is personal data.
 extension KYCRecord {
     public static let maxFullNameLength = 200

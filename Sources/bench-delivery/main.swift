@@ -79,7 +79,8 @@ final class Client {
     func post(auth: String, identifier: String, otp: String) -> String? {
         let body = "{\"identifier\":\"\(identifier)\",\"otp\":\"\(otp)\",\"channel\":\"sms\"}"
         let req =
-            "POST /v1/webhooks/otp HTTP/1.1\r\nHost: b\r\nAuthorization: \(auth)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            "POST /v1/webhooks/otp HTTP/1.1\r\nHost: b\r\nAuthorization: \(auth)\r\nContent-Type: application/json\r\nContent-Length: "
+                + "\(body.utf8.count)\r\n\r\n\(body)"
         var bytes = Array(req.utf8)
         var off = 0
         while off < bytes.count {

@@ -4,7 +4,7 @@ import Relay
 import RelayCore
 import SQEKYC
 
-/// `otp-relay kyc store FILE|-` and `otp-relay kyc get --phone 62…` (DESIGN §8): queue an
+/// `otp-relay kyc store FILE|-` and `otp-relay kyc get --phone 62…` (docs/design.md §8): queue an
 /// approved KYC record for SQEKYC through the outbox, or read one back from SQEKYC.
 enum KYCCommand {
     static let help = """

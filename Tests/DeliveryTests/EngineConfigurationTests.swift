@@ -132,7 +132,8 @@ final class EngineConfigurationTests: XCTestCase {
             #"{"providers": {"t": {"kind": "twilio", "account_sid": "AC1", "sms_from": "+1"}}, "routes": {"sms": ["t"]}}"#,
             "delivery.providers.t.auth_token: give auth_token, or api_key_sid with api_key_secret")
         assertError(
-            #"{"providers": {"t": {"kind": "twilio", "account_sid": "AC1", "auth_token_env": "NOPE", "sms_from": "+1"}}, "routes": {"sms": ["t"]}}"#,
+            #"{"providers": {"t": {"kind": "twilio", "account_sid": "AC1", "auth_token_env": "NOPE", "sms_from": "+1"}}, "routes": "#
+                + #"{"sms": ["t"]}}"#,
             "delivery.providers.t.auth_token_env: environment variable NOPE is not set")
         assertError(
             #"{"providers": {"dev": {"kind": "sandbox"}}, "routes": {"sms": ["dev"]}, "templates": {"en": {"sms": {"text": "{code}"}}}}"#,
@@ -148,7 +149,8 @@ final class EngineConfigurationTests: XCTestCase {
     func testErrorsNeverEchoSecrets() {
         XCTAssertThrowsError(
             try parse(
-                #"{"providers": {"t": {"kind": "twilio", "account_sid": "AC1", "auth_token": "TOPSECRET", "auth_token_file": "/x"}}, "routes": {"sms": ["t"]}}"#
+                #"{"providers": {"t": {"kind": "twilio", "account_sid": "AC1", "auth_token": "TOPSECRET", "auth_token_file": "/x"}}, "#
+                    + #""routes": {"sms": ["t"]}}"#
             )
         ) { e in
             XCTAssertFalse("\(e)".contains("TOPSECRET"))

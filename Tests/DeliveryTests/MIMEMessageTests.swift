@@ -30,7 +30,8 @@ final class MIMEMessageTests: XCTestCase {
         XCTAssertFalse(s.replacingOccurrences(of: "\r\n", with: "").contains("\r"), "no bare CR")
         XCTAssertTrue(
             s.hasPrefix(
-                "Date: Thu, 1 Jan 1970 00:00:00 +0000\r\nFrom: Bank <no-reply@bank.example>\r\nTo: <budi@example.com>\r\nSubject: Kode\r\nMessage-ID: <JOB1@bank.example>\r\nMIME-Version: 1.0\r\n"
+                "Date: Thu, 1 Jan 1970 00:00:00 +0000\r\nFrom: Bank <no-reply@bank.example>\r\nTo: <budi@example.com>\r\nSubject: Kode\r\n"
+                    + "Message-ID: <JOB1@bank.example>\r\nMIME-Version: 1.0\r\n"
             ), s)
         XCTAssertTrue(s.contains("Content-Type: multipart/alternative; boundary=\"=_b\"\r\n"))
         XCTAssertTrue(

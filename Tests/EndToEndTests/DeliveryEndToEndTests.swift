@@ -81,7 +81,8 @@ final class DeliveryEndToEndTests: XCTestCase {
         // At-least-once: a send in flight at the kill may go out again; report how many did.
         let sent = try String(contentsOfFile: dir.file("gateway.jsonl"), encoding: .utf8).split(separator: "\n").count
         print(
-            "e2e-crash: accepted \(ids.count), gateway requests \(sent), resent after SIGKILL \(sent - ids.count), sending at kill \(sendingAtKill)"
+            "e2e-crash: accepted \(ids.count), gateway requests \(sent), resent after SIGKILL \(sent - ids.count), sending at kill "
+                + "\(sendingAtKill)"
         )
         XCTAssertGreaterThanOrEqual(sent, ids.count)
     }

@@ -124,7 +124,8 @@ final class JSONObjectReaderDifferentialTests: XCTestCase {
                 failures += 1
                 if failures <= 20 {
                     XCTFail(
-                        "\(problem)\n  input: \(doc.map { String(format: "%02x", $0) }.joined()) \(String(decoding: doc, as: UTF8.self).debugDescription)"
+                        "\(problem)\n  input: \(doc.map { String(format: "%02x", $0) }.joined()) "
+                            + "\(String(decoding: doc, as: UTF8.self).debugDescription)"
                     )
                 }
             }
@@ -147,7 +148,8 @@ final class JSONObjectReaderDifferentialTests: XCTestCase {
         XCTAssertGreaterThan(notObjects, 100, "not objects")
         XCTAssertLessThan(excluded, 1000, "excluded")
         print(
-            "differential: \(docs.count) documents: \(objects) objects (\(withFields) with a string field), \(notObjects) not objects, \(invalid) invalid, \(excluded) under an exclusion"
+            "differential: \(docs.count) documents: \(objects) objects (\(withFields) with a string field), \(notObjects) not objects, "
+                + "\(invalid) invalid, \(excluded) under an exclusion"
         )
     }
 

@@ -289,7 +289,8 @@ enum JSONReaderOracle {
             else {
                 throw .invalidRequest(
                     channel.isPhone
-                        ? "Field \"identifier\" must be a phone number (E.164, or national with a leading 0) for channel \(channel.rawValue)"
+                        ? "Field \"identifier\" must be a phone number (E.164, or national with a leading 0) for channel "
+                            + "\(channel.rawValue)"
                         : "Field \"identifier\" must be an email address for channel email")
             }
             return OTPSubmission(channel: channel, recipient: recipient, otp: otp)

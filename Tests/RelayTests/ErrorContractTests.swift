@@ -58,14 +58,16 @@ final class ErrorContractTests: XCTestCase {
         assertPartnerError(try XCTUnwrap(c1.readResponse()), 411, "length_required")
         let c2 = try s.connect()
         try c2.send(
-            "POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: \(s.auth)\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+            "POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: \(s.auth)\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
+                + "\r\n"
         )
         assertPartnerError(try XCTUnwrap(c2.readResponse()), 411, "length_required")
         XCTAssertTrue(c2.waitForClose())
         // Over 8 KiB: refused from the head alone, before any body byte is sent.
         let c3 = try s.connect()
         try c3.send(
-            "POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: \(s.auth)\r\nContent-Type: application/json\r\nContent-Length: 8193\r\n\r\n"
+            "POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: \(s.auth)\r\nContent-Type: application/json\r\nContent-Length: "
+                + "8193\r\n\r\n"
         )
         assertPartnerError(try XCTUnwrap(c3.readResponse()), 413, "payload_too_large")
         XCTAssertTrue(c3.waitForClose())
@@ -157,14 +159,16 @@ final class ErrorContractTests: XCTestCase {
         // Expect: 100-continue is answered only for an acceptable head.
         let body = WebhookRequest.body(identifier: "081299998888", otp: "4321", channel: "sms")
         try c.send(
-            "POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: \(s.auth)\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+            "POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: \(s.auth)\r\nContent-Type: application/json\r\nExpect: "
+                + "100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
         )
         XCTAssertEqual(try XCTUnwrap(c.readResponse()).status, 100)
         try c.send(body)
         XCTAssertEqual(try XCTUnwrap(c.readResponse()).status, 200)
         let c2 = try s.connect()
         try c2.send(
-            "POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: Basic eDp5\r\nExpect: 100-continue\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+            "POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: Basic eDp5\r\nExpect: 100-continue\r\nContent-Length: "
+                + "\(body.utf8.count)\r\n\r\n"
         )
         XCTAssertEqual(try XCTUnwrap(c2.readResponse()).status, 401)
     }

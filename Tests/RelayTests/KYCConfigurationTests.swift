@@ -45,7 +45,8 @@ final class KYCConfigurationTests: XCTestCase {
         XCTAssertFalse(s.client.description.contains("s3cr3t"))
         let p = try XCTUnwrap(
             try load(
-                #"{"sqekyc": {"environment": "production", "client_id": "siminvest", "client_secret": "s3cr3t", "timeout_ms": 2500, "job_validity_seconds": 3600}}"#
+                #"{"sqekyc": {"environment": "production", "client_id": "siminvest", "client_secret": "s3cr3t", "timeout_ms": 2500, "#
+                    + #""job_validity_seconds": 3600}}"#
             ).sqekyc)
         XCTAssertEqual(p.baseURL, "https://sqekyc.squantumengine.com")
         XCTAssertEqual(p.timeoutMillis, 2_500)

@@ -30,7 +30,8 @@ final class KYCDeliveryTests: XCTestCase {
         XCTAssertEqual((r["headers"] as? [String: String])?["authorization"], SQEKYCFake.basic())
         XCTAssertEqual(
             r["body"] as? String,
-            #"{"client_id":"nanovest","phone_number":"6281234567890","full_name":"Siti Rahayu","nik":"3201234567890001","date_of_birth":"1990-05-17","email":"siti.rahayu@example.co.id"}"#
+            #"{"client_id":"nanovest","phone_number":"6281234567890","full_name":"Siti Rahayu","nik":"3201234567890001","#
+                + #""date_of_birth":"1990-05-17","email":"siti.rahayu@example.co.id"}"#
         )
 
         let attempts = try h.store.attempts(jobID: id)

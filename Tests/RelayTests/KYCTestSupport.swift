@@ -12,7 +12,8 @@ import XCTest
 /// The personal data of the test record, and what must never show up outside the sealed payload.
 enum KYCSample {
     static let body =
-        #"{"client_id":"nanovest","phone_number":"0812-3456-7890","full_name":"Siti Rahayu","nik":"3201234567890001","date_of_birth":"1990-05-17","email":"siti.rahayu@example.co.id"}"#
+        #"{"client_id":"nanovest","phone_number":"0812-3456-7890","full_name":"Siti Rahayu","nik":"3201234567890001","#
+            + #""date_of_birth":"1990-05-17","email":"siti.rahayu@example.co.id"}"#
     static let normalizedPhone = "6281234567890"
     static let masked = "+62812****7890"
     /// NIK, name parts, birth date, the full number in every form, the email's local part.

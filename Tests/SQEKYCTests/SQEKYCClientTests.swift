@@ -33,7 +33,8 @@ final class SQEKYCClientTests: XCTestCase {
         XCTAssertEqual(headers["content-type"], "application/json")
         XCTAssertEqual(
             r["body"] as? String,
-            #"{"client_id":"nanovest","phone_number":"6281234567890","full_name":"Siti Rahayu","nik":"3201234567890001","date_of_birth":"1990-05-17","email":"siti@example.co.id"}"#
+            #"{"client_id":"nanovest","phone_number":"6281234567890","full_name":"Siti Rahayu","nik":"3201234567890001","#
+                + #""date_of_birth":"1990-05-17","email":"siti@example.co.id"}"#
         )
     }
 

@@ -1,9 +1,9 @@
 import RelayCore
 
 /// A configured provider as the engine needs it: its name, kind, channels, how many sends it may
-/// have in flight, and a factory (usually `ProviderConfig.makeProvider`; tests pass fakes). Providers are not Sendable (they own libcurl handles and file
-/// descriptors), so the spec carries a `@Sendable` factory and each worker thread makes its own
-/// instance on first use.
+/// have in flight, and a factory (usually `ProviderConfig.makeProvider`; tests pass fakes).
+/// Providers are not Sendable (they own libcurl handles and file descriptors), so the spec
+/// carries a `@Sendable` factory and each worker thread makes its own instance on first use.
 public struct ProviderSpec: Sendable {
     public let name: String
     public let kind: String

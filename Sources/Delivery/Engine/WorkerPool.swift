@@ -4,7 +4,7 @@ import Outbox
 import RelayCore
 import Synchronization
 
-/// The delivery worker pool (DESIGN §5): a dispatcher thread claims ready jobs in batches under a
+/// The delivery worker pool (docs/design.md §5): a dispatcher thread claims ready jobs in batches under a
 /// lease and fencing token and hands them to worker threads, which send and record each try.
 ///
 /// The dispatcher sleeps until something is due: a commit observer on the store wakes it at once

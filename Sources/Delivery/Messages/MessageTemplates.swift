@@ -55,16 +55,19 @@ public struct MessageTemplates: Sendable {
                     "{otp} adalah kode OTP {app} Anda. Berlaku {minutes} menit. JANGAN berikan kode ini kepada siapa pun."),
             .whatsapp: MessageTemplate(
                 text:
-                    "*{otp}* adalah kode verifikasi {app} Anda. Berlaku {minutes} menit. Demi keamanan, jangan berikan kode ini kepada siapa pun."
+                    "*{otp}* adalah kode verifikasi {app} Anda. Berlaku {minutes} menit. Demi keamanan, jangan berikan kode ini kepada "
+                        + "siapa pun."
             ),
             .email: MessageTemplate(
                 text:
-                    "Kode verifikasi {app} Anda: {otp}\r\n\r\nKode ini berlaku {minutes} menit. Jangan berikan kode ini kepada siapa pun, termasuk pihak yang mengaku dari {app}.\r\n\r\nJika Anda tidak meminta kode ini, abaikan email ini.",
+                    "Kode verifikasi {app} Anda: {otp}\r\n\r\nKode ini berlaku {minutes} menit. Jangan berikan kode ini kepada siapa pun, "
+                        + "termasuk pihak yang mengaku dari {app}.\r\n\r\nJika Anda tidak meminta kode ini, abaikan email ini.",
                 subject: "Kode verifikasi {app} Anda",
                 html: emailHTML(
                     lead: "Kode verifikasi {app} Anda:",
                     validity:
-                        "Kode ini berlaku {minutes} menit. Jangan berikan kode ini kepada siapa pun, termasuk pihak yang mengaku dari {app}.",
+                        "Kode ini berlaku {minutes} menit. Jangan berikan kode ini kepada siapa pun, termasuk pihak yang mengaku dari "
+                            + "{app}.",
                     ignore: "Jika Anda tidak meminta kode ini, abaikan email ini.", lang: "id")),
         ],
         "en": [
@@ -73,11 +76,13 @@ public struct MessageTemplates: Sendable {
                     "{otp} is your {app} OTP code. Valid for {minutes} minutes. NEVER share this code with anyone."),
             .whatsapp: MessageTemplate(
                 text:
-                    "*{otp}* is your {app} verification code. Valid for {minutes} minutes. For your security, do not share this code with anyone."
+                    "*{otp}* is your {app} verification code. Valid for {minutes} minutes. For your security, do not share this code with "
+                        + "anyone."
             ),
             .email: MessageTemplate(
                 text:
-                    "Your {app} verification code: {otp}\r\n\r\nThis code is valid for {minutes} minutes. Never share it with anyone, including people claiming to be from {app}.\r\n\r\nIf you did not request this code, ignore this email.",
+                    "Your {app} verification code: {otp}\r\n\r\nThis code is valid for {minutes} minutes. Never share it with anyone, "
+                        + "including people claiming to be from {app}.\r\n\r\nIf you did not request this code, ignore this email.",
                 subject: "Your {app} verification code",
                 html: emailHTML(
                     lead: "Your {app} verification code:",

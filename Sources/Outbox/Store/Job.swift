@@ -6,7 +6,7 @@ public enum JobKind: String, Sendable, CaseIterable, Codable {
     case kyc
 }
 
-/// The lifecycle of a job (DESIGN §4).
+/// The lifecycle of a job (docs/design.md §4).
 public enum JobStatus: String, Sendable, CaseIterable, Codable {
     /// Ready to be claimed at `run_at`.
     case queued

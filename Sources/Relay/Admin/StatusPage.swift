@@ -48,7 +48,8 @@ enum StatusPage {
         if let l = try? store.deliveryLatency(since: hour) {
             func ms(_ v: Int64?) -> String { v.map { "\($0) ms" } ?? "-" }
             html +=
-                "<h2>Accepted → provider accepted, last hour</h2><table><tr><th>sent</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>"
+                "<h2>Accepted → provider accepted, last hour</h2><table><tr><th>sent</th><th>p50</th><th>p90</th><th>p99</th><th>max</th>"
+                    + "</tr>"
             html +=
                 "<tr><td>\(l.count)</td><td>\(ms(l.p50))</td><td>\(ms(l.p90))</td><td>\(ms(l.p99))</td><td>\(ms(l.max))</td></tr></table>"
         }
@@ -60,7 +61,8 @@ enum StatusPage {
         html += "</table>"
         let failures = (try? store.jobs(matching: JobFilter(status: .dead, limit: 20))) ?? []
         html +=
-            "<h2>Recent failures</h2><table><tr><th class=l>job</th><th class=l>channel</th><th class=l>to</th><th>attempts</th><th class=l>provider</th><th class=l>last error</th><th class=l>created</th></tr>"
+            "<h2>Recent failures</h2><table><tr><th class=l>job</th><th class=l>channel</th><th class=l>to</th><th>attempts</th><th "
+                + "class=l>provider</th><th class=l>last error</th><th class=l>created</th></tr>"
         for j in failures {
             html += "<tr><td class=l>\(escape(j.id))</td><td class=l>\(escape(j.channel))</td><td class=l>\(escape(j.recipientMasked))</td>"
             html +=

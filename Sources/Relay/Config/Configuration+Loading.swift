@@ -6,7 +6,7 @@ import RelayCrypto
 
 extension Configuration {
     /// Loads the configuration: defaults, then the JSON file (`--config` or `OTP_RELAY_CONFIG`),
-    /// then the environment variables of DESIGN §2, which win. Unknown keys and invalid values throw
+    /// then the environment variables of docs/design.md §2, which win. Unknown keys and invalid values throw
     /// a `ConfigError` naming the key.
     public static func load(path explicitPath: String?, environment env: [String: String]) throws -> Configuration {
         var c = Configuration()

@@ -67,7 +67,7 @@ public struct AdminListenerLimits: Sendable, Equatable {
     public init() {}
 }
 
-/// Everything `otp-relay` reads at start-up. Defaults are the embedded default of DESIGN §2.
+/// Everything `otp-relay` reads at start-up. Defaults are the embedded default of docs/design.md §2.
 public struct Configuration: Sendable {
     public var databasePath = "otp-relay.sqlite"
     public var listen = ListenAddress(host: "127.0.0.1", port: 8080)

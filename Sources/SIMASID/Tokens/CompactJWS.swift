@@ -31,7 +31,8 @@ struct CompactJWS {
         guard dots.count == 2 else {
             throw TokenError(
                 .malformedToken,
-                "a compact JWS has 3 dot-separated segments, this has \(dots.count + 1)\(dots.count > 2 ? " or more (JWE is not accepted)" : "")"
+                "a compact JWS has 3 dot-separated segments, this has "
+                    + "\(dots.count + 1)\(dots.count > 2 ? " or more (JWE is not accepted)" : "")"
             )
         }
         let h = bytes[0..<dots[0]], p = bytes[(dots[0] + 1)..<dots[1]], s = bytes[(dots[1] + 1)...]

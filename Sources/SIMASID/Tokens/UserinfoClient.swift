@@ -61,7 +61,8 @@ public final class UserinfoClient: Sendable {
             return .failure(
                 TokenError(
                     .insufficientScope,
-                    "SIMAS-ID userinfo answered 403 insufficient_scope: the token lacks the scope userinfo needs (openid)\(challenge.summary)"
+                    "SIMAS-ID userinfo answered 403 insufficient_scope: the token lacks the scope userinfo needs "
+                        + "(openid)\(challenge.summary)"
                 ))
         case 403:
             return .failure(TokenError(.userinfoForbidden, "SIMAS-ID userinfo answered 403\(challenge.summary)"))
