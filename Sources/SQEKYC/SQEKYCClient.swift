@@ -21,6 +21,9 @@ public final class SQEKYCClient {
         self.clock = clock
     }
 
+    /// Lets another thread use this client next (a pool handing it on; see `HTTPClient.releaseThread`).
+    public func releaseThread() { http.releaseThread() }
+
     /// Stores an approved record (a first KYC or an approved update). Success is a 2xx answer
     /// with a well-formed `meta`, whatever its status word says.
     public func store(_ record: KYCRecord) throws(SQEKYCError) -> SQEKYCMeta {

@@ -82,6 +82,7 @@ extension Configuration {
         if let v = try r.int("retention_days", in: 0...3_650) { retention = .seconds(v * 86_400) }
         simasID = try Self.parseSIMASID(&r)
         sqekyc = try Self.parseSQEKYC(&r)
+        try applyAuthGateway(&r)
         if dedupeWindow > otpValidity {
             throw ConfigError(key: r.name("dedupe_window_seconds"), "must not be longer than otp_validity_seconds")
         }
@@ -109,6 +110,8 @@ extension Configuration {
             throw ConfigError(key: "OTP_RELAY_ADMIN_USERNAME", "is required with OTP_RELAY_ADMIN_PASSWORD")
         }
         try applySQEKYCEnvironment(env)
+        try applyAuthGatewayEnvironment(env)
+        try checkAuthGateway()
     }
 
     /// A secret from `NAME` or from the file named by `NAME_FILE`.

@@ -6,6 +6,9 @@ import SIMASID
 public struct SIMASIDSettings: Sendable {
     public var verifier: TokenVerifierConfiguration
     public var policy: TokenAuthorizationPolicy
+    /// How the auth listener judges tokens (the admin API always verifies locally).
+    public var verifyMode: TokenVerifyMode = .local
+    public var userinfoURL: String?
 }
 
 extension Configuration {
@@ -29,6 +32,7 @@ extension Configuration {
         var v = TokenVerifierConfiguration(issuer: issuer, clientID: client, jwksURI: jwks)
         if let azp = try s.bool("require_azp") { v.requireAuthorizedParty = azp }
         if let l = try s.int("leeway_seconds", in: 0...300) { v.leewaySeconds = Int64(l) }
+        let (mode, userinfoURL) = try parseVerifyMode(&s, environment: env, verifier: &v)
         var policy = TokenAuthorizationPolicy()
         if let subs = try s.strings("admin_subjects") { policy.allowedSubjects = Set(subs) }
         if let roles = try s.strings("admin_roles") {
@@ -44,6 +48,6 @@ extension Configuration {
                 key: s.name("admin_subjects"), "admin_subjects or admin_roles is required: a valid login alone never opens the admin API")
         }
         try s.rejectUnknownKeys()
-        return SIMASIDSettings(verifier: v, policy: policy)
+        return SIMASIDSettings(verifier: v, policy: policy, verifyMode: mode, userinfoURL: userinfoURL)
     }
 }

@@ -110,6 +110,8 @@ public struct Configuration: Sendable {
     public var delivery: DeliveryConfiguration?
     /// The `sqekyc` section (KYC pushes to SQEKYC); nil: KYC is off.
     public var sqekyc: SQEKYCSettings?
+    /// The token gateway (`auth_listen`, `auth_gateway`); off unless its listener is set.
+    public var authGateway = AuthGatewaySettings()
 
     public init() {}
 

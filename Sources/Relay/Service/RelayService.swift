@@ -17,6 +17,8 @@ public final class RelayService: Sendable {
     let publicServer: HTTPServer
     let publicHandler: PublicHandler
     let adminServer: HTTPServer
+    /// The token gateway's listener (`auth_listen`); nil when off.
+    let authGateway: AuthGateway?
     let pool: WorkerPool?
     let retention: RetentionSweeper?
     let clock: any WallClock
@@ -77,6 +79,8 @@ public final class RelayService: Sendable {
             clientAddress: ClientAddress(trustedProxies: Set(c.trustedProxies)), clock: clock, logger: logger)
         let store = self.store
         let metrics = self.metrics
+        let gateway = RelayService.authGateway(c, clock: clock, logger: logger)
+        authGateway = gateway
         let handler = publicHandler
         let adminHandler = AdminHandler(
             authorizer: authorizer, store: store, clock: clock, logger: logger,
@@ -87,6 +91,7 @@ public final class RelayService: Sendable {
             },
             metricsText: { [deliveryMetrics] in
                 RelayService.metricsText(store: store, metrics: metrics, delivery: deliveryMetrics, now: clock.nowMillis())
+                    + (gateway?.metricsText() ?? "")
             },
             statusPage: { StatusPage.render(store: store, metrics: metrics, now: clock.nowMillis()) },
             kyc: RelayService.kycRoutes(c, store: store, dataKey: dataKey, clock: clock, logger: logger))
@@ -99,7 +104,8 @@ public final class RelayService: Sendable {
             name: "admin http", configuration: adminHTTP, handler: adminHandler,
             logger: logger.with(["server": "admin"]))
         group = ServiceGroup(
-            RelayService.components(store: store, retention: retention, admin: adminServer, public: publicServer, pool: pool),
+            RelayService.components(
+                store: store, retention: retention, admin: adminServer, auth: gateway, public: publicServer, pool: pool),
             logger: logger)
     }
 
@@ -107,7 +113,7 @@ public final class RelayService: Sendable {
     ///
     /// 1. the store (opened in `init`; closed last, after everything that writes to it);
     /// 2. the retention sweeper;
-    /// 3. the admin listener, 4. the public listener: both bind here, so a port already taken
+    /// 3. the admin listener (then the auth listener, when on), 4. the public listener: they bind here, so a port already taken
     ///    fails the start before anything delivers;
     /// 5. the delivery pool, last: a second `serve` on a taken port (or on the same database)
     ///    must not claim and send jobs before it fails. Jobs accepted in the moment before it
@@ -118,11 +124,13 @@ public final class RelayService: Sendable {
     /// 503 and `/readyz` says draining), then the public and admin listeners close, the sweeper
     /// stops, and the store closes.
     static func components(
-        store: any OutboxStore, retention: RetentionSweeper?, admin: HTTPServer, public: HTTPServer, pool: WorkerPool?
+        store: any OutboxStore, retention: RetentionSweeper?, admin: HTTPServer, auth: AuthGateway? = nil, public: HTTPServer,
+        pool: WorkerPool?
     ) -> [any LifecycleComponent] {
         var list: [any LifecycleComponent] = [store]
         if let retention { list.append(retention) }
         list.append(admin)
+        if let auth { list.append(auth) }  // the token gateway (`auth_listen`), when on
         list.append(`public`)
         if let pool { list.append(pool) }
         return list
@@ -148,12 +156,15 @@ public final class RelayService: Sendable {
             [
                 "public": .string(ListenAddress(host: configuration.listen.host, port: publicServer.port).description),
                 "admin": .string(ListenAddress(host: configuration.adminListen.host, port: adminServer.port).description),
+                "auth": .string(authGateway.map { ListenAddress(host: $0.address.host, port: $0.server.port).description } ?? "off"),
                 "database": .string(configuration.databasePath),
             ])
     }
 
     public var publicPort: Int { publicServer.port }
     public var adminPort: Int { adminServer.port }
+    /// The auth listener's port; 0 when it is off.
+    public var authPort: Int { authGateway?.server.port ?? 0 }
 
     /// Refuses new webhooks, then shuts the components down in reverse order of start-up, all
     /// by one deadline: the shutdown grace period from now.

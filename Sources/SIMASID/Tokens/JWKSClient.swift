@@ -86,6 +86,13 @@ public final class JWKSClient: Sendable {
         }
     }
 
+    /// The key for `kid` when the cached set is fresh and holds it; nil otherwise. Never fetches
+    /// and never waits, so an event loop may call it (`TokenVerifier.verifyWithoutWaiting`).
+    public func cachedKey(for kid: String) -> RSAPublicKey? {
+        let now = clock.nowMillis()
+        return state.withLock { s in now < s.expiresAt ? s.set?.keys[kid] : nil }
+    }
+
     /// Fetches now, ignoring the cooldown (or waits for the fetch in flight): for start-up and
     /// operators, not for request paths. Returns the number of usable keys.
     @discardableResult

@@ -46,7 +46,23 @@ public final class TokenVerifier: Sendable {
     /// touched, the signature before the claims are even parsed.
     public func verifyOrThrow(_ token: String) throws(TokenError) -> VerifiedToken {
         let jws = try CompactJWS.parse(token, limits: configuration.limits)
-        let key = try keys.key(for: jws.keyID).get()
+        return try check(jws, key: try keys.key(for: jws.keyID).get())
+    }
+
+    /// `verify` when it can be answered without I/O: nil when the token's key is not in a fresh
+    /// cached set (the caller then calls `verify` off its event loop). A token refused before any
+    /// key is needed (shape, header policy) is answered here too.
+    public func verifyWithoutWaiting(_ token: String) -> Result<VerifiedToken, TokenError>? {
+        do throws(TokenError) {
+            let jws = try CompactJWS.parse(token, limits: configuration.limits)
+            guard let key = keys.cachedKey(for: jws.keyID) else { return nil }
+            return .success(try check(jws, key: key))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func check(_ jws: CompactJWS, key: RSAPublicKey) throws(TokenError) -> VerifiedToken {
         guard jws.signature.count == (key.bits + 7) / 8 else {
             throw TokenError(
                 .signatureInvalid, "signature is \(jws.signature.count) bytes, a \(key.bits)-bit RS256 signature is \((key.bits + 7) / 8)")

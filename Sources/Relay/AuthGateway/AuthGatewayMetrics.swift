@@ -1,0 +1,68 @@
+import Synchronization
+
+/// Counters of the auth listener for the admin `/metrics`: decisions by endpoint, result and
+/// reason (the failed check, never a token or a claim), and a latency histogram of the decision
+/// (token check and policy; for `/v1/me/kyc` the SQEKYC call too).
+final class AuthGatewayMetrics: Sendable {
+    enum Result: String, Sendable { case allowed, denied, forbidden, unavailable, limited }
+
+    struct Key: Hashable, Sendable {
+        let endpoint: String
+        let result: String
+        let reason: String
+    }
+
+    /// Upper bounds in seconds of the histogram buckets (`+Inf` is implied).
+    static let bounds: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+    private struct State {
+        var counts: [Key: UInt64] = [:]
+        var buckets = [UInt64](repeating: 0, count: AuthGatewayMetrics.bounds.count + 1)
+        var sumNanos: UInt64 = 0
+        var total: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    init() {}
+
+    func record(_ endpoint: String, _ result: Result, reason: String, nanos: UInt64) {
+        let seconds = Double(nanos) / 1e9
+        let bucket = Self.bounds.firstIndex { seconds <= $0 } ?? Self.bounds.count
+        state.withLock { s in
+            s.counts[Key(endpoint: endpoint, result: result.rawValue, reason: reason), default: 0] += 1
+            s.buckets[bucket] += 1
+            s.sumNanos &+= nanos
+            s.total += 1
+        }
+    }
+
+    /// The count for one key (tests).
+    func count(_ endpoint: String, _ result: Result, reason: String) -> UInt64 {
+        state.withLock { $0.counts[Key(endpoint: endpoint, result: result.rawValue, reason: reason)] ?? 0 }
+    }
+
+    func write(to p: inout PrometheusText, jwksFetches: Int, cacheEntries: Int) {
+        let s = state.withLock { $0 }
+        p.family("otp_relay_auth_verifications_total", "counter", "Auth listener decisions by endpoint, result and reason.")
+        for (k, n) in s.counts.sorted(by: {
+            ($0.key.endpoint, $0.key.result, $0.key.reason) < ($1.key.endpoint, $1.key.result, $1.key.reason)
+        }) {
+            p.sample(
+                "otp_relay_auth_verifications_total", [("endpoint", k.endpoint), ("result", k.result), ("reason", k.reason)], Double(n))
+        }
+        p.family("otp_relay_auth_verification_seconds", "histogram", "Time from request to decision on the auth listener.")
+        var cumulative: UInt64 = 0
+        for (i, bound) in Self.bounds.enumerated() {
+            cumulative += s.buckets[i]
+            p.sample("otp_relay_auth_verification_seconds_bucket", [("le", PrometheusText.format(bound))], Double(cumulative))
+        }
+        p.sample("otp_relay_auth_verification_seconds_bucket", [("le", "+Inf")], Double(s.total))
+        p.sample("otp_relay_auth_verification_seconds_sum", [], Double(s.sumNanos) / 1e9)
+        p.sample("otp_relay_auth_verification_seconds_count", [], Double(s.total))
+        p.family("otp_relay_auth_jwks_fetches_total", "counter", "JWKS fetches made by the auth listener's verifier.")
+        p.sample("otp_relay_auth_jwks_fetches_total", [], Double(jwksFetches))
+        p.family("otp_relay_auth_userinfo_cache_entries", "gauge", "Userinfo answers cached (userinfo mode).")
+        p.sample("otp_relay_auth_userinfo_cache_entries", [], Double(cacheEntries))
+    }
+}
