@@ -11,6 +11,8 @@ public final class ServiceProcess {
     public let stdoutPath: String
     public private(set) var publicPort = 0
     public private(set) var adminPort = 0
+    /// The auth listener's port (`auth_listen`); 0 when it is off.
+    public private(set) var authPort = 0
 
     /// The directory holding the built products (the test bundle's directory).
     public static var productsDirectory: String {
@@ -50,6 +52,7 @@ public final class ServiceProcess {
                 if let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
                     publicPort = Self.port(obj["public"])
                     adminPort = Self.port(obj["admin"])
+                    authPort = Self.port(obj["auth"])
                     if publicPort > 0 { return }
                 }
             }

@@ -126,6 +126,14 @@ def main():
     t["oversized"] = rs(claims(pad="x" * 9000))
     t["two_segments"] = f"{h}.{p}"
 
+    # The token gateway's cases: a rogue key behind a known kid, another user, a role holder, and
+    # a claim a header must never carry.
+    t["unknown_key"] = rs(claims(), key=key_rogue, kid="key-a")
+    t["other_user"] = rs(claims(sub="f3b1c2d4-0000-4000-8000-000000000002", preferred_username="6281234567890"))
+    t["bu_admin"] = rs(claims(realm_access={"roles": ["bu-admin"]}))
+    t["crlf_username"] = rs(claims(preferred_username="6285610573956\r\nX-Injected: yes"))
+    t["no_phone"] = rs(claims(preferred_username="not-a-phone"))
+
     for i in range(50):
         t[f"storm_{i}"] = rs(claims(), key=key_rogue, kid=f"storm-{i}")
 
