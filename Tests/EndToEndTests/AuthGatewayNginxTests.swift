@@ -17,7 +17,7 @@ final class AuthGatewayNginxTests: XCTestCase {
                 "log_level": "debug",
             ])
         XCTAssertGreaterThan(relay.authPort, 0)
-        try f.waitForCerts(atLeast: 1)
+        try f.idp.waitForCerts(atLeast: 1)
 
         let upstream = try EchoUpstream()
         let front = try freeLoopbackPort()
@@ -107,7 +107,7 @@ final class AuthGatewayNginxTests: XCTestCase {
 
         // A kid-rotation storm: 50 tokens with made-up kids within one cooldown cost at most one fetch.
         Thread.sleep(forTimeInterval: 2.2)
-        let certsBefore = try f.idpCount("certs")
+        let certsBefore = try f.idp.count("certs")
         let statuses = StatusTally()
         let storm = (0..<50).map { f["storm_\($0)"] }
         DispatchQueue.concurrentPerform(iterations: 50) { i in
@@ -115,14 +115,14 @@ final class AuthGatewayNginxTests: XCTestCase {
             statuses.add(r?.status ?? -1)
         }
         XCTAssertEqual(statuses.counts, [401: 50])
-        XCTAssertLessThanOrEqual(try f.idpCount("certs") - certsBefore, 1, "at most one JWKS fetch per cooldown")
+        XCTAssertLessThanOrEqual(try f.idp.count("certs") - certsBefore, 1, "at most one JWKS fetch per cooldown")
         // The issuer rotates to key-b: after the cooldown, its first token fetches the new set once.
-        try f.idpControl("/_control/use?jwks=jwks-rotated.json")
+        try f.idp.control("/_control/use?jwks=jwks-rotated.json")
         Thread.sleep(forTimeInterval: 2.2)
-        let certsRotation = try f.idpCount("certs")
+        let certsRotation = try f.idp.count("certs")
         XCTAssertEqual(try get("/orders", f["rotated"]).status, 200)
         XCTAssertEqual(try get("/orders", f["rotated"]).status, 200)
-        XCTAssertEqual(try f.idpCount("certs") - certsRotation, 1)
+        XCTAssertEqual(try f.idp.count("certs") - certsRotation, 1)
 
         // Metrics on the admin listener: by result and reason, and the latency histogram.
         let admin = "Basic " + Data("admin:\(CrashRecoveryTests.password)".utf8).base64EncodedString()

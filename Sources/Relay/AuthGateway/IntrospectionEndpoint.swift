@@ -22,9 +22,7 @@ struct IntrospectionEndpoint: Sendable {
             let d = failedAuth.record(client, now: clock.nowMillis())
             guard d.allowed else { return Responses.error(.rateLimited(retryAfterSeconds: d.retryAfterSeconds)) }
             logger.info("introspection auth failed", ["client": .string(client)])
-            var r = Responses.error(.unauthorized)
-            r.headers.append(("WWW-Authenticate", "Basic realm=\"otp-relay introspection\""))
-            return r
+            return Responses.error(.unauthorized)
         }
         let type = head.headers.first("Content-Type")?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
         guard type == "application/x-www-form-urlencoded" else {
