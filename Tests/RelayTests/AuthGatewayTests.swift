@@ -98,7 +98,8 @@ final class AuthGatewayTests: XCTestCase {
         XCTAssertEqual(bad.status, 401)
         XCTAssertEqual(
             bad.header("WWW-Authenticate"),
-            #"Bearer realm="simas-id", error="invalid_token", error_description="userinfo_unauthorized: SIMAS-ID userinfo did not accept the token""#
+            #"Bearer realm="simas-id", error="invalid_token", "#
+                + #"error_description="userinfo_unauthorized: SIMAS-ID userinfo did not accept the token""#
         )
         XCTAssertEqual(try verify("userinfo-bad").status, 401)
         XCTAssertEqual(try idp.count("userinfo"), 4, "refusals are not cached")

@@ -11,7 +11,8 @@ import XCTest
 /// policy relies on, bearer extraction, and the headers a valid token is answered with.
 final class AuthGatewayUnitTests: XCTestCase {
     static let simas =
-        #""simas_id": {"issuer": "https://idp.test/realms/simas-id", "client_id": "nanovest", "jwks_uri": "https://idp.test/certs", "admin_subjects": ["a"]}"#
+        #""simas_id": {"issuer": "https://idp.test/realms/simas-id", "client_id": "nanovest", "#
+        + #""jwks_uri": "https://idp.test/certs", "admin_subjects": ["a"]}"#
 
     func load(_ json: String, env: [String: String] = [:]) throws -> Configuration {
         let dir = TempDirectory()
@@ -55,7 +56,8 @@ final class AuthGatewayUnitTests: XCTestCase {
         XCTAssertEqual(try load("{\(Self.simas)}", env: ["OTP_RELAY_AUTH_LISTEN": "[::1]:9393"]).authGateway.listen?.host, "::1")
 
         let u = try load(
-            #"{"simas_id": {"issuer": "https://i/realms/simas-id", "client_id": "nanovest", "environment": "staging", "admin_subjects": ["a"], "verify_mode": "userinfo", "jwks_refresh_cooldown_seconds": 5}}"#
+            #"{"simas_id": {"issuer": "https://i/realms/simas-id", "client_id": "nanovest", "environment": "staging", "#
+                + #""admin_subjects": ["a"], "verify_mode": "userinfo", "jwks_refresh_cooldown_seconds": 5}}"#
         )
         XCTAssertEqual(u.simasID?.verifyMode, .userinfo)
         XCTAssertEqual(u.simasID?.userinfoURL, "https://api-stg.simas-id.com/v1/oidc/userinfo")
@@ -71,12 +73,14 @@ final class AuthGatewayUnitTests: XCTestCase {
             configError("{\(Self.simas), \"auth_gateway\": {\"routes\": [{\"prefix\": \"admin\"}]}}"), "auth_gateway.routes[0].prefix")
         XCTAssertEqual(
             configError(
-                #"{"simas_id": {"issuer": "https://i/r", "client_id": "n", "jwks_uri": "https://i/c", "admin_subjects": ["a"], "verify_mode": "remote"}}"#
+                #"{"simas_id": {"issuer": "https://i/r", "client_id": "n", "jwks_uri": "https://i/c", "#
+                    + #""admin_subjects": ["a"], "verify_mode": "remote"}}"#
             ),
             "simas_id.verify_mode")
         XCTAssertEqual(
             configError(
-                #"{"simas_id": {"issuer": "https://i/r", "client_id": "n", "jwks_uri": "https://i/c", "admin_subjects": ["a"], "verify_mode": "userinfo"}}"#
+                #"{"simas_id": {"issuer": "https://i/r", "client_id": "n", "jwks_uri": "https://i/c", "#
+                    + #""admin_subjects": ["a"], "verify_mode": "userinfo"}}"#
             ),
             "simas_id.userinfo_url")
     }
