@@ -75,24 +75,14 @@ final class AuthTests: XCTestCase {
     func testLimiterMatchesAReferenceModel() {
         let max = 3, window: Int64 = 10_000
         let l = SlidingWindowLimiter<Int>(max: max, windowSeconds: 10, maxKeys: 1_000_000)
-        var model: [Int: [(time: Int64, tag: UInt64)]] = [:]
+        var model = LimiterReferenceModel(max: max, windowMilliseconds: window)
         var rng = SplitMix(seed: 7)
         var now: Int64 = 1_000_000
         for step in 0..<20_000 {
             now += Int64(rng.next() % 1_500)
             let key = Int(rng.next() % 5)
             let tag: UInt64? = rng.next() % 4 == 0 ? nil : rng.next() % 6
-            var events = (model[key] ?? []).filter { $0.time > now - window }
-            let expected: (Bool, Int)
-            if let tag, events.contains(where: { $0.tag == tag }) {
-                expected = (true, 0)
-            } else if events.count >= max {
-                expected = (false, Swift.max(1, Int((events[0].time + window - now + 999) / 1000)))
-            } else {
-                expected = (true, 0)
-                events.append((now, tag ?? 0))
-            }
-            model[key] = events
+            let expected = model.record(key, tag: tag, now: now)
             let got = l.record(key, tag: tag, now: now)
             XCTAssertEqual(got.allowed, expected.0, "step \(step)")
             XCTAssertEqual(got.retryAfterSeconds, expected.1, "step \(step)")

@@ -75,24 +75,14 @@ final class LimiterSprayTests: XCTestCase {
     func testFullTableMatchesTheReferenceModel() {
         let max = 2, window: Int64 = 5_000, keys = 6
         let l = SlidingWindowLimiter<Int>(max: max, windowSeconds: 5, maxKeys: keys)
-        var model: [Int: [(time: Int64, tag: UInt64)]] = [:]
+        var model = LimiterReferenceModel(max: max, windowMilliseconds: window)
         var rng = SplitMix(seed: 3)
         var now: Int64 = 1_000_000
         for step in 0..<20_000 {
             now += Int64(rng.next() % 2_000)
             let key = Int(rng.next() % UInt64(keys))
             let tag: UInt64? = rng.next() % 3 == 0 ? nil : rng.next() % 4
-            var events = (model[key] ?? []).filter { $0.time > now - window }
-            let expected: (Bool, Int)
-            if let tag, events.contains(where: { $0.tag == tag }) {
-                expected = (true, 0)
-            } else if events.count >= max {
-                expected = (false, Swift.max(1, Int((events[0].time + window - now + 999) / 1000)))
-            } else {
-                expected = (true, 0)
-                events.append((now, tag ?? 0))
-            }
-            model[key] = events
+            let expected = model.record(key, tag: tag, now: now)
             let got = l.record(key, tag: tag, now: now)
             XCTAssertEqual(got.allowed, expected.0, "step \(step)")
             XCTAssertEqual(got.retryAfterSeconds, expected.1, "step \(step)")
