@@ -20,12 +20,8 @@ struct AdminAuthorizer: Sendable {
 
     let basic: BasicAuthenticator
     let bearer: BearerCheck?
-    let failedAuth: SlidingWindowLimiter<String>
-    let clientAddress: ClientAddress
-    let clock: any WallClock
-    let logger: Logger
-    /// Failed and throttled attempts: the first per client per window in full, then a summary.
-    let securityLog: SecurityEventLog
+    /// Failed attempts: 401, or 429 once the client address failed too often.
+    let throttle: FailedAuthThrottle
 
     init(
         basic: BasicAuthenticator, bearer: BearerCheck?, failedAuth: SlidingWindowLimiter<String>, clientAddress: ClientAddress,
@@ -33,11 +29,7 @@ struct AdminAuthorizer: Sendable {
     ) {
         self.basic = basic
         self.bearer = bearer
-        self.failedAuth = failedAuth
-        self.clientAddress = clientAddress
-        self.clock = clock
-        self.logger = logger
-        self.securityLog = SecurityEventLog(logger: logger, intervalMillis: failedAuth.windowMillis)
+        self.throttle = FailedAuthThrottle(failedAuth: failedAuth, clientAddress: clientAddress, clock: clock, logger: logger)
     }
 
     /// Whether the request carries a bearer token this listener checks (off the event loop).
@@ -66,18 +58,6 @@ struct AdminAuthorizer: Sendable {
     /// failed too often.
     func denial(_ head: HTTPRequestHead, forbidden: Bool = false) -> HTTPResponse {
         if forbidden { return Responses.error(.forbidden("The token is valid but not allowed to use the admin API")) }
-        let client = clientAddress.resolve(head)
-        let now = clock.nowMillis()
-        let d = failedAuth.record(client, now: now)
-        guard d.allowed else {
-            securityLog.note("admin auth throttled", key: client, now: now) {
-                logger.warning("admin auth throttled", ["client": .string(client)])
-            }
-            return Responses.error(.rateLimited(retryAfterSeconds: d.retryAfterSeconds))
-        }
-        securityLog.note("admin auth failed", key: client, now: now) {
-            logger.info("admin auth failed", ["client": .string(client), "path": .string(String(head.path.prefix(64)))])
-        }
-        return Responses.error(.unauthorized)
+        return throttle.refuse(head, scope: "admin", logPath: true)
     }
 }

@@ -10,13 +10,11 @@ final class PublicHandler: HTTPHandler {
     static let webhookPath = "/v1/webhooks/otp"
 
     private let authenticator: BasicAuthenticator
-    private let failedAuth: SlidingWindowLimiter<String>
-    private let clientAddress: ClientAddress
+    /// Failed attempts: 401, or 429 once the client address failed too often.
+    private let throttle: FailedAuthThrottle
     private let ingest: OTPIngest
-    private let clock: any WallClock
-    private let logger: Logger
     /// Failed and throttled attempts: the first per client per window in full, then a summary.
-    let securityLog: SecurityEventLog
+    var securityLog: SecurityEventLog { throttle.securityLog }
     private let metrics: RelayMetrics
     private let draining = Atomic<Bool>(false)
     private let requestIDs = RequestIDs()
@@ -27,12 +25,8 @@ final class PublicHandler: HTTPHandler {
     ) {
         self.metrics = metrics
         self.authenticator = authenticator
-        self.failedAuth = failedAuth
-        self.clientAddress = clientAddress
         self.ingest = ingest
-        self.clock = clock
-        self.logger = logger
-        self.securityLog = SecurityEventLog(logger: logger, intervalMillis: failedAuth.windowMillis)
+        self.throttle = FailedAuthThrottle(failedAuth: failedAuth, clientAddress: clientAddress, clock: clock, logger: logger)
     }
 
     /// From now on new webhook requests get 503 (shutting down).
@@ -92,19 +86,7 @@ final class PublicHandler: HTTPHandler {
     /// too often. Valid credentials are never refused, so throttling cannot lock SIMAS-ID out.
     private func authenticate(_ head: HTTPRequestHead) -> HTTPResponse? {
         if authenticator.authenticate(authorizationHeader: head.headers.first("Authorization")) != nil { return nil }
-        let client = clientAddress.resolve(head)
-        let now = clock.nowMillis()
-        let decision = failedAuth.record(client, now: now)
-        guard decision.allowed else {
-            securityLog.note("webhook auth throttled", key: client, now: now) {
-                logger.warning("webhook auth throttled", ["client": .string(client)])
-            }
-            return Responses.error(.rateLimited(retryAfterSeconds: decision.retryAfterSeconds))
-        }
-        securityLog.note("webhook auth failed", key: client, now: now) {
-            logger.info("webhook auth failed", ["client": .string(client)])
-        }
-        return Responses.error(.unauthorized)
+        return throttle.refuse(head, scope: "webhook")
     }
 
     /// `application/json` or `application/*+json`, any parameters, case-insensitive; on bytes
