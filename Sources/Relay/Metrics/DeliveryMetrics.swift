@@ -62,12 +62,10 @@ final class DeliveryMetrics: Sendable {
         p.sample("otp_relay_accept_to_sent_seconds_bucket", [("le", "+Inf")], Double(s.latencyCount))
         p.sample("otp_relay_accept_to_sent_seconds_sum", [], s.latencySum)
         p.sample("otp_relay_accept_to_sent_seconds_count", [], Double(s.latencyCount))
-        p.family("otp_relay_rescued_leases_total", "counter", "Jobs returned to the queue after their lease ran out.")
-        p.sample("otp_relay_rescued_leases_total", [], Double(s.rescued))
-        p.family("otp_relay_expired_total", "counter", "Jobs expired by the sweep before they could be sent.")
-        p.sample("otp_relay_expired_total", [], Double(s.expired))
-        p.family("otp_relay_lease_lost_total", "counter", "Finishes refused because the worker no longer held the lease.")
-        p.sample("otp_relay_lease_lost_total", [], Double(s.leaseLost))
+        p.single("otp_relay_rescued_leases_total", "counter", "Jobs returned to the queue after their lease ran out.", Double(s.rescued))
+        p.single("otp_relay_expired_total", "counter", "Jobs expired by the sweep before they could be sent.", Double(s.expired))
+        p.single(
+            "otp_relay_lease_lost_total", "counter", "Finishes refused because the worker no longer held the lease.", Double(s.leaseLost))
         p.family("otp_relay_circuit_open", "gauge", "1 while a provider's circuit breaker is open.")
         for (provider, open) in s.breakerOpen.sorted(by: { $0.key < $1.key }) {
             p.sample("otp_relay_circuit_open", [("provider", provider)], open ? 1 : 0)

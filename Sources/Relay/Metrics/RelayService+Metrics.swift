@@ -7,10 +7,12 @@ extension RelayService {
         delivery: DeliveryMetrics, now: Int64
     ) -> String {
         var p = PrometheusText()
-        p.family("otp_relay_webhook_accepted_total", "counter", "Webhook requests answered 200 (new jobs and repeats).")
-        p.sample("otp_relay_webhook_accepted_total", [], Double(metrics.accepted))
-        p.family("otp_relay_webhook_repeats_total", "counter", "Webhook repeats inside the dedupe window (answered with the first job).")
-        p.sample("otp_relay_webhook_repeats_total", [], Double(metrics.duplicates))
+        p.single(
+            "otp_relay_webhook_accepted_total", "counter", "Webhook requests answered 200 (new jobs and repeats).", Double(metrics.accepted)
+        )
+        p.single(
+            "otp_relay_webhook_repeats_total", "counter", "Webhook repeats inside the dedupe window (answered with the first job).",
+            Double(metrics.duplicates))
         p.family("otp_relay_webhook_rejected_total", "counter", "Webhook requests refused, by error code.")
         for (reason, n) in metrics.rejected.sorted(by: { $0.key < $1.key }) {
             p.sample("otp_relay_webhook_rejected_total", [("reason", reason)], Double(n))
