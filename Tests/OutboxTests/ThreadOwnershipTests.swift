@@ -15,23 +15,13 @@ final class StoreThreadOwnershipTests: XCTestCase {
             maxDedupeWindowMillis: 60_000, maxDedupeEntries: 100)
     }
 
-    /// Runs `body` on a new thread and waits for it.
-    private func onAnotherThread(_ body: @escaping @Sendable () -> Void) {
-        let done = DispatchSemaphore(value: 0)
-        Thread {
-            body()
-            done.signal()
-        }.start()
-        done.wait()
-    }
-
     func testWriterContextClaimedByAnotherThreadWorksThere() throws {
         let tmp = TempDatabase()
         let context = writerContext(tmp)
         _ = try context.connection()  // opened here, as SQLiteOutbox.init does
         nonisolated(unsafe) let shared = context
         nonisolated(unsafe) var token: Int64 = 0
-        onAnotherThread {
+        TrapExpectation.useFromAnotherThread {
             shared.claimForCurrentThread()  // as the writer thread does when it starts
             token = (try? shared.connection()).map { _ in shared.nextToken() } ?? 0
         }
@@ -62,7 +52,7 @@ final class StoreThreadOwnershipTests: XCTestCase {
         let context = writerContext(tmp)
         _ = try context.connection()
         nonisolated(unsafe) let shared = context
-        onAnotherThread { _ = try? shared.connection() }  // traps in a debug build
+        TrapExpectation.useFromAnotherThread { _ = try? shared.connection() }  // traps in a debug build
     }
 
     /// Runs only in the child that `testDebugBuildTrapsOnSQLiteConnectionFromAnotherThread` starts.
@@ -72,7 +62,7 @@ final class StoreThreadOwnershipTests: XCTestCase {
         let db = try SQLiteDatabase(path: tmp.path, configuration: .init())
         try db.execute("CREATE TABLE t (x INTEGER) STRICT")
         nonisolated(unsafe) let shared = db
-        onAnotherThread { _ = try? shared.run("INSERT INTO t (x) VALUES (1)") }  // traps in a debug build
+        TrapExpectation.useFromAnotherThread { _ = try? shared.run("INSERT INTO t (x) VALUES (1)") }  // traps in a debug build
     }
 
     func testDebugBuildTrapsOnWriterContextFromAnotherThread() throws {
@@ -83,13 +73,8 @@ final class StoreThreadOwnershipTests: XCTestCase {
         try expectTrap(child: "testChildUsesSQLiteConnectionFromAnotherThread", message: "SQLiteDatabase used from a thread")
     }
 
-    private func expectTrap(child: String, message: String) throws {
-        #if DEBUG
-        let (ending, stderr) = try TrapExpectation.runChild(test: "OutboxTests.StoreThreadOwnershipTests/\(child)")
-        XCTAssertTrue([.signalled(SIGILL), .signalled(SIGTRAP)].contains(ending), "\(ending) stderr: \(stderr.suffix(2000))")
-        XCTAssertTrue(stderr.contains(message), stderr)
-        #else
-        throw XCTSkip("release build: ownership checks compile to nothing")
-        #endif
+    private func expectTrap(child: String, message: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        try TrapExpectation.assertChildTraps(
+            test: "OutboxTests.StoreThreadOwnershipTests/\(child)", message: message, file: file, line: line)
     }
 }

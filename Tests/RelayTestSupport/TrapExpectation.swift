@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 
 #if canImport(Glibc)
 import Glibc
@@ -44,5 +45,32 @@ public enum TrapExpectation {
         case .uncaughtSignal: return (.signalled(p.terminationStatus), text)
         default: return (.exited(p.terminationStatus), text)
         }
+    }
+
+    /// Runs `body` on a new thread and waits for it: the forbidden use a child test makes.
+    public static func useFromAnotherThread(_ body: @escaping @Sendable () -> Void) {
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            body()
+            done.signal()
+        }.start()
+        done.wait()
+    }
+
+    /// Runs `Module.Class/testName` in a child and asserts that it trapped (SIGILL or SIGTRAP) with
+    /// `message` on its standard error. Skips in a release build, where ownership checks compile to
+    /// nothing.
+    public static func assertChildTraps(
+        test: String, message: String, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        #if DEBUG
+        let (ending, stderr) = try runChild(test: test)
+        XCTAssertTrue(
+            [.signalled(SIGILL), .signalled(SIGTRAP)].contains(ending), "\(ending) stderr: \(stderr.suffix(2000))", file: file,
+            line: line)
+        XCTAssertTrue(stderr.contains(message), stderr, file: file, line: line)
+        #else
+        throw XCTSkip("release build: ownership checks compile to nothing")
+        #endif
     }
 }
