@@ -28,12 +28,7 @@ final class BinaryTests: XCTestCase {
         }
         let creds = try String(contentsOfFile: dir.file("otp-relay.credentials.json"), encoding: .utf8)
         XCTAssertFalse(creds.contains(password), "only a digest is stored")
-        let c = try RawConnection(port: p.publicPort)
-        try c.send(
-            WebhookRequest.post(
-                body: WebhookRequest.body(identifier: "084512340987", otp: "123456", channel: "whatsapp"),
-                authorization: WebhookRequest.basic("simas-id", password)))
-        XCTAssertEqual(try c.readResponse()?.status, 200)
+        XCTAssertEqual(try p.postWebhook(identifier: "084512340987", otp: "123456", channel: "whatsapp", password: password), 200)
         XCTAssertEqual(p.terminate(), 0)
         XCTAssertFalse(p.stderr.contains(password))
 
@@ -41,12 +36,7 @@ final class BinaryTests: XCTestCase {
         let p2 = try ServiceProcess(environment: [:], directory: dir.path)
         try p2.waitUntilListening()
         XCTAssertFalse(p2.stdout.contains("password:"))
-        let c2 = try RawConnection(port: p2.publicPort)
-        try c2.send(
-            WebhookRequest.post(
-                body: WebhookRequest.body(identifier: "084512340987", otp: "654321", channel: "sms"),
-                authorization: WebhookRequest.basic("simas-id", password)))
-        XCTAssertEqual(try c2.readResponse()?.status, 200)
+        XCTAssertEqual(try p2.postWebhook(identifier: "084512340987", otp: "654321", channel: "sms", password: password), 200)
         XCTAssertEqual(p2.terminate(), 0)
     }
 

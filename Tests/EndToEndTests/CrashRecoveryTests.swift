@@ -25,6 +25,16 @@ final class CrashRecoveryTests: XCTestCase {
         return try XCTUnwrap(try c.readResponse()?.json?["id"] as? String)
     }
 
+    /// Posts `count` OTPs on `c`: identifiers `identifierPrefix` + 8 digits, OTPs `otpPrefix` + 5
+    /// digits (the index); their job ids, in order.
+    static func postOTPs(_ c: RawConnection, count: Int, identifierPrefix: String, otpPrefix: String) throws -> [String] {
+        try (0..<count).map { i in
+            try postOTP(
+                c, identifier: identifierPrefix + String(format: "%08d", i), otp: otpPrefix + String(format: "%05d", i),
+                channel: "sms")
+        }
+    }
+
     func testEveryAcknowledgedJobSurvivesSIGKILL() throws {
         let dir = TempDirectory()
         let env = Self.environment(dir)

@@ -56,12 +56,7 @@ final class DeliveryEndToEndTests: XCTestCase {
         let p = try ServiceProcess(environment: env, directory: dir.path)
         try p.waitUntilListening()
         let c = try RawConnection(port: p.publicPort)
-        var ids: [String] = []
-        for i in 0..<120 {
-            ids.append(
-                try CrashRecoveryTests.postOTP(
-                    c, identifier: String(format: "0813%08d", i), otp: String(format: "7%05d", i), channel: "sms"))
-        }
+        let ids = try CrashRecoveryTests.postOTPs(c, count: 120, identifierPrefix: "0813", otpPrefix: "7")
         let db = dir.file("outbox.sqlite")
         XCTAssertTrue(
             try waitFor(10) { (Int(try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'sending'").first ?? "0") ?? 0) > 0 })

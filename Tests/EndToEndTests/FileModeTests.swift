@@ -25,12 +25,7 @@ final class FileModeTests: XCTestCase {
         let p = try ServiceProcess(environment: [:], directory: dir.path)
         try p.waitUntilListening()
         let password = try generatedPassword(p)
-        let c = try RawConnection(port: p.publicPort)
-        try c.send(
-            WebhookRequest.post(
-                body: WebhookRequest.body(identifier: "084512340987", otp: "123456", channel: "sms"),
-                authorization: WebhookRequest.basic("simas-id", password)))
-        XCTAssertEqual(try c.readResponse()?.status, 200)
+        XCTAssertEqual(try p.postWebhook(identifier: "084512340987", otp: "123456", channel: "sms", password: password), 200)
         let sandbox = dir.file("otp-relay-sandbox.jsonl")
         let deadline = Date().addingTimeInterval(15)
         while ((try? String(contentsOfFile: sandbox, encoding: .utf8)) ?? "").isEmpty && Date() < deadline { usleep(50_000) }

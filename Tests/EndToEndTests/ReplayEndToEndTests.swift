@@ -36,12 +36,7 @@ final class ReplayEndToEndTests: XCTestCase {
         let p = try ServiceProcess(environment: env, directory: dir.path)
         try p.waitUntilListening()
         let c = try RawConnection(port: p.publicPort)
-        var ids: [String] = []
-        for i in 0..<6 {
-            ids.append(
-                try CrashRecoveryTests.postOTP(
-                    c, identifier: String(format: "0814%08d", i), otp: String(format: "9%05d", i), channel: "sms"))
-        }
+        let ids = try CrashRecoveryTests.postOTPs(c, count: 6, identifierPrefix: "0814", otpPrefix: "9")
         XCTAssertTrue(try waitFor(10) { try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'dead'") == ["6"] })
         XCTAssertEqual(try sqliteQuery(db, "SELECT count(*) FROM dead_letters WHERE replayable = 1"), ["6"])
         XCTAssertEqual(try sqliteQuery(db, "SELECT sum(attempts) FROM delivery_stats_minute WHERE outcome = 'permanent'"), ["6"])
