@@ -27,7 +27,7 @@ final class EngineFinishBatchTests: XCTestCase {
             "sms", .retryable(reason: "busy", retryAfterMillis: nil, status: 503),
             .retryable(reason: "busy", retryAfterMillis: nil, status: 503),
             .nextRoute(reason: "not reachable", status: 400))
-        h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), workers: 32))
+        h.start(h.configuration(ladders: [.sms: ["sms"]], workers: 32))
         h.events.wait(for: n, timeout: 120) { self.isFinished($0) }
         let tries = h.script.sent.count
         XCTAssertEqual(tries, n, "each job tried once (no duplicate sends)")
@@ -42,7 +42,7 @@ final class EngineFinishBatchTests: XCTestCase {
         let h = try EngineHarness()
         let n = 400
         let ids = try enqueue(h, n)
-        let pool = h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), workers: 16))
+        let pool = h.start(h.configuration(ladders: [.sms: ["sms"]], workers: 16))
         // Stop while tries are still being committed: shutdown flushes them before it returns.
         let deadline = Date().addingTimeInterval(60)
         while h.script.sent.count < n && Date() < deadline { usleep(200) }
@@ -63,7 +63,7 @@ final class EngineFinishBatchTests: XCTestCase {
         h.script.holdNext("sms")
         h.start(
             h.configuration(
-                providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), workers: 2,
+                ladders: [.sms: ["sms"]], workers: 2,
                 lease: .seconds(5)))
         let id = try h.enqueue(channel: .sms)
         XCTAssertEqual(h.script.entered.wait(timeout: .now() + 20), .success)
@@ -82,7 +82,7 @@ final class EngineFinishBatchTests: XCTestCase {
         let long = String(repeating: "gateway overloaded; ", count: 200)  // the try needs new pages
         h.script.queue("sms", .retryable(reason: long, retryAfterMillis: nil, status: 503))
         h.script.holdNext("sms")
-        h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), workers: 1))
+        h.start(h.configuration(ladders: [.sms: ["sms"]], workers: 1))
         let id = try h.enqueue(channel: .sms)
         XCTAssertEqual(h.script.entered.wait(timeout: .now() + 20), .success)
         try h.outbox.setMaxPageCount(try h.outbox.pageCount())

@@ -12,7 +12,7 @@ final class EngineLeaseTests: XCTestCase {
     func testWorkerThatLostItsLeaseCannotFinish() throws {
         let h = try EngineHarness()
         h.script.holdNext("sms")
-        h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), lease: .seconds(5)))
+        h.start(h.configuration(ladders: [.sms: ["sms"]], lease: .seconds(5)))
         let id = try h.enqueue(channel: .sms)
         XCTAssertEqual(h.script.entered.wait(timeout: .now() + 20), .success, "the first send started")
 
@@ -34,7 +34,7 @@ final class EngineLeaseTests: XCTestCase {
     func testShutdownFinishesInFlightSendAndReleasesUnstartedJobs() throws {
         let h = try EngineHarness()
         h.script.holdNext("sms")
-        let pool = h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), workers: 1))
+        let pool = h.start(h.configuration(ladders: [.sms: ["sms"]], workers: 1))
         let a = try h.enqueue(channel: .sms, to: "+6281100000001")
         XCTAssertEqual(h.script.entered.wait(timeout: .now() + 20), .success)
         let b = try h.enqueue(channel: .sms, to: "+6281100000002")
@@ -65,7 +65,7 @@ final class EngineLeaseTests: XCTestCase {
         let h = try EngineHarness()
         // Every timer of the dispatcher is an hour away and the clock does not move: once it
         // sleeps, only the store's commit observer can wake it.
-        h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]])))
+        h.start(h.configuration(ladders: [.sms: ["sms"]]))
         h.events.wait { $0 == .idle }
         let id = try h.enqueue(channel: .sms, to: "+6281100000001")
         XCTAssertEqual(h.events.finished(id), [.sent])
@@ -104,8 +104,7 @@ final class EngineLoggingTests: XCTestCase {
         h.script.queue("twilio", .permanent(reason: "twilio 21211: invalid To number", status: 400))
         h.start(
             h.configuration(
-                providers: [h.script.spec("meta"), h.script.spec("twilio")],
-                routes: engineRoutes([.whatsapp: ["meta", "twilio"]]),
+                ladders: [.whatsapp: ["meta", "twilio"]],
                 breaker: CircuitBreakerPolicy(consecutiveFailures: 1)), logger: logger)
         let id = try h.enqueue(to: "+6281234567890", otp: "918273")
         XCTAssertEqual(h.events.finished(id), [.retry(runAt: engineStart + 1_000)])

@@ -10,7 +10,7 @@ final class EngineRetryTests: XCTestCase {
     func testRetryableFailureIsRetriedAfterBackoffThenSent() throws {
         let h = try EngineHarness()
         h.script.queue("wa", .retryable(reason: "transport timeout: slow", retryAfterMillis: nil, status: nil))
-        h.start(h.configuration(providers: [h.script.spec("wa")], routes: engineRoutes([.whatsapp: ["wa"]])))
+        h.start(h.configuration(ladders: [.whatsapp: ["wa"]]))
         let id = try h.enqueue()
 
         // Maximal jitter after the first try: exactly the base delay.
@@ -34,7 +34,7 @@ final class EngineRetryTests: XCTestCase {
     func testRetryAfterIsHonouredWhenLongerThanBackoff() throws {
         let h = try EngineHarness()
         h.script.queue("sms", .retryable(reason: "twilio HTTP 429", retryAfterMillis: 20_000, status: 429))
-        h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]])))
+        h.start(h.configuration(ladders: [.sms: ["sms"]]))
         let id = try h.enqueue(channel: .sms)
         XCTAssertEqual(h.events.finished(id), [.retry(runAt: engineStart + 20_000)])
         XCTAssertEqual(try h.outbox.attempts(jobID: id).first?.httpStatus, 429)
@@ -48,7 +48,7 @@ final class EngineRetryTests: XCTestCase {
     func testRetryThatWouldLandAfterExpiryExpiresTheJob() throws {
         let h = try EngineHarness()
         h.script.always("sms", .retryable(reason: "smtp 451", retryAfterMillis: 90_000, status: 451))
-        h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]])))
+        h.start(h.configuration(ladders: [.sms: ["sms"]]))
         let id = try h.enqueue(channel: .sms, validityMillis: 60_000)
         XCTAssertEqual(h.events.finished(id), [.expired])
         let job = try XCTUnwrap(h.outbox.job(id: id))
@@ -61,7 +61,7 @@ final class EngineRetryTests: XCTestCase {
         let h = try EngineHarness()
         let id = try h.enqueue(channel: .sms, validityMillis: 10_000)
         h.clock.advance(millis: 10_000)
-        h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]])))
+        h.start(h.configuration(ladders: [.sms: ["sms"]]))
         // The sweep at start-up expires it before any claim; nothing is sent.
         h.events.wait { $0 == .expired(count: 1) }
         XCTAssertEqual(try h.outbox.job(id: id)?.status, .expired)
@@ -74,7 +74,7 @@ final class EngineRetryTests: XCTestCase {
         let retry = RetryPolicy(baseDelay: .milliseconds(1_000), maxDelay: .milliseconds(1_000), maxAttempts: 3, random: .zero)
         h.start(
             h.configuration(
-                providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), retry: retry,
+                ladders: [.sms: ["sms"]], retry: retry,
                 breaker: CircuitBreakerPolicy(consecutiveFailures: 100)))
         let id = try h.enqueue(channel: .sms)
         let transitions = h.events.finished(id, count: 3)
@@ -95,9 +95,7 @@ final class EngineRetryTests: XCTestCase {
         let h = try EngineHarness()
         h.script.queue("sms", .permanent(reason: "twilio 21211: invalid To number", status: 400))
         h.start(
-            h.configuration(
-                providers: [h.script.spec("sms"), h.script.spec("backup")],
-                routes: engineRoutes([.sms: ["sms", "backup"]])))
+            h.configuration(ladders: [.sms: ["sms", "backup"]]))
         let id = try h.enqueue(channel: .sms)
         XCTAssertEqual(h.events.finished(id), [.dead(reason: "twilio 21211: invalid To number")])
         XCTAssertEqual(try h.outbox.job(id: id)?.lastError, "twilio 21211: invalid To number")
@@ -108,9 +106,7 @@ final class EngineRetryTests: XCTestCase {
         let h = try EngineHarness()
         h.script.queue("sms", .permanent(reason: "twilio HTTP 401", status: 401))
         h.start(
-            h.configuration(
-                providers: [h.script.spec("sms"), h.script.spec("backup")],
-                routes: engineRoutes([.sms: ["sms", "backup"]])))
+            h.configuration(ladders: [.sms: ["sms", "backup"]]))
         let id = try h.enqueue(channel: .sms)
         XCTAssertEqual(h.events.finished(id, count: 2), [.nextRoute(step: 1, runAt: engineStart), .sent])
         XCTAssertEqual(h.script.sent.map(\.provider), ["sms", "backup"])
@@ -144,7 +140,7 @@ final class EngineJobKindTests: XCTestCase {
     func testOtherKindsGoToTheirHandler() throws {
         let h = try EngineHarness()
         h.start(
-            h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]])),
+            h.configuration(ladders: [.sms: ["sms"]]),
             handlers: [.kyc: { FakeKYCHandler() }])
         let id = try enqueue(h, kycJob(h))
         XCTAssertEqual(h.events.finished(id), [.sent])
@@ -154,7 +150,7 @@ final class EngineJobKindTests: XCTestCase {
 
     func testKindWithoutHandlerEndsDead() throws {
         let h = try EngineHarness()
-        h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]])))
+        h.start(h.configuration(ladders: [.sms: ["sms"]]))
         let id = try enqueue(h, kycJob(h))
         XCTAssertEqual(h.events.finished(id), [.dead(reason: "no delivery for kyc on sqekyc")])
     }

@@ -11,9 +11,7 @@ final class EngineRoutingTests: XCTestCase {
         let h = try EngineHarness()
         h.script.queue("meta", .nextRoute(reason: "meta 131026: not a WhatsApp user", status: 400))
         h.start(
-            h.configuration(
-                providers: [h.script.spec("meta"), h.script.spec("twilio")],
-                routes: engineRoutes([.whatsapp: ["meta", "twilio"]])))
+            h.configuration(ladders: [.whatsapp: ["meta", "twilio"]]))
         let id = try h.enqueue()
         XCTAssertEqual(h.events.finished(id, count: 2), [.nextRoute(step: 1, runAt: engineStart), .sent])
         XCTAssertEqual(h.script.sent.map(\.provider), ["meta", "twilio"])
@@ -44,7 +42,7 @@ final class EngineRoutingTests: XCTestCase {
     func testNextRouteOnTheLastRungEndsDead() throws {
         let h = try EngineHarness()
         h.script.always("meta", .nextRoute(reason: "meta 131026", status: 400))
-        h.start(h.configuration(providers: [h.script.spec("meta")], routes: engineRoutes([.whatsapp: ["meta"]])))
+        h.start(h.configuration(ladders: [.whatsapp: ["meta"]]))
         let id = try h.enqueue()
         XCTAssertEqual(h.events.finished(id), [.dead(reason: "no route left: meta 131026")])
     }
@@ -54,9 +52,7 @@ final class EngineRoutingTests: XCTestCase {
         h.script.queue("meta", .retryable(reason: "meta HTTP 503", retryAfterMillis: nil, status: 503))
         let breaker = CircuitBreakerPolicy(consecutiveFailures: 1, coolDown: .milliseconds(30_000))
         let pool = h.start(
-            h.configuration(
-                providers: [h.script.spec("meta"), h.script.spec("twilio")],
-                routes: engineRoutes([.whatsapp: ["meta", "twilio"]]), breaker: breaker))
+            h.configuration(ladders: [.whatsapp: ["meta", "twilio"]], breaker: breaker))
         let first = try h.enqueue(to: "+6281100000001")
         XCTAssertEqual(h.events.finished(first), [.retry(runAt: engineStart + 1_000)])
         XCTAssertEqual(pool.breaker(for: "meta")?.state, .open(until: engineStart + 30_000))
@@ -85,7 +81,7 @@ final class EngineRoutingTests: XCTestCase {
         let h = try EngineHarness()
         h.script.queue("sms", .retryable(reason: "twilio HTTP 500", retryAfterMillis: nil, status: 500))
         let breaker = CircuitBreakerPolicy(consecutiveFailures: 1, coolDown: .milliseconds(10_000))
-        h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), breaker: breaker))
+        h.start(h.configuration(ladders: [.sms: ["sms"]], breaker: breaker))
         let first = try h.enqueue(channel: .sms, to: "+6281100000001")
         XCTAssertEqual(h.events.finished(first), [.retry(runAt: engineStart + 1_000)])
         let second = try h.enqueue(channel: .sms, to: "+6281100000002")

@@ -166,6 +166,24 @@ final class EngineHarness {
             lease: lease, expireSweepInterval: .seconds(3_600), maxIdle: .seconds(3_600))
     }
 
+    /// The same over `ladders`, with one scripted provider (`script.spec(name)`) for every name the
+    /// ladders use, in channel order, then ladder order.
+    func configuration(
+        ladders: [Channel: [String]], fallbacks: [Channel: Channel] = [:],
+        retry: RetryPolicy = RetryPolicy(
+            baseDelay: .milliseconds(1_000), maxDelay: .milliseconds(60_000), maxAttempts: 5, random: .maximum),
+        breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(), workers: Int = 2,
+        lease: Duration = .seconds(30)
+    ) -> DeliveryConfiguration {
+        var names: [String] = []
+        for channel in Channel.allCases {
+            for name in ladders[channel] ?? [] where !names.contains(name) { names.append(name) }
+        }
+        return configuration(
+            providers: names.map { script.spec($0) }, routes: engineRoutes(ladders, fallbacks: fallbacks), retry: retry,
+            breaker: breaker, workers: workers, lease: lease)
+    }
+
     @discardableResult
     func start(
         _ configuration: DeliveryConfiguration, handlers: [JobKind: JobHandlerFactory] = [:],

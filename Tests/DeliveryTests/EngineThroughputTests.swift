@@ -24,7 +24,7 @@ final class EngineThroughputTests: XCTestCase {
             h.outbox.enqueue(job) { _ in done.leave() }
         }
         done.wait()
-        var config = h.configuration(providers: [h.script.spec("fast")], routes: engineRoutes([.sms: ["fast"]]), workers: workers)
+        var config = h.configuration(ladders: [.sms: ["fast"]], workers: workers)
         config.batchSize = 256
         let before = h.outbox.writerStatistics
         let t0 = monotonicNanos()
