@@ -33,9 +33,22 @@ enum JobsCommand {
         let pos = a.positionals()
         try a.finish()
         guard let sub = pos.first else { throw UsageError("usage: otp-relay jobs list|show|replay (see --help)") }
+        guard ["list", "show", "replay"].contains(sub) else {
+            throw UsageError("unknown jobs command \(sub); see otp-relay jobs --help")
+        }
         let config = try input.loadConfiguration()
-        let store = try RelayMaintenance.openStore(config)
-        defer { store.close() }
+        // Reads open the file read-only (no creation, no migration, never busy behind the
+        // service); replay writes through the store's writer.
+        let store: any JobOperationsStore
+        let close: () -> Void
+        if sub == "replay" {
+            let s = try RelayMaintenance.openStore(config)
+            (store, close) = (s, s.close)
+        } else {
+            let s = try RelayMaintenance.openReadOnlyStore(config)
+            (store, close) = (s, s.close)
+        }
+        defer { close() }
         let now = SystemClock().nowMillis()
         var filter = JobFilter(limit: 100)
         if let status {
@@ -120,7 +133,7 @@ enum StatsCommand {
 
     static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
         guard let config = try CommandInput.configurationOnly(argv, help: help, environment: environment) else { return 0 }
-        let store = try RelayMaintenance.openStore(config)
+        let store = try RelayMaintenance.openReadOnlyStore(config)
         defer { store.close() }
         print(try StatsJSON.render(store: store, now: SystemClock().nowMillis()))
         return 0

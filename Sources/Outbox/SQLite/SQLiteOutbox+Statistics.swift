@@ -1,101 +1,25 @@
-/// Statistics (`JobStatisticsStore`): aggregates on the read-only connection for the status page
-/// and `/metrics`; nothing here holds a secret or a recipient.
+/// Statistics (`JobStatisticsStore`): aggregates on the read-only connection (`SQLiteQueries`)
+/// for the status page and `/metrics`; nothing here holds a secret or a recipient.
 extension SQLiteOutbox {
     public func countsByStatus(channel: String? = nil) throws(OutboxError) -> [JobStatus: Int] {
-        try reader.read { db throws(SQLiteError) in
-            try db.withStatement(StatsSQL.countsByStatus) { s throws(SQLiteError) in
-                s.bind(channel, to: ":channel")
-                var out = Dictionary(uniqueKeysWithValues: JobStatus.allCases.map { ($0, 0) })
-                while try s.step() {
-                    if let st = JobStatus(rawValue: s.string(0)) { out[st] = s.int(1) }
-                }
-                return out
-            }
-        }
+        try queries.countsByStatus(channel: channel)
     }
 
-    /// Attempts finished at or after `since`, grouped by channel, provider and outcome, with latency
-    /// percentiles. Reads at most `OutboxOptions.maxStatisticsRows` attempts (the newest).
     public func attemptSummary(since: Int64) throws(OutboxError) -> [AttemptSummary] {
-        let cap = options.maxStatisticsRows
-        let rows = try reader.read { db throws(SQLiteError) in
-            try db.withStatement(StatsSQL.attemptLatencies) { s throws(SQLiteError) in
-                s.bind(since, to: ":since")
-                s.bind(cap, to: ":limit")
-                var out: [(String, String?, String, Int64)] = []
-                while try s.step() { out.append((s.string(0), s.optionalString(1), s.string(2), s.int64(3))) }
-                return out
-            }
-        }
-        struct Key: Hashable {
-            let channel: String
-            let provider: String?
-            let outcome: String
-        }
-        var groups: [Key: [Int64]] = [:]
-        for r in rows { groups[Key(channel: r.0, provider: r.1, outcome: r.2), default: []].append(r.3) }
-        return groups.compactMap { key, values -> AttemptSummary? in
-            guard let outcome = AttemptOutcome(rawValue: key.outcome) else { return nil }
-            let v = values.sorted()
-            func p(_ q: Double) -> Int64 { v[min(v.count - 1, Int((Double(v.count) * q).rounded(.up)) - 1)] }
-            return AttemptSummary(
-                channel: key.channel, provider: key.provider, outcome: outcome, count: v.count,
-                p50Millis: p(0.5), p95Millis: p(0.95), p99Millis: p(0.99), maxMillis: v.last!)
-        }.sorted { ($0.channel, $0.provider ?? "", $0.outcome.rawValue) < ($1.channel, $1.provider ?? "", $1.outcome.rawValue) }
+        try queries.attemptSummary(since: since)
     }
 
-    /// The newest attempts that did not end in `sent`, newest first.
     public func recentFailures(limit: Int) throws(OutboxError) -> [AttemptRecord] {
-        let limit = min(max(limit, 0), options.maxListLimit)
-        return try reader.read { db throws(SQLiteError) in
-            try db.withStatement(StatsSQL.recentFailures) { s throws(SQLiteError) in
-                s.bind(limit, to: ":limit")
-                var out: [AttemptRecord] = []
-                while try s.step() { out.append(SQLiteRows.attemptRecord(s)) }
-                return out
-            }
-        }
+        try queries.recentFailures(limit: limit)
     }
 
     public func attemptCounts(since: Int64) throws(OutboxError) -> [AttemptCount] {
-        try reader.read { db throws(SQLiteError) in
-            try db.withStatement(StatsSQL.attemptCounts) { s throws(SQLiteError) in
-                s.bind(since, to: ":since")
-                var out: [AttemptCount] = []
-                while try s.step() {
-                    guard let o = AttemptOutcome(rawValue: s.string(2)) else { continue }
-                    out.append(AttemptCount(channel: s.string(0), provider: s.string(1), outcome: o, count: s.int(3)))
-                }
-                return out
-            }
-        }
+        try queries.attemptCounts(since: since)
     }
 
     public func deliveryLatency(since: Int64) throws(OutboxError) -> LatencySummary {
-        try reader.read { db throws(SQLiteError) in
-            let n = try db.withStatement(StatsSQL.sentCount) { s throws(SQLiteError) in
-                s.bind(since, to: ":since")
-                return try s.step() ? s.int(0) : 0
-            }
-            guard n > 0 else { return LatencySummary(count: 0, p50: nil, p90: nil, p99: nil, max: nil) }
-            func at(_ q: Double) throws(SQLiteError) -> Int64? {
-                try db.withStatement(StatsSQL.sentLatencyAt) { s throws(SQLiteError) in
-                    s.bind(since, to: ":since")
-                    s.bind(Int64(min(n - 1, Int(Double(n - 1) * q + 0.5))), to: ":offset")
-                    return try s.step() ? s.optionalInt64(0) : nil
-                }
-            }
-            return LatencySummary(count: n, p50: try at(0.5), p90: try at(0.9), p99: try at(0.99), max: try at(1.0))
-        }
+        try queries.deliveryLatency(since: since)
     }
 
-    public func oldestQueued() throws(OutboxError) -> [String: Int64] {
-        try reader.read { db throws(SQLiteError) in
-            try db.withStatement(StatsSQL.oldestQueued) { s throws(SQLiteError) in
-                var out: [String: Int64] = [:]
-                while try s.step() { out[s.string(0)] = s.int64(1) }
-                return out
-            }
-        }
-    }
+    public func oldestQueued() throws(OutboxError) -> [String: Int64] { try queries.oldestQueued() }
 }

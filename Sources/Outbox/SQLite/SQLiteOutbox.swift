@@ -7,8 +7,10 @@ import Synchronization
 /// `synchronous=FULL`, STRICT tables, migrations applied on open. Safe to use from any thread.
 /// Its SQL lives in `SQLite/SQL/`; build it with `StoreFactory.open`.
 ///
-/// One process enqueues into a file at a time (the dedupe index lives in that process's writer);
-/// other processes (the CLI) may read and run operator writes. Delivery is at-least-once: a lease
+/// One process enqueues into and delivers from a file at a time (the dedupe index lives in that
+/// process's writer): the owner (`StoreAccess.owner`, `serve`) holds an exclusive lock on
+/// `<path>.lock` while it runs, and a second owner fails to open. Other processes (the CLI) may
+/// read and run operator writes (`.shared`), through SQLite's locking. Delivery is at-least-once: a lease
 /// that runs out returns its job to `queued` even if the provider had accepted it.
 public final class SQLiteOutbox: OutboxStore {
     public let path: String
@@ -19,13 +21,16 @@ public final class SQLiteOutbox: OutboxStore {
     let ids: JobIDGenerator
     let writer: GroupCommitWriter
     let reader: ReadConnection
+    let queries: SQLiteQueries
     let checkpointer: Checkpointer
+    let lock: DatabaseLock?
 
     /// Opens (creating if needed) and migrates the database, then starts the writer thread: the
-    /// store is running when this returns (`start()` has nothing left to do).
+    /// store is running when this returns (`start()` has nothing left to do). As the owner it
+    /// first takes the file's lock, and returns the jobs a dead owner left `sending` to `queued`.
     public init(
         path: String, dataKey: DataKey, clock: any WallClock = SystemClock(), logger: Logger,
-        options: OutboxOptions = OutboxOptions()
+        options: OutboxOptions = OutboxOptions(), access: StoreAccess = .shared
     ) throws(OutboxError) {
         self.path = path
         self.dataKey = dataKey
@@ -33,6 +38,7 @@ public final class SQLiteOutbox: OutboxStore {
         self.logger = logger
         self.options = options
         self.ids = JobIDGenerator(clock: clock)
+        self.lock = access == .owner ? try DatabaseLock(databasePath: path) : nil
         var config = SQLiteDatabase.Configuration()
         config.busyTimeoutMillis = Int32(clamping: options.busyTimeout.wholeMilliseconds)
         config.journalSizeLimitBytes = options.journalSizeLimitBytes
@@ -63,8 +69,26 @@ public final class SQLiteOutbox: OutboxStore {
             checkpointPages: options.checkpointPages, checkpointer: checkpointer,
             logger: logger)
         self.reader = ReadConnection(path: path, configuration: config)
+        self.queries = SQLiteQueries(reader: reader, options: options)
         checkpointer.start()
         writer.start()
+        if access == .owner { try returnOrphanedLeases() }
+    }
+
+    /// Leases found at the owner's start belonged to a process that is gone (see `DatabaseLock`).
+    private func returnOrphanedLeases() throws(OutboxError) {
+        let now = clock.nowMillis()
+        let n: Int
+        do {
+            n = try writer.perform { ctx throws(SQLiteError) in try ctx.returnOrphanedLeases(now: now) }.get()
+        } catch {
+            close()
+            throw OutboxError.startup(error.detail)
+        }
+        if n > 0 {
+            logger.warning(
+                "outbox: returned jobs left sending by a stopped process to the queue", ["jobs": .int(Int64(n))])
+        }
     }
 
     deinit { close() }
@@ -81,10 +105,14 @@ public final class SQLiteOutbox: OutboxStore {
         return ContinuousClock.now <= deadline
     }
 
+    /// Closes the reader and the checkpointer first, so the writer's connection is the last one:
+    /// it checkpoints the whole WAL into the database file before it closes (`GroupCommitWriter`),
+    /// and a clean stop leaves nothing only in `-wal`. Then drops the owner's lock.
     public func close() {
-        writer.stop()
-        checkpointer.stop()
         reader.close()
+        checkpointer.stop()
+        writer.stop()
+        lock?.release()
     }
 
     // MARK: ingest

@@ -28,7 +28,7 @@ public struct OutboxError: Error, Sendable, Equatable, CustomStringConvertible {
     static func invalidRequest(_ detail: String) -> OutboxError { .init(code: .invalidRequest, detail: detail) }
 
     /// Opening or migrating the store failed (`detail`: safe text, no secret).
-    static func startup(_ detail: String) -> OutboxError { .init(code: .startup, detail: detail) }
+    public static func startup(_ detail: String) -> OutboxError { .init(code: .startup, detail: detail) }
 
     public static func == (a: OutboxError, b: OutboxError) -> Bool { a.code == b.code }
 

@@ -25,3 +25,10 @@ public protocol OutboxStore: JobIngestStore, JobDeliveryStore, JobOperationsStor
 extension OutboxStore {
     public var lifecycleName: String { "store" }
 }
+
+/// A store opened for reading only (`StoreFactory.openReadOnly`): the queries of operations and
+/// statistics; `replay` and `purge` fail with `.invalidRequest`.
+public protocol ReadOnlyJobStore: JobOperationsStore, JobStatisticsStore {
+    /// Closes the connection; later calls fail with `.unavailable`. Idempotent.
+    func close()
+}

@@ -8,6 +8,17 @@ public enum StoreLocation: Sendable, Equatable {
     case sqlite(path: String)
 }
 
+/// How a process uses the store it opens.
+public enum StoreAccess: Sendable, Equatable {
+    /// The one process that ingests and delivers (`serve`): holds an exclusive lock on the store
+    /// for as long as it is open (a second owner fails to open with `.startup`), and at open
+    /// returns to the queue the jobs a previous owner left leased (it is gone: it held the lock).
+    case owner
+    /// Operator writes beside a running owner (`jobs replay`, `kyc store`), and tests: no lock of
+    /// the store's own; the database's locking orders the writes.
+    case shared
+}
+
 /// Builds the configured store. Callers hold what it returns by protocol (`any OutboxStore`, or
 /// one of the smaller protocols of their use), never the implementation.
 public enum StoreFactory {
@@ -15,13 +26,25 @@ public enum StoreFactory {
     /// - Parameters:
     ///   - dataKey: seals and opens job payloads; a different key cannot open jobs already stored.
     ///   - options: the SQLite store's tunables (ignored by other stores).
+    ///   - access: `.owner` for the delivering service (exclusive), `.shared` for operator writes.
     public static func open(
         _ location: StoreLocation, dataKey: DataKey, clock: any WallClock = SystemClock(), logger: Logger,
-        options: OutboxOptions = OutboxOptions()
+        options: OutboxOptions = OutboxOptions(), access: StoreAccess = .shared
     ) throws(OutboxError) -> any OutboxStore {
         switch location {
         case .sqlite(let path):
-            try SQLiteOutbox(path: path, dataKey: dataKey, clock: clock, logger: logger, options: options)
+            try SQLiteOutbox(path: path, dataKey: dataKey, clock: clock, logger: logger, options: options, access: access)
+        }
+    }
+
+    /// Opens the existing store at `location` for reading only (the CLI's `jobs list`, `jobs show`,
+    /// `stats`): never creates it, never migrates it, never takes a write lock, so it reads while
+    /// the service writes. Throws `.startup` ("no database at PATH") when there is none.
+    public static func openReadOnly(
+        _ location: StoreLocation, options: OutboxOptions = OutboxOptions()
+    ) throws(OutboxError) -> any ReadOnlyJobStore {
+        switch location {
+        case .sqlite(let path): try SQLiteReadOnlyStore(path: path, options: options)
         }
     }
 

@@ -20,9 +20,18 @@ public enum RelayMaintenance {
         _ = try CredentialsFile.load(config.resolvedCredentialsFile)
     }
 
-    /// Opens the outbox for operator commands. Uses the configured or stored data key; never
+    /// Opens the existing outbox for reading only (`jobs list`, `jobs show`, `stats`): no data key,
+    /// no migration, never creates a file; "no database at PATH" when there is none.
+    public static func openReadOnlyStore(_ config: Configuration) throws -> any ReadOnlyJobStore {
+        try StoreFactory.openReadOnly(config.storeLocation)
+    }
+
+    /// Opens the outbox for operator writes (`jobs replay`, beside a running service). Uses the configured or stored data key; never
     /// creates one (a new key would not open the jobs already sealed).
     public static func openStore(_ config: Configuration) throws -> any OutboxStore {
+        guard FileManager.default.fileExists(atPath: config.databasePath) else {
+            throw OutboxError.startup("no database at \(config.databasePath)")
+        }
         let key: DataKey
         var options = OutboxOptions()
         if let k = config.dataKey {

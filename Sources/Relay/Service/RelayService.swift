@@ -24,14 +24,15 @@ public final class RelayService: Sendable {
     let clock: any WallClock
     let group: ServiceGroup
 
-    /// Opens the store (migrating it), builds the handlers; nothing listens until `start()`.
+    /// Opens the store as its owner (locking it, migrating it), builds the handlers; nothing listens
+    /// until `start()`.
     public init(configuration: Configuration, dataKey: DataKey, logger: Logger, clock: any WallClock = SystemClock()) throws {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
         self.deliveryMetrics = DeliveryMetrics(clock: clock)
         let c = configuration
-        store = try StoreFactory.open(c.storeLocation, dataKey: dataKey, clock: clock, logger: logger)
+        store = try StoreFactory.open(c.storeLocation, dataKey: dataKey, clock: clock, logger: logger, access: .owner)
         let ingest = OTPIngest(
             store: store, dataKey: dataKey,
             settings: .init(

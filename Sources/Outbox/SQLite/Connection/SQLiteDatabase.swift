@@ -140,17 +140,44 @@ final class SQLiteDatabase {
         }
     }
 
-    /// A passive WAL checkpoint: copies what it can without blocking writers. True when it ran
-    /// through, false when a lock was in the way (`SQLITE_BUSY`, left for the next try).
+    /// What a checkpoint did: whether a lock was in the way (`SQLITE_BUSY`: a writer, or for
+    /// RESTART/TRUNCATE a reader on an older snapshot), frames in the WAL, frames copied into
+    /// the database file.
+    struct CheckpointResult: Equatable {
+        var busy: Bool
+        var walFrames: Int
+        var copiedFrames: Int
+        /// Every frame is in the database file (a RESTART or TRUNCATE could then run).
+        var complete: Bool { !busy && copiedFrames >= walFrames }
+    }
+
+    enum CheckpointMode {
+        /// Copies what it can without blocking anyone.
+        case passive
+        /// Copies everything, then truncates the WAL to zero bytes; waits (busy handler) for the
+        /// writer and for readers on older snapshots, and blocks new writers while it waits.
+        case truncate
+    }
+
+    /// A WAL checkpoint; a lock in the way is reported (`busy`), left for the next try.
     @discardableResult
-    func checkpointPassive() throws(SQLiteError) -> Bool {
+    func checkpoint(_ mode: CheckpointMode = .passive) throws(SQLiteError) -> CheckpointResult {
         owner.check()
         var logFrames: Int32 = 0, copied: Int32 = 0
-        let rc = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &copied)
-        if rc == SQLITE_OK { return true }
-        if rc == SQLITE_BUSY { return false }
+        let m = mode == .passive ? SQLITE_CHECKPOINT_PASSIVE : SQLITE_CHECKPOINT_TRUNCATE
+        let rc = sqlite3_wal_checkpoint_v2(handle, nil, m, &logFrames, &copied)
+        if rc == SQLITE_OK || rc == SQLITE_BUSY {
+            return CheckpointResult(busy: rc == SQLITE_BUSY, walFrames: Int(logFrames), copiedFrames: Int(copied))
+        }
         throw SQLiteError(code: sqlite3_extended_errcode(handle), operation: "wal_checkpoint")
     }
+
+    /// A passive WAL checkpoint: true when it ran through, false when a lock was in the way.
+    @discardableResult
+    func checkpointPassive() throws(SQLiteError) -> Bool { try !checkpoint(.passive).busy }
+
+    /// Sets how long a lock held elsewhere is waited for (milliseconds).
+    func setBusyTimeout(millis: Int32) { sqlite3_busy_timeout(handle, millis) }
 
     var changes: Int { Int(sqlite3_changes64(handle)) }
     var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }

@@ -56,9 +56,16 @@ enum DeliverySQL {
         WHERE status = 'sending' AND lease_until <= :now
         """
 
+    /// Every lease at start-up of the owner (`StoreAccess.owner`): the lock proves the process
+    /// that held them is gone.
+    static let orphanedLeases = """
+        SELECT id, attempts, route_step, channel, lease_token, lease_until FROM jobs INDEXED BY jobs_lease
+        WHERE status = 'sending'
+        """
+
     /// A rescued job: back to `queued`, the lost try counted.
     static let requeueRescued = """
-        UPDATE jobs SET status = 'queued', attempts = attempts + 1, last_error = 'lease expired',
+        UPDATE jobs SET status = 'queued', attempts = attempts + 1, last_error = :last_error,
                         run_at = :now, lease_until = NULL, updated_at = :now
         WHERE id = :id
         """

@@ -87,6 +87,9 @@ final class GroupCommitWriter: @unchecked Sendable {
         while var batch = thread.nextWork(hasWork: { !pending.isEmpty }, take: takeBatch) {
             process(&batch)
         }
+        if context.db != nil && !context.checkpointAtClose() {
+            logger.warning("outbox: the WAL could not be checkpointed at close (a reader holds it): keep the -wal file with the database")
+        }
         context.close()  // stopping, and everything accepted has been committed
     }
 

@@ -133,26 +133,43 @@ extension WriterContext {
 
     /// Expired leases go back to `queued`; the lost try counts, with an attempts row of its own.
     func rescueExpiredLeases(now: Int64) throws(SQLiteError) -> Int {
+        try requeueLeases(
+            DeliverySQL.expiredLeases, now: now, lastError: "lease expired", errorClass: "lease_expired",
+            message: "the worker's lease ran out before it finished")
+    }
+
+    /// At start-up of the owner: every job still `sending` was leased by a process that is gone
+    /// (the owner's lock says no other may deliver), so it goes back to `queued` now instead of
+    /// waiting for its lease to run out; the lost try counts, as a rescue does.
+    func returnOrphanedLeases(now: Int64) throws(SQLiteError) -> Int {
+        try requeueLeases(
+            DeliverySQL.orphanedLeases, now: now, lastError: "owner stopped mid-send",
+            errorClass: "owner_stopped", message: "the process holding the lease stopped before it finished")
+    }
+
+    private func requeueLeases(
+        _ select: String, now: Int64, lastError: String, errorClass: String, message: String
+    ) throws(SQLiteError) -> Int {
         try atomically { db throws(SQLiteError) in
-            var expired: [(id: String, attempts: Int, step: Int, channel: String, token: Int64, until: Int64)] = []
-            try db.withStatement(DeliverySQL.expiredLeases) { s throws(SQLiteError) in
-                s.bind(now, to: ":now")
-                while try s.step() { expired.append((s.string(0), s.int(1), s.int(2), s.string(3), s.int64(4), s.int64(5))) }
+            var leased: [(id: String, attempts: Int, step: Int, channel: String, token: Int64, until: Int64)] = []
+            try db.withStatement(select) { s throws(SQLiteError) in
+                if select == DeliverySQL.expiredLeases { s.bind(now, to: ":now") }
+                while try s.step() { leased.append((s.string(0), s.int(1), s.int(2), s.string(3), s.int64(4), s.int64(5))) }
             }
-            for j in expired {
+            for j in leased {
                 try db.run(DeliverySQL.requeueRescued) { s in
                     s.bind(j.id, to: ":id")
+                    s.bind(lastError, to: ":last_error")
                     s.bind(now, to: ":now")
                 }
                 let report = AttemptReport(
                     outcome: .retryable, provider: nil, startedAt: min(j.until, now),
-                    finishedAt: now, errorClass: "lease_expired",
-                    errorMessage: "the worker's lease ran out before it finished")
+                    finishedAt: now, errorClass: errorClass, errorMessage: message)
                 try insertAttempt(
                     jobID: j.id, number: j.attempts + 1, routeStep: j.step, channel: j.channel,
                     report: report, token: j.token)
             }
-            return expired.count
+            return leased.count
         }
     }
 

@@ -71,6 +71,19 @@ final class WriterContext {
         return (try? db.checkpointPassive()) == true
     }
 
+    /// At a clean close: a TRUNCATE checkpoint, so the database file alone holds every commit and
+    /// `-wal` is empty (the store's other connections are closed by then). A reader in another
+    /// process (an operator's `sqlite3`) can keep it from running; it waits for it at most
+    /// `waitMillis`, and the `-wal` file then still holds commits (logged).
+    func checkpointAtClose(waitMillis: Int32 = 2_000) -> Bool {
+        owner.check()
+        guard let db else { return false }
+        db.setBusyTimeout(millis: waitMillis)
+        let done = (try? db.checkpoint(.truncate))?.complete == true
+        db.setBusyTimeout(millis: configuration.busyTimeoutMillis)
+        return done
+    }
+
     /// Drops the connection (after an I/O error); the next batch reopens it.
     func close() {
         owner.check()

@@ -1,0 +1,145 @@
+/// The queries of the SQLite store, on its read-only connection (never behind the writer's
+/// batches): shared by `SQLiteOutbox` and `SQLiteReadOnlyStore`. Nothing returned holds a secret
+/// or a recipient.
+struct SQLiteQueries: Sendable {
+    let reader: ReadConnection
+    let options: OutboxOptions
+
+    func job(id: String) throws(OutboxError) -> JobRecord? {
+        try reader.read { db throws(SQLiteError) in
+            try db.withStatement(OperationsSQL.job) { s throws(SQLiteError) in
+                s.bind(id, to: ":id")
+                return try s.step() ? SQLiteRows.jobRecord(s) : nil
+            }
+        }
+    }
+
+    func jobs(matching f: JobFilter) throws(OutboxError) -> [JobRecord] {
+        guard f.limit > 0 else { return [] }
+        let limit = min(f.limit, options.maxListLimit)
+        return try reader.read { db throws(SQLiteError) in
+            try db.withStatement(OperationsSQL.list) { s throws(SQLiteError) in
+                s.bind(f.status?.rawValue, to: ":status")
+                s.bind(f.channel, to: ":channel")
+                s.bind(f.kind?.rawValue, to: ":kind")
+                s.bind(f.createdFrom, to: ":created_from")
+                s.bind(f.createdBefore, to: ":created_before")
+                s.bind(f.beforeID, to: ":before_id")
+                s.bind(f.recipientHash, to: ":recipient_hash")
+                s.bind(limit, to: ":limit")
+                var out: [JobRecord] = []
+                while try s.step() { out.append(SQLiteRows.jobRecord(s)) }
+                return out
+            }
+        }
+    }
+
+    func attempts(jobID: String) throws(OutboxError) -> [AttemptRecord] {
+        try reader.read { db throws(SQLiteError) in
+            try db.withStatement(OperationsSQL.attempts) { s throws(SQLiteError) in
+                s.bind(jobID, to: ":job_id")
+                var out: [AttemptRecord] = []
+                while try s.step() { out.append(SQLiteRows.attemptRecord(s)) }
+                return out
+            }
+        }
+    }
+
+    func countsByStatus(channel: String? = nil) throws(OutboxError) -> [JobStatus: Int] {
+        try reader.read { db throws(SQLiteError) in
+            try db.withStatement(StatsSQL.countsByStatus) { s throws(SQLiteError) in
+                s.bind(channel, to: ":channel")
+                var out = Dictionary(uniqueKeysWithValues: JobStatus.allCases.map { ($0, 0) })
+                while try s.step() {
+                    if let st = JobStatus(rawValue: s.string(0)) { out[st] = s.int(1) }
+                }
+                return out
+            }
+        }
+    }
+
+    /// Attempts finished at or after `since`, grouped by channel, provider and outcome, with latency
+    /// percentiles. Reads at most `OutboxOptions.maxStatisticsRows` attempts (the newest).
+    func attemptSummary(since: Int64) throws(OutboxError) -> [AttemptSummary] {
+        let cap = options.maxStatisticsRows
+        let rows = try reader.read { db throws(SQLiteError) in
+            try db.withStatement(StatsSQL.attemptLatencies) { s throws(SQLiteError) in
+                s.bind(since, to: ":since")
+                s.bind(cap, to: ":limit")
+                var out: [(String, String?, String, Int64)] = []
+                while try s.step() { out.append((s.string(0), s.optionalString(1), s.string(2), s.int64(3))) }
+                return out
+            }
+        }
+        struct Key: Hashable {
+            let channel: String
+            let provider: String?
+            let outcome: String
+        }
+        var groups: [Key: [Int64]] = [:]
+        for r in rows { groups[Key(channel: r.0, provider: r.1, outcome: r.2), default: []].append(r.3) }
+        return groups.compactMap { key, values -> AttemptSummary? in
+            guard let outcome = AttemptOutcome(rawValue: key.outcome) else { return nil }
+            let v = values.sorted()
+            func p(_ q: Double) -> Int64 { v[min(v.count - 1, Int((Double(v.count) * q).rounded(.up)) - 1)] }
+            return AttemptSummary(
+                channel: key.channel, provider: key.provider, outcome: outcome, count: v.count,
+                p50Millis: p(0.5), p95Millis: p(0.95), p99Millis: p(0.99), maxMillis: v.last!)
+        }.sorted { ($0.channel, $0.provider ?? "", $0.outcome.rawValue) < ($1.channel, $1.provider ?? "", $1.outcome.rawValue) }
+    }
+
+    /// The newest attempts that did not end in `sent`, newest first.
+    func recentFailures(limit: Int) throws(OutboxError) -> [AttemptRecord] {
+        let limit = min(max(limit, 0), options.maxListLimit)
+        return try reader.read { db throws(SQLiteError) in
+            try db.withStatement(StatsSQL.recentFailures) { s throws(SQLiteError) in
+                s.bind(limit, to: ":limit")
+                var out: [AttemptRecord] = []
+                while try s.step() { out.append(SQLiteRows.attemptRecord(s)) }
+                return out
+            }
+        }
+    }
+
+    func attemptCounts(since: Int64) throws(OutboxError) -> [AttemptCount] {
+        try reader.read { db throws(SQLiteError) in
+            try db.withStatement(StatsSQL.attemptCounts) { s throws(SQLiteError) in
+                s.bind(since, to: ":since")
+                var out: [AttemptCount] = []
+                while try s.step() {
+                    guard let o = AttemptOutcome(rawValue: s.string(2)) else { continue }
+                    out.append(AttemptCount(channel: s.string(0), provider: s.string(1), outcome: o, count: s.int(3)))
+                }
+                return out
+            }
+        }
+    }
+
+    func deliveryLatency(since: Int64) throws(OutboxError) -> LatencySummary {
+        try reader.read { db throws(SQLiteError) in
+            let n = try db.withStatement(StatsSQL.sentCount) { s throws(SQLiteError) in
+                s.bind(since, to: ":since")
+                return try s.step() ? s.int(0) : 0
+            }
+            guard n > 0 else { return LatencySummary(count: 0, p50: nil, p90: nil, p99: nil, max: nil) }
+            func at(_ q: Double) throws(SQLiteError) -> Int64? {
+                try db.withStatement(StatsSQL.sentLatencyAt) { s throws(SQLiteError) in
+                    s.bind(since, to: ":since")
+                    s.bind(Int64(min(n - 1, Int(Double(n - 1) * q + 0.5))), to: ":offset")
+                    return try s.step() ? s.optionalInt64(0) : nil
+                }
+            }
+            return LatencySummary(count: n, p50: try at(0.5), p90: try at(0.9), p99: try at(0.99), max: try at(1.0))
+        }
+    }
+
+    func oldestQueued() throws(OutboxError) -> [String: Int64] {
+        try reader.read { db throws(SQLiteError) in
+            try db.withStatement(StatsSQL.oldestQueued) { s throws(SQLiteError) in
+                var out: [String: Int64] = [:]
+                while try s.step() { out[s.string(0)] = s.int64(1) }
+                return out
+            }
+        }
+    }
+}
