@@ -5,8 +5,17 @@ public struct OutboxOptions: Sendable {
     public var maxBatchSize: Int = 2_048
     /// How long a write waits for a lock held by another process before failing as busy.
     public var busyTimeout: Duration = .seconds(5)
-    /// The WAL file is truncated to this size after a checkpoint.
-    public var journalSizeLimitBytes: Int64 = 64 << 20
+    /// The WAL file is truncated to this size when it starts over (`journal_size_limit`).
+    public var journalSizeLimitBytes: Int64 = 16 << 20
+    /// Past this size the checkpointer escalates from PASSIVE to TRUNCATE (when no reader holds
+    /// an older snapshot), emptying the WAL file.
+    public var walTruncateBytes: Int64 = 4 << 20
+    /// Past this size the WAL is reported as degraded (`WriterStatistics.walDegraded`, `/readyz`):
+    /// a reader on an old snapshot keeps every checkpoint from copying past it; 0 for no bound.
+    public var walDegradedBytes: Int64 = 64 << 20
+    /// After a commit that erased payloads, a TRUNCATE checkpoint follows within this time, so
+    /// erased bytes leave the WAL file too (erasures in between share it).
+    public var erasureCheckpointDelay: Duration = .seconds(1)
     /// WAL frames after which a background thread checkpoints (copies the WAL into the database
     /// file); 0 disables checkpoints, which leaves the WAL growing (tests only).
     public var checkpointPages: Int = 1_000

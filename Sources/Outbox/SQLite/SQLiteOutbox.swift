@@ -63,7 +63,10 @@ public final class SQLiteOutbox: OutboxStore {
                 throw OutboxError.startup("data key check: \(error)")
             }
         }
-        self.checkpointer = Checkpointer(path: path, configuration: config, logger: logger)
+        var policy = Checkpointer.Policy()
+        policy.truncateBytes = options.walTruncateBytes
+        policy.erasureDelay = options.erasureCheckpointDelay
+        self.checkpointer = Checkpointer(path: path, configuration: config, policy: policy, logger: logger)
         self.writer = GroupCommitWriter(
             context: context, maxBatchSize: options.maxBatchSize,
             checkpointPages: options.checkpointPages, checkpointer: checkpointer,
@@ -147,7 +150,11 @@ public final class SQLiteOutbox: OutboxStore {
         WriterStatistics(
             batches: writer.batchesCommitted.load(ordering: .relaxed),
             items: writer.itemsCommitted.load(ordering: .relaxed),
-            failedBatches: writer.batchesFailed.load(ordering: .relaxed))
+            failedBatches: writer.batchesFailed.load(ordering: .relaxed),
+            log: LogStatistics(
+                bytes: Checkpointer.walBytes(path), degradedBytes: options.walDegradedBytes,
+                uncopiedFrames: checkpointer.state.uncopiedFrames.load(ordering: .relaxed),
+                truncations: checkpointer.state.truncations.load(ordering: .relaxed)))
     }
 
     // MARK: SQLite only

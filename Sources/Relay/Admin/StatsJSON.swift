@@ -16,13 +16,19 @@ public enum StatsJSON {
     }
 }
 
-/// What `/readyz` reports.
+/// What `/readyz` reports. A WAL past its bound (a reader on an old snapshot holds checkpoints
+/// back) is `degraded` but still ready (200): jobs are still committed and delivered, and taking
+/// the node out of rotation would turn a disk-space warning into an outage; alert on
+/// `otp_relay_wal_bytes` or on `"degraded":true`.
 struct HealthReport: Sendable {
     var storeWritable: Bool
     var workersAlive: Bool
     var draining: Bool
+    var walBytes: Int64 = 0
+    var walDegraded = false
     var ready: Bool { storeWritable && workersAlive && !draining }
     var json: String {
-        "{\"ready\":\(ready),\"store_writable\":\(storeWritable),\"workers_alive\":\(workersAlive),\"draining\":\(draining)}"
+        "{\"ready\":\(ready),\"degraded\":\(walDegraded),\"store_writable\":\(storeWritable),\"workers_alive\":\(workersAlive),"
+            + "\"draining\":\(draining),\"wal_bytes\":\(walBytes)}"
     }
 }

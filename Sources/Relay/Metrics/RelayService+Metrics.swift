@@ -42,6 +42,15 @@ extension RelayService {
             }
             p.sample("otp_relay_delivery_latency_seconds_count", [], Double(l.count))
         }
+        let log = store.writerStatistics.log
+        p.family("otp_relay_wal_bytes", "gauge", "Size of the store's write-ahead log (-wal file).")
+        p.sample("otp_relay_wal_bytes", [], Double(log.bytes))
+        p.family("otp_relay_wal_degraded_bytes", "gauge", "WAL size past which /readyz reports degraded (0: no bound).")
+        p.sample("otp_relay_wal_degraded_bytes", [], Double(log.degradedBytes))
+        p.family("otp_relay_wal_uncheckpointed_frames", "gauge", "WAL frames the last checkpoint could not copy (held by a reader).")
+        p.sample("otp_relay_wal_uncheckpointed_frames", [], Double(log.uncopiedFrames))
+        p.family("otp_relay_wal_truncations_total", "counter", "Checkpoints that emptied the WAL file.")
+        p.sample("otp_relay_wal_truncations_total", [], Double(log.truncations))
         delivery.write(to: &p)
         return p.text
     }

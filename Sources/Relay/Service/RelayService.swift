@@ -86,9 +86,11 @@ public final class RelayService: Sendable {
         let adminHandler = AdminHandler(
             authorizer: authorizer, store: store, clock: clock, logger: logger,
             health: { [pool] in
-                HealthReport(
+                let log = store.writerStatistics.log
+                return HealthReport(
                     storeWritable: store.isWritable,
-                    workersAlive: pool?.isRunning ?? true, draining: handler.isDraining)
+                    workersAlive: pool?.isRunning ?? true, draining: handler.isDraining,
+                    walBytes: log.bytes, walDegraded: log.degraded)
             },
             metricsText: { [deliveryMetrics] in
                 RelayService.metricsText(store: store, metrics: metrics, delivery: deliveryMetrics, now: clock.nowMillis())

@@ -81,6 +81,7 @@ final class SQLiteDatabase {
             try execute(SchemaSQL.pageSize(c.pageSize))
             try expect(pragma: SchemaSQL.journalModeWAL, equals: "wal")
             try execute(SchemaSQL.journalSizeLimit(c.journalSizeLimitBytes))
+            try execute(SchemaSQL.secureDelete)
             try execute(SchemaSQL.walAutocheckpoint(pages: c.walAutoCheckpointPages))
         } else {
             try execute(SchemaSQL.queryOnly)

@@ -12,6 +12,8 @@ enum SchemaSQL {
     static func journalSizeLimit(_ bytes: Int64) -> String { "PRAGMA journal_size_limit = \(bytes)" }
     static func walAutocheckpoint(pages: Int) -> String { "PRAGMA wal_autocheckpoint = \(pages)" }
     static let queryOnly = "PRAGMA query_only = ON"
+    /// Deleted content (an erased payload, a purged row) is overwritten with zeros in its page.
+    static let secureDelete = "PRAGMA secure_delete = ON"
     static let synchronousFull = "PRAGMA synchronous = FULL"
     static func setMaxPageCount(_ pages: Int) -> String { "PRAGMA max_page_count = \(pages)" }
     static let maxPageCount = "PRAGMA max_page_count"

@@ -48,13 +48,19 @@ final class ConditionThread: @unchecked Sendable {
         return true
     }
 
-    /// On the thread: sleeps until `hasWork()` (checked under the lock) or a stop, then returns
-    /// `take()` (run under the lock), or nil once the loop should end.
-    func nextWork<T>(hasWork: () -> Bool, take: () -> T) -> T? {
+    /// On the thread: sleeps until `hasWork()` (checked under the lock), `wakeAt` (when given) or
+    /// a stop, then returns `take()` (run under the lock), or nil once the loop should end.
+    func nextWork<T>(hasWork: () -> Bool, wakeAt: Date? = nil, take: () -> T) -> T? {
         condition.lock()
         defer { condition.unlock() }
-        while !hasWork() && !stopping { condition.wait() }
-        guard hasWork() && (drainsOnStop || !stopping) else { return nil }
+        while !hasWork() && !stopping {
+            if let wakeAt {
+                if !condition.wait(until: wakeAt) { break }
+            } else {
+                condition.wait()
+            }
+        }
+        if stopping { guard drainsOnStop && hasWork() else { return nil } }
         return take()
     }
 

@@ -127,6 +127,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         } catch {
             context.db?.rollbackIfNeeded()
             context.dedupe.rollback()
+            _ = context.takeErasedPayloads()
             if error.needsReopen { context.close() }
             batchesFailed.add(1, ordering: .relaxed)
             lastBatchFailed.store(true, ordering: .relaxed)
@@ -162,6 +163,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         if wake {
             for f in observers.withLock({ $0 }) { f() }
         }
+        if context.takeErasedPayloads() { checkpointer?.requestErasure() }
         checkpointIfNeeded()
     }
 

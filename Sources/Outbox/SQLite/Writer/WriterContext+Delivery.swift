@@ -19,7 +19,9 @@ struct ClaimedRow: Sendable {
 /// batch transaction and is atomic on its own.
 extension WriterContext {
     func expireDue(now: Int64) throws(SQLiteError) -> Int {
-        try connection().run(DeliverySQL.expire) { $0.bind(now, to: ":now") }
+        let n = try connection().run(DeliverySQL.expire) { $0.bind(now, to: ":now") }
+        if n > 0 { erasedPayloads = true }
+        return n
     }
 
     func claim(limit: Int, leaseMillis: Int64, now: Int64) throws(SQLiteError) -> [ClaimedRow] {
@@ -70,6 +72,7 @@ extension WriterContext {
             case .dead(let reason): status = .dead; erase = false; lastError = reason
             case .expired: status = .expired; erase = true; lastError = lastError ?? "expired"
             }
+            if erase { erasedPayloads = true }
             try db.run(DeliverySQL.transition) { s in
                 s.bind(id, to: ":id")
                 s.bind(status.rawValue, to: ":status")
@@ -201,9 +204,11 @@ extension WriterContext {
 /// Operator writes that go through the writer (retention).
 extension WriterContext {
     func purge(createdBefore before: Int64, limit: Int) throws(SQLiteError) -> Int {
-        try connection().run(OperationsSQL.purge) { s in
+        let n = try connection().run(OperationsSQL.purge) { s in
             s.bind(before, to: ":created_before")
             s.bind(limit, to: ":limit")
         }
+        if n > 0 { erasedPayloads = true }
+        return n
     }
 }

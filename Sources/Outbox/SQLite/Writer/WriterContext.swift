@@ -17,6 +17,8 @@ final class WriterContext {
     private var savepointDepth = 0
     private let wal = WALCounter()
     let dedupe: DedupeIndex
+    /// Whether this batch erased payloads (a TRUNCATE checkpoint then follows: `Checkpointer`).
+    var erasedPayloads = false
     let maxDedupeWindowMillis: Int64
     let clock: any WallClock
 
@@ -57,6 +59,12 @@ final class WriterContext {
             }, Unmanaged.passUnretained(wal).toOpaque())
         db = fresh
         return fresh
+    }
+
+    /// Whether payloads were erased since the last call (and resets it).
+    func takeErasedPayloads() -> Bool {
+        defer { erasedPayloads = false }
+        return erasedPayloads
     }
 
     /// Frames in the WAL after the last commit (the WAL hook's count).
