@@ -145,7 +145,8 @@ final class WALEndToEndTests: XCTestCase {
         XCTAssertTrue(waitFor(10) { fileSize(wal) < 4 << 20 }, "WAL \(fileSize(wal)) bytes after the reader ended")
         print(
             "e2e-wal-held-reader: \(ids.count) jobs in \(String(format: "%.1f", samples.last?.t ?? 0)) s; WAL peak \(peak) bytes "
-                + "(\(peak / Int64(max(1, ids.count))) bytes/job), degraded in \(samples.filter(\.degraded).count)/\(samples.count) samples; "
+                + "(\(peak / Int64(max(1, ids.count))) bytes/job), "
+                + "degraded in \(samples.filter(\.degraded).count)/\(samples.count) samples; "
                 + "below 4 MiB \(String(format: "%.2f", Date().timeIntervalSince(released))) s after the reader ended")
         XCTAssertTrue(try waitFor(30) { try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'sent'") == [String(ids.count)] })
 
