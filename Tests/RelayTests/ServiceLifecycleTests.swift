@@ -9,8 +9,10 @@ import XCTest
 /// The service's parts start through one `ServiceGroup`: a listener that cannot bind fails the
 /// start before the delivery pool claims anything, and what did start is stopped again.
 final class ServiceLifecycleTests: XCTestCase {
-    /// The review's case: a second `serve` on a taken port over the same database. The first
-    /// instance only accepts (delivery off), so its job stays queued unless the second claims it.
+    /// The review's case: a second `serve` on a taken port. The same database is now refused at
+    /// open (the owner's lock, `OneOwnerTests`), so the second runs over a copy of the first's
+    /// database (`.backup`, WAL included) holding the same queued job, which stays queued unless
+    /// the second claims it.
     private func assertSecondServeFails(taking which: (TestService, inout Configuration) -> Void) throws {
         let first = try TestService { $0.deliveryEnabled = false }
         let r = try first.post(#"{"identifier": "084512340987", "otp": "123456", "channel": "whatsapp"}"#)
@@ -22,6 +24,13 @@ final class ServiceLifecycleTests: XCTestCase {
         c.sandboxFile = first.dir.file("second-sandbox.jsonl")
         c.listen = ListenAddress(host: "127.0.0.1", port: 0)
         c.adminListen = ListenAddress(host: "127.0.0.1", port: 0)
+        c.databasePath = first.dir.file("second.sqlite")
+        let backup = Process()
+        backup.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        backup.arguments = [first.db, ".backup '\(c.databasePath)'"]
+        try backup.run()
+        backup.waitUntilExit()
+        XCTAssertEqual(backup.terminationStatus, 0)
         which(first, &c)
         let lines = LogCapture()
         let second = try RelayService(
@@ -31,9 +40,9 @@ final class ServiceLifecycleTests: XCTestCase {
         Thread.sleep(forTimeInterval: 0.3)  // a pool that had started would have claimed by now
 
         XCTAssertFalse(lines.all.contains("delivery started"), "the pool never started")
-        let row = try sqliteQuery(first.db, "SELECT status, attempts, coalesce(lease_until, 'none') FROM jobs WHERE id = '\(id)'")
+        let row = try sqliteQuery(c.databasePath, "SELECT status, attempts, coalesce(lease_until, 'none') FROM jobs WHERE id = '\(id)'")
         XCTAssertEqual(row, ["queued|0|none"], "not claimed, not tried")
-        XCTAssertEqual(try sqliteQuery(first.db, "SELECT count(*) FROM attempts"), ["0"])
+        XCTAssertEqual(try sqliteQuery(c.databasePath, "SELECT count(*) FROM attempts"), ["0"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: c.sandboxFile), "nothing delivered")
         second.shutdown()  // after a failed start: nothing left to stop
 
