@@ -65,11 +65,11 @@ enum KYCCommand {
             throw ConfigError(
                 key: "data_key_file", "\(config.resolvedDataKeyFile) does not exist: run otp-relay serve once, or configure data_key")
         }
-        let (key, _) = try SecretsBootstrap.dataKey(config)
-        let outbox = try StoreFactory.open(config.storeLocation, dataKey: key, logger: Logger(level: .warning))
+        let (keys, _) = try SecretsBootstrap.dataKeys(config)
+        let outbox = try StoreFactory.open(config.storeLocation, keys: keys, logger: Logger(level: .warning))
         defer { outbox.close() }
         let actor = "cli:" + (input.environment["SUDO_USER"] ?? input.environment["USER"] ?? "uid-\(getuid())")
-        let ingest = KYCIngest(store: outbox, dataKey: key, settings: settings, logger: Logger(level: .warning))
+        let ingest = KYCIngest(store: outbox, dataKey: keys.index, settings: settings, logger: Logger(level: .warning))
         do {
             let r = try ingest.submitAndWait(body: body, actor: actor)
             print(r.id)

@@ -24,11 +24,12 @@ enum ServeCommand {
         PrivateFiles.restrictCreationMode()
         let logger = Logger(level: config.logLevel)
         PrivateFiles.tighten(config, logger: logger)
-        let (key, createdKey) = try SecretsBootstrap.dataKey(config)
+        let (keys, createdKey) = try SecretsBootstrap.dataKeys(config)
         if createdKey { logger.warning("generated a new data key", ["file": .string(config.resolvedDataKeyFile)]) }
         let generated = try SecretsBootstrap.credentials(&config)
-        let service = try RelayService(configuration: config, dataKey: key, logger: logger)
+        let service = try RelayService(configuration: config, keys: keys, logger: logger)
         try service.start()
+        service.resealInBackground()
         for g in generated {
             printCredential(g, config: config, port: service.publicPort)
         }

@@ -18,7 +18,7 @@ extension SQLiteOutbox {
         jobs.reserveCapacity(rows.count)
         for row in rows {
             guard let sealed = row.payload, let kind = JobKind(rawValue: row.kind),
-                let opened = Payload.open(sealed, jobID: row.id, key: dataKey)
+                let opened = Payload.open(sealed, jobID: row.id, key: keys)
             else {
                 unreadable(row, now: now)
                 continue
@@ -40,7 +40,7 @@ extension SQLiteOutbox {
         let report = AttemptReport(
             outcome: .permanent, provider: nil, startedAt: now, finishedAt: now,
             errorClass: "payload_unreadable",
-            errorMessage: "the sealed payload does not open with the configured data key")
+            errorMessage: "the sealed payload does not open with the configured data keys")
         _ = try? finish(
             id: row.id, token: row.token, transition: .dead(reason: "payload unreadable"),
             attempt: report, now: now)

@@ -14,7 +14,7 @@ import Synchronization
 /// that runs out returns its job to `queued` even if the provider had accepted it.
 public final class SQLiteOutbox: OutboxStore {
     public let path: String
-    let dataKey: DataKey
+    let keys: KeyRing
     let clock: any WallClock
     let logger: Logger
     let options: OutboxOptions
@@ -29,11 +29,11 @@ public final class SQLiteOutbox: OutboxStore {
     /// store is running when this returns (`start()` has nothing left to do). As the owner it
     /// first takes the file's lock, and returns the jobs a dead owner left `sending` to `queued`.
     public init(
-        path: String, dataKey: DataKey, clock: any WallClock = SystemClock(), logger: Logger,
+        path: String, keys: KeyRing, clock: any WallClock = SystemClock(), logger: Logger,
         options: OutboxOptions = OutboxOptions(), access: StoreAccess = .shared
     ) throws(OutboxError) {
         self.path = path
-        self.dataKey = dataKey
+        self.keys = keys
         self.clock = clock
         self.logger = logger
         self.options = options
@@ -56,7 +56,7 @@ public final class SQLiteOutbox: OutboxStore {
         }
         if options.verifyDataKey {
             do {
-                try DataKeyCheck.verify(try SQLiteDatabase(path: path, configuration: config), dataKey: dataKey, now: clock.nowMillis())
+                try DataKeyCheck.verify(try SQLiteDatabase(path: path, configuration: config), keys: keys, now: clock.nowMillis())
             } catch let e as OutboxError {
                 throw e
             } catch {
@@ -94,6 +94,14 @@ public final class SQLiteOutbox: OutboxStore {
         }
     }
 
+    /// A store whose ring is the one key `dataKey`.
+    public convenience init(
+        path: String, dataKey: DataKey, clock: any WallClock = SystemClock(), logger: Logger,
+        options: OutboxOptions = OutboxOptions(), access: StoreAccess = .shared
+    ) throws(OutboxError) {
+        try self.init(path: path, keys: KeyRing(current: dataKey), clock: clock, logger: logger, options: options, access: access)
+    }
+
     deinit { close() }
 
     // MARK: lifecycle
@@ -127,7 +135,7 @@ public final class SQLiteOutbox: OutboxStore {
         let id = ids.next()
         let payload: [UInt8]
         do {
-            payload = try Payload.seal(recipient: job.recipient, secret: job.secret, jobID: id, key: dataKey)
+            payload = try Payload.seal(recipient: job.recipient, secret: job.secret, jobID: id, key: keys)
         } catch {
             logger.error("outbox seal failed", ["error": .string(error.description)])
             completion(.failure(.unavailable(error.description)))

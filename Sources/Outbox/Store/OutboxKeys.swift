@@ -1,7 +1,7 @@
 import RelayCore
 import RelayCrypto
 
-/// The HMAC keys the outbox's lookup columns use, derived from the data key, so the webhook, the
+/// The HMAC keys the outbox's lookup columns use, derived from the (index) data key, so the webhook, the
 /// operator tools and the store agree on them: `recipient_hash` (find a person's jobs without
 /// storing the address) and `dedupe_key` (a repeat of the same OTP to the same recipient).
 public struct OutboxKeys: Sendable {
@@ -12,6 +12,10 @@ public struct OutboxKeys: Sendable {
         recipientKey = HMACKey(dataKey.derive(label: "recipient-hash"))
         dedupeKey = HMACKey(dataKey.derive(label: "dedupe"))
     }
+
+    /// Derived from the ring's index key, which a rotation keeps: a repeat of an OTP posted
+    /// before a rotation is still a duplicate, and a recipient's jobs are still found.
+    public init(keys: KeyRing) { self.init(dataKey: keys.index) }
 
     /// HMAC of a normalized recipient.
     public func recipientHash(_ normalizedRecipient: String) -> [UInt8] {

@@ -1,12 +1,13 @@
 import RelayCrypto
 
 /// The sealed payload of a job: recipient and secret, encoded then sealed with AES-256-GCM under
-/// the data key, with the job id as associated data (a payload cannot be moved to another job).
+/// the ring's current data key, with the job id as associated data (a payload cannot be moved to
+/// another job) and the key id in front (`KeyRing`: the header is authenticated too).
 /// Plaintext layout: version(1) = 1 | recipient length (2, big-endian) | recipient | secret.
 enum Payload {
     static let version: UInt8 = 1
 
-    static func seal(recipient: String, secret: [UInt8], jobID: String, key: DataKey) throws(CryptoError) -> [UInt8] {
+    static func seal(recipient: String, secret: [UInt8], jobID: String, key: KeyRing) throws(CryptoError) -> [UInt8] {
         let r = Array(recipient.utf8)
         precondition(r.count <= Int(UInt16.max))
         var plain = [UInt8]()
@@ -20,8 +21,8 @@ enum Payload {
         return try key.seal(plain, associatedData: Array(jobID.utf8))
     }
 
-    /// The recipient and secret, or nil when the payload does not open under this key for this job.
-    static func open(_ sealed: [UInt8], jobID: String, key: DataKey) -> (recipient: String, secret: [UInt8])? {
+    /// The recipient and secret, or nil when the payload does not open under the ring for this job.
+    static func open(_ sealed: [UInt8], jobID: String, key: KeyRing) -> (recipient: String, secret: [UInt8])? {
         guard var plain = try? key.open(sealed, associatedData: Array(jobID.utf8)) else { return nil }
         defer { wipe(&plain) }
         guard plain.count >= 3, plain[0] == version else { return nil }

@@ -24,16 +24,16 @@ public enum StoreAccess: Sendable, Equatable {
 public enum StoreFactory {
     /// Opens (creating and migrating if needed) the store at `location`; it runs when this returns.
     /// - Parameters:
-    ///   - dataKey: seals and opens job payloads; a different key cannot open jobs already stored.
+    ///   - keys: the current key seals new payloads; the ring's keys open stored ones (by key id).
     ///   - options: the SQLite store's tunables (ignored by other stores).
     ///   - access: `.owner` for the delivering service (exclusive), `.shared` for operator writes.
     public static func open(
-        _ location: StoreLocation, dataKey: DataKey, clock: any WallClock = SystemClock(), logger: Logger,
+        _ location: StoreLocation, keys: KeyRing, clock: any WallClock = SystemClock(), logger: Logger,
         options: OutboxOptions = OutboxOptions(), access: StoreAccess = .shared
     ) throws(OutboxError) -> any OutboxStore {
         switch location {
         case .sqlite(let path):
-            try SQLiteOutbox(path: path, dataKey: dataKey, clock: clock, logger: logger, options: options, access: access)
+            try SQLiteOutbox(path: path, keys: keys, clock: clock, logger: logger, options: options, access: access)
         }
     }
 
@@ -46,6 +46,14 @@ public enum StoreFactory {
         switch location {
         case .sqlite(let path): try SQLiteReadOnlyStore(path: path, options: options)
         }
+    }
+
+    /// `open` with a ring of the one key `dataKey`.
+    public static func open(
+        _ location: StoreLocation, dataKey: DataKey, clock: any WallClock = SystemClock(), logger: Logger,
+        options: OutboxOptions = OutboxOptions(), access: StoreAccess = .shared
+    ) throws(OutboxError) -> any OutboxStore {
+        try open(location, keys: KeyRing(current: dataKey), clock: clock, logger: logger, options: options, access: access)
     }
 
     /// What the store at `location` records about its data key (nil: no store there yet). Read-only.

@@ -13,9 +13,8 @@ public enum RelayMaintenance {
     /// Validates what start-up would validate, without binding or writing anything.
     public static func check(_ config: Configuration) throws {
         if config.dataKey == nil, let f = config.dataKeyFile {
-            guard let d = FileManager.default.contents(atPath: f),
-                (try? DataKey(base64: String(decoding: d, as: UTF8.self).trimmingASCIIWhitespace())) != nil
-            else { throw ConfigError(key: "data_key_file", "\(f) does not hold 32 bytes in base64") }
+            guard let d = FileManager.default.contents(atPath: f) else { throw ConfigError(key: "data_key_file", "cannot read \(f)") }
+            _ = try KeyRingFile.parse(d, path: f)
         }
         _ = try CredentialsFile.load(config.resolvedCredentialsFile)
     }
@@ -32,17 +31,15 @@ public enum RelayMaintenance {
         guard FileManager.default.fileExists(atPath: config.databasePath) else {
             throw OutboxError.startup("no database at \(config.databasePath)")
         }
-        let key: DataKey
+        let keys: KeyRing
         var options = OutboxOptions()
-        if let k = config.dataKey {
-            key = k
-        } else if FileManager.default.fileExists(atPath: config.resolvedDataKeyFile) {
-            key = try SecretsBootstrap.dataKey(config).0
+        if config.dataKey != nil || FileManager.default.fileExists(atPath: config.resolvedDataKeyFile) {
+            keys = try SecretsBootstrap.dataKeys(config).0
         } else {
-            key = DataKey.generate()  // nothing sealed can be read, and nothing here needs to
+            keys = KeyRing(current: DataKey.generate())  // nothing sealed can be read, and nothing here needs to
             options.verifyDataKey = false  // nor is this key recorded as the database's
         }
-        return try StoreFactory.open(config.storeLocation, dataKey: key, logger: Logger(level: .warning), options: options)
+        return try StoreFactory.open(config.storeLocation, keys: keys, logger: Logger(level: .warning), options: options)
     }
 
     public static func newCredential(

@@ -24,17 +24,23 @@ public final class RelayService: Sendable {
     let clock: any WallClock
     let group: ServiceGroup
 
+    /// A service whose key ring is the one key `dataKey`.
+    public convenience init(configuration: Configuration, dataKey: DataKey, logger: Logger, clock: any WallClock = SystemClock()) throws {
+        try self.init(configuration: configuration, keys: KeyRing(current: dataKey), logger: logger, clock: clock)
+    }
+
     /// Opens the store as its owner (locking it, migrating it), builds the handlers; nothing listens
     /// until `start()`.
-    public init(configuration: Configuration, dataKey: DataKey, logger: Logger, clock: any WallClock = SystemClock()) throws {
+    /// `keys.current` seals new jobs; the HMAC lookup keys derive from `keys.index`.
+    public init(configuration: Configuration, keys: KeyRing, logger: Logger, clock: any WallClock = SystemClock()) throws {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
         self.deliveryMetrics = DeliveryMetrics(clock: clock)
         let c = configuration
-        store = try StoreFactory.open(c.storeLocation, dataKey: dataKey, clock: clock, logger: logger, access: .owner)
+        store = try StoreFactory.open(c.storeLocation, keys: keys, clock: clock, logger: logger, access: .owner)
         let ingest = OTPIngest(
-            store: store, dataKey: dataKey,
+            store: store, dataKey: keys.index,
             settings: .init(
                 defaultCountryCode: c.defaultCountryCode,
                 otpValidity: c.otpValidity, dedupeWindow: c.dedupeWindow),
@@ -97,7 +103,7 @@ public final class RelayService: Sendable {
                     + (gateway?.metricsText() ?? "")
             },
             statusPage: { StatusPage.render(store: store, metrics: metrics, now: clock.nowMillis()) },
-            kyc: RelayService.kycRoutes(c, store: store, dataKey: dataKey, clock: clock, logger: logger))
+            kyc: RelayService.kycRoutes(c, store: store, dataKey: keys.index, clock: clock, logger: logger))
         var adminHTTP = HTTPServerConfiguration()
         adminHTTP.host = c.adminListen.host
         adminHTTP.port = c.adminListen.port

@@ -13,22 +13,17 @@ public enum SecretsBootstrap {
         public let password: String
     }
 
-    /// Reads or creates the data key file. A configured file that does not exist is an error;
-    /// the default file is created on first run.
-    public static func dataKey(_ config: Configuration) throws -> (DataKey, created: Bool) {
-        if let k = config.dataKey { return (k, false) }
+    /// Reads or creates the data key file (one key, or a ring: `KeyRingFile`). A configured file
+    /// that does not exist is an error; the default file is created on first run.
+    public static func dataKeys(_ config: Configuration) throws -> (KeyRing, created: Bool) {
+        if let k = config.dataKey { return (KeyRing(current: k), false) }
         let path = config.resolvedDataKeyFile
-        if let d = FileManager.default.contents(atPath: path) {
-            let text = String(decoding: d, as: UTF8.self).trimmingASCIIWhitespace()
-            do { return (try DataKey(base64: text), false) } catch {
-                throw ConfigError(key: "data_key_file", "\(path) does not hold 32 bytes in base64")
-            }
-        }
+        if let ring = try KeyRingFile.load(path) { return (ring, false) }
         guard config.dataKeyFile == nil else { throw ConfigError(key: "data_key_file", "cannot read \(path)") }
         try refuseNewKeyOverJobs(config, keyFile: path)
         let key = DataKey.generate()
         try writePrivate(path, Array((key.base64 + "\n").utf8))
-        return (key, true)
+        return (KeyRing(current: key), true)
     }
 
     /// A new key never goes over a database that already has jobs or a key fingerprint: its
@@ -74,7 +69,7 @@ public enum SecretsBootstrap {
         return Generated(role: role, username: username, password: pw)
     }
 
-    /// Writes a file readable by its owner only (created 0600, replaced atomically).
+    /// Writes a file readable by its owner only (created 0600, fsynced, replaced atomically by rename).
     static func writePrivate(_ path: String, _ bytes: [UInt8]) throws {
         let tmp = path + ".tmp-\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -85,6 +80,11 @@ public enum SecretsBootstrap {
         guard ok, rename(tmp, path) == 0 else {
             unlink(tmp)
             throw ConfigError(key: "", "cannot write \(path)")
+        }
+        let dir = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY | O_CLOEXEC)
+        if dir >= 0 {  // the rename itself survives a crash
+            _ = fsync(dir)
+            close(dir)
         }
     }
 }

@@ -6,29 +6,28 @@ public struct StoredKeyState: Sendable, Equatable {
     /// The fingerprint of the key its payloads are sealed with (nil before one was recorded).
     public let fingerprint: String?
     public let jobs: Int
+    /// Jobs holding a payload, by the key id its header names ("" for payloads from before key ids).
+    public var payloadsByKeyID: [String: Int] = [:]
 }
 
-/// Ties a database to its data key: the key's fingerprint is recorded on first open, and a store
-/// opened with another key refuses to start (nothing is read, sealed or marked dead with it).
-/// A database from before fingerprints has its key tried on one sealed payload first.
+/// Ties a database to its data keys: the current key's fingerprint is recorded, and a store
+/// opened with a ring that holds neither the recorded key nor the keys its payloads name refuses
+/// to start (nothing is read, sealed or marked dead with it). After a rotation the ring's new
+/// current key is recorded. A database from before fingerprints has its key tried on one payload.
 enum DataKeyCheck {
-    static func verify(_ db: SQLiteDatabase, dataKey: DataKey, now: Int64) throws(OutboxError) {
-        let mine = dataKey.fingerprint
+    static func verify(_ db: SQLiteDatabase, keys: KeyRing, now: Int64) throws(OutboxError) {
+        let mine = keys.current.fingerprint
         do {
             let stored = try db.withStatement(DataKeySQL.current) { s throws(SQLiteError) in try s.step() ? s.string(0) : nil }
-            if let stored {
-                guard stored == mine else { throw OutboxError.keyMismatch(stored: stored, given: mine) }
-                return
+            if let stored, !keys.openingKeys.contains(where: { $0.fingerprint == stored }) {
+                throw OutboxError.keyMismatch(stored: stored, given: mine)
             }
-            let sample = try db.withStatement(DataKeySQL.anySealedPayload) { s throws(SQLiteError) in
-                try s.step() ? (s.string(0), s.blob(1) ?? []) : nil
-            }
-            if let (id, sealed) = sample, (try? dataKey.open(sealed, associatedData: Array(id.utf8))) == nil {
-                throw OutboxError.keyMismatch(stored: nil, given: mine)
-            }
-            try db.run(DataKeySQL.record) { s in
-                s.bind(mine, to: ":fingerprint")
-                s.bind(now, to: ":now")
+            try checkPayloads(db, keys: keys, stored: stored)
+            if stored != mine {
+                try db.run(stored == nil ? DataKeySQL.record : DataKeySQL.replace) { s in
+                    s.bind(mine, to: ":fingerprint")
+                    s.bind(now, to: ":now")
+                }
             }
         } catch let e as SQLiteError {
             throw OutboxError.startup(e)
@@ -36,6 +35,20 @@ enum DataKeyCheck {
             throw e
         } catch {
             throw OutboxError.startup("data key check: \(error)")
+        }
+    }
+
+    /// One payload of each key id (and one from before key ids) must open with the ring: a ring
+    /// that lost a key its jobs still need is refused, naming the key id and the job count.
+    static func checkPayloads(_ db: SQLiteDatabase, keys: KeyRing, stored: String?) throws {
+        let groups = try db.withStatement(DataKeySQL.payloadsByKeyID) { s throws(SQLiteError) in
+            var out: [(keyID: String, jobs: Int, id: String, sealed: [UInt8])] = []
+            while try s.step() { out.append((s.string(0), s.int(1), s.string(2), s.blob(3) ?? [])) }
+            return out
+        }
+        for g in groups where (try? keys.open(g.sealed, associatedData: Array(g.id.utf8))) == nil {
+            if g.keyID.isEmpty && stored == nil { throw OutboxError.keyMismatch(stored: nil, given: keys.current.fingerprint) }
+            throw OutboxError.keyMissing(keyID: g.keyID, jobs: g.jobs, ring: keys)
         }
     }
 
@@ -53,7 +66,11 @@ enum DataKeyCheck {
             let hasTable = try db.withStatement(DataKeySQL.fingerprintTableExists) { s throws(SQLiteError) in try s.step() }
             let fingerprint =
                 hasTable ? try db.withStatement(DataKeySQL.current) { s throws(SQLiteError) in try s.step() ? s.string(0) : nil } : nil
-            return StoredKeyState(fingerprint: fingerprint, jobs: jobs)
+            var state = StoredKeyState(fingerprint: fingerprint, jobs: jobs)
+            try db.withStatement(DataKeySQL.payloadsByKeyID) { s throws(SQLiteError) in
+                while try s.step() { state.payloadsByKeyID[s.string(0)] = s.int(1) }
+            }
+            return state
         } catch {
             throw OutboxError.startup(error)
         }
@@ -61,6 +78,18 @@ enum DataKeyCheck {
 }
 
 extension OutboxError {
+    static func keyMissing(keyID: String, jobs: Int, ring: KeyRing) -> OutboxError {
+        let which = keyID.isEmpty ? "sealed before key ids" : "sealed with key id \(keyID)"
+        let held = ring.openingKeys.map(\.keyIDHex).joined(separator: ", ")
+        return .init(
+            code: .startup,
+            detail:
+                "the data key ring cannot open \(jobs) job(s) of this database (\(which)); the ring holds key ids \(held). "
+                + "Put the older key back in the key file's \"previous\" list (or run otp-relay keys reseal with it first); "
+                + "nothing was changed")
+    }
+
+
     static func keyMismatch(stored: String?, given: String) -> OutboxError {
         let what = stored.map { "sealed with the data key of fingerprint \($0.prefix(16))…" } ?? "sealed with another data key"
         return .init(

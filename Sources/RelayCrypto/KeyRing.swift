@@ -1,0 +1,77 @@
+/// The data keys of one deployment: `current` seals every new payload; `previous` keys only open
+/// payloads sealed before a rotation; `index` is the key the HMAC lookup keys (dedupe key,
+/// recipient hash) are derived from, so they survive a rotation. Safe to share between threads.
+///
+/// A sealed payload names its key: `"OKR"(3) | version(1) = 1 | key id(8) | nonce | ciphertext | tag`,
+/// the 12-byte header authenticated with the caller's associated data (`header + associatedData`).
+/// A payload without the header (sealed before key ids) opens with the index key, then any other.
+public struct KeyRing: Sendable {
+    public static let magic: [UInt8] = [0x4F, 0x4B, 0x52]  // "OKR"
+    public static let version: UInt8 = 1
+    public static let keyIDLength = 8
+    public static let headerLength = magic.count + 1 + keyIDLength
+
+    public let current: DataKey
+    /// Older keys, newest first.
+    public let previous: [DataKey]
+    public let index: DataKey
+
+    /// A ring; `index` defaults to `current` (a deployment's first key).
+    public init(current: DataKey, previous: [DataKey] = [], index: DataKey? = nil) {
+        self.current = current
+        self.previous = previous.filter { $0.keyID != current.keyID }
+        self.index = index ?? current
+    }
+
+    /// The keys that open payloads: current, then previous (the index key only when it is one of them).
+    public var openingKeys: [DataKey] { [current] + previous }
+
+    /// The key whose id is `id`, among the opening keys.
+    public func key(id: some Collection<UInt8>) -> DataKey? {
+        openingKeys.first { $0.keyID.elementsEqual(id) }
+    }
+
+    /// The header of a payload sealed now (under `current`).
+    public var currentHeader: [UInt8] { Self.header(current.keyID) }
+
+    static func header(_ keyID: [UInt8]) -> [UInt8] { magic + [version] + keyID }
+
+    /// The key id a sealed payload's header names; nil when it has no header.
+    public static func keyID(of sealed: [UInt8]) -> [UInt8]? {
+        guard sealed.count >= headerLength + DataKey.overhead, sealed.starts(with: magic), sealed[magic.count] == version
+        else { return nil }
+        return Array(sealed[(magic.count + 1)..<headerLength])
+    }
+
+    /// Seals under the current key, with the header in front.
+    public func seal(_ plaintext: [UInt8], associatedData: [UInt8]) throws(CryptoError) -> [UInt8] {
+        let h = currentHeader
+        return h + (try current.seal(plaintext, associatedData: h + associatedData))
+    }
+
+    /// Opens a payload by the key its header names (a header naming no key of the ring, or
+    /// altered, fails); a payload without a header is tried with the index key, then the others.
+    public func open(_ sealed: [UInt8], associatedData: [UInt8]) throws(CryptoError) -> [UInt8] {
+        if let id = Self.keyID(of: sealed), let key = key(id: id) {
+            let h = Array(sealed[..<Self.headerLength])
+            if let plain = try? key.open(Array(sealed[Self.headerLength...]), associatedData: h + associatedData) {
+                return plain
+            }
+        }
+        // No header, or 4 random nonce bytes that look like one (a payload from before key ids).
+        var tried: [DataKey] = []
+        for key in [index] + openingKeys where !tried.contains(where: { $0.keyID == key.keyID }) {
+            tried.append(key)
+            if let plain = try? key.open(sealed, associatedData: associatedData) { return plain }
+        }
+        throw .authenticationFailed
+    }
+}
+
+extension DataKey {
+    /// The first 8 bytes of the fingerprint: names the key in a sealed payload's header.
+    public var keyID: [UInt8] { Array(derive(label: "key-fingerprint").prefix(KeyRing.keyIDLength)) }
+
+    /// `keyID` in hex (the first 16 hex digits of `fingerprint`).
+    public var keyIDHex: String { Crypto.hex(keyID) }
+}
