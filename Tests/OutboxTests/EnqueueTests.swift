@@ -56,11 +56,11 @@ final class EnqueueTests: XCTestCase {
         let b = try outbox.enqueueAndWait(otpJob(otp: "222222")).get()
         let payloads = try query(tmp.path, "SELECT id, payload FROM jobs ORDER BY id") { ($0.string(0), $0.blob(1)!) }
         XCTAssertEqual(payloads.map(\.0), [a.id, b.id])
-        let opened = try XCTUnwrap(Payload.open(payloads[0].1, jobID: a.id, key: testKey))
+        let opened = try XCTUnwrap(Payload.open(payloads[0].1, jobID: a.id, key: KeyRing(current: testKey)))
         XCTAssertEqual(opened.recipient, "+6284512340987")
         XCTAssertEqual(opened.secret, Array("111111".utf8))
-        XCTAssertNil(Payload.open(payloads[0].1, jobID: b.id, key: testKey), "bound to the job id")
-        XCTAssertNil(Payload.open(payloads[0].1, jobID: a.id, key: DataKey.generate()))
+        XCTAssertNil(Payload.open(payloads[0].1, jobID: b.id, key: KeyRing(current: testKey)), "bound to the job id")
+        XCTAssertNil(Payload.open(payloads[0].1, jobID: a.id, key: KeyRing(current: DataKey.generate())))
     }
 
     func testRepeatInsideWindowReturnsFirstJobAndItsCurrentStatus() throws {

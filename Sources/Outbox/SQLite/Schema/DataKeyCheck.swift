@@ -47,7 +47,7 @@ enum DataKeyCheck {
             return out
         }
         for g in groups where (try? keys.open(g.sealed, associatedData: Array(g.id.utf8))) == nil {
-            if g.keyID.isEmpty && stored == nil { throw OutboxError.keyMismatch(stored: nil, given: keys.current.fingerprint) }
+            if stored == nil { throw OutboxError.keyMismatch(stored: nil, given: keys.current.fingerprint) }
             throw OutboxError.keyMissing(keyID: g.keyID, jobs: g.jobs, ring: keys)
         }
     }
@@ -85,8 +85,8 @@ extension OutboxError {
             code: .startup,
             detail:
                 "the data key ring cannot open \(jobs) job(s) of this database (\(which)); the ring holds key ids \(held). "
-                + "Put the older key back in the key file's \"previous\" list (or run otp-relay keys reseal with it first); "
-                + "nothing was changed")
+                + "Put the older key back in the key file's \"previous\" list (otp-relay keys show counts the jobs of each "
+                + "key id); nothing was changed")
     }
 
 
