@@ -81,7 +81,8 @@ public enum SecretsBootstrap {
             unlink(tmp)
             throw ConfigError(key: "", "cannot write \(path)")
         }
-        let dir = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY | O_CLOEXEC)
+        let dir = open(
+            (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY | O_CLOEXEC)
         if dir >= 0 {  // the rename itself survives a crash
             _ = fsync(dir)
             close(dir)

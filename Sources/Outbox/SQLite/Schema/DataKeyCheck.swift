@@ -89,7 +89,6 @@ extension OutboxError {
                 + "key id); nothing was changed")
     }
 
-
     static func keyMismatch(stored: String?, given: String) -> OutboxError {
         let what = stored.map { "sealed with the data key of fingerprint \($0.prefix(16))…" } ?? "sealed with another data key"
         return .init(
