@@ -8,13 +8,8 @@
 import Glibc
 #endif
 
-private func require(_ ok: @autoclosure () -> Bool, _ what: StaticString) {
-    if !ok() {
-        let line = "INVARIANT VIOLATED (http_head): \(what)\n"
-        _ = line.withCString { write(2, $0, strlen($0)) }
-        abort()
-    }
-}
+/// Violations are reported as `INVARIANT VIOLATED (http_head): …` (`require`, Tests/Fuzz/Shared).
+let fuzzTargetName = "http_head"
 
 private let crlfcrlf: [UInt8] = [13, 10, 13, 10]
 

@@ -15,13 +15,8 @@ import RelayCore
 import Glibc
 #endif
 
-private func require(_ ok: @autoclosure () -> Bool, _ what: StaticString) {
-    if !ok() {
-        let line = "INVARIANT VIOLATED (jwt): \(what)\n"
-        _ = line.withCString { write(2, $0, strlen($0)) }
-        abort()
-    }
-}
+/// Violations are reported as `INVARIANT VIOLATED (jwt): …` (`require`, Tests/Fuzz/Shared).
+let fuzzTargetName = "jwt"
 
 private let limits = TokenLimits()
 private let validator = ClaimsValidator(

@@ -20,13 +20,8 @@ import Foundation
 import Glibc
 #endif
 
-private func require(_ ok: @autoclosure () -> Bool, _ what: StaticString) {
-    if !ok() {
-        let line = "INVARIANT VIOLATED (otp_submission): \(what)\n"
-        _ = line.withCString { write(2, $0, strlen($0)) }
-        abort()
-    }
-}
+/// Violations are reported as `INVARIANT VIOLATED (otp_submission): …` (`require`, Tests/Fuzz/Shared).
+let fuzzTargetName = "otp_submission"
 
 private func isE164(_ s: String) -> Bool {
     let b = Array(s.utf8)
