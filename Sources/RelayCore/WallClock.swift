@@ -35,3 +35,26 @@ public func monotonicNanos() -> UInt64 {
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
+
+/// Elapsed time on the monotonic clock: what in-process durations (lease renewal, breaker
+/// cool-downs, limiter windows) are measured on. A wall-clock step (NTP, an operator's `date -s`)
+/// never moves it. Stored time points (`run_at`, `lease_until`, `expires_at`) stay on the
+/// `WallClock`. Injectable for tests.
+public protocol MonotonicClock: Sendable {
+    /// Milliseconds since an arbitrary fixed point; comparable only within one process.
+    func elapsedMillis() -> Int64
+}
+
+/// CLOCK_MONOTONIC.
+public struct SystemMonotonicClock: MonotonicClock {
+    public init() {}
+    public func elapsedMillis() -> Int64 { Int64(monotonicNanos() / 1_000_000) }
+}
+
+/// A monotonic clock that moves only when told to; for tests.
+public final class ManualMonotonicClock: MonotonicClock {
+    private let now: Mutex<Int64>
+    public init(_ start: Int64 = 1_000_000) { now = Mutex(start) }
+    public func elapsedMillis() -> Int64 { now.withLock { $0 } }
+    public func advance(millis: Int64) { now.withLock { $0 += max(0, millis) } }
+}

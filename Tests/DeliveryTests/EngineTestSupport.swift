@@ -143,6 +143,8 @@ final class DeliveryEventLog: Sendable {
 final class EngineHarness {
     let dir: TempDirectory
     let clock = ManualClock(engineStart)
+    /// In-process time: moves with `advance` (time passing), not with `stepWall` (a clock step).
+    let monotonic = ManualMonotonicClock()
     let outbox: SQLiteOutbox
     let script = ProviderScript()
     let events = DeliveryEventLog()
@@ -190,7 +192,7 @@ final class EngineHarness {
         logger: Logger = .silent
     ) -> WorkerPool {
         let p = WorkerPool(
-            store: outbox, configuration: configuration, clock: clock, logger: logger,
+            store: outbox, configuration: configuration, clock: clock, monotonic: monotonic, logger: logger,
             handlers: handlers, observer: events.observer)
         pool = p
         p.start()
@@ -216,8 +218,15 @@ final class EngineHarness {
         return try result.withLock { $0! }.get().id
     }
 
-    /// Moves the clock and wakes the dispatcher (as its timer would).
+    /// Moves the clocks (time passes) and wakes the dispatcher (as its timer would).
     func advance(_ millis: Int64) {
+        clock.advance(millis: millis)
+        monotonic.advance(millis: millis)
+        pool?.wake()
+    }
+
+    /// Steps the wall clock only (NTP, `date -s`), and wakes the dispatcher.
+    func stepWall(_ millis: Int64) {
         clock.advance(millis: millis)
         pool?.wake()
     }

@@ -47,8 +47,8 @@ final class DeliveryEndToEndTests: XCTestCase {
         let config = """
             {"delivery": {"providers": {"gw": {"kind": "http", "method": "POST", "url": "http://127.0.0.1:\(port)/slow/150",
                                                 "body_kind": "json", "body_template": "{\\"to\\": \\"{to}\\", \\"text\\": \\"{text}\\"}",
-                                                "channels": ["sms"]}},
-                          "routes": {"sms": ["gw"]}, "workers": 16, "lease_ms": 1000}}
+                                                "channels": ["sms"], "total_timeout_ms": 1000}},
+                          "routes": {"sms": ["gw"]}, "workers": 16, "lease_ms": 2000}}
             """
         try config.write(toFile: dir.file("config.json"), atomically: true, encoding: .utf8)
         var env = CrashRecoveryTests.environment(dir)

@@ -86,6 +86,7 @@ extension DeliveryConfiguration {
         if let v = try s.int("workers", in: 1...1_024) { config.workers = v }
         if let v = try s.int("batch_size", in: 1...10_000) { config.batchSize = v }
         if let v = try s.duration("lease_ms", in: 1_000...3_600_000) { config.lease = v }
+        if let problem = config.leaseProblem { throw s.fail("lease_ms", problem) }
         if let v = try s.duration("expire_sweep_ms", in: 100...3_600_000) { config.expireSweepInterval = v }
         if let v = try s.duration("max_idle_ms", in: 10...3_600_000) { config.maxIdle = v }
         if let v = try s.string("language") {

@@ -23,8 +23,10 @@ public struct DeliveryConfiguration: Sendable {
     public var workers: Int
     /// Most jobs one claim leases.
     public var batchSize: Int
-    /// How long a claimed job stays leased. Longer than the slowest provider timeout, so a live
-    /// worker is never rescued; a lease about to run out is renewed before sending.
+    /// How long a claimed job stays leased without a renewal. The pool renews every held lease
+    /// each third of it (`LeaseKeeper`), from the claim until the try committed; the lease must
+    /// still outlast the slowest provider's total timeout plus `leaseMargin`, so a send
+    /// outlives failing renewals (`leaseProblem`, checked at parsing: start-up and `config check`).
     public var lease: Duration
     /// How often queued and dead jobs past expiry are expired (their payloads erased).
     public var expireSweepInterval: Duration
@@ -84,6 +86,26 @@ public struct DeliveryConfiguration: Sendable {
                 }.joined(separator: " > ")
             return "\(channel.rawValue): \(text)"
         }.joined(separator: "; ")
+    }
+
+    /// Room above the slowest provider's total timeout that `lease` must leave (the finish's
+    /// commit, a renewal round).
+    public static let leaseMargin: Duration = .seconds(1)
+
+    /// The provider whose sends may take longest, with that time; nil when none is bounded.
+    public var slowestProvider: (name: String, timeout: Duration)? {
+        providers.values.compactMap { p in p.sendTimeout.map { (name: p.name, timeout: $0) } }
+            .max { ($0.timeout, $1.name) < ($1.timeout, $0.name) }
+    }
+
+    /// Why `lease` is too short for the providers, or nil: it must be at least the slowest
+    /// provider's total timeout plus `leaseMargin`.
+    public var leaseProblem: String? {
+        guard let slowest = slowestProvider else { return nil }
+        let least = slowest.timeout + Self.leaseMargin
+        guard lease < least else { return nil }
+        return "must be at least \(least.wholeMilliseconds) (provider \(slowest.name) has total_timeout_ms "
+            + "\(slowest.timeout.wholeMilliseconds), plus a \(Self.leaseMargin.wholeMilliseconds) ms margin)"
     }
 
     /// Whether every channel goes to the sandbox only (the service announces it loudly).

@@ -24,13 +24,19 @@ public enum DeliveryEvent: Sendable, Equatable {
     case expired(count: Int)
     /// The rescuer returned `count` jobs whose lease ran out.
     case rescued(count: Int)
+    /// The renewer extended `count` leases of jobs this pool holds.
+    case renewed(count: Int)
 }
 
 /// Shared, immutable state of one pool: what every worker thread reads.
 struct DeliveryContext: Sendable {
     let store: any JobDeliveryStore
     let configuration: DeliveryConfiguration
+    /// Time points stored in the database (`run_at`, `lease_until`, attempts' times).
     let clock: any WallClock
+    /// In-process durations: breaker cool-downs, how long a lease is held.
+    let monotonic: any MonotonicClock
+    let leases: LeaseKeeper
     let logger: Logger
     let breakers: [String: CircuitBreaker]
     let limits: [String: DispatchSemaphore]

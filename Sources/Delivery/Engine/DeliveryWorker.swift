@@ -79,8 +79,9 @@ final class DeliveryWorker {
         case breakerOpen(retryAt: Int64)
     }
 
-    /// Tries one rung: waits for the provider's concurrency slot, asks its breaker, renews the
-    /// lease when it is running short, sends, and finishes the job.
+    /// Tries one rung: waits for the provider's concurrency slot, asks its breaker, checks that the
+    /// lease is still held (the pool's renewer keeps it alive through the send), sends, and
+    /// finishes the job.
     private func attempt(_ job: ClaimedJob, rung: Routes.Rung, rungs: [Routes.Rung], started: Int64) -> RungResult {
         let limit = context.limits[rung.provider]
         limit?.wait()
@@ -91,8 +92,11 @@ final class DeliveryWorker {
                 report(.permanent, rung, started, errorClass: "no_provider"))
             return .done
         }
-        let permit = breaker.acquire(now: clock.nowMillis())
-        if case .rejected(let retryAt) = permit { return .breakerOpen(retryAt: retryAt) }
+        // The breaker runs on the monotonic clock; its retry time becomes a wall time point (run_at).
+        let permit = breaker.acquire(now: context.monotonic.elapsedMillis())
+        if case .rejected(let retryAt) = permit {
+            return .breakerOpen(retryAt: clock.nowMillis() + max(0, retryAt - context.monotonic.elapsedMillis()))
+        }
         if case .probe = permit { context.logger.info("circuit half-open: probing", ["provider": .string(rung.provider)]) }
         guard keepLease(job) else {
             breaker.cancelProbe()
@@ -103,7 +107,7 @@ final class DeliveryWorker {
         let outcome = provider.send(message)
         let now = clock.nowMillis()
         let before = breaker.state
-        let after = breaker.record(failed: OutcomeJudgement.isProviderFailure(outcome), now: now)
+        let after = breaker.record(failed: OutcomeJudgement.isProviderFailure(outcome), now: context.monotonic.elapsedMillis())
         if after != before {
             context.logger.warning("circuit breaker", ["provider": .string(rung.provider), "state": .string("\(after)")])
             context.emit(.breaker(provider: rung.provider, state: after))
@@ -121,18 +125,14 @@ final class DeliveryWorker {
         return .done
     }
 
-    /// Renews the lease when less than half of it is left (the job may have waited for a
-    /// provider slot). False when the lease was lost: the job belongs to someone else now.
+    /// True while this pool holds the lease with at least half of it left, renewing it first when
+    /// less is left (the renewer runs every third of the lease, so that is rare: renewals failing).
+    /// False when the lease was lost: the job belongs to someone else now, or will be rescued.
     private func keepLease(_ job: ClaimedJob) -> Bool {
-        let now = clock.nowMillis()
-        guard job.leaseUntil - now < config.lease.wholeMilliseconds / 2 else { return true }
-        do {
-            if try context.store.renewLease(id: job.id, token: job.token, lease: config.lease, now: now) {
-                return true
-            }
-        } catch {
-            context.logger.error("lease renewal failed", ["job_id": .string(job.id), "error": .string(error.description)])
-        }
+        let half = config.lease.wholeMilliseconds / 2
+        if let left = context.leases.remaining(job.id), left >= half { return true }
+        if context.leases.remaining(job.id) != nil { context.leases.renew(only: [job.id]) }
+        if let left = context.leases.remaining(job.id), left >= half { return true }
         context.emit(.leaseLost(jobID: job.id))
         return false
     }

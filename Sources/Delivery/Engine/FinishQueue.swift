@@ -9,8 +9,9 @@ import Synchronization
 /// claim window, and its fencing token stays busy, until its finish committed (`settle`).
 ///
 /// A finish the store could not commit (full disk, I/O error) is submitted again every
-/// `retryInterval` while the job's lease has more than that left; after that (or once a
-/// shutdown's deadline passed) it is abandoned and logged, and the rescuer returns the job when its
+/// `retryInterval` while the job's lease, as last renewed (`LeaseKeeper`, monotonic), has more than
+/// that left and for at most one lease; after that (or once a shutdown's deadline passed) it is
+/// abandoned and logged, and the rescuer returns the job when its
 /// lease runs out: the try then counts as `lease_expired` and the OTP is sent again
 /// (at-least-once). A refused finish (`leaseLost`) is final: the job belongs to another lease.
 final class FinishQueue: Sendable {
@@ -32,7 +33,7 @@ final class FinishQueue: Sendable {
     /// Submits the try; returns at once.
     func submit(_ job: ClaimedJob, _ transition: JobTransition, _ report: AttemptReport) {
         outstanding.enter()
-        send(job, transition, report, retried: 0)
+        send(job, transition, report, retried: 0, since: context.monotonic.elapsedMillis())
     }
 
     /// Waits until every submitted finish committed or was abandoned; false when `deadline` came
@@ -43,7 +44,7 @@ final class FinishQueue: Sendable {
         return false
     }
 
-    private func send(_ job: ClaimedJob, _ transition: JobTransition, _ report: AttemptReport, retried: Int) {
+    private func send(_ job: ClaimedJob, _ transition: JobTransition, _ report: AttemptReport, retried: Int, since: Int64) {
         context.store.finish(
             id: job.id, token: job.token, transition: transition, attempt: report,
             now: context.clock.nowMillis()
@@ -59,8 +60,10 @@ final class FinishQueue: Sendable {
                 context.emit(.leaseLost(jobID: job.id))
                 done(job, committed: true)
             case .failure(let error):
-                let now = context.clock.nowMillis()
-                if abandoning.load(ordering: .relaxed) || job.leaseUntil - now <= FinishQueue.retryInterval.wholeMilliseconds {
+                let pause = FinishQueue.retryInterval.wholeMilliseconds
+                let left = context.leases.remaining(job.id) ?? 0
+                let tooLong = context.monotonic.elapsedMillis() - since >= context.configuration.lease.wholeMilliseconds
+                if abandoning.load(ordering: .relaxed) || left <= pause || tooLong {
                     context.logger.error(
                         "finish failed; the lease will expire and the job be retried",
                         [
@@ -76,7 +79,7 @@ final class FinishQueue: Sendable {
                         ["job_id": .string(job.id), "error": .string(error.description)])
                 }
                 retries.asyncAfter(deadline: .now() + .milliseconds(Int(FinishQueue.retryInterval.wholeMilliseconds))) { [self] in
-                    send(job, transition, report, retried: retried + 1)
+                    send(job, transition, report, retried: retried + 1, since: since)
                 }
             }
         }

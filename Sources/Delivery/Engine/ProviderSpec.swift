@@ -10,22 +10,29 @@ public struct ProviderSpec: Sendable {
     public let channels: Set<Channel>
     /// Most concurrent sends through this provider across all workers; nil for one per worker.
     public var maxConcurrency: Int?
+    /// The longest one send may take (its `total_timeout_ms`); nil when unbounded by the network
+    /// (the sandbox). The lease must outlast it (`DeliveryConfiguration.leaseProblem`).
+    public var sendTimeout: Duration?
     public let make: @Sendable () -> any Provider
 
     public init(
-        name: String, kind: String, channels: Set<Channel>, maxConcurrency: Int? = nil,
+        name: String, kind: String, channels: Set<Channel>, maxConcurrency: Int? = nil, sendTimeout: Duration? = nil,
         make: @escaping @Sendable () -> any Provider
     ) {
         self.name = name
         self.kind = kind
         self.channels = channels
         self.maxConcurrency = maxConcurrency
+        self.sendTimeout = sendTimeout
         self.make = make
     }
 
     /// A provider from the provider layer's settings.
     public init(_ config: ProviderConfig, maxConcurrency: Int? = nil) {
-        self.init(name: config.name, kind: config.kind, channels: config.channels, maxConcurrency: maxConcurrency) {
+        self.init(
+            name: config.name, kind: config.kind, channels: config.channels, maxConcurrency: maxConcurrency,
+            sendTimeout: config.totalTimeout
+        ) {
             config.makeProvider()
         }
     }
@@ -33,6 +40,19 @@ public struct ProviderSpec: Sendable {
     /// The `sandbox` provider writing JSON lines to `file`.
     public static func sandbox(name: String = "sandbox", file: String, clock: any WallClock = SystemClock()) -> ProviderSpec {
         ProviderSpec(.sandbox(SandboxConfig(name: name, path: file, clock: clock)))
+    }
+}
+
+extension ProviderConfig {
+    /// The client's total timeout of one send (`total_timeout_ms`); nil for the sandbox.
+    public var totalTimeout: Duration? {
+        switch self {
+        case .smtp(let c): .milliseconds(c.client.totalTimeoutMillis)
+        case .twilio(let c): .milliseconds(c.http.totalTimeoutMillis)
+        case .metaWhatsApp(let c): .milliseconds(c.http.totalTimeoutMillis)
+        case .http(let c): .milliseconds(c.http.totalTimeoutMillis)
+        case .sandbox: nil
+        }
     }
 }
 

@@ -35,7 +35,11 @@ extension WorkerPool {
             }
             var leaseExpiry = attempt("lease expiry", { () throws(OutboxError) in try store.nextLeaseExpiry() }) ?? nil
             if let lease = leaseExpiry, lease <= now {
-                if let n = attempt("rescue", { () throws(OutboxError) in try store.rescueExpiredLeases(now: now) }) {
+                // Leases this pool still holds are renewed first: only abandoned ones are rescued,
+                // even when the wall clock stepped forward past every `lease_until`.
+                context.leases.renew()
+                let budget = config.retry.maxAttempts
+                if let n = attempt("rescue", { () throws(OutboxError) in try store.rescueExpiredLeases(now: now, maxAttempts: budget) }) {
                     if n > 0 { context.emit(.rescued(count: n)) }
                     leaseExpiry = attempt("lease expiry", { () throws(OutboxError) in try store.nextLeaseExpiry() }) ?? nil
                 }
@@ -55,6 +59,7 @@ extension WorkerPool {
                     due = now >= quietUntil && (nextRun.map { $0 <= now } ?? false)
                 }
                 if due {
+                    let claimedAt = context.monotonic.elapsedMillis()
                     now = clock.nowMillis()
                     let limit = backlog ? capacity : min(max(1, config.batchSize), capacity)
                     let claimed = attempt(
@@ -63,6 +68,7 @@ extension WorkerPool {
                             try store.claim(limit: limit, lease: config.lease, now: now)
                         })
                     let jobs = claimed ?? []
+                    context.leases.hold(jobs, claimedAt: claimedAt)
                     hand(jobs, limit: limit)
                     if jobs.count == limit { continue }
                     if claimed == nil {
@@ -97,6 +103,7 @@ extension WorkerPool {
     /// Returns leases to the queue without counting a try.
     func release(tokens: Set<Int64>) {
         guard !tokens.isEmpty else { return }
+        context.leases.release(tokens: tokens)
         let now = context.clock.nowMillis()
         if let n = attempt("release", { () throws(OutboxError) in try context.store.releaseLeases(tokens: Array(tokens), now: now) }) {
             context.emit(.released(count: n))

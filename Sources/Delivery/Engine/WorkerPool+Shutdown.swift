@@ -26,6 +26,11 @@ extension WorkerPool {
         let busy = state.withLock { $0.drained() }
         let tokens = Set(unstarted.map(\.token)).subtracting(busy)
         release(tokens: tokens)
+        // Unstarted jobs sharing a token with a send in flight keep their lease until it runs out.
+        context.leases.release(ids: unstarted.map(\.id))
+        renewerStop.store(true, ordering: .releasing)
+        renewerWake.signal()
+        _ = renewer.wait(timeout: .now() + .seconds(1))
         if joined {
             context.logger.info("delivery stopped", ["released": .int(Int64(unstarted.count))])
         } else {

@@ -33,15 +33,21 @@ public final class WorkerPool: LifecycleComponent {
     let wakePending = Atomic<Bool>(false)
     let jobsReady = DispatchSemaphore(value: 0)
     let threads = DispatchGroup()
+    /// The lease renewer runs until the drain ended (sends in flight keep their leases).
+    let renewer = DispatchGroup()
+    let renewerWake = DispatchSemaphore(value: 0)
+    let renewerStop = Atomic<Bool>(false)
     /// Set once in `init` (it needs `self` for `settle`); read-only afterwards.
     nonisolated(unsafe) private(set) var finishes: FinishQueue!
 
     /// - Parameters:
     ///   - handlers: delivery of job kinds other than `otp` (KYC); a job of a kind without a
     ///     handler ends `dead`.
+    ///   - clock: stored time points (`run_at`, `lease_until`); `monotonic`: in-process durations.
     ///   - observer: receives `DeliveryEvent`s synchronously on the pool's threads.
     public init(
         store: any JobDeliveryStore, configuration: DeliveryConfiguration, clock: any WallClock = SystemClock(),
+        monotonic: any MonotonicClock = SystemMonotonicClock(),
         logger: Logger, handlers: [JobKind: JobHandlerFactory] = [:],
         observer: (@Sendable (DeliveryEvent) -> Void)? = nil
     ) {
@@ -53,7 +59,9 @@ public final class WorkerPool: LifecycleComponent {
         }
         state = Mutex(Machine(workers: configuration.workers, batchSize: configuration.batchSize))
         context = DeliveryContext(
-            store: store, configuration: configuration, clock: clock, logger: logger,
+            store: store, configuration: configuration, clock: clock, monotonic: monotonic,
+            leases: LeaseKeeper(store: store, lease: configuration.lease, wall: clock, monotonic: monotonic, logger: logger),
+            logger: logger,
             breakers: breakers, limits: limits, observer: observer,
             handlers: handlers)
         finishes = FinishQueue(context: context) { [weak self] job, committed in self?.settle(job, committed: committed) }
@@ -75,6 +83,13 @@ public final class WorkerPool: LifecycleComponent {
             spawn(name: "delivery-worker-\(i)") { [self] in workerLoop() }
         }
         spawn(name: "delivery-dispatcher") { [self] in dispatcherLoop() }
+        renewer.enter()
+        let renewing = Thread { [self] in
+            renewerLoop()
+            renewer.leave()
+        }
+        renewing.name = "delivery-lease-renewer"
+        renewing.start()
         context.logger.info(
             "delivery started",
             [
@@ -96,6 +111,7 @@ public final class WorkerPool: LifecycleComponent {
 
     /// A job leaves the claim window once its finish committed (or none was needed).
     func settle(_ job: ClaimedJob, committed: Bool) {
+        context.leases.release(job.id)
         if state.withLock({ $0.settle(token: job.token, committed: committed) }) { wake() }
     }
 
@@ -107,6 +123,16 @@ public final class WorkerPool: LifecycleComponent {
         }
         thread.name = name
         thread.start()
+    }
+
+    /// Renews every held lease each third of the lease (monotonic waits), until the drain ended.
+    private func renewerLoop() {
+        let interval = context.leases.renewalInterval
+        while !renewerStop.load(ordering: .acquiring) {
+            _ = renewerWake.wait(timeout: .now() + .milliseconds(Int(max(1, interval.wholeMilliseconds))))
+            if renewerStop.load(ordering: .acquiring) { return }
+            if let n = context.leases.renew(), n > 0 { context.emit(.renewed(count: n)) }
+        }
     }
 
     // MARK: workers

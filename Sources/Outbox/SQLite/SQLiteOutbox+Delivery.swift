@@ -90,6 +90,18 @@ extension SQLiteOutbox {
         }.get()
     }
 
+    public func renewLeases(_ leases: [HeldLease], lease: Duration, now: Int64) throws(OutboxError) -> Set<String> {
+        guard !leases.isEmpty else { return [] }
+        let leaseMillis = lease.wholeMilliseconds
+        return try writer.perform { ctx throws(SQLiteError) in
+            var held = Set<String>()
+            for l in leases {
+                if try ctx.renewLease(id: l.id, token: l.token, leaseMillis: leaseMillis, now: now) { held.insert(l.id) }
+            }
+            return held
+        }.get()
+    }
+
     public func releaseLeases(tokens: [Int64], now: Int64) throws(OutboxError) -> Int {
         guard !tokens.isEmpty else { return 0 }
         return try writer.perform(wakes: { $0 > 0 }) { ctx throws(SQLiteError) in
@@ -97,9 +109,9 @@ extension SQLiteOutbox {
         }.get()
     }
 
-    public func rescueExpiredLeases(now: Int64) throws(OutboxError) -> Int {
+    public func rescueExpiredLeases(now: Int64, maxAttempts: Int) throws(OutboxError) -> Int {
         let n = try writer.perform(wakes: { $0 > 0 }) { ctx throws(SQLiteError) in
-            try ctx.rescueExpiredLeases(now: now)
+            try ctx.rescueExpiredLeases(now: now, maxAttempts: maxAttempts)
         }.get()
         if n > 0 { logger.warning("outbox rescued expired leases", ["jobs": .int(Int64(n))]) }
         return n

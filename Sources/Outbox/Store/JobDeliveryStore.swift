@@ -27,10 +27,14 @@ public protocol JobDeliveryStore: AnyObject, Sendable {
         completion: @escaping @Sendable (Result<FinishResult, OutboxError>) -> Void)
     /// Extends a lease still held under `token` to `now + lease`; false when it was lost.
     func renewLease(id: String, token: Int64, lease: Duration, now: Int64) throws(OutboxError) -> Bool
+    /// Extends every lease of `leases` still held under its token to `now + lease`, in one
+    /// transaction; returns the ids of the jobs still held (the others were lost).
+    func renewLeases(_ leases: [HeldLease], lease: Duration, now: Int64) throws(OutboxError) -> Set<String>
     /// Returns jobs leased under `tokens` to `queued` without counting a try (shutdown).
     func releaseLeases(tokens: [Int64], now: Int64) throws(OutboxError) -> Int
-    /// Returns `sending` jobs whose lease ran out to `queued`, counting a try (at-least-once).
-    func rescueExpiredLeases(now: Int64) throws(OutboxError) -> Int
+    /// Returns `sending` jobs whose lease ran out to `queued`, counting a try (at-least-once);
+    /// a job whose tries (this one included) reach `maxAttempts` ends `dead` instead.
+    func rescueExpiredLeases(now: Int64, maxAttempts: Int) throws(OutboxError) -> Int
     /// Moves queued and dead jobs past `expires_at` to `expired` and erases their payloads.
     func expireDue(now: Int64) throws(OutboxError) -> Int
     /// The earliest `run_at` of a queued job, for the worker timer.
@@ -39,7 +43,23 @@ public protocol JobDeliveryStore: AnyObject, Sendable {
     func nextLeaseExpiry() throws(OutboxError) -> Int64?
 }
 
+/// A job's lease as its holder knows it: the job and the fencing token it was claimed under.
+public struct HeldLease: Sendable, Hashable {
+    public let id: String
+    public let token: Int64
+
+    public init(id: String, token: Int64) {
+        self.id = id
+        self.token = token
+    }
+}
+
 extension JobDeliveryStore {
+    /// A rescue without an attempt budget (tests, tools): every expired lease goes back to `queued`.
+    public func rescueExpiredLeases(now: Int64) throws(OutboxError) -> Int {
+        try rescueExpiredLeases(now: now, maxAttempts: Int.max)
+    }
+
     /// For stores without a batching writer: the blocking `finish`, then the completion.
     public func finish(
         id: String, token: Int64, transition: JobTransition, attempt: AttemptReport, now: Int64,

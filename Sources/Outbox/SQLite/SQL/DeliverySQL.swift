@@ -63,9 +63,10 @@ enum DeliverySQL {
         WHERE status = 'sending'
         """
 
-    /// A rescued job: back to `queued`, the lost try counted.
+    /// A rescued job: back to `queued`, the lost try counted; `dead` once its tries reach `:max_attempts`.
     static let requeueRescued = """
-        UPDATE jobs SET status = 'queued', attempts = attempts + 1, last_error = :last_error,
+        UPDATE jobs SET status = CASE WHEN attempts + 1 >= :max_attempts THEN 'dead' ELSE 'queued' END,
+                        attempts = attempts + 1, last_error = :last_error,
                         run_at = :now, lease_until = NULL, updated_at = :now
         WHERE id = :id
         """

@@ -135,9 +135,11 @@ extension WriterContext {
     }
 
     /// Expired leases go back to `queued`; the lost try counts, with an attempts row of its own.
-    func rescueExpiredLeases(now: Int64) throws(SQLiteError) -> Int {
+    /// A job whose tries reach `maxAttempts` ends `dead` (a send that always outlasts its lease is
+    /// not retried forever).
+    func rescueExpiredLeases(now: Int64, maxAttempts: Int) throws(SQLiteError) -> Int {
         try requeueLeases(
-            DeliverySQL.expiredLeases, now: now, lastError: "lease expired", errorClass: "lease_expired",
+            DeliverySQL.expiredLeases, now: now, maxAttempts: maxAttempts, lastError: "lease expired", errorClass: "lease_expired",
             message: "the worker's lease ran out before it finished")
     }
 
@@ -146,12 +148,12 @@ extension WriterContext {
     /// waiting for its lease to run out; the lost try counts, as a rescue does.
     func returnOrphanedLeases(now: Int64) throws(SQLiteError) -> Int {
         try requeueLeases(
-            DeliverySQL.orphanedLeases, now: now, lastError: "owner stopped mid-send",
+            DeliverySQL.orphanedLeases, now: now, maxAttempts: Int.max, lastError: "owner stopped mid-send",
             errorClass: "owner_stopped", message: "the process holding the lease stopped before it finished")
     }
 
     private func requeueLeases(
-        _ select: String, now: Int64, lastError: String, errorClass: String, message: String
+        _ select: String, now: Int64, maxAttempts: Int, lastError: String, errorClass: String, message: String
     ) throws(SQLiteError) -> Int {
         try atomically { db throws(SQLiteError) in
             var leased: [(id: String, attempts: Int, step: Int, channel: String, token: Int64, until: Int64)] = []
@@ -164,6 +166,7 @@ extension WriterContext {
                     s.bind(j.id, to: ":id")
                     s.bind(lastError, to: ":last_error")
                     s.bind(now, to: ":now")
+                    s.bind(Int64(clamping: maxAttempts), to: ":max_attempts")
                 }
                 let report = AttemptReport(
                     outcome: .retryable, provider: nil, startedAt: min(j.until, now),
