@@ -40,7 +40,7 @@ final class EngineLeaseRenewalTests: XCTestCase {
     /// was rescued mid-send and sent again until it expired.
     func testSendsSlowerThanTheLeaseAreSentOnceAndEndSent() throws {
         let h = try EngineHarness()
-        let outbox = try SQLiteOutbox(path: h.dir.path("real.sqlite"), dataKey: engineKey, clock: SystemClock(), logger: .silent)
+        let outbox = try SQLiteOutbox(path: h.dir.file("real.sqlite"), dataKey: engineKey, clock: SystemClock(), logger: .silent)
         defer { outbox.close() }
         let sends = SendLog()
         let slow = ProviderSpec(name: "slow", kind: "fake", channels: [.sms]) { SlowProvider(delay: Duration.seconds(3), sends: sends) }
