@@ -86,9 +86,15 @@ final class EngineLeaseRenewalTests: XCTestCase {
         h.start(h.configuration(providers: [h.script.spec("sms")], routes: engineRoutes([.sms: ["sms"]]), lease: .seconds(5)))
         let id = try h.enqueue(channel: .sms)
         XCTAssertEqual(h.script.entered.wait(timeout: .now() + 20), .success, "the send started")
-        let idles = h.events.all.filter { $0 == .idle }.count
         h.stepWall(120_000)
-        h.events.wait(for: idles + 1) { $0 == .idle }  // the dispatcher ran after the step
+        // The dispatcher wakes, renews in the stepped wall time, and rescues nothing.
+        let deadline = Date().addingTimeInterval(20)
+        while try (h.outbox.job(id: id)?.leaseUntil ?? 0) <= h.clock.nowMillis(), Date() < deadline {
+            usleep(10_000)
+        }
+        let idles = h.events.all.filter { $0 == .idle }.count
+        h.pool?.wake()
+        h.events.wait(for: idles + 1) { $0 == .idle }  // one more pass with the stepped clock
         let leased = try XCTUnwrap(h.outbox.job(id: id))
         XCTAssertEqual(leased.status, .sending)
         XCTAssertGreaterThan(leased.leaseUntil ?? 0, h.clock.nowMillis(), "renewed in the stepped wall time")

@@ -130,9 +130,9 @@ final class DeliveryWorker {
     /// False when the lease was lost: the job belongs to someone else now, or will be rescued.
     private func keepLease(_ job: ClaimedJob) -> Bool {
         let half = config.lease.wholeMilliseconds / 2
-        if let left = context.leases.remaining(job.id), left >= half { return true }
-        if context.leases.remaining(job.id) != nil { context.leases.renew(only: [job.id]) }
-        if let left = context.leases.remaining(job.id), left >= half { return true }
+        if let left = context.leases.remaining(job), left >= half { return true }
+        if context.leases.remaining(job) != nil { context.leases.renew(only: [job.id]) }
+        if let left = context.leases.remaining(job), left >= half { return true }
         context.emit(.leaseLost(jobID: job.id))
         return false
     }

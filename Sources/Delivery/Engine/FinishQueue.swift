@@ -61,7 +61,7 @@ final class FinishQueue: Sendable {
                 done(job, committed: true)
             case .failure(let error):
                 let pause = FinishQueue.retryInterval.wholeMilliseconds
-                let left = context.leases.remaining(job.id) ?? 0
+                let left = context.leases.remaining(job) ?? 0
                 let tooLong = context.monotonic.elapsedMillis() - since >= context.configuration.lease.wholeMilliseconds
                 if abandoning.load(ordering: .relaxed) || left <= pause || tooLong {
                     context.logger.error(

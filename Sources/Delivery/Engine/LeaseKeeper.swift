@@ -47,15 +47,18 @@ final class LeaseKeeper: Sendable {
         }
     }
 
-    /// The job's try was settled (or the job skipped): stop renewing it.
-    func release(_ id: String) {
-        _ = held.withLock { $0.removeValue(forKey: id) }
+    /// The job's try was settled (or the job skipped): stop renewing that lease. By token: a
+    /// retry due at once may already be claimed again under a new one.
+    func release(_ job: ClaimedJob) {
+        release([job])
     }
 
     /// Jobs whose leases go back to the queue (shutdown) or that were never handed to a worker.
-    func release(ids: [String]) {
-        guard !ids.isEmpty else { return }
-        held.withLock { h in for id in ids { h[id] = nil } }
+    func release(_ jobs: [ClaimedJob]) {
+        guard !jobs.isEmpty else { return }
+        held.withLock { h in
+            for j in jobs where h[j.id]?.token == j.token { h[j.id] = nil }
+        }
     }
 
     func release(tokens: Set<Int64>) {
@@ -65,8 +68,8 @@ final class LeaseKeeper: Sendable {
 
     /// Milliseconds (monotonic) left of the job's lease as last renewed, or nil when this pool
     /// does not hold it (lost to another token, released, or run out).
-    func remaining(_ id: String) -> Int64? {
-        guard let h = held.withLock({ $0[id] }) else { return nil }
+    func remaining(_ job: ClaimedJob) -> Int64? {
+        guard let h = held.withLock({ $0[job.id] }), h.token == job.token else { return nil }
         let left = h.until - monotonic.elapsedMillis()
         return left > 0 ? left : nil
     }

@@ -27,7 +27,7 @@ extension WorkerPool {
         let tokens = Set(unstarted.map(\.token)).subtracting(busy)
         release(tokens: tokens)
         // Unstarted jobs sharing a token with a send in flight keep their lease until it runs out.
-        context.leases.release(ids: unstarted.map(\.id))
+        context.leases.release(unstarted)
         renewerStop.store(true, ordering: .releasing)
         renewerWake.signal()
         _ = renewer.wait(timeout: .now() + .seconds(1))

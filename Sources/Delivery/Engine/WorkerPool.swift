@@ -111,7 +111,7 @@ public final class WorkerPool: LifecycleComponent {
 
     /// A job leaves the claim window once its finish committed (or none was needed).
     func settle(_ job: ClaimedJob, committed: Bool) {
-        context.leases.release(job.id)
+        context.leases.release(job)
         if state.withLock({ $0.settle(token: job.token, committed: committed) }) { wake() }
     }
 
