@@ -5,10 +5,13 @@ import Glibc
 /// Writing, deadlines and the end of a connection.
 extension Connection {
     /// Sends pending output in as few calls as the socket allows; once everything is out and
-    /// no request remains, ends the connection.
+    /// no request remains, ends the connection. Output drained to its low-water mark after
+    /// backpressure resumes reading on the loop's next turn (not from inside the flush, so a
+    /// client that both floods and reads takes one turn's worth at a time).
     func flush() {
         owner.check()
-        while hasPendingOutput {
+        var blocked = false
+        send: while hasPendingOutput {
             let result: Sys.IO
             do {
                 result = try output.withUnsafeBytes { p throws(SystemError) in
@@ -22,21 +25,37 @@ extension Connection {
             case .done(let n):
                 outputSent += n
             case .wouldBlock:
-                machine.writeBlocked(now: loop.now)
-                return
+                blocked = true
+                break send
             }
         }
-        if output.capacity > Connection.retainedOutputBytes {
-            output = []
+        let resume = machine.outputSent(pending: output.count - outputSent)
+        if blocked {
+            machine.writeBlocked(now: loop.now)
+            compactOutput()
         } else {
-            output.removeAll(keepingCapacity: true)
+            if output.capacity > Connection.retainedOutputBytes {
+                output = []
+            } else {
+                output.removeAll(keepingCapacity: true)
+            }
+            outputSent = 0
+            switch machine.outputWritten(now: loop.now, nothingInFlight: slots.isEmpty, stopping: loop.stopping) {
+            case .close: return close()
+            case .linger: return linger()
+            default: break
+            }
         }
+        if resume { loop.resumeLater(self) }
+    }
+
+    /// Drops the bytes already sent from the front of the output once they are many and at least
+    /// as many as those left (so each byte moved was preceded by one sent): output that a slow
+    /// reader never lets empty would otherwise keep growing the array.
+    private func compactOutput() {
+        guard outputSent >= Connection.retainedOutputBytes, outputSent >= output.count - outputSent else { return }
+        output.removeSubrange(0..<outputSent)
         outputSent = 0
-        switch machine.outputWritten(now: loop.now, nothingInFlight: slots.isEmpty, stopping: loop.stopping) {
-        case .close: close()
-        case .linger: linger()
-        default: break
-        }
     }
 
     /// Everything owed is written and the peer is still there: half-close and drain its input for
@@ -50,9 +69,7 @@ extension Connection {
     /// Enforces the head, body, idle, write and linger deadlines.
     func checkDeadlines(now: Int64) {
         owner.check()
-        let action = machine.checkDeadlines(
-            now: now, inFlight: slots.count, hasOutput: hasPendingOutput,
-            pipelineFull: slots.count >= config.maxPipelinedRequests)
+        let action = machine.checkDeadlines(now: now, inFlight: slots.count, hasOutput: hasPendingOutput)
         switch action {
         case .none, .linger: break
         case .close: close()

@@ -1,15 +1,22 @@
 /// Turning buffered input into requests, and responses into ordered output.
 extension Connection {
-    /// Parses and dispatches every complete request in the buffer, up to the pipelining limit.
+    /// Parses and dispatches every complete request in the buffer while the machine lets further
+    /// requests be parsed (pipeline not full, output under its high-water mark).
     func process() {
         let limits = config.parser
         while let request = machine.request {
             switch request {
             case .head:
-                guard slots.count < config.maxPipelinedRequests else { return }
+                guard machine.mayParse(inFlight: slots.count) else { return }
                 if scanFrom == 0 {
+                    var emptyLines = 0
                     while end - start >= 2, buffer[start] == RequestParser.cr, buffer[start + 1] == RequestParser.lf {
                         start += 2
+                        emptyLines += 1
+                    }
+                    if emptyLines > 0 {
+                        if machine.emptyLinesSkipped(emptyLines, nothingPending: nothingPending) == .close { return close() }
+                        guard machine.isReading else { return }
                     }
                     if end - start == 1 && buffer[start] == RequestParser.cr { return }
                 }
@@ -124,11 +131,16 @@ extension Connection {
         slots[i].response = response
         guard i == 0 else { return }
         drainReady()
-        // Room in the pipeline again: parse what is buffered and read what was left unread.
-        if machine.isReading && slots.count < config.maxPipelinedRequests {
-            process()
-            if machine.readPaused && !closed { readInput() }
-        }
+        resumeReading()
+    }
+
+    /// Room again (an answer left the pipeline, or output drained to its low-water mark): parses
+    /// what is buffered, then reads what was left unread.
+    func resumeReading() {
+        owner.check()
+        guard machine.isReading, machine.mayParse(inFlight: slots.count) else { return }
+        process()
+        if machine.readPaused && !closed { readInput() }
     }
 
     /// Encodes every response that is next in order; stops after one that closes.
@@ -155,6 +167,9 @@ extension Connection {
                 break
             }
         }
-        if wrote { loop.markDirty(self) }
+        if wrote {
+            machine.outputQueued(pending: output.count - outputSent)
+            loop.markDirty(self)
+        }
     }
 }

@@ -61,7 +61,7 @@ final class Connection {
         self.peer = peer
         self.loop = loop
         self.config = loop.limits
-        self.machine = ConnectionStateMachine(timeouts: loop.limits.timeouts, now: loop.now)
+        self.machine = ConnectionStateMachine(timeouts: loop.limits.timeouts, bounds: loop.limits.bounds, now: loop.now)
         self.buffer = .allocate(byteCount: Connection.initialBufferBytes, alignment: 16)
     }
 
@@ -94,16 +94,18 @@ final class Connection {
         }
     }
 
-    /// Reads until the socket is drained (edge-triggered), parsing as bytes arrive. A short read
-    /// means drained unless the peer has hung up (its EOF must be read), which saves a read per
-    /// request.
+    /// Reads until the socket is drained (edge-triggered) or no further request may be parsed,
+    /// parsing as bytes arrive. A short read means drained unless the peer has hung up (its EOF
+    /// must be read), which saves a read per request.
     func readInput() {
         while !closed {
             guard machine.isReading else {
                 discardInput()
                 return
             }
-            guard slots.count < config.maxPipelinedRequests, makeRoom() else {
+            // Pipeline full or output over its high-water mark: leave input in the socket (TCP
+            // then stops the peer) until an answer or a drained output makes room.
+            guard machine.mayParse(inFlight: slots.count), makeRoom() else {
                 machine.readPaused = true
                 return
             }
@@ -124,8 +126,7 @@ final class Connection {
                 peerDidClose()
                 return
             case .done(let n):
-                end += n
-                machine.activity(now: loop.now)
+                end += n  // not activity by itself: empty lines are not (`process`)
                 machine.readPaused = false
                 process()
                 if n < room && !machine.hangupSeen { return }

@@ -16,6 +16,18 @@ struct ConnectionStateMachine {
         var linger: Int64
     }
 
+    /// What one connection may hold before it is no longer read (from `ConnectionLimits`).
+    struct Bounds: Equatable {
+        /// Requests handed to the handler and not yet answered; at this many no request is parsed.
+        var maxInFlight: Int
+        /// Unsent output bytes at which reading pauses (no request parsed, no byte read)...
+        var outputHighWater: Int
+        /// ...until output drains to this.
+        var outputLowWater: Int
+        /// Empty lines accepted before one request line; one more stops reading.
+        var maxEmptyLines: Int
+    }
+
     enum State {
         /// Reading requests.
         case reading(Reading)
@@ -58,18 +70,25 @@ struct ConnectionStateMachine {
     }
 
     let timeouts: Timeouts
+    let bounds: Bounds
     private(set) var state: State = .reading(Reading(request: .head(startedAt: nil)))
     /// The last read or completed write, for the idle deadline.
     private(set) var lastActivity: Int64
-    /// When the socket first refused pending output; nil while output drains (or there is none).
+    /// When the socket first refused pending output; nil once it is all written or, after
+    /// backpressure, drained to the low-water mark.
     private(set) var writeBlockedSince: Int64?
+    /// Unsent output passed the high-water mark: nothing is read or parsed until it drains.
+    private(set) var outputPaused = false
+    /// Empty lines since the last request line (or the start).
+    private(set) var emptyLines = 0
     /// epoll reported the peer's FIN; it will not report it again (edge-triggered).
     var hangupSeen = false
     /// Input was left in the socket (pipeline or buffer full); read again when room frees up.
     var readPaused = false
 
-    init(timeouts: Timeouts, now: Int64) {
+    init(timeouts: Timeouts, bounds: Bounds, now: Int64) {
         self.timeouts = timeouts
+        self.bounds = bounds
         self.lastActivity = now
     }
 
@@ -97,16 +116,33 @@ struct ConnectionStateMachine {
         return false
     }
 
+    /// Whether a further request may be parsed (or read) now: fewer than `maxInFlight`
+    /// unanswered and output not over its high-water mark.
+    func mayParse(inFlight: Int) -> Bool { !outputPaused && inFlight < bounds.maxInFlight }
+
     // MARK: Reading requests (no-ops once reading has stopped)
 
-    /// Bytes were read (or a write completed): the idle clock restarts.
+    /// Bytes of a request arrived (or a write completed): the idle clock restarts.
     mutating func activity(now: Int64) { lastActivity = now }
 
-    /// Part of a head is buffered; its deadline starts with its first byte.
+    /// Part of a head is buffered; its deadline starts with its first byte, which is activity.
     mutating func headBytesBuffered(now: Int64) {
-        updateReading { r in
-            if case .head(nil) = r.request { r.request = .head(startedAt: now) }
-        }
+        guard case .reading(var r) = state, case .head(nil) = r.request else { return }
+        r.request = .head(startedAt: now)
+        state = .reading(r)
+        lastActivity = now
+        emptyLines = 0
+    }
+
+    /// `count` empty lines (CRLF) arrived before a request line. They are not activity: no
+    /// deadline restarts. Past `maxEmptyLines` no further request is read: `.close` when
+    /// `nothingPending`, else what is in flight is answered first (without lingering).
+    mutating func emptyLinesSkipped(_ count: Int, nothingPending: Bool) -> Action {
+        guard count > 0, case .reading = state else { return .none }
+        emptyLines += count
+        guard emptyLines > bounds.maxEmptyLines else { return .none }
+        state = .draining(peerClosed: false, abortAfterFlush: true)
+        return nothingPending ? .close : .none
     }
 
     /// No byte of a next request is buffered: no head deadline runs.
@@ -180,6 +216,21 @@ struct ConnectionStateMachine {
         if writeBlockedSince == nil { writeBlockedSince = now }
     }
 
+    /// Responses were encoded: `pending` bytes are unsent. At the high-water mark reading pauses.
+    mutating func outputQueued(pending: Int) {
+        if pending >= bounds.outputHighWater { outputPaused = true }
+    }
+
+    /// Output was written and `pending` bytes remain. True when that ends a pause (down to the
+    /// low-water mark): the connection may read and parse again, and the write deadline, which
+    /// bounds how long output may take to drain, stops.
+    mutating func outputSent(pending: Int) -> Bool {
+        guard outputPaused, pending <= bounds.outputLowWater else { return false }
+        outputPaused = false
+        writeBlockedSince = nil
+        return true
+    }
+
     /// All pending output is written. `nothingInFlight`: no response is owed. Once no request is
     /// read either, the connection ends: at once when the peer is gone or was too slow, else by
     /// lingering (the next state), shorter when the server is `stopping`.
@@ -194,9 +245,9 @@ struct ConnectionStateMachine {
     }
 
     /// Checks the head, body, idle, write and linger deadlines. `inFlight`: requests not yet
-    /// answered; `hasOutput`: output not yet written; `pipelineFull`: no further request is
-    /// parsed now (the head deadline waits).
-    func checkDeadlines(now: Int64, inFlight: Int, hasOutput: Bool, pipelineFull: Bool) -> Action {
+    /// answered; `hasOutput`: output not yet written. While no further request may be parsed
+    /// (`mayParse`), the head deadline waits: the write deadline bounds a peer that does not read.
+    func checkDeadlines(now: Int64, inFlight: Int, hasOutput: Bool) -> Action {
         switch state {
         case .closed:
             return .none
@@ -208,7 +259,7 @@ struct ConnectionStateMachine {
         guard case .reading(let r) = state else { return .none }
         switch r.request {
         case .head(let startedAt?):
-            return !pipelineFull && now - startedAt >= timeouts.head ? .reject(.requestTimeout) : .none
+            return mayParse(inFlight: inFlight) && now - startedAt >= timeouts.head ? .reject(.requestTimeout) : .none
         case .head(nil):
             return inFlight == 0 && !hasOutput && now - lastActivity >= timeouts.idle ? .close : .none
         case .body(_, _, let startedAt), .discard(_, let startedAt):

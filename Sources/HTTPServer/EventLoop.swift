@@ -60,6 +60,9 @@ final class EventLoop: @unchecked Sendable {
     private var liveConnections = 0
     private var nextID: UInt32 = 0
     private var dirty: [Connection] = []
+    /// Connections whose output drained after backpressure; they read again on the next turn.
+    private var resumed: [Connection] = []
+    private var resuming: [Connection] = []
     private var inbox: [Mailbox.Item] = []
     private let events: UnsafeMutableRawPointer
     private static let eventCapacity: Int32 = 256
@@ -110,7 +113,7 @@ final class EventLoop: @unchecked Sendable {
         date.refresh()
         nextSweep = now + Int64(config.sweepIntervalMillis)
         while true {
-            let timeout: Int32 = mailbox.prepareToSleep() ? 0 : waitTimeout()
+            let timeout: Int32 = !resumed.isEmpty || mailbox.prepareToSleep() ? 0 : waitTimeout()
             let n: Int
             do {
                 n = try Sys.epollWait(epollFD, events, EventLoop.eventCapacity, timeoutMillis: timeout)
@@ -131,6 +134,7 @@ final class EventLoop: @unchecked Sendable {
                     c.onEvent(flags)
                 }
             }
+            if !resumed.isEmpty { resumeReading() }
             mailbox.take(into: &inbox)
             for item in inbox { receive(item) }
             inbox.removeAll(keepingCapacity: true)
@@ -235,6 +239,18 @@ final class EventLoop: @unchecked Sendable {
         guard !c.isDirty else { return }
         c.isDirty = true
         dirty.append(c)
+    }
+
+    /// Reading resumes on the next turn for `c`, whose output drained to its low-water mark.
+    func resumeLater(_ c: Connection) {
+        owner.check()
+        resumed.append(c)
+    }
+
+    private func resumeReading() {
+        swap(&resumed, &resuming)
+        for c in resuming where !c.closed { c.resumeReading() }
+        resuming.removeAll(keepingCapacity: true)
     }
 
     private func flushDirty() {

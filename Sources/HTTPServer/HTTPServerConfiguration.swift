@@ -33,6 +33,16 @@ public struct HTTPServerConfiguration: Sendable {
     public var linger: Duration = .seconds(2)
     /// `listen(2)` backlog.
     public var backlog: Int = 1024
+    /// Unsent output at which a connection stops being read: no further request is parsed or read
+    /// until it drains to `outputLowWaterBytes`, so a client that pipelines without reading costs
+    /// the server at most this plus one response; if it does not drain within the write timeout,
+    /// the connection is reset.
+    public var outputHighWaterBytes: Int = 64 * 1024
+    /// Reading resumes once unsent output is down to this (at most `outputHighWaterBytes`).
+    public var outputLowWaterBytes: Int = 16 * 1024
+    /// Empty lines (CRLF) accepted before a request line (RFC 9112 §2.2); one more ends the
+    /// connection. They never count as activity, so they do not hold an idle connection open.
+    public var maxEmptyLines: Int = 8
 
     public init(
         host: String = "127.0.0.1",
@@ -48,7 +58,10 @@ public struct HTTPServerConfiguration: Sendable {
         writeTimeout: Duration = .seconds(10),
         maxPipelinedRequests: Int = 16,
         linger: Duration = .seconds(2),
-        backlog: Int = 1024
+        backlog: Int = 1024,
+        outputHighWaterBytes: Int = 64 * 1024,
+        outputLowWaterBytes: Int = 16 * 1024,
+        maxEmptyLines: Int = 8
     ) {
         self.host = host
         self.port = port
@@ -64,6 +77,9 @@ public struct HTTPServerConfiguration: Sendable {
         self.maxPipelinedRequests = maxPipelinedRequests
         self.linger = linger
         self.backlog = backlog
+        self.outputHighWaterBytes = outputHighWaterBytes
+        self.outputLowWaterBytes = outputLowWaterBytes
+        self.maxEmptyLines = maxEmptyLines
     }
 
     /// The same configuration with every value clamped to something the server can run with.
@@ -81,6 +97,9 @@ public struct HTTPServerConfiguration: Sendable {
         c.maxPipelinedRequests = max(1, c.maxPipelinedRequests)
         c.linger = max(.zero, c.linger)
         c.backlog = max(1024, c.backlog)
+        c.outputHighWaterBytes = max(1024, c.outputHighWaterBytes)
+        c.outputLowWaterBytes = max(0, min(c.outputLowWaterBytes, c.outputHighWaterBytes))
+        c.maxEmptyLines = max(0, c.maxEmptyLines)
         return c
     }
 
@@ -102,6 +121,7 @@ struct ConnectionLimits {
     let maxPipelinedRequests: Int
     let parser: RequestParser.Limits
     let timeouts: ConnectionStateMachine.Timeouts
+    let bounds: ConnectionStateMachine.Bounds
 
     init(_ c: HTTPServerConfiguration) {
         maxHeadBytes = c.maxHeadBytes
@@ -113,5 +133,8 @@ struct ConnectionLimits {
             head: c.headTimeout.wholeMilliseconds, body: c.bodyTimeout.wholeMilliseconds,
             idle: c.idleTimeout.wholeMilliseconds, write: c.writeTimeout.wholeMilliseconds,
             linger: c.linger.wholeMilliseconds)
+        bounds = ConnectionStateMachine.Bounds(
+            maxInFlight: c.maxPipelinedRequests, outputHighWater: c.outputHighWaterBytes,
+            outputLowWater: c.outputLowWaterBytes, maxEmptyLines: c.maxEmptyLines)
     }
 }

@@ -7,10 +7,12 @@ import XCTest
 final class ConnectionStateMachineTests: XCTestCase {
     private let timeouts = ConnectionStateMachine.Timeouts(head: 1000, body: 2000, idle: 5000, write: 3000, linger: 500)
 
+    private let bounds = ConnectionStateMachine.Bounds(maxInFlight: 4, outputHighWater: 1000, outputLowWater: 250, maxEmptyLines: 3)
+
     private func machine(now: Int64 = 0, linger: Int64? = nil) -> ConnectionStateMachine {
         var t = timeouts
         if let linger { t.linger = linger }
-        return ConnectionStateMachine(timeouts: t, now: now)
+        return ConnectionStateMachine(timeouts: t, bounds: bounds, now: now)
     }
 
     private let head = HTTPRequestHead(method: "POST", target: "/", contentLength: 10)
@@ -32,9 +34,9 @@ final class ConnectionStateMachineTests: XCTestCase {
     }
 
     private func deadlines(
-        _ m: ConnectionStateMachine, at now: Int64, inFlight: Int = 0, hasOutput: Bool = false, pipelineFull: Bool = false
+        _ m: ConnectionStateMachine, at now: Int64, inFlight: Int = 0, hasOutput: Bool = false
     ) -> ConnectionStateMachine.Action {
-        m.checkDeadlines(now: now, inFlight: inFlight, hasOutput: hasOutput, pipelineFull: pipelineFull)
+        m.checkDeadlines(now: now, inFlight: inFlight, hasOutput: hasOutput)
     }
 
     func testIdleConnectionClosesAfterTheIdleTimeoutOnly() {
@@ -58,7 +60,7 @@ final class ConnectionStateMachineTests: XCTestCase {
         XCTAssertEqual(deadlines(m, at: 1199), .none)
         XCTAssertEqual(deadlines(m, at: 1200), .reject(.requestTimeout))
         // With the pipeline full the head is not being parsed, so its deadline waits.
-        XCTAssertEqual(deadlines(m, at: 1200, pipelineFull: true), .none)
+        XCTAssertEqual(deadlines(m, at: 1200, inFlight: 4), .none)
         // Parsed in time: no deadline until the next head starts.
         m.headParsed()
         XCTAssertEqual(summary(m), "head(-)")
@@ -196,6 +198,101 @@ final class ConnectionStateMachineTests: XCTestCase {
         var closed = machine()
         _ = closed.close()
         XCTAssertEqual(closed.beginShutdown(nothingPending: true), .none)
+    }
+
+    // MARK: Backpressure
+
+    func testRequestsAreParsedOnlyWhileFewerThanTheBoundAreUnanswered() {
+        let m = machine()
+        XCTAssertTrue(m.mayParse(inFlight: 0))
+        XCTAssertTrue(m.mayParse(inFlight: 3))
+        XCTAssertFalse(m.mayParse(inFlight: 4))
+        XCTAssertFalse(m.mayParse(inFlight: 9))
+    }
+
+    func testOutputOverTheHighWaterMarkPausesReadingUntilItDrainsToTheLowWaterMark() {
+        var m = machine()
+        m.outputQueued(pending: 999)
+        XCTAssertTrue(m.mayParse(inFlight: 0), "under the high-water mark")
+        m.outputQueued(pending: 1000)
+        XCTAssertTrue(m.outputPaused)
+        XCTAssertFalse(m.mayParse(inFlight: 0), "no request is parsed or read while output is over the mark")
+        // Draining, but not yet to the low-water mark: still paused; queuing more keeps it paused.
+        XCTAssertFalse(m.outputSent(pending: 600))
+        m.outputQueued(pending: 400)
+        XCTAssertFalse(m.outputSent(pending: 251))
+        XCTAssertFalse(m.mayParse(inFlight: 0))
+        // Down to the mark: reading resumes, once (the next call is not a new resume).
+        XCTAssertTrue(m.outputSent(pending: 250))
+        XCTAssertTrue(m.mayParse(inFlight: 0))
+        XCTAssertFalse(m.outputSent(pending: 0))
+        // Without a pause, written output is no resume either.
+        XCTAssertFalse(m.outputSent(pending: 0))
+    }
+
+    func testPausedConnectionThatDoesNotDrainIsResetAtTheWriteTimeout() {
+        var m = machine()
+        m.headBytesBuffered(now: 100)  // a pipelined head waits in the buffer
+        m.outputQueued(pending: 5000)
+        m.writeBlocked(now: 100)
+        // The head is not parsed while paused: its deadline waits; the write deadline governs.
+        XCTAssertEqual(deadlines(m, at: 1100, hasOutput: true), .none)
+        XCTAssertEqual(deadlines(m, at: 3099, hasOutput: true), .none)
+        XCTAssertEqual(deadlines(m, at: 3100, hasOutput: true), .resetAfterWriteTimeout)
+        // Progress that stays over the low-water mark does not restart the write deadline.
+        XCTAssertFalse(m.outputSent(pending: 4000))
+        m.writeBlocked(now: 2000)
+        XCTAssertEqual(deadlines(m, at: 3100, hasOutput: true), .resetAfterWriteTimeout)
+    }
+
+    func testOutputDrainedToTheLowWaterMarkRestartsTheWriteDeadline() {
+        var m = machine()
+        m.outputQueued(pending: 5000)
+        m.writeBlocked(now: 0)
+        // A slow reader that keeps draining is not cut off as long as it reaches the mark in time.
+        XCTAssertTrue(m.outputSent(pending: 200))
+        XCTAssertNil(m.writeBlockedSince)
+        m.outputQueued(pending: 1200)
+        m.writeBlocked(now: 2500)
+        XCTAssertEqual(deadlines(m, at: 5000, hasOutput: true), .none)
+        XCTAssertEqual(deadlines(m, at: 5500, hasOutput: true), .resetAfterWriteTimeout)
+    }
+
+    // MARK: Empty lines
+
+    func testEmptyLinesAreNotActivity() {
+        var m = machine(now: 0)
+        // A CRLF every 100 ms: the idle deadline still runs from the start.
+        for t in stride(from: Int64(100), through: 300, by: 100) {
+            XCTAssertEqual(m.emptyLinesSkipped(1, nothingPending: true), .none)
+            m.noHeadBuffered()
+            XCTAssertEqual(deadlines(m, at: t), .none)
+        }
+        XCTAssertEqual(deadlines(m, at: 5000), .close)
+        // A request's first byte is activity, and starts a new count of empty lines.
+        var r = machine(now: 0)
+        XCTAssertEqual(r.emptyLinesSkipped(3, nothingPending: true), .none)
+        r.headBytesBuffered(now: 4000)
+        XCTAssertEqual(r.lastActivity, 4000)
+        XCTAssertEqual(r.emptyLines, 0)
+        r.headParsed()
+        XCTAssertEqual(deadlines(r, at: 5000), .none)
+        XCTAssertEqual(deadlines(r, at: 9000), .close)
+    }
+
+    func testTooManyEmptyLinesEndTheConnection() {
+        var m = machine()
+        XCTAssertEqual(m.emptyLinesSkipped(2, nothingPending: true), .none)
+        XCTAssertEqual(m.emptyLinesSkipped(1, nothingPending: true), .none)
+        XCTAssertEqual(summary(m), "head(-)")
+        XCTAssertEqual(m.emptyLinesSkipped(1, nothingPending: true), .close)
+        XCTAssertFalse(m.isReading)
+
+        // With answers owed, those are finished first, then the connection closes (no lingering).
+        var busy = machine()
+        XCTAssertEqual(busy.emptyLinesSkipped(10, nothingPending: false), .none)
+        XCTAssertEqual(summary(busy), "draining(peer open, abort)")
+        XCTAssertEqual(busy.outputWritten(now: 10, nothingInFlight: true, stopping: false), .close)
     }
 }
 

@@ -21,7 +21,10 @@ public final class ServiceProcess {
         return exe.path
     }
 
-    public static var binary: String { productsDirectory + "/otp-relay" }
+    /// The built `otp-relay`, or `OTP_RELAY_TEST_BINARY` (e.g. a release build, for figures).
+    public static var binary: String {
+        ProcessInfo.processInfo.environment["OTP_RELAY_TEST_BINARY"] ?? productsDirectory + "/otp-relay"
+    }
 
     /// Starts `otp-relay <arguments>` with `environment` added to a minimal one.
     public init(arguments: [String] = ["serve"], environment: [String: String], directory: String) throws {
