@@ -16,11 +16,11 @@ public struct KeyRing: Sendable {
     public let previous: [DataKey]
     public let index: DataKey
 
-    /// A ring; `index` defaults to `current` (a deployment's first key).
+    /// A ring; `index` defaults to the oldest key (the last of `previous`, else `current`).
     public init(current: DataKey, previous: [DataKey] = [], index: DataKey? = nil) {
         self.current = current
         self.previous = previous.filter { $0.keyID != current.keyID }
-        self.index = index ?? current
+        self.index = index ?? previous.last ?? current
     }
 
     /// The keys that open payloads: current, then previous (the index key only when it is one of them).

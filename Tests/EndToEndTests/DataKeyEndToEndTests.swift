@@ -20,6 +20,7 @@ final class DataKeyEndToEndTests: XCTestCase {
         XCTAssertEqual(p.terminate(), 0)
         XCTAssertEqual(try sqliteQuery(dir.file("outbox.sqlite"), "SELECT status FROM jobs"), ["queued"])
         XCTAssertEqual(try sqliteQuery(dir.file("outbox.sqlite"), "SELECT count(*) FROM data_keys"), ["1"])
+        XCTAssertEqual(try sqliteQuery(dir.file("outbox.sqlite"), "SELECT count(*) FROM data_key_index"), ["1"])
         return env
     }
 
@@ -51,7 +52,7 @@ final class DataKeyEndToEndTests: XCTestCase {
     func testDatabaseWithoutFingerprintIsCheckedOnAPayload() throws {
         let dir = TempDirectory()
         var env = try databaseWithAQueuedJob(dir)
-        _ = try runCommand("/usr/bin/sqlite3", [dir.file("outbox.sqlite"), "DELETE FROM data_keys"])
+        _ = try runCommand("/usr/bin/sqlite3", [dir.file("outbox.sqlite"), "DELETE FROM data_keys; DELETE FROM data_key_index"])
         env["OTP_RELAY_DATA_KEY"] = Self.otherKey
         let p = try ServiceProcess(environment: env, directory: dir.path)
         XCTAssertNotEqual(p.waitForExit(timeoutSeconds: 20), 0)

@@ -77,7 +77,9 @@ final class KeyRotationEndToEndTests: XCTestCase {
         XCTAssertTrue(p.stderr.contains("re-sealed under the current data key"), p.stderr)
         XCTAssertEqual(p.terminate(), 0)
         XCTAssertEqual(
-            try sqliteQuery(dir.file("outbox.sqlite"), "SELECT fingerprint FROM data_keys WHERE role = 'current'"), [b])
+            try sqliteQuery(
+                dir.file("outbox.sqlite"), "SELECT (SELECT fingerprint FROM data_keys), (SELECT fingerprint FROM data_key_index)"),
+            ["\(b)|\(a)"], "current B; the index key is the first key, unchanged")
 
         let (status, shown, _) = try keys(["show"], env)
         XCTAssertEqual(status, 0)
@@ -104,7 +106,8 @@ final class KeyRotationEndToEndTests: XCTestCase {
         let dir = TempDirectory()
         let (a, b, _) = try queuedUnderAThenRotated(dir)
         // As if a start had recorded B but the jobs were not re-sealed yet, then A left the ring.
-        _ = try runCommand("/usr/bin/sqlite3", [dir.file("outbox.sqlite"), "UPDATE data_keys SET fingerprint = '\(b)'"])
+        _ = try runCommand(
+            "/usr/bin/sqlite3", [dir.file("outbox.sqlite"), "UPDATE data_keys SET fingerprint = '\(b)' WHERE role = 'current'"])
         let ring = try String(contentsOfFile: dir.file("data-key"), encoding: .utf8)
         let current = try XCTUnwrap(ring.components(separatedBy: "\"").dropFirst().first { $0.count == 44 })
         try Data(#"{"current": "\#(current)", "index": "\#(Self.keyA)"}"#.utf8).write(to: URL(fileURLWithPath: dir.file("data-key")))

@@ -54,7 +54,7 @@ final class KeyRingStoreTests: XCTestCase {
         XCTAssertEqual(claimed.first?.recipient, "+6284512340987")
         outbox.close()
         // The new key alone now opens them (the database records it as current).
-        XCTAssertNoThrow(try SQLiteOutbox(path: tmp.path, keys: KeyRing(current: keyB), logger: .silent).close())
+        XCTAssertNoThrow(try SQLiteOutbox(path: tmp.path, keys: KeyRing(current: keyB, index: testKey), logger: .silent).close())
     }
 
     func testOlderKeyOpensWithoutResealingAndNewJobsUseTheCurrentKey() throws {
@@ -78,7 +78,7 @@ final class KeyRingStoreTests: XCTestCase {
         _ = try first.enqueueAndWait(otpJob()).get()
         first.close()
         try SQLiteOutbox(path: tmp.path, keys: KeyRing(current: keyB, previous: [testKey]), logger: .silent).close()
-        XCTAssertThrowsError(try SQLiteOutbox(path: tmp.path, keys: KeyRing(current: keyB), logger: .silent)) { error in
+        XCTAssertThrowsError(try SQLiteOutbox(path: tmp.path, keys: KeyRing(current: keyB, index: testKey), logger: .silent)) { error in
             let text = String(describing: error)
             XCTAssertTrue(text.contains("cannot open 1 job(s)"), text)
             XCTAssertTrue(text.contains(testKey.keyIDHex), text)
@@ -87,5 +87,21 @@ final class KeyRingStoreTests: XCTestCase {
         let state = try XCTUnwrap(try StoreFactory.storedKeyState(.sqlite(path: tmp.path)))
         XCTAssertEqual(state.payloadsByKeyID, [testKey.keyIDHex: 1])
         XCTAssertEqual(state.fingerprint, keyB.fingerprint)
+    }
+
+    /// The lookup HMACs were made with the first key: a ring naming another index key is refused.
+    func testRingWithAnotherIndexKeyIsRefused() throws {
+        let tmp = TempDatabase()
+        try makeOutbox(tmp).close()
+        XCTAssertEqual(
+            try query(tmp.path, "SELECT (SELECT fingerprint FROM data_keys), (SELECT fingerprint FROM data_key_index)") {
+                "\($0.string(0))|\($0.string(1))"
+            },
+            ["\(testKey.fingerprint)|\(testKey.fingerprint)"])
+        let wrong = KeyRing(current: keyB, previous: [testKey], index: keyB)
+        XCTAssertThrowsError(try SQLiteOutbox(path: tmp.path, keys: wrong, logger: .silent)) { error in
+            XCTAssertTrue(String(describing: error).contains("index key"), String(describing: error))
+        }
+        XCTAssertNoThrow(try SQLiteOutbox(path: tmp.path, keys: KeyRing(current: keyB, previous: [testKey]), logger: .silent).close())
     }
 }

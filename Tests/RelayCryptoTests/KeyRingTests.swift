@@ -68,7 +68,8 @@ final class KeyRingTests: XCTestCase {
     func testRingDefaults() {
         let ring = KeyRing(current: a, previous: [a, b])
         XCTAssertEqual(ring.previous.map(\.keyID), [b.keyID], "the current key is not also previous")
-        XCTAssertEqual(ring.index.keyID, a.keyID)
+        XCTAssertEqual(ring.index.keyID, b.keyID, "the index key defaults to the oldest key")
+        XCTAssertEqual(KeyRing(current: a).index.keyID, a.keyID)
         XCTAssertEqual(ring.openingKeys.map(\.keyID), [a.keyID, b.keyID])
     }
 }

@@ -7,7 +7,9 @@ import RelayCrypto
 /// - a ring, written by `otp-relay keys rotate`:
 ///   `{"current": "<base64>", "previous": ["<base64>", …], "index": "<base64>"}` — `current` seals
 ///   new payloads, `previous` (newest first) only opens older ones, `index` derives the HMAC lookup
-///   keys (dedupe key, recipient hash) and never changes on rotation (it is the deployment's first key).
+///   keys (dedupe key, recipient hash) and never changes on rotation (it is the deployment's first key;
+///   when absent, the last of `previous`, else `current`). The database records its fingerprint
+///   (`data_key_index`) and refuses a ring with another one.
 public enum KeyRingFile {
     public static func parse(_ data: Data, path: String) throws -> KeyRing {
         let text = String(decoding: data, as: UTF8.self).trimmingASCIIWhitespace()

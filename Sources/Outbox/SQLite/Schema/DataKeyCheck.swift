@@ -22,10 +22,20 @@ enum DataKeyCheck {
             if let stored, !keys.openingKeys.contains(where: { $0.fingerprint == stored }) {
                 throw OutboxError.keyMismatch(stored: stored, given: mine)
             }
+            let index = try db.withStatement(DataKeySQL.index) { s throws(SQLiteError) in try s.step() ? s.string(0) : nil }
+            if let index, index != keys.index.fingerprint {
+                throw OutboxError.indexKeyMismatch(stored: index, given: keys.index.fingerprint)
+            }
             try checkPayloads(db, keys: keys, stored: stored)
             if stored != mine {
                 try db.run(stored == nil ? DataKeySQL.record : DataKeySQL.replace) { s in
                     s.bind(mine, to: ":fingerprint")
+                    s.bind(now, to: ":now")
+                }
+            }
+            if index == nil {
+                try db.run(DataKeySQL.recordIndex) { s in
+                    s.bind(keys.index.fingerprint, to: ":fingerprint")
                     s.bind(now, to: ":now")
                 }
             }
@@ -78,6 +88,15 @@ enum DataKeyCheck {
 }
 
 extension OutboxError {
+    static func indexKeyMismatch(stored: String, given: String) -> OutboxError {
+        .init(
+            code: .startup,
+            detail:
+                "the key ring's index key has fingerprint \(given.prefix(16))…, but this database's dedupe keys and recipient "
+                + "hashes were made with the key of fingerprint \(stored.prefix(16))…. Set \"index\" in the key file to that "
+                + "key (the deployment's first data key; otp-relay keys rotate keeps it); nothing was changed")
+    }
+
     static func keyMissing(keyID: String, jobs: Int, ring: KeyRing) -> OutboxError {
         let which = keyID.isEmpty ? "sealed before key ids" : "sealed with key id \(keyID)"
         let held = ring.openingKeys.map(\.keyIDHex).joined(separator: ", ")
