@@ -43,29 +43,38 @@ enum Socket {
         var h = host
         if h.hasPrefix("["), h.hasSuffix("]") { h = String(h.dropFirst().dropLast()) }
         if h == "localhost" { h = "127.0.0.1" }
+        let networkPort = in_port_t(UInt16(port).bigEndian)
         var v4 = in_addr()
         if inet_pton(AF_INET, h, &v4) == 1 {
-            return withUnsafeMutablePointer(to: &storage) { p in
-                p.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
-                    sin.pointee.sin_family = sa_family_t(AF_INET)
-                    sin.pointee.sin_port = in_port_t(UInt16(port).bigEndian)
-                    sin.pointee.sin_addr = v4
-                    return (AF_INET, socklen_t(MemoryLayout<sockaddr_in>.size))
+            return (
+                AF_INET,
+                fill(&storage, as: sockaddr_in.self) {
+                    $0.sin_family = sa_family_t(AF_INET)
+                    $0.sin_port = networkPort
+                    $0.sin_addr = v4
                 }
-            }
+            )
         }
         var v6 = in6_addr()
         if inet_pton(AF_INET6, h, &v6) == 1 {
-            return withUnsafeMutablePointer(to: &storage) { p in
-                p.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin6 in
-                    sin6.pointee.sin6_family = sa_family_t(AF_INET6)
-                    sin6.pointee.sin6_port = in_port_t(UInt16(port).bigEndian)
-                    sin6.pointee.sin6_addr = v6
-                    return (AF_INET6, socklen_t(MemoryLayout<sockaddr_in6>.size))
+            return (
+                AF_INET6,
+                fill(&storage, as: sockaddr_in6.self) {
+                    $0.sin6_family = sa_family_t(AF_INET6)
+                    $0.sin6_port = networkPort
+                    $0.sin6_addr = v6
                 }
-            }
+            )
         }
         throw HTTPServerError.invalidAddress(host: host, port: port)
+    }
+
+    /// Writes an address of type `A` at the start of `storage`; its length.
+    private static func fill<A>(_ storage: inout sockaddr_storage, as: A.Type, _ set: (inout A) -> Void) -> socklen_t {
+        withUnsafeMutablePointer(to: &storage) { p in
+            p.withMemoryRebound(to: A.self, capacity: 1) { set(&$0.pointee) }
+        }
+        return socklen_t(MemoryLayout<A>.size)
     }
 
     static func localPort(_ fd: Int32) throws(SystemError) -> Int {

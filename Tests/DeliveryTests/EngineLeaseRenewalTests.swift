@@ -52,18 +52,7 @@ final class EngineLeaseRenewalTests: XCTestCase {
         var ids: [String] = []
         for i in 0..<3 {
             let recipient = "+62811000000\(i)"
-            let job = NewJob.otp(
-                channel: .sms, recipient: recipient, recipientHash: Array(recipient.utf8), otp: "48291\(i)",
-                dedupeKey: nil, dedupeWindow: .zero, createdAt: SystemClock().nowMillis(),
-                expiresAt: SystemClock().nowMillis() + 300_000)
-            let done = DispatchSemaphore(value: 0)
-            let result = Mutex<Result<EnqueueResult, OutboxError>?>(nil)
-            outbox.enqueue(job) { r in
-                result.withLock { $0 = r }
-                done.signal()
-            }
-            done.wait()
-            ids.append(try result.withLock { $0! }.get().id)
+            ids.append(try enqueueOTP(into: outbox, channel: .sms, to: recipient, otp: "48291\(i)"))
         }
         pool.start()
         // Two workers, three jobs: the third waits 3 s for a worker with its lease held, then sends for 3 s.

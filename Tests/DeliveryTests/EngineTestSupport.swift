@@ -204,18 +204,7 @@ final class EngineHarness {
         channel: Channel = .whatsapp, to recipient: String = "+6284512340987", otp: String = "482915",
         validityMillis: Int64 = 300_000
     ) throws -> String {
-        let job = NewJob.otp(
-            channel: channel, recipient: recipient, recipientHash: Array(recipient.utf8), otp: otp,
-            dedupeKey: nil, dedupeWindow: .zero, createdAt: clock.nowMillis(),
-            expiresAt: clock.nowMillis() + validityMillis)
-        let done = DispatchSemaphore(value: 0)
-        let result = Mutex<Result<EnqueueResult, OutboxError>?>(nil)
-        outbox.enqueue(job) { r in
-            result.withLock { $0 = r }
-            done.signal()
-        }
-        done.wait()
-        return try result.withLock { $0! }.get().id
+        try enqueueOTP(into: outbox, channel: channel, to: recipient, otp: otp, clock: clock, validityMillis: validityMillis)
     }
 
     /// Moves the clocks (time passes) and wakes the dispatcher (as its timer would).
@@ -239,4 +228,23 @@ final class EngineHarness {
 
 func engineRoutes(_ ladders: [Channel: [String]], fallbacks: [Channel: Channel] = [:]) -> Routes {
     try! Routes(ladders: ladders, fallbacks: fallbacks)
+}
+
+/// Enqueues an OTP job into `store` and waits for its commit; the new job's id.
+func enqueueOTP(
+    into store: any JobIngestStore, channel: Channel = .whatsapp, to recipient: String = "+6284512340987",
+    otp: String = "482915", clock: any WallClock = SystemClock(), validityMillis: Int64 = 300_000
+) throws -> String {
+    let job = NewJob.otp(
+        channel: channel, recipient: recipient, recipientHash: Array(recipient.utf8), otp: otp,
+        dedupeKey: nil, dedupeWindow: .zero, createdAt: clock.nowMillis(),
+        expiresAt: clock.nowMillis() + validityMillis)
+    let done = DispatchSemaphore(value: 0)
+    let result = Mutex<Result<EnqueueResult, OutboxError>?>(nil)
+    store.enqueue(job) { r in
+        result.withLock { $0 = r }
+        done.signal()
+    }
+    done.wait()
+    return try result.withLock { $0! }.get().id
 }

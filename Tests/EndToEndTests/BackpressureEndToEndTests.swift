@@ -29,8 +29,8 @@ final class BackpressureEndToEndTests: XCTestCase {
         let startKiB = try XCTUnwrap(Self.rssKiB(pid))
 
         let flood = try Flood(port: port, connections: Self.flooders)
-        let stop = SharedValue(false)
-        let peakKiB = SharedValue(startKiB)
+        let stop = LockedBox(false)
+        let peakKiB = LockedBox(startKiB)
         let floodThread = Thread {
             let deadline = Date().addingTimeInterval(Self.floodSeconds)
             while Date() < deadline && !stop.value { flood.pump() }
@@ -116,17 +116,6 @@ final class BackpressureEndToEndTests: XCTestCase {
             return Int(line.split(separator: " ").dropFirst().first ?? "")
         }
         return nil
-    }
-}
-
-/// A Bool or Int shared between the test's threads.
-final class SharedValue<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: T
-    init(_ value: T) { stored = value }
-    var value: T {
-        get { lock.lock(); defer { lock.unlock() }; return stored }
-        set { lock.lock(); stored = newValue; lock.unlock() }
     }
 }
 

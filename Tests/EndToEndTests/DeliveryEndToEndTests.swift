@@ -8,15 +8,6 @@ final class DeliveryEndToEndTests: XCTestCase {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path + "/Support"
     }
 
-    func waitFor(_ timeout: Double, _ cond: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try cond() { return true }
-            usleep(50_000)
-        }
-        return try cond()
-    }
-
     func testSandboxDefaultDeliversAndErasesTheOTP() throws {
         let dir = TempDirectory()
         let env = CrashRecoveryTests.environment(dir)

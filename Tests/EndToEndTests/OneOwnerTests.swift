@@ -5,12 +5,6 @@ import XCTest
 /// The real binary: one `serve` per database file (an exclusive lock), leases of a killed owner
 /// returned at the next start, read-only CLI reads.
 final class OneOwnerTests: XCTestCase {
-    func waitFor(_ timeout: Double, _ cond: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline { if try cond() { return true }; usleep(50_000) }
-        return try cond()
-    }
-
     func testSecondServeOnTheSameFileRefusesAndTheFirstKeepsServing() throws {
         let dir = TempDirectory()
         let env = CrashRecoveryTests.environment(dir)

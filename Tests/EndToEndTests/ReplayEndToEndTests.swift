@@ -17,12 +17,6 @@ final class ReplayEndToEndTests: XCTestCase {
         return file
     }
 
-    func waitFor(_ timeout: Double, _ cond: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline { if try cond() { return true }; usleep(50_000) }
-        return try cond()
-    }
-
     func testDeadJobsReplayedToSentWithAudit() throws {
         let dir = TempDirectory()
         let gateway = try FakeProcess(script: "fake_gateway.py", arguments: ["--out", dir.file("gateway.jsonl")])

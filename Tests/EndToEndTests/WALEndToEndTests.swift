@@ -5,12 +5,6 @@ import XCTest
 /// The real binary and its files: erased payloads leave `.sqlite` and `-wal`, the WAL under a
 /// held reader is measured and reported, a clean SIGTERM leaves every job in `.sqlite` alone.
 final class WALEndToEndTests: XCTestCase {
-    func waitFor(_ timeout: Double, _ cond: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline { if try cond() { return true }; usleep(50_000) }
-        return try cond()
-    }
-
     func bytes(_ path: String) -> [UInt8] { FileManager.default.contents(atPath: path).map { [UInt8]($0) } ?? [] }
 
     func fileSize(_ path: String) -> Int64 {

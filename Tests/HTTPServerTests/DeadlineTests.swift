@@ -110,19 +110,3 @@ final class DeadlineTests: ServerTestCase {
         XCTAssertEqual(try c.readResponse()?.text, "GET /slow ")
     }
 }
-
-/// A value shared between test threads.
-final class LockedBox<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: T
-    init(_ value: T) { stored = value }
-    var value: T {
-        get { lock.lock(); defer { lock.unlock() }; return stored }
-        set { lock.lock(); stored = newValue; lock.unlock() }
-    }
-    func with<R>(_ body: (inout T) -> R) -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&stored)
-    }
-}

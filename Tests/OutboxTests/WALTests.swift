@@ -1,5 +1,6 @@
 import Foundation
 import RelayCore
+import RelayTestSupport
 import XCTest
 
 @testable import Outbox
@@ -18,12 +19,6 @@ final class WALTests: XCTestCase {
             let at = (sealed.count - n) * k / 7
             return file.contains(Array(sealed[at..<at + n]))
         }
-    }
-
-    func waitFor(_ timeout: Double, _ cond: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline { if try cond() { return true }; usleep(20_000) }
-        return try cond()
     }
 
     func testSentPayloadBytesLeaveTheDatabaseFileAndTheWAL() throws {

@@ -32,29 +32,28 @@ public final class RawConnection: @unchecked Sendable {
         var tv = timeval(tv_sec: timeoutMillis / 1000, tv_usec: (timeoutMillis % 1000) * 1000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var rc: Int32 = -1
+        let networkPort = in_port_t(UInt16(port).bigEndian)
         if v6 {
             var a = sockaddr_in6()
             a.sin6_family = sa_family_t(AF_INET6)
-            a.sin6_port = in_port_t(UInt16(port).bigEndian)
-            if inet_pton(AF_INET6, host, &a.sin6_addr) == 1 {
-                rc = withUnsafePointer(to: &a) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-                }
-            }
+            a.sin6_port = networkPort
+            if inet_pton(AF_INET6, host, &a.sin6_addr) == 1 { rc = Self.connect(fd, to: &a) }
         } else {
             var a = sockaddr_in()
             a.sin_family = sa_family_t(AF_INET)
-            a.sin_port = in_port_t(UInt16(port).bigEndian)
-            if inet_pton(AF_INET, host, &a.sin_addr) == 1 {
-                rc = withUnsafePointer(to: &a) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                }
-            }
+            a.sin_port = networkPort
+            if inet_pton(AF_INET, host, &a.sin_addr) == 1 { rc = Self.connect(fd, to: &a) }
         }
         guard rc == 0 else {
             let e = errno
             close(fd)
             throw POSIXError(POSIXErrorCode(rawValue: e) ?? .ECONNREFUSED)
+        }
+    }
+
+    private static func connect<A>(_ fd: Int32, to address: inout A) -> Int32 {
+        withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<A>.size)) }
         }
     }
 

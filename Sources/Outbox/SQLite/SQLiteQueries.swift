@@ -17,8 +17,9 @@ struct SQLiteQueries: Sendable {
     func jobs(matching f: JobFilter) throws(OutboxError) -> [JobRecord] {
         guard f.limit > 0 else { return [] }
         let limit = min(f.limit, options.maxListLimit)
-        return try reader.read { db throws(SQLiteError) in
-            try db.withStatement(OperationsSQL.list) { s throws(SQLiteError) in
+        return try reader.rows(
+            OperationsSQL.list,
+            bind: { s in
                 s.bind(f.status?.rawValue, to: ":status")
                 s.bind(f.channel, to: ":channel")
                 s.bind(f.kind?.rawValue, to: ":kind")
@@ -27,50 +28,32 @@ struct SQLiteQueries: Sendable {
                 s.bind(f.beforeID, to: ":before_id")
                 s.bind(f.recipientHash, to: ":recipient_hash")
                 s.bind(limit, to: ":limit")
-                var out: [JobRecord] = []
-                while try s.step() { out.append(SQLiteRows.jobRecord(s)) }
-                return out
-            }
-        }
+            }, row: SQLiteRows.jobRecord)
     }
 
     func attempts(jobID: String) throws(OutboxError) -> [AttemptRecord] {
-        try reader.read { db throws(SQLiteError) in
-            try db.withStatement(OperationsSQL.attempts) { s throws(SQLiteError) in
-                s.bind(jobID, to: ":job_id")
-                var out: [AttemptRecord] = []
-                while try s.step() { out.append(SQLiteRows.attemptRecord(s)) }
-                return out
-            }
-        }
+        try reader.rows(OperationsSQL.attempts, bind: { $0.bind(jobID, to: ":job_id") }, row: SQLiteRows.attemptRecord)
     }
 
     func countsByStatus(channel: String? = nil) throws(OutboxError) -> [JobStatus: Int] {
-        try reader.read { db throws(SQLiteError) in
-            try db.withStatement(StatsSQL.countsByStatus) { s throws(SQLiteError) in
-                s.bind(channel, to: ":channel")
-                var out = Dictionary(uniqueKeysWithValues: JobStatus.allCases.map { ($0, 0) })
-                while try s.step() {
-                    if let st = JobStatus(rawValue: s.string(0)) { out[st] = s.int(1) }
-                }
-                return out
-            }
+        let counts = try reader.rows(StatsSQL.countsByStatus, bind: { $0.bind(channel, to: ":channel") }) { s in
+            JobStatus(rawValue: s.string(0)).map { ($0, s.int(1)) }
         }
+        var out = Dictionary(uniqueKeysWithValues: JobStatus.allCases.map { ($0, 0) })
+        for (status, n) in counts { out[status] = n }
+        return out
     }
 
     /// Attempts finished at or after `since`, grouped by channel, provider and outcome, with latency
     /// percentiles. Reads at most `OutboxOptions.maxStatisticsRows` attempts (the newest).
     func attemptSummary(since: Int64) throws(OutboxError) -> [AttemptSummary] {
         let cap = options.maxStatisticsRows
-        let rows = try reader.read { db throws(SQLiteError) in
-            try db.withStatement(StatsSQL.attemptLatencies) { s throws(SQLiteError) in
+        let rows = try reader.rows(
+            StatsSQL.attemptLatencies,
+            bind: { s in
                 s.bind(since, to: ":since")
                 s.bind(cap, to: ":limit")
-                var out: [(String, String?, String, Int64)] = []
-                while try s.step() { out.append((s.string(0), s.optionalString(1), s.string(2), s.int64(3))) }
-                return out
-            }
-        }
+            }, row: { s in (s.string(0), s.optionalString(1), s.string(2), s.int64(3)) })
         struct Key: Hashable {
             let channel: String
             let provider: String?
@@ -91,26 +74,13 @@ struct SQLiteQueries: Sendable {
     /// The newest attempts that did not end in `sent`, newest first.
     func recentFailures(limit: Int) throws(OutboxError) -> [AttemptRecord] {
         let limit = min(max(limit, 0), options.maxListLimit)
-        return try reader.read { db throws(SQLiteError) in
-            try db.withStatement(StatsSQL.recentFailures) { s throws(SQLiteError) in
-                s.bind(limit, to: ":limit")
-                var out: [AttemptRecord] = []
-                while try s.step() { out.append(SQLiteRows.attemptRecord(s)) }
-                return out
-            }
-        }
+        return try reader.rows(StatsSQL.recentFailures, bind: { $0.bind(limit, to: ":limit") }, row: SQLiteRows.attemptRecord)
     }
 
     func attemptCounts(since: Int64) throws(OutboxError) -> [AttemptCount] {
-        try reader.read { db throws(SQLiteError) in
-            try db.withStatement(StatsSQL.attemptCounts) { s throws(SQLiteError) in
-                s.bind(since, to: ":since")
-                var out: [AttemptCount] = []
-                while try s.step() {
-                    guard let o = AttemptOutcome(rawValue: s.string(2)) else { continue }
-                    out.append(AttemptCount(channel: s.string(0), provider: s.string(1), outcome: o, count: s.int(3)))
-                }
-                return out
+        try reader.rows(StatsSQL.attemptCounts, bind: { $0.bind(since, to: ":since") }) { s in
+            AttemptOutcome(rawValue: s.string(2)).map {
+                AttemptCount(channel: s.string(0), provider: s.string(1), outcome: $0, count: s.int(3))
             }
         }
     }
@@ -134,12 +104,7 @@ struct SQLiteQueries: Sendable {
     }
 
     func oldestQueued() throws(OutboxError) -> [String: Int64] {
-        try reader.read { db throws(SQLiteError) in
-            try db.withStatement(StatsSQL.oldestQueued) { s throws(SQLiteError) in
-                var out: [String: Int64] = [:]
-                while try s.step() { out[s.string(0)] = s.int64(1) }
-                return out
-            }
-        }
+        let pairs = try reader.rows(StatsSQL.oldestQueued) { s in (s.string(0), s.int64(1)) }
+        return Dictionary(pairs, uniquingKeysWith: { _, last in last })
     }
 }

@@ -33,6 +33,21 @@ final class ReadConnection: @unchecked Sendable {
         return try result.get()
     }
 
+    /// Every row of one statement: `bind` sets its parameters, `row` reads a row (nil skips it).
+    func rows<T>(
+        _ sql: String, bind: (SQLiteStatement) -> Void = { _ in },
+        row: (SQLiteStatement) throws(SQLiteError) -> T?
+    ) throws(OutboxError) -> [T] {
+        try read { db throws(SQLiteError) in
+            try db.withStatement(sql) { s throws(SQLiteError) in
+                bind(s)
+                var out: [T] = []
+                while try s.step() { if let r = try row(s) { out.append(r) } }
+                return out
+            }
+        }
+    }
+
     /// Checks the connection out to the calling thread for `body` (opening it if needed), and back in.
     private func withLentConnection<T>(_ body: (SQLiteDatabase) throws(SQLiteError) -> T) throws(SQLiteError) -> T {
         #if DEBUG
