@@ -27,7 +27,8 @@ enum ServeCommand {
         let (keys, createdKey) = try SecretsBootstrap.dataKeys(config)
         if createdKey { logger.warning("generated a new data key", ["file": .string(config.resolvedDataKeyFile)]) }
         let generated = try SecretsBootstrap.credentials(&config)
-        let service = try RelayService(configuration: config, keys: keys, logger: logger)
+        let service = try RelayService(
+            configuration: config, keys: keys, logger: logger, systemd: SystemdNotifier.Settings(environment: environment))
         try service.start()
         service.resealInBackground()
         for g in generated {

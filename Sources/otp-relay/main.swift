@@ -17,6 +17,7 @@ let usage = """
       token verify TOKEN|-  verify a SIMAS-ID access token
       kyc store|get         queue a KYC record for SQEKYC, or read one back
       keys show|rotate      the data key ring's fingerprints; rotate the data key
+      backup PATH           a consistent, integrity-checked copy of the outbox (beside a running serve)
 
     Options for every command:
       --config PATH         JSON configuration (also OTP_RELAY_CONFIG)
@@ -47,6 +48,7 @@ do {
     case "stats": status = try StatsCommand.run(rest, environment: env)
     case "kyc": status = try KYCCommand.run(rest, environment: env)
     case "keys": status = try KeysCommand.run(rest, environment: env)
+    case "backup": status = try BackupCommand.run(rest, environment: env)
     case "token":
         guard rest.first == "verify" else { throw UsageError("usage: otp-relay token verify TOKEN|- (see otp-relay token verify --help)") }
         status = TokenVerifyCommand.run(Array(rest.dropFirst()), environment: env)

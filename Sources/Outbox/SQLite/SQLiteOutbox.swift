@@ -154,6 +154,9 @@ public final class SQLiteOutbox: OutboxStore {
 
     public var isWritable: Bool { !writer.lastBatchFailed.load(ordering: .relaxed) }
 
+    /// The writer thread answers an empty operation (see `GroupCommitWriter.ping`).
+    public func writerResponds() -> Bool { writer.ping() }
+
     public var writerStatistics: WriterStatistics {
         WriterStatistics(
             batches: writer.batchesCommitted.load(ordering: .relaxed),

@@ -20,10 +20,15 @@ public protocol OutboxStore: JobIngestStore, JobDeliveryStore, JobOperationsStor
     /// Commits what was already accepted, then stops; later calls fail with `.unavailable`.
     /// Idempotent; `shutdown(by:)` does the same by a deadline.
     func close()
+    /// Whether the store's writer is alive: it takes a request and answers it (the systemd
+    /// watchdog is fed only while it does). May block while the writer is wedged; false once closed.
+    func writerResponds() -> Bool
 }
 
 extension OutboxStore {
     public var lifecycleName: String { "store" }
+    /// A store without a writer thread of its own has nothing to hang.
+    public func writerResponds() -> Bool { true }
 }
 
 /// A store opened for reading only (`StoreFactory.openReadOnly`): the queries of operations and

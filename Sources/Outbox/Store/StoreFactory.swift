@@ -63,6 +63,16 @@ public enum StoreFactory {
         }
     }
 
+    /// A consistent copy of the store at `location` into the file `destination`, taken beside a
+    /// running service: integrity-checked, 0600, written under a temporary name and renamed. An
+    /// existing `destination` is replaced only with `force`. The copy holds the payloads sealed: the
+    /// data key is not in it. A store that is not a file (PostgreSQL) is backed up by its own tools.
+    public static func backup(_ location: StoreLocation, to destination: String, force: Bool) throws(OutboxError) -> BackupReport {
+        switch location {
+        case .sqlite(let path): try SQLiteBackup.run(source: path, destination: destination, force: force)
+        }
+    }
+
     /// Applies pending schema migrations at `location` (creating the store); returns the names of
     /// the migrations applied by this call.
     public static func migrate(_ location: StoreLocation, now: Int64) throws(OutboxError) -> [String] {

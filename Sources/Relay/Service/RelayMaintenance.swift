@@ -25,6 +25,12 @@ public enum RelayMaintenance {
         try StoreFactory.openReadOnly(config.storeLocation)
     }
 
+    /// `otp-relay backup PATH`: a consistent, integrity-checked copy of the outbox beside a running
+    /// service (see `StoreFactory.backup`).
+    public static func backup(_ config: Configuration, to destination: String, force: Bool) throws -> BackupReport {
+        try StoreFactory.backup(config.storeLocation, to: destination, force: force)
+    }
+
     /// Opens the outbox for operator writes (`jobs replay`, beside a running service). Uses the configured or stored data key; never
     /// creates one (a new key would not open the jobs already sealed).
     public static func openStore(_ config: Configuration) throws -> any OutboxStore {

@@ -22,6 +22,8 @@ public final class RelayService: Sendable {
     let pool: WorkerPool?
     let retention: RetentionSweeper?
     let clock: any WallClock
+    /// `Type=notify` under systemd (`NOTIFY_SOCKET`); nil otherwise.
+    let notifier: SystemdNotifier?
     let group: ServiceGroup
 
     /// A service whose key ring is the one key `dataKey`.
@@ -31,8 +33,12 @@ public final class RelayService: Sendable {
 
     /// Opens the store as its owner (locking it, migrating it), builds the handlers; nothing listens
     /// until `start()`.
-    /// `keys.current` seals new jobs; the HMAC lookup keys derive from `keys.index`.
-    public init(configuration: Configuration, keys: KeyRing, logger: Logger, clock: any WallClock = SystemClock()) throws {
+    /// `keys.current` seals new jobs; the HMAC lookup keys derive from `keys.index`. With `systemd`
+    /// (`serve` under a `Type=notify` unit) the service notifies systemd and feeds its watchdog.
+    public init(
+        configuration: Configuration, keys: KeyRing, logger: Logger, clock: any WallClock = SystemClock(),
+        systemd: SystemdNotifier.Settings? = nil
+    ) throws {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
@@ -112,9 +118,13 @@ public final class RelayService: Sendable {
         adminServer = HTTPServer(
             name: "admin http", configuration: adminHTTP, handler: adminHandler,
             logger: logger.with(["server": "admin"]))
+        notifier = systemd.map { [pool] in
+            SystemdNotifier(settings: $0, logger: logger) { store.writerResponds() && (pool?.isRunning ?? true) }
+        }
         group = ServiceGroup(
             RelayService.components(
-                store: store, retention: retention, admin: adminServer, auth: gateway, public: publicServer, pool: pool),
+                store: store, retention: retention, admin: adminServer, auth: gateway, public: publicServer, pool: pool)
+                + (notifier.map { [$0] } ?? []),
             logger: logger)
     }
 
@@ -124,9 +134,10 @@ public final class RelayService: Sendable {
     /// 2. the retention sweeper;
     /// 3. the admin listener (then the auth listener, when on), 4. the public listener: they bind here, so a port already taken
     ///    fails the start before anything delivers;
-    /// 5. the delivery pool, last: a second `serve` on a taken port (or on the same database)
+    /// 5. the delivery pool: a second `serve` on a taken port (or on the same database)
     ///    must not claim and send jobs before it fails. Jobs accepted in the moment before it
-    ///    starts wait in the outbox; the pool claims them at once.
+    ///    starts wait in the outbox; the pool claims them at once;
+    /// 6. under systemd, the notifier (READY=1 once all the rest runs; STOPPING=1 first at shutdown).
     ///
     /// Shutdown runs in reverse: the pool first stops claiming and finishes its in-flight sends
     /// while the listeners still answer (the public handler already refuses new webhooks with

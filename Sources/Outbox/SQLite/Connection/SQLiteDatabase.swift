@@ -21,6 +21,8 @@ final class SQLiteDatabase {
         /// Page size for a new database file (no effect on an existing one).
         var pageSize: Int = 4_096
         var maxPageCount: Int? = nil
+        /// Leaves the journal mode alone instead of switching to WAL (a backup copy being written).
+        var rollbackJournal = false
     }
 
     let handle: OpaquePointer
@@ -79,7 +81,7 @@ final class SQLiteDatabase {
         try execute(SchemaSQL.cacheSize(kib: c.cacheSizeKiB))
         if !c.readOnly {
             try execute(SchemaSQL.pageSize(c.pageSize))
-            try expect(pragma: SchemaSQL.journalModeWAL, equals: "wal")
+            if !c.rollbackJournal { try expect(pragma: SchemaSQL.journalModeWAL, equals: "wal") }
             try execute(SchemaSQL.journalSizeLimit(c.journalSizeLimitBytes))
             try execute(SchemaSQL.secureDelete)
             try execute(SchemaSQL.walAutocheckpoint(pages: c.walAutoCheckpointPages))

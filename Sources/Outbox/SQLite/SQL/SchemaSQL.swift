@@ -9,6 +9,10 @@ enum SchemaSQL {
     static func cacheSize(kib: Int) -> String { "PRAGMA cache_size = -\(kib)" }
     static func pageSize(_ bytes: Int) -> String { "PRAGMA page_size = \(bytes)" }
     static let journalModeWAL = "PRAGMA journal_mode = WAL"
+    /// A backup copy: one file, no `-wal` (serve turns WAL back on when it opens it).
+    static let journalModeDelete = "PRAGMA journal_mode = DELETE"
+    static let integrityCheck = "PRAGMA integrity_check"
+    static let jobCount = "SELECT count(*) FROM jobs"
     static func journalSizeLimit(_ bytes: Int64) -> String { "PRAGMA journal_size_limit = \(bytes)" }
     static func walAutocheckpoint(pages: Int) -> String { "PRAGMA wal_autocheckpoint = \(pages)" }
     static let queryOnly = "PRAGMA query_only = ON"

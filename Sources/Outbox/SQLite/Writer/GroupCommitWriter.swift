@@ -75,6 +75,16 @@ final class GroupCommitWriter: @unchecked Sendable {
 
     var isWriterThread: Bool { thread.isCurrent }
 
+    /// Sends an empty operation through the writer and waits for its answer (liveness for the
+    /// systemd watchdog): true once the thread took it, whatever its commit did (a full disk is
+    /// not a hung writer); false when the writer is stopped. Blocks while the writer is wedged.
+    func ping() -> Bool {
+        let op = WriteOperation<Void> { _ in () }
+        guard submit(op) else { return false }
+        _ = op.wait()
+        return true
+    }
+
     func addObserver(_ f: @escaping @Sendable () -> Void) {
         observers.withLock { $0.append(f) }
     }
