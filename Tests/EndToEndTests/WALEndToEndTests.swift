@@ -85,24 +85,7 @@ final class WALEndToEndTests: XCTestCase {
         var ids = [try CrashRecoveryTests.postOTP(c, identifier: "081700000000", otp: "600000", channel: "sms")]
 
         // A reader that holds one snapshot (an operator's sqlite3 left in a transaction).
-        let script = dir.file("hold.py")
-        try """
-        import sqlite3, sys
-        c = sqlite3.connect(sys.argv[1], isolation_level=None)
-        c.execute("BEGIN")
-        print(c.execute("SELECT count(*) FROM jobs").fetchone()[0], flush=True)
-        sys.stdin.read()
-        c.execute("COMMIT")
-        """.write(toFile: script, atomically: true, encoding: .utf8)
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        holder.arguments = [script, db]
-        let inp = Pipe(), out = Pipe()
-        holder.standardInput = inp
-        holder.standardOutput = out
-        try holder.run()
-        defer { if holder.isRunning { holder.terminate(); holder.waitUntilExit() } }
-        _ = out.fileHandleForReading.availableData  // the snapshot is held
+        let holder = try SnapshotHolder(database: db, directory: dir.path)
 
         // 20 s of load (50 OTPs a second, delivered by the sandbox) under the held reader.
         let started = Date()
@@ -134,8 +117,7 @@ final class WALEndToEndTests: XCTestCase {
 
         // The reader ends: the next checkpoint empties the WAL.
         let released = Date()
-        try inp.fileHandleForWriting.close()
-        holder.waitUntilExit()
+        holder.release()
         XCTAssertTrue(waitFor(10) { fileSize(wal) < 4 << 20 }, "WAL \(fileSize(wal)) bytes after the reader ended")
         print(
             "e2e-wal-held-reader: \(ids.count) jobs in \(String(format: "%.1f", samples.last?.t ?? 0)) s; WAL peak \(peak) bytes "
