@@ -42,6 +42,9 @@ extension RelayService {
             }
             p.sample("otp_relay_delivery_latency_seconds_count", [], Double(l.count))
         }
+        p.single(
+            "otp_relay_store_writable", "gauge", "1 while the store takes writes (0: the last write batch failed: disk full, I/O error).",
+            store.isWritable ? 1 : 0)
         let log = store.writerStatistics.log
         p.family("otp_relay_wal_bytes", "gauge", "Size of the store's write-ahead log (-wal file).")
         p.sample("otp_relay_wal_bytes", [], Double(log.bytes))
