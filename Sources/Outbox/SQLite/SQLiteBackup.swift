@@ -51,9 +51,7 @@ enum SQLiteBackup {
         }
         let (pages, jobs) = try store.reader.read { src throws(SQLiteError) in try copy(from: src, to: temp) }
         try syncFile(temp)
-        guard rename(temp, dest) == 0 else {
-            throw OutboxError.invalidRequest("cannot rename the copy to \(dest): \(String(cString: strerror(errno)))")
-        }
+        try place(temp, at: dest, replacing: force)
         renamed = true
         try syncFile(dir, directory: true)
         guard stat(dest, &st) == 0 else { throw OutboxError.invalidRequest("\(dest) vanished") }
@@ -95,6 +93,22 @@ enum SQLiteBackup {
         var c = SQLiteDatabase.Configuration()
         c.rollbackJournal = true
         return c
+    }
+
+    /// Moves the finished copy into place. Without `replacing`, a hard link refuses atomically a
+    /// destination created since the check (EEXIST); a file system without hard links falls back
+    /// to rename.
+    private static func place(_ temp: String, at dest: String, replacing: Bool) throws(OutboxError) {
+        if !replacing {
+            if link(temp, dest) == 0 {
+                unlink(temp)
+                return
+            }
+            if errno == EEXIST { throw OutboxError.invalidRequest("\(dest) exists (use --force to replace it)") }
+        }
+        guard rename(temp, dest) == 0 else {
+            throw OutboxError.invalidRequest("cannot rename the copy to \(dest): \(String(cString: strerror(errno)))")
+        }
     }
 
     private static func syncFile(_ path: String, directory: Bool = false) throws(OutboxError) {
