@@ -32,6 +32,18 @@ public enum Crypto {
         HMACKey(key).mac { update in withNonNull(data) { p, n in update(UnsafeRawBufferPointer(start: p, count: n)) } }
     }
 
+    /// HMAC-SHA1 (RFC 2104) of `data` under `key`: only for checking a partner's signatures that
+    /// are defined with it (Twilio's `X-Twilio-Signature`), never for our own MACs.
+    public static func hmacSHA1(key: [UInt8], data: some Collection<UInt8>) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let ok = withNonNull(key) { k, kn in
+            withNonNull(data) { d, dn in HMAC(EVP_sha1(), k, Int32(kn), d, dn, &out, &length) != nil }
+        }
+        guard ok, length == 20 else { fatalError("HMAC-SHA1 failed") }
+        return Array(out.prefix(20))
+    }
+
     /// Compares in time independent of the contents; different lengths are unequal.
     public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }

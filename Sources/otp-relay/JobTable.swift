@@ -17,7 +17,7 @@ enum JobTable {
             .joined(separator: "\n") + "\n\(jobs.count) job(s)"
     }
 
-    static func detail(_ j: JobRecord, _ attempts: [AttemptRecord]) -> String {
+    static func detail(_ j: JobRecord, _ attempts: [AttemptRecord], _ receipts: [ReceiptRecord] = []) -> String {
         var out = """
             id:          \(j.id)
             kind:        \(j.kind.rawValue)
@@ -38,6 +38,11 @@ enum JobTable {
             out += "  #\(a.attempt) \(TimeExpression.iso(a.startedAt)) \(a.channel)/\(a.provider ?? "-") \(a.outcome.rawValue)"
             out += " \(a.latencyMillis) ms" + (a.httpStatus.map { " http \($0)" } ?? "") + (a.smtpStatus.map { " smtp \($0)" } ?? "")
             out += (a.errorClass.map { " [\($0)]" } ?? "") + (a.errorMessage.map { " \($0)" } ?? "") + "\n"
+        }
+        if !receipts.isEmpty { out += "receipts:\n" }
+        for r in receipts {
+            out += "  \(TimeExpression.iso(r.receivedAt)) #\(r.attempt) \(r.provider) \(r.providerStatus)"
+            out += (r.errorCode.map { " error \($0)" } ?? "") + " -> \(r.effect)\n"
         }
         return out
     }

@@ -88,7 +88,8 @@ enum JobsCommand {
                 FileHandle.standardError.write(Data("otp-relay: no job \(pos[1])\n".utf8)); return 1
             }
             let attempts = try store.attempts(jobID: j.id)
-            print(json ? JobJSON.jobWithAttempts(j, attempts) : JobTable.detail(j, attempts))
+            let receipts = try (store as? any JobReceiptReader)?.receipts(jobID: j.id) ?? []
+            print(json ? JobJSON.jobWithAttempts(j, attempts, receipts: receipts) : JobTable.detail(j, attempts, receipts))
             return 0
         case "replay":
             guard let reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {

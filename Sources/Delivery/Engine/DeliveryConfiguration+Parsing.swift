@@ -10,8 +10,10 @@ extension DeliveryConfiguration {
     /// - Parameters:
     ///   - appName: `{app}` when the section sets no `app_name`.
     ///   - environment: where `*_env` secrets are looked up.
+    ///   - publicBaseURL: the service's public URL, the default of a twilio provider's
+    ///     `public_base_url` (where its status callbacks go).
     public static func parse(
-        _ json: [String: Any]?, sandboxFile: String, appName: String = defaultAppName,
+        _ json: [String: Any]?, sandboxFile: String, appName: String = defaultAppName, publicBaseURL: String? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         clock: any WallClock = SystemClock()
     ) throws(ConfigError) -> DeliveryConfiguration {
@@ -26,7 +28,9 @@ extension DeliveryConfiguration {
                 throw providersSection.fail(name, "provider names use letters, digits, - and _")
             }
             var p = ConfigReader(o, path: providersSection.name(name))
-            providers.append(try parseProvider(name: name, &p, sandboxFile: sandboxFile, environment: environment, clock: clock))
+            providers.append(
+                try parseProvider(
+                    name: name, &p, sandboxFile: sandboxFile, publicBaseURL: publicBaseURL, environment: environment, clock: clock))
         }
         guard !providers.isEmpty else { throw s.fail("providers", "must name at least one provider") }
         let byName = Dictionary(uniqueKeysWithValues: providers.map { ($0.name, $0) })
@@ -40,6 +44,9 @@ extension DeliveryConfiguration {
             }
             for name in ladder {
                 guard let spec = byName[name] else { throw routesSection.fail(channelName, "unknown provider \(name)") }
+                if channel == .whatsapp, let problem = spec.whatsAppProblem {
+                    throw routesSection.fail(channelName, "provider \(name): \(problem)")
+                }
                 guard spec.channels.contains(channel) else {
                     throw routesSection.fail(channelName, "provider \(name) cannot deliver \(channel.rawValue)")
                 }
@@ -98,6 +105,13 @@ extension DeliveryConfiguration {
             config.appName = v
         }
         if var t = try s.object("templates") { config.templates = try parseTemplates(&t) }
+        if var f = try s.object("fallback_after_ms") {
+            for (name, _) in f.entries() {
+                guard let channel = Channel(rawValue: name) else { throw f.fail(name, "unknown channel") }
+                if let v = try f.duration(name, in: 100...86_400_000) { config.fallbackAfter[channel] = v }
+            }
+            try f.rejectUnknownKeys()
+        }
         try s.rejectUnknownKeys()
         return config
     }

@@ -6,7 +6,7 @@ import Transport
 /// also accept `<key>_file` and `<key>_env`.
 extension DeliveryConfiguration {
     static func parseProvider(
-        name: String, _ s: inout ConfigReader, sandboxFile: String,
+        name: String, _ s: inout ConfigReader, sandboxFile: String, publicBaseURL: String? = nil,
         environment: [String: String], clock: any WallClock
     ) throws(ConfigError) -> ProviderSpec {
         let kind = try s.requiredString("kind")
@@ -31,9 +31,10 @@ extension DeliveryConfiguration {
             let token = try s.secret("auth_token", environment: environment)
             let keySID = try s.string("api_key_sid")
             let keySecret = try s.secret("api_key_secret", environment: environment)
+            // An API key sends; the auth token (given beside it) still signs status callbacks.
             switch (token, keySID, keySecret) {
             case (let t?, nil, nil): credentials = .authToken(t)
-            case (nil, let sid?, let secret?): credentials = .apiKey(sid: sid, secret: secret)
+            case (_, let sid?, let secret?): credentials = .apiKey(sid: sid, secret: secret)
             default: throw s.fail("auth_token", "give auth_token, or api_key_sid with api_key_secret")
             }
             config = .twilio(
@@ -44,7 +45,8 @@ extension DeliveryConfiguration {
                     messagingServiceSID: try s.string("messaging_service_sid"),
                     whatsAppContentSID: try s.string("whatsapp_content_sid"),
                     whatsAppContentVariables: try s.stringMap("whatsapp_content_variables") ?? ["1": "{otp}"],
-                    channels: try channels(&s) ?? [.sms, .whatsapp], http: http, clock: clock))
+                    channels: try channels(&s) ?? [.sms, .whatsapp], statusCallbacks: try s.bool("status_callbacks") ?? false,
+                    signingToken: token, publicBaseURL: try s.string("public_base_url") ?? publicBaseURL, http: http, clock: clock))
         case "meta_whatsapp":
             let http = try httpClient(&s)
             guard let token = try s.secret("access_token", environment: environment) else {
@@ -57,7 +59,10 @@ extension DeliveryConfiguration {
                     phoneNumberID: try s.requiredString("phone_number_id"), accessToken: token,
                     templateName: try s.requiredString("template_name"),
                     languageCodes: try s.stringMap("language_codes") ?? ["id": "id", "en": "en_US"],
-                    copyCodeButton: try s.bool("copy_code_button") ?? true, http: http, clock: clock))
+                    copyCodeButton: try s.bool("copy_code_button") ?? true,
+                    statusCallbacks: try s.bool("status_callbacks") ?? false,
+                    appSecret: try s.secret("app_secret", environment: environment),
+                    verifyToken: try s.secret("verify_token", environment: environment), http: http, clock: clock))
         case "http":
             let http = try httpClient(&s)
             let bodyKindText = try s.string("body_kind") ?? "json"

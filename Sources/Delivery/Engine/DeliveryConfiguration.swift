@@ -38,6 +38,9 @@ public struct DeliveryConfiguration: Sendable {
     /// `{app}` in messages, for jobs that carry no app name.
     public var appName: String
     public var templates: MessageTemplates
+    /// Per channel: a job accepted on that channel by a provider with receipts and no delivered
+    /// receipt within this time moves to the next rung (the same code again). None by default.
+    public var fallbackAfter: [Channel: Duration] = [:]
 
     public init(
         providers: [ProviderSpec], routes: Routes, retry: RetryPolicy = RetryPolicy(),

@@ -113,9 +113,12 @@ final class DeliveryWorker {
             context.emit(.breaker(provider: rung.provider, state: after))
         }
         let attemptsMade = job.attempts + 1
-        let (transition, recorded) = OutcomeJudgement.transition(
+        var (transition, recorded) = OutcomeJudgement.transition(
             for: outcome, rung: rung, rungs: rungs, attemptsMade: attemptsMade, now: now,
             expiresAt: job.expiresAt, retry: config.retry)
+        if transition == .sent, config.providers[rung.provider]?.receipts != nil {
+            transition = ReceiptJudgement.accepted(rung: rung, rungs: rungs, now: now, expiresAt: job.expiresAt, config: config)
+        }
         var r = report(
             recorded, rung, sendStart, finishedAt: now, errorClass: OutcomeJudgement.errorClass(outcome),
             errorMessage: outcome.reason)
@@ -139,9 +142,11 @@ final class DeliveryWorker {
 
     private func render(_ job: ClaimedJob, channel: Channel) -> OutgoingMessage {
         let validity = max(1, Int((job.expiresAt - job.createdAt + 59_999) / 60_000))
-        return config.templates.render(
+        var message = config.templates.render(
             jobID: job.id, channel: channel, recipient: job.recipient, otp: String(decoding: job.secret, as: UTF8.self),
             language: job.language ?? config.language, validityMinutes: validity, appName: job.app ?? config.appName)
+        message.expiresAt = job.expiresAt
+        return message
     }
 
     private func report(

@@ -8,6 +8,8 @@ import Outbox
 ///   `dead` once the attempts are spent; `expired` when the next try would come after expiry.
 /// - `nextRoute` → the next rung (next provider, then the fallback channel) at once; `dead` when
 ///   none is left.
+/// - `providerFailure` (the provider's account, sender, template or limits) → the next rung at
+///   once; `dead` when none is left. Counted against the breaker.
 /// - `permanent` → `dead`, except a failure of the provider itself (HTTP 401/403, a configuration
 ///   error such as a refused protocol): another provider may well deliver, so it moves to the next
 ///   rung when there is one. A permanent about the recipient (invalid number, SMTP 550) ends `dead`.
@@ -30,6 +32,10 @@ enum OutcomeJudgement {
             return hasNext
                 ? (.nextRoute(step: rung.step + 1, runAt: now), .nextRoute)
                 : (.dead(reason: "no route left: \(reason)"), .nextRoute)
+        case .providerFailure(let reason, _):
+            return hasNext
+                ? (.nextRoute(step: rung.step + 1, runAt: now), .permanent)
+                : (.dead(reason: "no route left: \(reason)"), .permanent)
         case .permanent(let reason, _):
             if hasNext && isProviderFailure(outcome) {
                 return (.nextRoute(step: rung.step + 1, runAt: now), .permanent)
@@ -44,7 +50,7 @@ enum OutcomeJudgement {
         switch outcome {
         case .sent, .nextRoute:
             return false
-        case .retryable:
+        case .retryable, .providerFailure:
             return true
         case .permanent(let reason, let status):
             return status == 401 || status == 403 || reason.hasPrefix("configuration")

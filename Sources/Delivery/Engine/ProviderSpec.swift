@@ -13,17 +13,23 @@ public struct ProviderSpec: Sendable {
     /// The longest one send may take (its `total_timeout_ms`); nil when unbounded by the network
     /// (the sandbox). The lease must outlast it (`DeliveryConfiguration.leaseProblem`).
     public var sendTimeout: Duration?
+    /// How its delivery receipts are checked, when it sends them (status callbacks on): its
+    /// accepted jobs then stay `sent` with the sealed OTP until a receipt or the expiry settles them.
+    public var receipts: ReceiptSource?
+    /// Why a WhatsApp route must not use it, when it cannot send business-initiated WhatsApp.
+    public var whatsAppProblem: String?
     public let make: @Sendable () -> any Provider
 
     public init(
         name: String, kind: String, channels: Set<Channel>, maxConcurrency: Int? = nil, sendTimeout: Duration? = nil,
-        make: @escaping @Sendable () -> any Provider
+        receipts: ReceiptSource? = nil, make: @escaping @Sendable () -> any Provider
     ) {
         self.name = name
         self.kind = kind
         self.channels = channels
         self.maxConcurrency = maxConcurrency
         self.sendTimeout = sendTimeout
+        self.receipts = receipts
         self.make = make
     }
 
@@ -31,9 +37,13 @@ public struct ProviderSpec: Sendable {
     public init(_ config: ProviderConfig, maxConcurrency: Int? = nil) {
         self.init(
             name: config.name, kind: config.kind, channels: config.channels, maxConcurrency: maxConcurrency,
-            sendTimeout: config.totalTimeout
+            sendTimeout: config.totalTimeout, receipts: config.receiptSource
         ) {
             config.makeProvider()
+        }
+        if case .twilio(let c) = config, c.whatsAppContentSID == nil {
+            // Since April 2025 Twilio refuses a free-form Body for business-initiated WhatsApp.
+            whatsAppProblem = "twilio needs whatsapp_content_sid for whatsapp (a free-form Body is refused)"
         }
     }
 
@@ -43,7 +53,37 @@ public struct ProviderSpec: Sendable {
     }
 }
 
+/// What a receipt endpoint needs to authenticate one provider's receipts. Holds secrets: never
+/// logged (its description says only the kind).
+public enum ReceiptSource: Sendable, CustomStringConvertible {
+    /// Twilio signs with the auth token over `url` (the callback URL it was given) and the form.
+    case twilio(url: String, authToken: String)
+    /// Meta signs the raw body with the app secret; `verifyToken` answers the subscription handshake.
+    case meta(appSecret: String, verifyToken: String)
+
+    public var description: String {
+        switch self {
+        case .twilio: "twilio status callbacks"
+        case .meta: "meta status webhooks"
+        }
+    }
+}
+
 extension ProviderConfig {
+    /// How this provider's receipts are checked; nil unless status callbacks are on.
+    public var receiptSource: ReceiptSource? {
+        switch self {
+        case .twilio(let c):
+            guard c.statusCallbacks, let url = c.statusCallbackURL, let token = c.signingToken else { return nil }
+            return .twilio(url: url, authToken: token)
+        case .metaWhatsApp(let c):
+            guard c.statusCallbacks, let secret = c.appSecret, let verify = c.verifyToken else { return nil }
+            return .meta(appSecret: secret, verifyToken: verify)
+        default:
+            return nil
+        }
+    }
+
     /// The client's total timeout of one send (`total_timeout_ms`); nil for the sandbox.
     public var totalTimeout: Duration? {
         switch self {

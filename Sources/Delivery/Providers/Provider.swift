@@ -35,11 +35,13 @@ public struct OutgoingMessage: Sendable, CustomStringConvertible {
     public var language: String
     public var validityMinutes: Int
     public var appName: String
+    /// When the OTP stops being valid (epoch ms): Twilio's `ValidityPeriod` is what is left of it.
+    public var expiresAt: Int64?
 
     public init(
         jobID: String, channel: Channel, recipient: String, otp: String, text: String,
         subject: String? = nil, html: String? = nil, language: String = "id",
-        validityMinutes: Int = 5, appName: String
+        validityMinutes: Int = 5, appName: String, expiresAt: Int64? = nil
     ) {
         self.jobID = jobID
         self.channel = channel
@@ -51,6 +53,7 @@ public struct OutgoingMessage: Sendable, CustomStringConvertible {
         self.language = language
         self.validityMinutes = validityMinutes
         self.appName = appName
+        self.expiresAt = expiresAt
     }
 
     /// Safe to log: job, channel and the masked recipient; never the OTP or the text.
@@ -72,6 +75,9 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case permanent(reason: String, status: Int?)
     /// This route cannot reach the person (e.g. not on WhatsApp): move to the next rung or channel.
     case nextRoute(reason: String, status: Int?)
+    /// The provider itself cannot send (account, sender, template, payment, spam limit): another
+    /// provider may well deliver, so the next rung at once; counted against the breaker.
+    case providerFailure(reason: String, status: Int?)
 
     /// `sent`, `retryable`, `permanent` or `next_route`.
     public var name: String {
@@ -80,20 +86,23 @@ public enum DeliveryOutcome: Sendable, Equatable {
         case .retryable: "retryable"
         case .permanent: "permanent"
         case .nextRoute: "next_route"
+        case .providerFailure: "provider_failure"
         }
     }
 
     public var reason: String? {
         switch self {
         case .sent: nil
-        case .retryable(let r, _, _), .permanent(let r, _), .nextRoute(let r, _): r
+        case .retryable(let r, _, _), .permanent(let r, _), .nextRoute(let r, _), .providerFailure(let r, _): r
         }
     }
 
     /// The HTTP status or SMTP reply code, when there was one.
     public var status: Int? {
         switch self {
-        case .sent(_, let s), .retryable(_, _, let s), .permanent(_, let s), .nextRoute(_, let s): s
+        case .sent(_, let s), .retryable(_, _, let s), .permanent(_, let s), .nextRoute(_, let s),
+            .providerFailure(_, let s):
+            s
         }
     }
 

@@ -78,10 +78,22 @@ public enum ProviderConfig: Sendable {
                 }
             }
             if c.channels.contains(.email) { throw fail("channels", "twilio cannot deliver email") }
+            if c.statusCallbacks {
+                guard c.signingToken?.isEmpty == false else {
+                    throw fail("auth_token", "required with status_callbacks (Twilio signs callbacks with it)")
+                }
+                guard let base = c.publicBaseURL else { throw fail("public_base_url", "required with status_callbacks") }
+                try requireURL("public_base_url", base, schemes: ["https", "http"])
+            }
         case .metaWhatsApp(let c):
             try requireURL("base_url", c.baseURL, schemes: ["https", "http"])
             for (field, v) in [("phone_number_id", c.phoneNumberID), ("access_token", c.accessToken), ("template_name", c.templateName)]
             where v.isEmpty { throw fail(field, "required") }
+            if c.statusCallbacks {
+                for (field, v) in [("app_secret", c.appSecret), ("verify_token", c.verifyToken)] where v?.isEmpty ?? true {
+                    throw fail(field, "required with status_callbacks")
+                }
+            }
         case .http(let c):
             try requireURL("url", c.url, schemes: ["https", "http"])
             if c.channels.contains(.email) { throw fail("channels", "the http gateway delivers sms and whatsapp only") }

@@ -43,6 +43,10 @@ public struct AttemptReport: Sendable {
 public enum JobTransition: Sendable, Equatable {
     /// Accepted by the provider: status `sent`, payload erased.
     case sent
+    /// Accepted by a provider that sends receipts: status `sent`, payload kept so a failure
+    /// receipt can move the job to the next rung; at `fallbackAt` (when given) with no delivered
+    /// receipt it moves there anyway.
+    case accepted(fallbackAt: Int64?)
     /// Try again at `runAt` on the same rung: status `queued`.
     case retry(runAt: Int64)
     /// Move to rung `step` of the route (next provider or fallback channel) at `runAt`.

@@ -12,8 +12,13 @@ public enum JobStatus: String, Sendable, CaseIterable, Codable {
     case queued
     /// Leased by a worker (fencing token, `lease_until`).
     case sending
-    /// A provider accepted it; the payload is erased.
+    /// A provider accepted it. Without receipts the payload is erased; with receipts (a provider
+    /// sending status callbacks) it is kept while a failure receipt can still trigger a resend.
     case sent
+    /// A receipt said the message was delivered (or read); the payload is erased. Never moves back.
+    case delivered
+    /// A failure receipt with no rung left, or after the OTP's validity; the payload is erased.
+    case undelivered
     /// Given up; the reason is in `last_error`, the payload is kept until expiry for replay.
     case dead
     /// Its validity passed before it could be sent; the payload is erased.

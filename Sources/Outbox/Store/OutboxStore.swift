@@ -10,12 +10,13 @@ import RelayCore
 /// | `JobDeliveryStore` | worker pool, finish queue | claim, renew, finish, release, rescue, expire, timers, wake-ups |
 /// | `JobOperationsStore` | admin API, CLI, replayer, retention | show, list, attempts, replay, purge |
 /// | `JobStatisticsStore` | `/metrics`, status page, `/readyz`, `stats` | counts, summaries, writer health |
+/// | `JobReceiptStore` | receipt endpoints; `JobReceiptReader`: admin API, `jobs show` | record a receipt, list them |
 ///
 /// Points in time are epoch milliseconds (`Int64`, the columns' unit); lengths of time are
 /// `Duration`. A store whose clock is the database's (PostgreSQL's `now()`) may ignore the `now`
 /// it is given for leases, `run_at` and expiry; SQLite uses it as the single clock.
 public protocol OutboxStore: JobIngestStore, JobDeliveryStore, JobOperationsStore, JobStatisticsStore,
-    LifecycleComponent
+    JobReceiptStore, LifecycleComponent
 {
     /// Commits what was already accepted, then stops; later calls fail with `.unavailable`.
     /// Idempotent; `shutdown(by:)` does the same by a deadline.
@@ -33,7 +34,7 @@ extension OutboxStore {
 
 /// A store opened for reading only (`StoreFactory.openReadOnly`): the queries of operations and
 /// statistics; `replay` and `purge` fail with `.invalidRequest`.
-public protocol ReadOnlyJobStore: JobOperationsStore, JobStatisticsStore {
+public protocol ReadOnlyJobStore: JobOperationsStore, JobStatisticsStore, JobReceiptReader {
     /// Closes the connection; later calls fail with `.unavailable`. Idempotent.
     func close()
 }

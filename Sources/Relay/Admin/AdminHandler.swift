@@ -7,7 +7,7 @@ import RelayCore
 /// is authenticated (admin BasicAuth, or a SIMAS-ID bearer token when configured); none is anonymous.
 final class AdminHandler: HTTPHandler {
     private let authorizer: AdminAuthorizer
-    private let store: any JobOperationsStore & JobStatisticsStore
+    private let store: any JobOperationsStore & JobStatisticsStore & JobReceiptReader
     private let replayer: Replayer
     private let clock: any WallClock
     private let logger: Logger
@@ -17,7 +17,7 @@ final class AdminHandler: HTTPHandler {
     private let kyc: KYCAdminRoutes?
 
     init(
-        authorizer: AdminAuthorizer, store: any JobOperationsStore & JobStatisticsStore, clock: any WallClock, logger: Logger,
+        authorizer: AdminAuthorizer, store: any JobOperationsStore & JobStatisticsStore & JobReceiptReader, clock: any WallClock, logger: Logger,
         health: @escaping @Sendable () -> HealthReport, metricsText: @escaping @Sendable () -> String,
         statusPage: @escaping @Sendable () -> String, kyc: KYCAdminRoutes? = nil
     ) {
@@ -68,7 +68,8 @@ final class AdminHandler: HTTPHandler {
                 return Responses.json(200, JobJSON.list(try store.jobs(matching: try filter(query))))
             case .job(let id):
                 guard let j = try store.job(id: id) else { return Responses.error(.notFound) }
-                return Responses.json(200, JobJSON.jobWithAttempts(j, try store.attempts(jobID: id)))
+                return Responses.json(
+                    200, JobJSON.jobWithAttempts(j, try store.attempts(jobID: id), receipts: try store.receipts(jobID: id)))
             case .replayOne(let id):
                 let body = try JSONBody(request.body)
                 let reason = try body.requiredString("reason")

@@ -31,8 +31,19 @@ public enum JobJSON {
             ].joined(separator: ",") + "}"
     }
 
-    public static func jobWithAttempts(_ j: JobRecord, _ attempts: [AttemptRecord]) -> String {
-        String(job(j).dropLast()) + ",\"attempts_detail\":[" + attempts.map(attempt).joined(separator: ",") + "]}"
+    public static func jobWithAttempts(_ j: JobRecord, _ attempts: [AttemptRecord], receipts: [ReceiptRecord] = []) -> String {
+        String(job(j).dropLast()) + ",\"attempts_detail\":[" + attempts.map(attempt).joined(separator: ",") + "]"
+            + ",\"receipts\":[" + receipts.map(receipt).joined(separator: ",") + "]}"
+    }
+
+    /// One receipt event: provider status and error code only (never the provider's texts).
+    public static func receipt(_ r: ReceiptRecord) -> String {
+        "{"
+            + [
+                field("attempt", r.attempt), field("provider", r.provider), field("provider_message_id", r.providerMessageID),
+                field("kind", r.kind.rawValue), field("provider_status", r.providerStatus), field("error_code", r.errorCode),
+                field("received_at", r.receivedAt), field("effect", r.effect),
+            ].joined(separator: ",") + "}"
     }
 
     public static func list(_ jobs: [JobRecord]) -> String {

@@ -24,7 +24,10 @@ struct FailedAuthThrottle: Sendable {
     /// Records the failure of `head` and answers it. `scope` names the listener in the events
     /// ("webhook auth failed", "admin auth throttled"); `logPath` adds the first 64 characters of
     /// the path to the failure event.
-    func refuse(_ head: HTTPRequestHead, scope: String, logPath: Bool = false) -> HTTPResponse {
+    /// `refusal` is the answer below the threshold (401; receipts with a bad signature get 403).
+    func refuse(
+        _ head: HTTPRequestHead, scope: String, logPath: Bool = false, refusal: PartnerError = .unauthorized
+    ) -> HTTPResponse {
         let client = clientAddress.resolve(head)
         let now = clock.nowMillis()
         let decision = failedAuth.record(client, now: now)
@@ -43,6 +46,6 @@ struct FailedAuthThrottle: Sendable {
                 logger.info(event, ["client": .string(client)])
             }
         }
-        return Responses.error(.unauthorized)
+        return Responses.error(refusal)
     }
 }

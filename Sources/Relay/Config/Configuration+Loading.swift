@@ -23,7 +23,8 @@ extension Configuration {
         try c.applyEnvironment(env)
         // Parsed last: it needs the final sandbox file and app name.
         if let deliverySection {
-            c.delivery = try DeliveryConfiguration.parse(deliverySection, sandboxFile: c.sandboxFile, appName: c.appName, environment: env)
+            c.delivery = try DeliveryConfiguration.parse(
+                deliverySection, sandboxFile: c.sandboxFile, appName: c.appName, publicBaseURL: c.publicBaseURL, environment: env)
         }
         return c
     }

@@ -117,7 +117,7 @@ final class KYCJobHandler: JobHandler {
         case .retry: return "retry"
         case .dead: return "dead"
         case .expired: return "expired"
-        case .sent: return "sent"
+        case .sent, .accepted: return "sent"
         case .nextRoute: return "next_route"
         }
     }

@@ -27,7 +27,7 @@ final class DeliveryMetrics: Sendable {
         switch event {
         case .finished(let id, let transition, let outcome, let provider):
             let latency: Double? =
-                transition == .sent
+                transition == .sent || transition.isAccepted
                 ? JobIDGenerator.millis(of: id).map { Double(max(0, clock.nowMillis() - $0)) / 1000 } : nil
             state.withLock { s in
                 s.outcomes["\(provider ?? "-")|\(outcome.rawValue)", default: 0] += 1
@@ -70,5 +70,13 @@ final class DeliveryMetrics: Sendable {
         for (provider, open) in s.breakerOpen.sorted(by: { $0.key < $1.key }) {
             p.sample("otp_relay_circuit_open", [("provider", provider)], open ? 1 : 0)
         }
+    }
+}
+
+extension JobTransition {
+    /// Accepted by a provider with receipts (status `sent`, awaiting one).
+    var isAccepted: Bool {
+        if case .accepted = self { return true }
+        return false
     }
 }

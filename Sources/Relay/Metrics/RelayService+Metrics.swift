@@ -4,7 +4,7 @@ extension RelayService {
     /// `/metrics`: webhook counters from memory, queue figures from the store.
     static func metricsText(
         store: any JobStatisticsStore, metrics: RelayMetrics,
-        delivery: DeliveryMetrics, now: Int64
+        delivery: DeliveryMetrics, receipts: ReceiptMetrics? = nil, now: Int64
     ) -> String {
         var p = PrometheusText()
         p.single(
@@ -55,6 +55,7 @@ extension RelayService {
         p.family("otp_relay_wal_truncations_total", "counter", "Checkpoints that emptied the WAL file.")
         p.sample("otp_relay_wal_truncations_total", [], Double(log.truncations))
         delivery.write(to: &p)
+        receipts?.write(to: &p)
         return p.text
     }
 }

@@ -12,6 +12,7 @@ public final class RelayService: Sendable {
     public let configuration: Configuration
     public let logger: Logger
     public let metrics = RelayMetrics()
+    let receiptMetrics = ReceiptMetrics()
     let deliveryMetrics: DeliveryMetrics
     let store: any OutboxStore
     let publicServer: HTTPServer
@@ -62,7 +63,13 @@ public final class RelayService: Sendable {
                 windowSeconds: Int(c.rateLimits.failedAuthWindow.wholeSeconds),
                 maxKeys: c.rateLimits.maxTrackedKeys),
             clientAddress: ClientAddress(trustedProxies: Set(c.trustedProxies)),
-            ingest: ingest, clock: clock, logger: logger, metrics: metrics)
+            ingest: ingest, clock: clock, logger: logger, metrics: metrics,
+            receipts: { [store, receiptMetrics] throttle in
+                c.deliveryEnabled
+                    ? ReceiptEndpoints(
+                        delivery: c.effectiveDelivery, store: store, throttle: throttle, metrics: receiptMetrics, clock: clock)
+                    : nil
+            }, webhookMaxBody: c.http.maxBodyBytes)
         pool =
             c.deliveryEnabled
             ? WorkerPool(
@@ -77,6 +84,7 @@ public final class RelayService: Sendable {
                 clock: clock, logger: logger)
             : nil
         var http = c.http
+        if publicHandler.receipts != nil { http.maxBodyBytes = max(http.maxBodyBytes, ReceiptEndpoints.maxBodyBytes) }
         http.host = c.listen.host
         http.port = c.listen.port
         publicServer = HTTPServer(
@@ -104,8 +112,9 @@ public final class RelayService: Sendable {
                     workersAlive: pool?.isRunning ?? true, draining: handler.isDraining,
                     walBytes: log.bytes, walDegraded: log.degraded)
             },
-            metricsText: { [deliveryMetrics] in
-                RelayService.metricsText(store: store, metrics: metrics, delivery: deliveryMetrics, now: clock.nowMillis())
+            metricsText: { [deliveryMetrics, receiptMetrics] in
+                RelayService.metricsText(
+                    store: store, metrics: metrics, delivery: deliveryMetrics, receipts: receiptMetrics, now: clock.nowMillis())
                     + (gateway?.metricsText() ?? "")
             },
             statusPage: { StatusPage.render(store: store, metrics: metrics, now: clock.nowMillis()) },

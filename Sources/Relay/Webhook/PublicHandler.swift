@@ -3,7 +3,8 @@ import HTTPServer
 import RelayCore
 import Synchronization
 
-/// The public listener: `POST /v1/webhooks/otp` and `GET /healthz`.
+/// The public listener: `POST /v1/webhooks/otp`, `GET /healthz`, and the delivery receipt
+/// endpoints (`/v1/receipts/…`, `ReceiptEndpoints`) when a provider sends receipts.
 /// Routing, authentication, throttling and media type are decided from the head alone, so an
 /// unauthenticated client never gets its body read.
 final class PublicHandler: HTTPHandler {
@@ -18,15 +19,22 @@ final class PublicHandler: HTTPHandler {
     private let metrics: RelayMetrics
     private let draining = Atomic<Bool>(false)
     private let requestIDs = RequestIDs()
+    /// The receipt endpoints; nil when no provider sends receipts.
+    let receipts: ReceiptEndpoints?
+    /// The webhook's own body limit (the listener's may be raised to 64 KiB for receipts).
+    private let webhookMaxBody: Int?
 
     init(
         authenticator: BasicAuthenticator, failedAuth: SlidingWindowLimiter<String>, clientAddress: ClientAddress,
-        ingest: OTPIngest, clock: any WallClock, logger: Logger, metrics: RelayMetrics
+        ingest: OTPIngest, clock: any WallClock, logger: Logger, metrics: RelayMetrics,
+        receipts: ((FailedAuthThrottle) -> ReceiptEndpoints?)? = nil, webhookMaxBody: Int? = nil
     ) {
         self.metrics = metrics
         self.authenticator = authenticator
         self.ingest = ingest
         self.throttle = FailedAuthThrottle(failedAuth: failedAuth, clientAddress: clientAddress, clock: clock, logger: logger)
+        self.receipts = receipts?(throttle)
+        self.webhookMaxBody = webhookMaxBody
     }
 
     /// From now on new webhook requests get 503 (shutting down).
@@ -34,6 +42,7 @@ final class PublicHandler: HTTPHandler {
     var isDraining: Bool { draining.load(ordering: .relaxed) }
 
     func head(_ head: HTTPRequestHead) -> HTTPResponse? {
+        if let receipts, head.path.hasPrefix(ReceiptEndpoints.prefix) { return receipts.head(head) }
         guard let refusal = decide(head) else { return nil }
         if refusal.status != 200 { metrics.rejected(Self.code(refusal)) }
         return refusal
@@ -53,6 +62,7 @@ final class PublicHandler: HTTPHandler {
         default:
             return Responses.error(.notFound)
         }
+        if let limit = webhookMaxBody, (head.contentLength ?? 0) > limit { return Responses.error(.payloadTooLarge, close: true) }
         if let denied = authenticate(head) { return denied }
         if let ct = head.headers.first("Content-Type"), !Self.isJSON(ct) {
             return Responses.error(.unsupportedMediaType)
@@ -64,6 +74,7 @@ final class PublicHandler: HTTPHandler {
     }
 
     func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        if let receipts, request.path.hasPrefix(ReceiptEndpoints.prefix) { return receipts.handle(request, respond: respond) }
         let rid = requestIDs.next()
         ingest.submit(body: request.body, requestID: rid, executor: request.executor) { result in
             var response: HTTPResponse

@@ -4,7 +4,10 @@ import Transport
 /// Classification shared by the HTTP providers: transport failures, HTTP status, `Retry-After`.
 enum OutcomeRules {
     /// How a provider's error code is treated (the providers' code tables use it).
-    enum ErrorClass { case retryable, permanent, nextRoute }
+    ///
+    /// `provider`: the provider itself cannot send (account, sender, template, payment): the next
+    /// rung, counted against the breaker; `permanent` is kept for problems of the recipient.
+    enum ErrorClass { case retryable, permanent, nextRoute, provider }
 
     /// A non-2xx response: by the provider's error code at `codePath` when the body has one (known
     /// codes by `classify`, unknown ones by status), else by status alone. The reason holds the
@@ -23,12 +26,26 @@ enum OutcomeRules {
             case .retryable: return .retryable(reason: "\(reason): \(text)", retryAfterMillis: retryAfter, status: r.status)
             case .permanent: return .permanent(reason: "\(reason): \(text)", status: r.status)
             case .nextRoute: return .nextRoute(reason: "\(reason): \(text)", status: r.status)
+            case .provider: return .providerFailure(reason: "\(reason): \(text)", status: r.status)
             }
         }
         if isRetryableStatus(r.status) {
             return .retryable(reason: reason, retryAfterMillis: retryAfter, status: r.status)
         }
         return .permanent(reason: reason, status: r.status)
+    }
+
+    /// A failure reported after acceptance (a status callback's error code), by the same table.
+    /// Unknown or missing codes: another route may reach the person.
+    static func receiptFailure(code: Int?, provider: String, classify: (Int) -> (ErrorClass, String)?) -> DeliveryOutcome {
+        guard let code else { return .nextRoute(reason: "\(provider) failure receipt", status: nil) }
+        let reason = "\(provider) \(code)"
+        guard let (cls, text) = classify(code) else { return .nextRoute(reason: reason, status: nil) }
+        switch cls {
+        case .retryable, .nextRoute: return .nextRoute(reason: "\(reason): \(text)", status: nil)
+        case .provider: return .providerFailure(reason: "\(reason): \(text)", status: nil)
+        case .permanent: return .permanent(reason: "\(reason): \(text)", status: nil)
+        }
     }
 
     /// A failure before any response. Timeouts and resets are retryable even though the provider

@@ -18,6 +18,11 @@ public struct MetaWhatsAppConfig: Sendable {
     public var languageCodes: [String: String]
     /// Adds the `button` component that the copy-code (or one-tap) button requires.
     public var copyCodeButton: Bool
+    /// Judge status webhooks (`POST /v1/receipts/meta/{name}`): needs `appSecret` (what Meta
+    /// signs them with, `X-Hub-Signature-256`) and `verifyToken` (the subscription handshake).
+    public var statusCallbacks: Bool
+    public var appSecret: String?
+    public var verifyToken: String?
     public var http: HTTPClientConfiguration
     public var clock: any WallClock
 
@@ -26,6 +31,7 @@ public struct MetaWhatsAppConfig: Sendable {
         apiVersion: String = MetaWhatsAppConfig.defaultAPIVersion, phoneNumberID: String,
         accessToken: String, templateName: String,
         languageCodes: [String: String] = ["id": "id", "en": "en_US"], copyCodeButton: Bool = true,
+        statusCallbacks: Bool = false, appSecret: String? = nil, verifyToken: String? = nil,
         http: HTTPClientConfiguration = HTTPClientConfiguration(), clock: any WallClock = SystemClock()
     ) {
         self.name = name
@@ -36,6 +42,9 @@ public struct MetaWhatsAppConfig: Sendable {
         self.templateName = templateName
         self.languageCodes = languageCodes
         self.copyCodeButton = copyCodeButton
+        self.statusCallbacks = statusCallbacks
+        self.appSecret = appSecret
+        self.verifyToken = verifyToken
         self.http = http
         self.clock = clock
     }

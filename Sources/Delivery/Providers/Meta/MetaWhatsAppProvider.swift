@@ -38,6 +38,8 @@ public final class MetaWhatsAppProvider: Provider {
             "to": m.recipientDigits,
             "type": "template",
             "template": ["name": config.templateName, "language": ["code": language], "components": components],
+            // Echoed in every status webhook of the message: which job it was.
+            "biz_opaque_callback_data": m.jobID,
         ]
         return ProviderJSON.encode(doc)
     }

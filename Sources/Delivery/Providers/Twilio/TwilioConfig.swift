@@ -27,6 +27,14 @@ public struct TwilioConfig: Sendable {
     /// Content variables by template position; values may use `{otp}`, `{minutes}`, `{app}`.
     public var whatsAppContentVariables: [String: String]
     public var channels: Set<Channel>
+    /// Ask for status callbacks (`StatusCallback` on every message) and judge them.
+    public var statusCallbacks: Bool
+    /// The account's auth token: what Twilio signs callbacks with (`X-Twilio-Signature`), even
+    /// when requests authenticate with an API key.
+    public var signingToken: String?
+    /// Where Twilio reaches this service (the nginx front), e.g. `https://otp.example.com`:
+    /// callbacks go to `{public_base_url}/v1/receipts/twilio/{name}`, and signatures cover it.
+    public var publicBaseURL: String?
     public var http: HTTPClientConfiguration
     public var clock: any WallClock
 
@@ -35,7 +43,8 @@ public struct TwilioConfig: Sendable {
         credentials: Credentials, smsFrom: String? = nil, whatsAppFrom: String? = nil,
         messagingServiceSID: String? = nil, whatsAppContentSID: String? = nil,
         whatsAppContentVariables: [String: String] = ["1": "{otp}"],
-        channels: Set<Channel> = [.sms, .whatsapp],
+        channels: Set<Channel> = [.sms, .whatsapp], statusCallbacks: Bool = false, signingToken: String? = nil,
+        publicBaseURL: String? = nil,
         http: HTTPClientConfiguration = HTTPClientConfiguration(), clock: any WallClock = SystemClock()
     ) {
         self.name = name
@@ -48,8 +57,22 @@ public struct TwilioConfig: Sendable {
         self.whatsAppContentSID = whatsAppContentSID
         self.whatsAppContentVariables = whatsAppContentVariables
         self.channels = channels
+        self.statusCallbacks = statusCallbacks
+        if let signingToken {
+            self.signingToken = signingToken
+        } else if case .authToken(let t) = credentials {
+            self.signingToken = t
+        }
+        self.publicBaseURL = publicBaseURL
         self.http = http
         self.clock = clock
+    }
+
+    /// The URL Twilio posts this provider's status callbacks to (and signs), when they are on.
+    public var statusCallbackURL: String? {
+        guard statusCallbacks, var base = publicBaseURL else { return nil }
+        while base.hasSuffix("/") { base.removeLast() }
+        return base + "/v1/receipts/twilio/" + name
     }
 
     var basicAuth: HTTPClientRequest.BasicAuth {

@@ -38,7 +38,19 @@ public final class TwilioProvider: Provider {
         } else {
             fields.append(("Body", m.text))
         }
+        if let callback = config.statusCallbackURL {
+            fields.append(("StatusCallback", callback))
+            if let expiresAt = m.expiresAt {
+                fields.append(("ValidityPeriod", String(Self.validityPeriod(expiresAt: expiresAt, now: config.clock.nowMillis()))))
+            }
+        }
         return fields
+    }
+
+    /// What is left of the OTP's validity in whole seconds (rounded up), within Twilio's
+    /// `ValidityPeriod` range 1…36000: a code no longer valid is not worth delivering late.
+    static func validityPeriod(expiresAt: Int64, now: Int64) -> Int {
+        Int(min(36_000, max(1, (expiresAt - now + 999) / 1000)))
     }
 
     public func send(_ m: OutgoingMessage) -> DeliveryOutcome {

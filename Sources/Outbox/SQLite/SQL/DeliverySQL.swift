@@ -28,7 +28,7 @@ enum DeliverySQL {
                         last_error = :last_error, run_at = coalesce(:run_at, run_at),
                         route_step = coalesce(:route_step, route_step),
                         payload = CASE WHEN :erase THEN NULL ELSE payload END, sent_at = coalesce(:sent_at, sent_at),
-                        lease_until = NULL, updated_at = :now
+                        fallback_at = :fallback_at, lease_until = NULL, updated_at = :now
         WHERE id = :id
         """
 
@@ -71,6 +71,10 @@ enum DeliverySQL {
         WHERE id = :id
         """
 
-    static let nextRunAt = "SELECT min(run_at) FROM jobs WHERE status = 'queued'"
+    /// The earliest queued `run_at`, or a sent job's `fallback_at` (moved to the next rung then).
+    static let nextRunAt = """
+        SELECT min(t) FROM (SELECT min(run_at) AS t FROM jobs WHERE status = 'queued'
+                            UNION ALL SELECT min(fallback_at) FROM jobs WHERE fallback_at IS NOT NULL)
+        """
     static let nextLeaseExpiry = "SELECT min(lease_until) FROM jobs WHERE status = 'sending'"
 }

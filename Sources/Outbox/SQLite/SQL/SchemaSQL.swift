@@ -6,6 +6,9 @@ enum SchemaSQL {
 
     // Pragmas take no bound parameters: the values are integers from the configuration.
     static let foreignKeys = "PRAGMA foreign_keys = ON"
+    /// Migrations run with foreign keys off (a table rebuild must not cascade), checked before commit.
+    static let foreignKeysOff = "PRAGMA foreign_keys = OFF"
+    static let foreignKeyCheck = "PRAGMA foreign_key_check"
     static func cacheSize(kib: Int) -> String { "PRAGMA cache_size = -\(kib)" }
     static func pageSize(_ bytes: Int) -> String { "PRAGMA page_size = \(bytes)" }
     static let journalModeWAL = "PRAGMA journal_mode = WAL"

@@ -8,7 +8,9 @@ struct Migration: Sendable, Equatable {
 }
 
 /// Applies pending migrations, each in its own `BEGIN IMMEDIATE` transaction recorded in
-/// `schema_migrations`. Refuses a database migrated by a newer binary.
+/// `schema_migrations`. Refuses a database migrated by a newer binary. Foreign keys are off while
+/// migrations run (SQLite's table rebuild: dropping the old table must not cascade) and checked
+/// (`foreign_key_check`) before each commit.
 struct Migrator {
     let migrations: [Migration]
 
@@ -31,6 +33,8 @@ struct Migrator {
     @discardableResult
     func migrate(_ db: SQLiteDatabase, now: Int64) throws(SQLiteError) -> [Int] {
         var applied: [Int] = []
+        try db.execute(SchemaSQL.foreignKeysOff)
+        defer { try? db.execute(SchemaSQL.foreignKeys) }
         for m in migrations {
             do {
                 let done = try db.immediateTransaction { () throws(SQLiteError) -> Bool in
@@ -42,6 +46,10 @@ struct Migrator {
                     }
                     if versions.contains(m.version) { return false }
                     try db.execute(m.sql)
+                    let dangling = try db.withStatement(SchemaSQL.foreignKeyCheck) { s throws(SQLiteError) in try s.step() }
+                    if dangling {
+                        throw SQLiteError(code: SQLITE_CONSTRAINT, operation: "migrate", detail: "foreign key check failed")
+                    }
                     try db.run(SchemaSQL.recordMigration) { s in
                         s.bind(m.version, to: ":version")
                         s.bind(m.name, to: ":name")

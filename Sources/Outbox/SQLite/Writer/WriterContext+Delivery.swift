@@ -20,13 +20,15 @@ struct ClaimedRow: Sendable {
 extension WriterContext {
     func expireDue(now: Int64) throws(SQLiteError) -> Int {
         let n = try connection().run(DeliverySQL.expire) { $0.bind(now, to: ":now") }
-        if n > 0 { erasedPayloads = true }
+        let awaiting = try connection().run(ReceiptSQL.expireAwaiting) { $0.bind(now, to: ":now") }
+        if n > 0 || awaiting > 0 { erasedPayloads = true }
         return n
     }
 
     func claim(limit: Int, leaseMillis: Int64, now: Int64) throws(SQLiteError) -> [ClaimedRow] {
         try atomically { db throws(SQLiteError) in
             _ = try expireDue(now: now)
+            _ = try fallbackDue(now: now)
             let token = nextToken()
             let leaseUntil = now + leaseMillis
             var rows: [(row: ClaimedRow, runAt: Int64)] = []
@@ -64,9 +66,10 @@ extension WriterContext {
             guard let (attempts, routeStep, channel) = held else { return .leaseLost }
             let status: JobStatus, erase: Bool
             var lastError: String? = a.errorMessage ?? a.errorClass
-            var runAt: Int64?, step: Int?, sentAt: Int64?
+            var runAt: Int64?, step: Int?, sentAt: Int64?, fallbackAt: Int64?
             switch transition {
             case .sent: status = .sent; erase = true; lastError = nil; sentAt = now
+            case .accepted(let at): status = .sent; erase = false; lastError = nil; sentAt = now; fallbackAt = at
             case .retry(let at): status = .queued; erase = false; runAt = at
             case .nextRoute(let s, let at): status = .queued; erase = false; runAt = at; step = s
             case .dead(let reason): status = .dead; erase = false; lastError = reason
@@ -82,6 +85,7 @@ extension WriterContext {
                 s.bind(step, to: ":route_step")
                 s.bind(erase, to: ":erase")
                 s.bind(sentAt, to: ":sent_at")
+                s.bind(fallbackAt, to: ":fallback_at")
                 s.bind(now, to: ":now")
             }
             try insertAttempt(
