@@ -73,13 +73,23 @@ final class MetaWhatsAppProviderTests: XCTestCase {
         let p = provider()
         let cases: [(String, String, Int)] = [
             ("131026", "next_route", 400),
-            ("131047", "retryable", 400),
-            ("131048", "retryable", 400),
+            ("131047", "next_route", 400),  // re-engagement window: the same message will not pass later
+            ("131048", "provider_failure", 400),  // spam rate limit: this sender is held back
             ("130429", "retryable", 400),
             ("131056", "retryable", 400),
             ("131000", "retryable", 500),
-            ("132001", "permanent", 400),
-            ("000100", "permanent", 400),
+            ("132001", "provider_failure", 400),  // template problems are ours, not the recipient's
+            ("000100", "provider_failure", 400),
+            ("131008", "provider_failure", 400),
+            ("131009", "provider_failure", 400),
+            ("131042", "provider_failure", 400),
+            ("130497", "provider_failure", 400),
+            ("132000", "provider_failure", 400),
+            ("132007", "provider_failure", 400),
+            ("132015", "provider_failure", 400),
+            ("132016", "provider_failure", 400),
+            ("133010", "provider_failure", 400),
+            ("131030", "permanent", 400),  // the recipient
             ("999999", "permanent", 400),  // unknown 4xx code
         ]
         for (code, expected, status) in cases {

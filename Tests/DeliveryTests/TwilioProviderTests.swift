@@ -98,10 +98,15 @@ final class TwilioProviderTests: XCTestCase {
             ("21612", "next_route", 400, .sms),
             ("63003", "next_route", 400, .whatsapp),
             ("63024", "next_route", 400, .whatsapp),
-            ("63016", "permanent", 400, .whatsapp),
+            ("63016", "next_route", 400, .whatsapp),  // the same template will not pass later
             ("63018", "retryable", 429, .whatsapp),
             ("20429", "retryable", 429, .sms),
-            ("20003", "permanent", 401, .sms),
+            ("20003", "permanent", 401, .sms),  // a provider failure by its status (OutcomeJudgement)
+            ("20404", "provider_failure", 400, .sms),  // account or sender side: the next rung, breaker
+            ("21606", "provider_failure", 400, .sms),
+            ("21659", "provider_failure", 400, .sms),
+            ("63007", "provider_failure", 400, .whatsapp),
+            ("63038", "provider_failure", 400, .whatsapp),
             ("99999", "permanent", 400, .sms),  // unknown 4xx code
         ]
         for (code, expected, status, channel) in cases {
@@ -119,9 +124,9 @@ final class TwilioProviderTests: XCTestCase {
         XCTAssertEqual(outcome, .retryable(reason: "twilio HTTP 503", retryAfterMillis: 2000, status: 503))
     }
 
-    func testWrongPathIsPermanent() {
+    func testWrongPathIsAProviderFailure() {
         let outcome = provider { $0.accountSID = "ACwrong" }.send(message(.sms))
-        XCTAssertEqual(outcome.name, "permanent")
+        XCTAssertEqual(outcome.name, "provider_failure", "20404: our account SID or URL, not the recipient")
         XCTAssertEqual(outcome.status, 404)
     }
 

@@ -34,7 +34,7 @@ final class QueryTests: XCTestCase {
         XCTAssertEqual(try outbox.jobs(matching: JobFilter(status: .sending)).map(\.id), [ids[1], ids[0]])
         XCTAssertEqual(try outbox.jobs(matching: JobFilter(status: .sending, channel: "email")).map(\.id), [ids[1]])
         let counts = try outbox.countsByStatus(channel: nil)
-        XCTAssertEqual(counts, [.queued: 4, .sending: 2, .sent: 0, .dead: 0, .expired: 0])
+        XCTAssertEqual(counts, [.queued: 4, .sending: 2, .sent: 0, .delivered: 0, .undelivered: 0, .dead: 0, .expired: 0])
         XCTAssertEqual(try outbox.countsByStatus(channel: "email")[.queued], 2)
         XCTAssertEqual(try outbox.job(id: ids[3])?.recipientMasked, "us***@example.com")
         XCTAssertNil(try outbox.job(id: "nope"))

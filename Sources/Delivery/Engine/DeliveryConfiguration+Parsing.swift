@@ -108,7 +108,7 @@ extension DeliveryConfiguration {
         if var f = try s.object("fallback_after_ms") {
             for (name, _) in f.entries() {
                 guard let channel = Channel(rawValue: name) else { throw f.fail(name, "unknown channel") }
-                if let v = try f.duration(name, in: 100...86_400_000) { config.fallbackAfter[channel] = v }
+                if let v = try f.int(name, in: 100...86_400_000) { config.fallbackAfter[channel] = .milliseconds(v) }
             }
             try f.rejectUnknownKeys()
         }

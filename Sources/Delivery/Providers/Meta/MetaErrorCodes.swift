@@ -9,13 +9,13 @@ enum MetaErrorCodes {
     typealias Class = OutcomeRules.ErrorClass
 
     static let table: [Int: (Class, String)] = [
-        // Authorization and account
-        0: (.provider, "authentication failed"),  // AuthException
-        190: (.provider, "access token invalid or expired"),
-        10: (.provider, "permission denied"),
-        200: (.provider, "permission denied"),
-        368: (.provider, "sender temporarily blocked for policy violations"),
-        131031: (.provider, "business account locked"),
+        // Authorization (401/403: provider failures by their status) and account
+        0: (.permanent, "authentication failed"),  // AuthException
+        190: (.permanent, "access token invalid or expired"),
+        10: (.permanent, "permission denied"),
+        200: (.permanent, "permission denied"),
+        368: (.permanent, "sender temporarily blocked for policy violations"),
+        131031: (.permanent, "business account locked"),
         131042: (.provider, "business eligibility payment issue"),
         130497: (.provider, "business account restricted from messaging users in this country"),
         133010: (.provider, "sender phone number not registered"),

@@ -9,7 +9,7 @@ enum TwilioErrorCodes {
 
     static let table: [Int: (Class, String)] = [
         // Account and request
-        20003: (.provider, "authentication failed"),  // 401 Authenticate
+        20003: (.permanent, "authentication failed"),  // 401 Authenticate: a provider failure by its status
         20404: (.provider, "resource not found"),  // wrong account SID or URL
         20429: (.retryable, "too many requests"),  // API concurrency limit
         21606: (.provider, "From number cannot send"),  // not SMS-capable / not ours
