@@ -8,11 +8,18 @@ errors as {"code", "message", "more_info", "status"}. The error is chosen by the
 number (after any "whatsapp:") of the form +62812000<code> answers Twilio error <code> with its
 real HTTP status; +628120005030 answers 503 with an HTML body and Retry-After.
 Each request is recorded (method, path, headers, body, parsed form) as a JSON line in FILE.
+
+With --relay-file, a message with a StatusCallback gets signed status callbacks (receiptlib) as
+Twilio sends them: "sent" then "delivered"; a To of the form +62813300<code> gets "sent" then
+"undelivered" with ErrorCode <code>; +62813200… gets "sent" only. POST /_callback with
+{"url", "params", "signature": good|bad|none} sends one callback and answers the relay's status.
 """
+import json
 import secrets
 from urllib.parse import parse_qsl
 
 from fakelib import RecordingHandler, serve
+import receiptlib
 
 STATUS = {20003: 401, 20404: 404, 20429: 429, 63018: 429}
 MESSAGES = {  # Twilio's texts echo the number, as the real API does.
@@ -34,9 +41,14 @@ class Twilio(RecordingHandler):
 
     def do_POST(self):
         body = self.read_body()
+        a = self.args
+        if self.path == "/_callback":
+            spec = json.loads(body)
+            status, text = receiptlib.send_twilio(a.relay_file, a.password, spec["url"], spec["params"],
+                                                  spec.get("signature", "good"))
+            return self.reply(200, {"status": status, "body": text})
         form = parse_qsl(body.decode(), keep_blank_values=True)
         self.record(body, form=form)
-        a = self.args
         if self.path != "/2010-04-01/Accounts/%s/Messages.json" % a.account:
             return self.error(404, 20404)
         import base64
@@ -58,6 +70,8 @@ class Twilio(RecordingHandler):
             headers = [("Retry-After", "3")] if status == 429 else []
             return self.error(status, code, to=number, headers=headers)
         sid = "SM" + secrets.token_hex(16)
+        if a.relay_file and f.get("StatusCallback"):
+            self.callbacks(f, sid, number)
         self.reply(201, {
             "account_sid": a.account, "api_version": "2010-04-01", "body": f.get("Body", ""),
             "date_created": "Thu, 26 Nov 2026 14:00:00 +0000", "direction": "outbound-api",
@@ -68,6 +82,26 @@ class Twilio(RecordingHandler):
         })
 
 
+    def callbacks(self, f, sid, number):
+        a = self.args
+        url = f["StatusCallback"]
+        base = {"AccountSid": a.account, "ApiVersion": "2010-04-01", "From": f.get("From", ""),
+                "MessageSid": sid, "SmsSid": sid, "To": f["To"]}
+
+        def send(status, code=None):
+            params = dict(base, MessageStatus=status, SmsStatus=status)
+            if code:
+                params["ErrorCode"] = code
+            return lambda: receiptlib.send_twilio(a.relay_file, a.password, url, params)
+        if number.startswith("+62813300"):
+            steps = [("sent", send("sent")), ("undelivered", send("undelivered", number[9:]))]
+        elif number.startswith("+62813200"):
+            steps = [("sent", send("sent"))]
+        else:
+            steps = [("sent", send("sent")), ("delivered", send("delivered"))]
+        receiptlib.later(self.record, steps)
+
+
 if __name__ == "__main__":
     serve(Twilio, [("--account", {"required": True}), ("--user", {"required": True}),
-                   ("--password", {"required": True})])
+                   ("--password", {"required": True}), ("--relay-file", {"default": None})])

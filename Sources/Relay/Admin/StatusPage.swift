@@ -5,7 +5,9 @@ import RelayCore
 /// `GET /` on the admin listener: a small server-rendered status page (no script, no external
 /// resources), built only from masked, secret-free records.
 enum StatusPage {
-    static func render(store: any JobOperationsStore & JobStatisticsStore, metrics: RelayMetrics, now: Int64) -> String {
+    static func render(
+        store: any JobOperationsStore & JobStatisticsStore, metrics: RelayMetrics, receipts: ReceiptMetrics? = nil, now: Int64
+    ) -> String {
         var html = """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><title>otp-relay status</title>
             <meta http-equiv="refresh" content="10">
@@ -16,12 +18,14 @@ enum StatusPage {
             """
         let channels = StatsJSON.channels
         html += "<h2>Jobs by channel</h2><table><tr><th class=l>channel</th>"
-        html += JobStatus.allCases.map { "<th>\($0.rawValue)</th>" }.joined() + "</tr>"
+        html += JobStatus.allCases.map { "<th>\($0.rawValue)</th>" }.joined() + "<th>delivered %</th></tr>"
         for c in channels {
             let counts = (try? store.countsByStatus(channel: c)) ?? [:]
-            html += "<tr><td class=l>\(c)</td>" + JobStatus.allCases.map { "<td>\(counts[$0] ?? 0)</td>" }.joined() + "</tr>"
+            html += "<tr><td class=l>\(c)</td>" + JobStatus.allCases.map { "<td>\(counts[$0] ?? 0)</td>" }.joined()
+            html += "<td>\(percent(counts[.delivered] ?? 0, of: (counts[.delivered] ?? 0) + (counts[.undelivered] ?? 0)))</td></tr>"
         }
         html += "</table>"
+        if let receipts { html += receiptsSection(receipts.snapshot) }
         let oldest = (try? store.oldestQueued()) ?? [:]
         html += "<h2>Queue</h2><table><tr><th class=l>channel</th><th>queued</th><th>oldest queued</th></tr>"
         for c in channels {
@@ -74,4 +78,29 @@ enum StatusPage {
     }
 
     static func escape(_ s: String) -> String { TemplateRenderer.htmlEscape(s) }
+
+    static func percent(_ n: Int, of total: Int) -> String {
+        total > 0 ? String(format: "%.1f %%", 100 * Double(n) / Double(total)) : "-"
+    }
+
+    /// Receipts taken by this process: per provider delivered / undelivered / next rung and the
+    /// delivered share; accepted → delivered on average and at the median bucket.
+    static func receiptsSection(_ s: ReceiptMetrics.State) -> String {
+        var html = "<h2>Delivery receipts (this process)</h2><table><tr><th class=l>provider</th><th>delivered</th>"
+        html += "<th>undelivered</th><th>next rung</th><th>delivered %</th></tr>"
+        let providers = Set(s.outcomes.keys.compactMap { $0.split(separator: "|").first.map(String.init) })
+        for p in providers.sorted() {
+            let d = s.outcomes["\(p)|delivered"] ?? 0, u = s.outcomes["\(p)|undelivered"] ?? 0, n = s.outcomes["\(p)|next_route"] ?? 0
+            html += "<tr><td class=l>\(escape(p))</td><td class=ok>\(d)</td><td>\(u)</td><td>\(n)</td><td>\(percent(d, of: d + u))</td></tr>"
+        }
+        html += "</table>"
+        let average = s.latencyCount > 0 ? String(format: "%.1f s", s.latencySum / Double(s.latencyCount)) : "-"
+        let median = ReceiptMetrics.bounds.indices.first { s.buckets[$0] * 2 >= s.latencyCount && s.latencyCount > 0 }
+            .map { "≤ \(PrometheusText.format(ReceiptMetrics.bounds[$0])) s" } ?? "-"
+        html += "<table><tr><th class=l>time to delivered</th><th>receipts</th><th>average</th><th>median</th></tr>"
+        html += "<tr><td class=l>accepted → delivered</td><td>\(s.latencyCount)</td><td>\(average)</td><td>\(median)</td></tr></table>"
+        let refused = s.refused.sorted { $0.key < $1.key }.map { "\(escape($0.key)) \($0.value)" }.joined(separator: ", ")
+        html += "<p>refused: \(refused.isEmpty ? "none" : refused); unknown message ids: \(s.unknown.values.reduce(0, +))</p>"
+        return html
+    }
 }

@@ -117,7 +117,9 @@ public final class RelayService: Sendable {
                     store: store, metrics: metrics, delivery: deliveryMetrics, receipts: receiptMetrics, now: clock.nowMillis())
                     + (gateway?.metricsText() ?? "")
             },
-            statusPage: { StatusPage.render(store: store, metrics: metrics, now: clock.nowMillis()) },
+            statusPage: { [receiptMetrics] in
+                StatusPage.render(store: store, metrics: metrics, receipts: receiptMetrics, now: clock.nowMillis())
+            },
             kyc: RelayService.kycRoutes(c, store: store, dataKey: keys.index, clock: clock, logger: logger))
         var adminHTTP = HTTPServerConfiguration()
         adminHTTP.host = c.adminListen.host

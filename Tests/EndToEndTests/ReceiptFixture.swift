@@ -1,0 +1,119 @@
+import Foundation
+import RelayTestSupport
+import XCTest
+
+/// The real binary with a loopback Meta and Twilio that send signed receipts (Tests/Support/
+/// receiptlib.py) to it, as behind nginx: they sign the public URL `https://otp.example.com/…`
+/// and post to the relay's loopback port at the same path.
+final class ReceiptFixture {
+    static let account = "AC0123456789abcdef0123456789abcdef"
+    static let twilioToken = "twilio-auth-token-e2e"
+    static let appSecret = "meta-app-secret-e2e"
+    static let verifyToken = "meta-verify-token-e2e"
+    static let publicBase = "https://otp.example.com"
+
+    let dir = TempDirectory()
+    let meta: FakeProcess
+    let twilio: FakeProcess
+    let relay: ServiceProcess
+    var db: String { dir.file("outbox.sqlite") }
+
+    init(validitySeconds: Int = 300, fallbackAfterMillis: Int = 1_500) throws {
+        let relayFile = dir.file("relay-url")
+        meta = try FakeProcess(
+            script: "fake_meta.py",
+            arguments: [
+                "--out", dir.file("meta.jsonl"), "--version", "v21.0", "--phone-id", "1055", "--token", "meta-token",
+                "--relay-file", relayFile, "--app-secret", Self.appSecret, "--receipts-url", Self.publicBase + "/v1/receipts/meta/meta",
+            ])
+        twilio = try FakeProcess(
+            script: "fake_twilio.py",
+            arguments: [
+                "--out", dir.file("twilio.jsonl"), "--account", Self.account, "--user", Self.account, "--password", Self.twilioToken,
+                "--relay-file", relayFile,
+            ])
+        let config = """
+            {"public_base_url": "\(Self.publicBase)", "otp_validity_seconds": \(validitySeconds),
+             "delivery": {"providers": {
+                "meta": {"kind": "meta_whatsapp", "phone_number_id": "1055", "access_token": "meta-token",
+                         "template_name": "otp_auth", "base_url": "http://127.0.0.1:\(meta.port)", "status_callbacks": true,
+                         "app_secret": "\(Self.appSecret)", "verify_token": "\(Self.verifyToken)"},
+                "tw": {"kind": "twilio", "account_sid": "\(Self.account)", "auth_token": "\(Self.twilioToken)",
+                       "sms_from": "+15005550006", "channels": ["sms"], "base_url": "http://127.0.0.1:\(twilio.port)",
+                       "status_callbacks": true}},
+              "routes": {"whatsapp": ["meta"], "sms": ["tw"]}, "fallback": {"whatsapp": "sms"},
+              "fallback_after_ms": {"whatsapp": \(fallbackAfterMillis)}, "expire_sweep_ms": 200}}
+            """
+        try config.write(toFile: dir.file("config.json"), atomically: true, encoding: .utf8)
+        var env = CrashRecoveryTests.environment(dir)
+        env["OTP_RELAY_CONFIG"] = dir.file("config.json")
+        relay = try ServiceProcess(environment: env, directory: dir.path)
+        try relay.waitUntilListening()
+        try "http://127.0.0.1:\(relay.publicPort)".write(toFile: relayFile, atomically: true, encoding: .utf8)
+    }
+
+    func stop() -> Int32 {
+        let code = relay.terminate()
+        meta.stop()
+        twilio.stop()
+        return code
+    }
+
+    func post(_ identifier: String, otp: String, channel: String) throws -> String {
+        try CrashRecoveryTests.postOTP(try RawConnection(port: relay.publicPort), identifier: identifier, otp: otp, channel: channel)
+    }
+
+    func status(_ id: String) throws -> String { try sqliteQuery(db, "SELECT status FROM jobs WHERE id = '\(id)'").first ?? "-" }
+
+    /// `provider status error effect` per receipts row, oldest first.
+    func receipts(_ id: String) throws -> [String] {
+        try sqliteQuery(
+            db, "SELECT provider || ' ' || provider_status || ' ' || error_code || ' ' || effect FROM receipts WHERE job_id = '\(id)' "
+                + "ORDER BY id")
+    }
+
+    func waitFor(_ timeout: Double, _ cond: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try cond() { return true }
+            usleep(50_000)
+        }
+        return try cond()
+    }
+
+    /// Asks a fake to send one receipt (signed as the provider does, or badly, or not at all);
+    /// the relay's answer status.
+    func callback(_ fake: FakeProcess, _ spec: [String: Any]) throws -> Int {
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: spec), as: UTF8.self)
+        let c = try RawConnection(port: fake.port)
+        try c.send(WebhookRequest.post(path: "/_callback", body: body, authorization: nil))
+        return try XCTUnwrap(try c.readResponse()?.json?["status"] as? Int)
+    }
+
+    func twilioCallback(sid: String, status: String, code: String? = nil, signature: String = "good") throws -> Int {
+        var params = ["AccountSid": Self.account, "MessageSid": sid, "SmsSid": sid, "MessageStatus": status, "SmsStatus": status,
+                      "To": "+6281355501234", "From": "+15005550006", "ApiVersion": "2010-04-01"]
+        if let code { params["ErrorCode"] = code }
+        return try callback(twilio, ["url": Self.publicBase + "/v1/receipts/twilio/tw", "params": params, "signature": signature])
+    }
+
+    func metaCallback(wamid: String, status: String, code: Int? = nil, signature: String = "good") throws -> Int {
+        var s: [String: Any] = ["id": wamid, "status": status, "timestamp": "1764600000", "recipient_id": "6281355501234"]
+        if let code { s["errors"] = [["code": code, "title": "t"]] }
+        return try callback(meta, ["statuses": [s], "signature": signature])
+    }
+
+    /// One GET or POST on a listener; the status and body.
+    func request(_ port: Int, _ head: String, body: String = "", auth: String? = nil) throws -> (Int, String) {
+        var lines = [head, "Host: 127.0.0.1", "Content-Length: \(body.utf8.count)", "Connection: close"]
+        if let auth { lines.append("Authorization: \(auth)") }
+        let c = try RawConnection(port: port)
+        try c.send(lines.joined(separator: "\r\n") + "\r\n\r\n" + body)
+        let r = try XCTUnwrap(try c.readResponse())
+        return (r.status, r.text)
+    }
+
+    func admin(_ path: String) throws -> (Int, String) {
+        try request(relay.adminPort, "GET \(path) HTTP/1.1", auth: WebhookRequest.basic("admin", CrashRecoveryTests.password))
+    }
+}
