@@ -17,7 +17,9 @@ final class ReceiptJudgementTests: XCTestCase {
             providers: [meta, twilio], routes: try Routes(ladders: [.whatsapp: ["meta"], .sms: ["twilio"]], fallbacks: [.whatsapp: .sms]))
     }
 
-    func target(status: JobStatus = .sent, step: Int = 0, attemptStep: Int = 0, payload: Bool = true, expires: Int64? = nil)
+    func target(
+        status: JobStatus = .sent, step: Int = 0, attemptStep: Int = 0, payload: Bool = true, expires: Int64? = nil
+    )
         -> ReceiptTarget
     {
         ReceiptTarget(
@@ -127,7 +129,9 @@ final class ReceiptJudgementTests: XCTestCase {
         let c = try parse(
             #"{"providers": {\#(tw), "status_callbacks": true, "api_key_sid": "SK1", "api_key_secret": "S"}}, "#
                 + #""routes": {"sms": ["tw"]}, "fallback_after_ms": {"whatsapp": 30000}}"#)
-        guard case .twilio(let url, "T")? = c.providers["tw"]?.receipts else { return XCTFail("\(String(describing: c.providers["tw"]?.receipts))") }
+        guard case .twilio(let url, "T")? = c.providers["tw"]?.receipts else {
+            return XCTFail("\(String(describing: c.providers["tw"]?.receipts))")
+        }
         XCTAssertEqual(url, "https://otp.example.com/v1/receipts/twilio/tw", "public_base_url defaults to the service's")
         XCTAssertEqual(c.fallbackAfter, [.whatsapp: .seconds(30)])
         XCTAssertEqual(

@@ -68,7 +68,8 @@ final class ReceiptFixture {
     /// `provider status error effect` per receipts row, oldest first.
     func receipts(_ id: String) throws -> [String] {
         try sqliteQuery(
-            db, "SELECT provider || ' ' || provider_status || ' ' || error_code || ' ' || effect FROM receipts WHERE job_id = '\(id)' "
+            db,
+            "SELECT provider || ' ' || provider_status || ' ' || error_code || ' ' || effect FROM receipts WHERE job_id = '\(id)' "
                 + "ORDER BY id")
     }
 
@@ -91,8 +92,10 @@ final class ReceiptFixture {
     }
 
     func twilioCallback(sid: String, status: String, code: String? = nil, signature: String = "good") throws -> Int {
-        var params = ["AccountSid": Self.account, "MessageSid": sid, "SmsSid": sid, "MessageStatus": status, "SmsStatus": status,
-                      "To": "+6281355501234", "From": "+15005550006", "ApiVersion": "2010-04-01"]
+        var params = [
+            "AccountSid": Self.account, "MessageSid": sid, "SmsSid": sid, "MessageStatus": status, "SmsStatus": status,
+            "To": "+6281355501234", "From": "+15005550006", "ApiVersion": "2010-04-01",
+        ]
         if let code { params["ErrorCode"] = code }
         return try callback(twilio, ["url": Self.publicBase + "/v1/receipts/twilio/tw", "params": params, "signature": signature])
     }

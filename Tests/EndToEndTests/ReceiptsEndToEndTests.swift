@@ -14,8 +14,10 @@ final class ReceiptsEndToEndTests: XCTestCase {
             try f.receipts(id),
             ["meta sent  none", "meta failed 131026 next_route", "tw sent  none", "tw delivered  delivered"])
         XCTAssertEqual(
-            try sqliteQuery(f.db, "SELECT route_step || ' ' || channel || ' ' || provider || ' ' || outcome FROM attempts "
-                + "WHERE job_id = '\(id)' ORDER BY attempt"),
+            try sqliteQuery(
+                f.db,
+                "SELECT route_step || ' ' || channel || ' ' || provider || ' ' || outcome FROM attempts "
+                    + "WHERE job_id = '\(id)' ORDER BY attempt"),
             ["0 whatsapp meta sent", "1 sms tw sent"])
         XCTAssertEqual(try sqliteQuery(f.db, "SELECT payload IS NULL, delivered_at IS NOT NULL FROM jobs WHERE id = '\(id)'"), ["1|1"])
         let sms = try String(contentsOfFile: f.dir.file("twilio.jsonl"), encoding: .utf8)
@@ -57,7 +59,7 @@ final class ReceiptsEndToEndTests: XCTestCase {
         let id = try f.post("0813200000001", otp: "190377", channel: "whatsapp")
         XCTAssertTrue(try f.waitFor(15) { try f.status(id) == "delivered" }, (try? f.status(id)) ?? "?")
         let rows = try f.receipts(id)
-        XCTAssertEqual(rows.first, "meta sent  none")
+        XCTAssertTrue(rows.contains("meta sent  none"), "\(rows)")
         XCTAssertTrue(rows.contains("meta no_delivered_receipt  next_route"), "\(rows)")
         XCTAssertEqual(rows.last, "tw delivered  delivered")
         XCTAssertTrue(try String(contentsOfFile: f.dir.file("twilio.jsonl"), encoding: .utf8).contains("190377"))
@@ -67,7 +69,7 @@ final class ReceiptsEndToEndTests: XCTestCase {
     func testForgedReplayedDuplicatedOutOfOrderAndUnknownReceiptsAndTheHandshake() throws {
         let f = try ReceiptFixture()
         // An SMS that Twilio accepts and reports "sent" only: the receipts below are the test's.
-        let id = try f.post("0813200000002", otp: "335571", channel: "sms")
+        let id = try f.post("0813400000002", otp: "335571", channel: "sms")
         XCTAssertTrue(try f.waitFor(10) { try f.receipts(id).count == 1 })
         let sid = try XCTUnwrap(try sqliteQuery(f.db, "SELECT provider_message_id FROM attempts WHERE job_id = '\(id)'").first)
         // Forged (wrong token) and unsigned: 403, nothing changes.
@@ -93,7 +95,8 @@ final class ReceiptsEndToEndTests: XCTestCase {
         // The handshake.
         let base = "/v1/receipts/meta/meta?hub.mode=subscribe&hub.challenge=1158201444"
         XCTAssertEqual(try f.request(f.relay.publicPort, "GET \(base)&hub.verify_token=\(ReceiptFixture.verifyToken) HTTP/1.1").0, 200)
-        XCTAssertEqual(try f.request(f.relay.publicPort, "GET \(base)&hub.verify_token=\(ReceiptFixture.verifyToken) HTTP/1.1").1, "1158201444")
+        XCTAssertEqual(
+            try f.request(f.relay.publicPort, "GET \(base)&hub.verify_token=\(ReceiptFixture.verifyToken) HTTP/1.1").1, "1158201444")
         let wrong = try f.request(f.relay.publicPort, "GET \(base)&hub.verify_token=guess HTTP/1.1")
         XCTAssertEqual(wrong.0, 403)
         XCTAssertTrue(wrong.1.contains("\"error\""), "the partner's error shape: \(wrong.1)")
@@ -113,14 +116,14 @@ final class ReceiptsEndToEndTests: XCTestCase {
         for _ in 0..<25 { statuses.append(try f.twilioCallback(sid: sid, status: "failed", signature: "bad")) }
         XCTAssertEqual(statuses.last, 429, "\(statuses)")
         XCTAssertEqual(f.stop(), 0)
-        for secret in ["335571", "6281320000000", ReceiptFixture.twilioToken, ReceiptFixture.verifyToken] {
+        for secret in ["335571", "6281340000000", ReceiptFixture.twilioToken, ReceiptFixture.verifyToken] {
             XCTAssertFalse(f.relay.stderr.contains(secret), secret)
         }
     }
 
     func testReceiptAfterExpiry() throws {
         let f = try ReceiptFixture(validitySeconds: 30)
-        let id = try f.post("0813200000003", otp: "804417", channel: "sms")
+        let id = try f.post("0813400000003", otp: "804417", channel: "sms")
         XCTAssertTrue(try f.waitFor(10) { try f.receipts(id).count == 1 })
         XCTAssertEqual(try sqliteQuery(f.db, "SELECT status, payload IS NOT NULL FROM jobs WHERE id = '\(id)'"), ["sent|1"])
         // Past the validity the sweep erases the code; the job stays sent (no receipt said more).

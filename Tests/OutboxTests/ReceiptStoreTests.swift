@@ -41,7 +41,8 @@ final class ReceiptStoreTests: XCTestCase {
     func row(_ db: TempDatabase, _ id: String) throws -> [String] {
         try query(
             db.path,
-            "SELECT status, payload IS NOT NULL, coalesce(delivered_at, -1), route_step, coalesce(fallback_at, -1) FROM jobs WHERE id = '\(id)'"
+            "SELECT status, payload IS NOT NULL, coalesce(delivered_at, -1), route_step, coalesce(fallback_at, -1) FROM jobs "
+                + "WHERE id = '\(id)'"
         ) { s in "\(s.string(0)) \(s.int(1)) \(s.int64(2)) \(s.int(3)) \(s.int64(4))" }
     }
 
@@ -62,8 +63,11 @@ final class ReceiptStoreTests: XCTestCase {
         XCTAssertEqual(target.get?.hasPayload, true)
         XCTAssertEqual(try row(db, id), ["delivered 0 \(start + 1_000) 0 -1"])
         // The same receipt again: recognised, decide not even asked.
-        XCTAssertEqual(try record(outbox, status: "delivered", kind: .delivered) { _ in XCTFail("asked"); return .none }.get(),
-                       .duplicate(jobID: id))
+        XCTAssertEqual(
+            try record(outbox, status: "delivered", kind: .delivered) { _ in
+                XCTFail("asked"); return .none
+            }.get(),
+            .duplicate(jobID: id))
         // A later failure (out of order) cannot undo delivered, even if a decision asked for it.
         XCTAssertEqual(
             try record(outbox, status: "failed", kind: .failed, code: "30008") { _ in .undelivered(reason: "x") }.get(),
@@ -84,7 +88,8 @@ final class ReceiptStoreTests: XCTestCase {
         let outbox = try makeOutbox(db)
         defer { outbox.close() }
         _ = try acceptedJob(outbox)
-        XCTAssertEqual(try record(outbox, sid: "SM-unknown", status: "delivered", kind: .delivered) { _ in .delivered }.get(), .unknownMessage)
+        XCTAssertEqual(
+            try record(outbox, sid: "SM-unknown", status: "delivered", kind: .delivered) { _ in .delivered }.get(), .unknownMessage)
         XCTAssertEqual(try query(db.path, "SELECT count(*) FROM receipts") { $0.int(0) }, [0])
     }
 
@@ -93,7 +98,9 @@ final class ReceiptStoreTests: XCTestCase {
         let outbox = try makeOutbox(db)
         defer { outbox.close() }
         let id = try acceptedJob(outbox, otp: "731905")
-        let r = record(outbox, status: "failed", kind: .failed, code: "131026") { t in .nextRoute(step: t.routeStep + 1, runAt: start + 1_000) }
+        let r = record(outbox, status: "failed", kind: .failed, code: "131026") { t in
+            .nextRoute(step: t.routeStep + 1, runAt: start + 1_000)
+        }
         XCTAssertEqual(try r.get(), .recorded(jobID: id, transition: .nextRoute(step: 1, runAt: start + 1_000), createdAt: start))
         XCTAssertEqual(try row(db, id), ["queued 1 -1 1 -1"])
         let again = try XCTUnwrap(try outbox.claim(limit: 1, lease: .seconds(30), now: start + 1_000).first)

@@ -13,12 +13,15 @@ final class ReceiptSignatureTests: XCTestCase {
     ]
 
     func testTwilioDocumentedVector() {
-        XCTAssertEqual(TwilioSignature.compute(url: vectorURL, parameters: vectorParams, authToken: "12345"), "0/KCTR6DLpKmkAf8muzZqo1nDgQ=")
         XCTAssertEqual(
-            TwilioSignature.compute(url: vectorURL, parameters: vectorParams.reversed(), authToken: "12345"), "0/KCTR6DLpKmkAf8muzZqo1nDgQ=",
+            TwilioSignature.compute(url: vectorURL, parameters: vectorParams, authToken: "12345"), "0/KCTR6DLpKmkAf8muzZqo1nDgQ=")
+        XCTAssertEqual(
+            TwilioSignature.compute(url: vectorURL, parameters: vectorParams.reversed(), authToken: "12345"),
+            "0/KCTR6DLpKmkAf8muzZqo1nDgQ=",
             "parameters are sorted by name")
         XCTAssertTrue(
-            TwilioSignature.isValid(signature: "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", url: vectorURL, parameters: vectorParams, authToken: "12345"))
+            TwilioSignature.isValid(signature: "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", url: vectorURL, parameters: vectorParams, authToken: "12345")
+        )
     }
 
     func testTwilioRefusesAnyChange() {
@@ -31,7 +34,8 @@ final class ReceiptSignatureTests: XCTestCase {
         XCTAssertFalse(TwilioSignature.isValid(signature: good, url: vectorURL, parameters: changed, authToken: "12345"))
         XCTAssertFalse(TwilioSignature.isValid(signature: good, url: vectorURL, parameters: vectorParams + [("X", "")], authToken: "12345"))
         XCTAssertFalse(
-            TwilioSignature.isValid(signature: good, url: "https://mycompany.com/myapp.php?foo=1&bar=3", parameters: vectorParams, authToken: "12345"))
+            TwilioSignature.isValid(
+                signature: good, url: "https://mycompany.com/myapp.php?foo=1&bar=3", parameters: vectorParams, authToken: "12345"))
     }
 
     func testTwilioChecksWithAndWithoutTheDefaultPort() {
@@ -91,6 +95,7 @@ final class ReceiptSignatureTests: XCTestCase {
         XCTAssertEqual(rs.map(\.kind), [.failed, .delivered])
         XCTAssertEqual(rs.first?.errorCode, "131026")
         XCTAssertNil(ReceiptParsing.meta(Array("not json".utf8), provider: "meta", now: 5))
-        XCTAssertEqual(ReceiptParsing.meta(Array(#"{"entry":[{"changes":[{"value":{"messages":[]}}]}]}"#.utf8), provider: "m", now: 5)?.count, 0)
+        XCTAssertEqual(
+            ReceiptParsing.meta(Array(#"{"entry":[{"changes":[{"value":{"messages":[]}}]}]}"#.utf8), provider: "m", now: 5)?.count, 0)
     }
 }

@@ -11,7 +11,7 @@ Each request is recorded (method, path, headers, body, parsed form) as a JSON li
 
 With --relay-file, a message with a StatusCallback gets signed status callbacks (receiptlib) as
 Twilio sends them: "sent" then "delivered"; a To of the form +62813300<code> gets "sent" then
-"undelivered" with ErrorCode <code>; +62813200… gets "sent" only. POST /_callback with
+"undelivered" with ErrorCode <code>; +62813400… gets "sent" only. POST /_callback with
 {"url", "params", "signature": good|bad|none} sends one callback and answers the relay's status.
 """
 import json
@@ -95,7 +95,7 @@ class Twilio(RecordingHandler):
             return lambda: receiptlib.send_twilio(a.relay_file, a.password, url, params)
         if number.startswith("+62813300"):
             steps = [("sent", send("sent")), ("undelivered", send("undelivered", number[9:]))]
-        elif number.startswith("+62813200"):
+        elif number.startswith("+62813400"):
             steps = [("sent", send("sent"))]
         else:
             steps = [("sent", send("sent")), ("delivered", send("delivered"))]

@@ -17,7 +17,8 @@ final class AdminHandler: HTTPHandler {
     private let kyc: KYCAdminRoutes?
 
     init(
-        authorizer: AdminAuthorizer, store: any JobOperationsStore & JobStatisticsStore & JobReceiptReader, clock: any WallClock, logger: Logger,
+        authorizer: AdminAuthorizer, store: any JobOperationsStore & JobStatisticsStore & JobReceiptReader, clock: any WallClock,
+        logger: Logger,
         health: @escaping @Sendable () -> HealthReport, metricsText: @escaping @Sendable () -> String,
         statusPage: @escaping @Sendable () -> String, kyc: KYCAdminRoutes? = nil
     ) {

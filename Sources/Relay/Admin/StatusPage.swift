@@ -53,7 +53,7 @@ enum StatusPage {
             func ms(_ v: Int64?) -> String { v.map { "\($0) ms" } ?? "-" }
             html +=
                 "<h2>Accepted → provider accepted, last hour</h2><table><tr><th>sent</th><th>p50</th><th>p90</th><th>p99</th><th>max</th>"
-                    + "</tr>"
+                + "</tr>"
             html +=
                 "<tr><td>\(l.count)</td><td>\(ms(l.p50))</td><td>\(ms(l.p90))</td><td>\(ms(l.p99))</td><td>\(ms(l.max))</td></tr></table>"
         }
@@ -66,7 +66,7 @@ enum StatusPage {
         let failures = (try? store.jobs(matching: JobFilter(status: .dead, limit: 20))) ?? []
         html +=
             "<h2>Recent failures</h2><table><tr><th class=l>job</th><th class=l>channel</th><th class=l>to</th><th>attempts</th><th "
-                + "class=l>provider</th><th class=l>last error</th><th class=l>created</th></tr>"
+            + "class=l>provider</th><th class=l>last error</th><th class=l>created</th></tr>"
         for j in failures {
             html += "<tr><td class=l>\(escape(j.id))</td><td class=l>\(escape(j.channel))</td><td class=l>\(escape(j.recipientMasked))</td>"
             html +=
@@ -91,11 +91,13 @@ enum StatusPage {
         let providers = Set(s.outcomes.keys.compactMap { $0.split(separator: "|").first.map(String.init) })
         for p in providers.sorted() {
             let d = s.outcomes["\(p)|delivered"] ?? 0, u = s.outcomes["\(p)|undelivered"] ?? 0, n = s.outcomes["\(p)|next_route"] ?? 0
-            html += "<tr><td class=l>\(escape(p))</td><td class=ok>\(d)</td><td>\(u)</td><td>\(n)</td><td>\(percent(d, of: d + u))</td></tr>"
+            html +=
+                "<tr><td class=l>\(escape(p))</td><td class=ok>\(d)</td><td>\(u)</td><td>\(n)</td><td>\(percent(d, of: d + u))</td></tr>"
         }
         html += "</table>"
         let average = s.latencyCount > 0 ? String(format: "%.1f s", s.latencySum / Double(s.latencyCount)) : "-"
-        let median = ReceiptMetrics.bounds.indices.first { s.buckets[$0] * 2 >= s.latencyCount && s.latencyCount > 0 }
+        let median =
+            ReceiptMetrics.bounds.indices.first { s.buckets[$0] * 2 >= s.latencyCount && s.latencyCount > 0 }
             .map { "≤ \(PrometheusText.format(ReceiptMetrics.bounds[$0])) s" } ?? "-"
         html += "<table><tr><th class=l>time to delivered</th><th>receipts</th><th>average</th><th>median</th></tr>"
         html += "<tr><td class=l>accepted → delivered</td><td>\(s.latencyCount)</td><td>\(average)</td><td>\(median)</td></tr></table>"

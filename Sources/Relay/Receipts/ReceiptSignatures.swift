@@ -9,7 +9,8 @@ enum TwilioSignature {
         var data = Array(url.utf8)
         // Sorted by name, then value (repeated names keep a stable order), on bytes.
         let sorted = parameters.sorted { a, b in
-            a.0 == b.0 ? Array(a.1.utf8).lexicographicallyPrecedes(Array(b.1.utf8)) : Array(a.0.utf8).lexicographicallyPrecedes(Array(b.0.utf8))
+            a.0 == b.0
+                ? Array(a.1.utf8).lexicographicallyPrecedes(Array(b.1.utf8)) : Array(a.0.utf8).lexicographicallyPrecedes(Array(b.0.utf8))
         }
         for (name, value) in sorted {
             data.append(contentsOf: name.utf8)
