@@ -33,7 +33,7 @@ final class ReceiptFixture {
                 "--relay-file", relayFile,
             ])
         let config = """
-            {"public_base_url": "\(Self.publicBase)", "otp_validity_seconds": \(validitySeconds),
+            {"public_base_url": "\(Self.publicBase)", "otp_validity_seconds": \(validitySeconds), "dedupe_window_seconds": 30,
              "delivery": {"providers": {
                 "meta": {"kind": "meta_whatsapp", "phone_number_id": "1055", "access_token": "meta-token",
                          "template_name": "otp_auth", "base_url": "http://127.0.0.1:\(meta.port)", "status_callbacks": true,
