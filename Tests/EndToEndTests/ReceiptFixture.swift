@@ -74,12 +74,7 @@ final class ReceiptFixture {
     }
 
     func waitFor(_ timeout: Double, _ cond: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try cond() { return true }
-            usleep(50_000)
-        }
-        return try cond()
+        try RelayTestSupport.waitFor(timeout, cond)
     }
 
     /// Asks a fake to send one receipt (signed as the provider does, or badly, or not at all);

@@ -22,20 +22,12 @@ extension SQLiteReadOnlyStore {
 
 extension SQLiteQueries {
     func receipts(jobID: String) throws(OutboxError) -> [ReceiptRecord] {
-        try reader.read { db throws(SQLiteError) in
-            try db.withStatement(ReceiptSQL.list) { s throws(SQLiteError) in
-                s.bind(jobID, to: ":job_id")
-                var out: [ReceiptRecord] = []
-                while try s.step() {
-                    let code = s.string(6)
-                    out.append(
-                        ReceiptRecord(
-                            jobID: s.string(0), attempt: s.int(1), provider: s.string(2), providerMessageID: s.string(3),
-                            kind: ReceiptKind(rawValue: s.string(4)) ?? .progress, providerStatus: s.string(5),
-                            errorCode: code.isEmpty ? nil : code, receivedAt: s.int64(7), effect: s.string(8)))
-                }
-                return out
-            }
+        try reader.rows(ReceiptSQL.list, bind: { $0.bind(jobID, to: ":job_id") }) { s throws(SQLiteError) in
+            let code = s.string(6)
+            return ReceiptRecord(
+                jobID: s.string(0), attempt: s.int(1), provider: s.string(2), providerMessageID: s.string(3),
+                kind: ReceiptKind(rawValue: s.string(4)) ?? .progress, providerStatus: s.string(5),
+                errorCode: code.isEmpty ? nil : code, receivedAt: s.int64(7), effect: s.string(8))
         }
     }
 }
