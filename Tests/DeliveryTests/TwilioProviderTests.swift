@@ -102,7 +102,7 @@ final class TwilioProviderTests: XCTestCase {
             ("63018", "retryable", 429, .whatsapp),
             ("20429", "retryable", 429, .sms),
             ("20003", "permanent", 401, .sms),  // a provider failure by its status (OutcomeJudgement)
-            ("20404", "provider_failure", 400, .sms),  // account or sender side: the next rung, breaker
+            ("20404", "provider_failure", 404, .sms),  // account or sender side: the next rung, breaker
             ("21606", "provider_failure", 400, .sms),
             ("21659", "provider_failure", 400, .sms),
             ("63007", "provider_failure", 400, .whatsapp),

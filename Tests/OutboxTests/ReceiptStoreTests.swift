@@ -81,6 +81,8 @@ final class ReceiptStoreTests: XCTestCase {
         XCTAssertEqual(events.map(\.effect), ["delivered", "none"])
         XCTAssertEqual(events.last?.errorCode, "30008")
         XCTAssertEqual(events.first?.attempt, 1)
+        XCTAssertEqual(try outbox.purge(createdBefore: start + 1, limit: 10), 1, "retention removes delivered jobs")
+        XCTAssertEqual(try query(db.path, "SELECT count(*) FROM receipts") { $0.int(0) }, [0], "and their receipts")
     }
 
     func testUnknownMessageIDStoresNothing() throws {

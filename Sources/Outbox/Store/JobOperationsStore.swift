@@ -8,7 +8,7 @@ public protocol JobOperationsStore: AnyObject, Sendable {
     /// Moves dead jobs (not expired, payload kept) back to `queued` on the first rung, recording
     /// who and why.
     func replay(ids: [String], actor: String, reason: String, now: Int64) throws(OutboxError) -> [(id: String, result: ReplayResult)]
-    /// Deletes sent and expired jobs created before `createdBefore` (retention), at most `limit`
+    /// Deletes sent, delivered, undelivered and expired jobs created before `createdBefore` (retention), at most `limit`
     /// per call so writers are never held long.
     func purge(createdBefore: Int64, limit: Int) throws(OutboxError) -> Int
 }

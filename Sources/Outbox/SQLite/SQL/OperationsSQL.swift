@@ -43,6 +43,6 @@ enum OperationsSQL {
     static let purge = """
         DELETE FROM jobs WHERE id IN (
             SELECT id FROM jobs INDEXED BY jobs_created
-            WHERE created_at < :created_before AND status IN ('sent', 'expired') LIMIT :limit)
+            WHERE created_at < :created_before AND status IN ('sent', 'delivered', 'undelivered', 'expired') LIMIT :limit)
         """
 }

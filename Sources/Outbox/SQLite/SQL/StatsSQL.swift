@@ -20,11 +20,11 @@ enum StatsSQL {
         WHERE finished_at >= :since GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
         """
 
-    static let sentCount = "SELECT count(*) FROM jobs WHERE status = 'sent' AND sent_at >= :since"
+    static let sentCount = "SELECT count(*) FROM jobs WHERE status IN ('sent', 'delivered', 'undelivered') AND sent_at >= :since"
 
     /// The latency at rank `:offset` among jobs sent since `:since`.
     static let sentLatencyAt = """
-        SELECT sent_at - created_at AS l FROM jobs WHERE status = 'sent' AND sent_at >= :since
+        SELECT sent_at - created_at AS l FROM jobs WHERE status IN ('sent', 'delivered', 'undelivered') AND sent_at >= :since
         ORDER BY l LIMIT 1 OFFSET :offset
         """
 
