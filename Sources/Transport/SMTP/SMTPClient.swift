@@ -15,6 +15,16 @@ public final class SMTPClient {
 
     /// Sends one message; returns the server's final reply code (250).
     public func send(_ submission: SMTPSubmission) throws(TransportError) -> Int {
+        let resources = try SMTPClient.configure(easy, submission: submission, configuration: configuration)
+        let code = withExtendedLifetime(resources) { easy.perform() }
+        return try SMTPClient.reply(easy, code: code).get()
+    }
+
+    /// Sets every option of one submission on `easy` (after a reset): the blocking client and a
+    /// transfer on the multi interface (`CurlTransfer.smtp`) share it.
+    static func configure(
+        _ easy: CurlEasy, submission: SMTPSubmission, configuration: SMTPClientConfiguration
+    ) throws(TransportError) -> TransferResources {
         let (url, protocols) = try URLPolicy.check(
             submission.url, secure: "smtps", plain: "smtp", allowPlainToLoopback: true, plainIsUpgraded: true)
         for address in [submission.mailFrom] + submission.recipients where !SMTPClient.isEnvelopeSafe(address) {
@@ -48,13 +58,16 @@ public final class SMTPClient {
         try easy.set(CURLOPT_READDATA, pointer: ctx.opaque)
         try easy.set(CURLOPT_WRITEFUNCTION, callback: TransferContext.writeBody)
         try easy.set(CURLOPT_WRITEDATA, pointer: ctx.opaque)
+        return TransferResources(url: url, list: rcpts, context: ctx)
+    }
 
-        let code = withExtendedLifetime((url, rcpts, ctx)) { easy.perform() }
+    /// The server's final reply once the transfer ended with `code`.
+    static func reply(_ easy: CurlEasy, code: CURLcode) -> Result<Int, TransportError> {
         try? easy.set(CURLOPT_MAIL_RCPT, slist: nil)
         try? easy.set(CURLOPT_CURLU, pointer: nil)
         let reply = easy.infoLong(CURLINFO_RESPONSE_CODE)
-        guard code == CURLE_OK else { throw TransportError(curl: code, replyCode: reply) }
-        return reply
+        guard code == CURLE_OK else { return .failure(TransportError(curl: code, replyCode: reply)) }
+        return .success(reply)
     }
 
     /// An envelope address: printable ASCII without space, `<`, `>` or control characters.
