@@ -110,6 +110,20 @@ public final class CircuitBreaker: Sendable {
         }
     }
 
+    /// When `acquire` would refuse now, the time it names (open, or a probe already out); nil when
+    /// it would let a request through. Changes nothing: the scheduler picks a rung with it and
+    /// asks `acquire` when the send starts.
+    public func retryAt(now: Int64) -> Int64? {
+        if healthy.load(ordering: .acquiring) { return nil }
+        return inner.withLock { s in
+            switch s.state {
+            case .closed: return nil
+            case .open(let until): return now >= until ? nil : until
+            case .halfOpen: return s.probeOut ? now + min(policy.probeWait, policy.coolDown).wholeMilliseconds : nil
+            }
+        }
+    }
+
     /// Reports the result of a request that `acquire` allowed. `failed` means the provider
     /// misbehaved (transport error, 5xx, 429, bad credentials), not that the recipient was wrong.
     /// Returns the state after the report, so callers can log transitions.

@@ -91,6 +91,8 @@ extension DeliveryConfiguration {
             try b.rejectUnknownKeys()
         }
         if let v = try s.int("workers", in: 1...1_024) { config.workers = v }
+        if let v = try s.int("delivery_threads", in: 1...64) { config.deliveryThreads = v }
+        if let v = try s.int("max_in_flight", in: 1...100_000) { config.maxInFlight = v }
         if let v = try s.int("batch_size", in: 1...10_000) { config.batchSize = v }
         if let v = try s.duration("lease_ms", in: 1_000...3_600_000) { config.lease = v }
         if let problem = config.leaseProblem { throw s.fail("lease_ms", problem) }

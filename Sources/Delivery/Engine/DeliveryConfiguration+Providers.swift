@@ -11,6 +11,9 @@ extension DeliveryConfiguration {
     ) throws(ConfigError) -> ProviderSpec {
         let kind = try s.requiredString("kind")
         let concurrency = try s.int("concurrency", in: 1...10_000)
+        let rate = try s.double("rate_per_second")
+        if let rate, !(rate > 0 && rate <= 100_000) { throw s.fail("rate_per_second", "must be above 0 and at most 100000") }
+        let burst = try s.int("burst", in: 1...100_000)
         let config: ProviderConfig
         switch kind {
         case "smtp":
@@ -94,7 +97,7 @@ extension DeliveryConfiguration {
             let field = kind == "sandbox" && error.field == "path" ? "file" : error.field
             throw ConfigError(key: s.name(field), error.problem)
         }
-        return ProviderSpec(config, maxConcurrency: concurrency)
+        return ProviderSpec(config, maxConcurrency: concurrency, ratePerSecond: rate, burst: burst)
     }
 
     private static func httpClient(_ s: inout ConfigReader) throws(ConfigError) -> HTTPClientConfiguration {

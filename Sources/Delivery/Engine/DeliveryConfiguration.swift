@@ -1,10 +1,14 @@
+import Foundation
 import RelayCore
 
 /// Everything the delivery engine needs: providers by name, routes, retry and breaker policies,
 /// pool sizes and message settings. Built from the service configuration's `delivery` section by
 /// `parse(_:sandboxFile:appName:)`, or in code (tests, embedding).
 public struct DeliveryConfiguration: Sendable {
-    public static let defaultWorkers = 64
+    public static let defaultWorkers = 8
+    public static let defaultMaxInFlight = 4_096
+    /// One multi driver per core, at most 4.
+    public static let defaultDeliveryThreads = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
     public static let defaultBatchSize = 32
     public static let defaultLease: Duration = .seconds(60)
     public static let defaultExpireSweepInterval: Duration = .seconds(5)
@@ -17,10 +21,16 @@ public struct DeliveryConfiguration: Sendable {
     public var routes: Routes
     public var retry: RetryPolicy
     public var breaker: CircuitBreakerPolicy
-    /// Worker threads, each sending one message at a time and waiting for its commit. Sends
-    /// block on the network (100–300 ms to a real API), so a thousand OTP/s needs this many
-    /// in flight; per-provider `maxConcurrency` keeps each provider within its own limits.
+    /// Blocking lanes: threads for sends that cannot go on the multi interface (the sandbox's
+    /// file, job handlers such as KYC, providers without `prepare`), started as needed up to this
+    /// many. HTTP and SMTP providers never use them.
     public var workers: Int
+    /// Threads driving libcurl's multi interface (`delivery_threads`): every HTTP and SMTP send.
+    public var deliveryThreads: Int
+    /// Jobs claimed and not yet settled at most (`max_in_flight`): sends in flight, jobs waiting
+    /// for a provider's slot or token, tries waiting for their commit. Bounds memory and how many
+    /// leases one instance holds.
+    public var maxInFlight: Int
     /// Most jobs one claim leases.
     public var batchSize: Int
     /// How long a claimed job stays leased without a renewal. The pool renews every held lease
@@ -45,6 +55,7 @@ public struct DeliveryConfiguration: Sendable {
     public init(
         providers: [ProviderSpec], routes: Routes, retry: RetryPolicy = RetryPolicy(),
         breaker: CircuitBreakerPolicy = CircuitBreakerPolicy(), workers: Int = defaultWorkers,
+        deliveryThreads: Int = defaultDeliveryThreads, maxInFlight: Int = defaultMaxInFlight,
         batchSize: Int = defaultBatchSize, lease: Duration = defaultLease,
         expireSweepInterval: Duration = defaultExpireSweepInterval, maxIdle: Duration = defaultMaxIdle,
         language: String = defaultLanguage, appName: String = defaultAppName,
@@ -57,6 +68,8 @@ public struct DeliveryConfiguration: Sendable {
         self.retry = retry
         self.breaker = breaker
         self.workers = workers
+        self.deliveryThreads = deliveryThreads
+        self.maxInFlight = maxInFlight
         self.batchSize = batchSize
         self.lease = lease
         self.expireSweepInterval = expireSweepInterval

@@ -26,6 +26,8 @@ public enum DeliveryEvent: Sendable, Equatable {
     case rescued(count: Int)
     /// The renewer extended `count` leases of jobs this pool holds.
     case renewed(count: Int)
+    /// A provider answered that it throttles us (429, 130429, 20429): its rate was lowered.
+    case throttled(provider: String)
 }
 
 /// Shared, immutable state of one pool: what every worker thread reads.
@@ -39,7 +41,6 @@ struct DeliveryContext: Sendable {
     let leases: LeaseKeeper
     let logger: Logger
     let breakers: [String: CircuitBreaker]
-    let limits: [String: DispatchSemaphore]
     let observer: (@Sendable (DeliveryEvent) -> Void)?
     let handlers: [JobKind: JobHandlerFactory]
 

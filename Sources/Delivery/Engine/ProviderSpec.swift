@@ -8,8 +8,15 @@ public struct ProviderSpec: Sendable {
     public let name: String
     public let kind: String
     public let channels: Set<Channel>
-    /// Most concurrent sends through this provider across all workers; nil for one per worker.
+    /// Most sends in flight through this provider (`concurrency`); nil for the kind's default
+    /// (`defaultConcurrency(kind:)`).
     public var maxConcurrency: Int?
+    /// Most sends started per second (`rate_per_second`, a token bucket); nil for the kind's
+    /// default (`defaultRate(kind:)`, none for most kinds: only a provider's throttle answers
+    /// then lower the rate).
+    public var ratePerSecond: Double?
+    /// Sends that may start at once after a quiet spell (`burst`); nil: one second's worth.
+    public var burst: Int?
     /// The longest one send may take (its `total_timeout_ms`); nil when unbounded by the network
     /// (the sandbox). The lease must outlast it (`DeliveryConfiguration.leaseProblem`).
     public var sendTimeout: Duration?
@@ -33,8 +40,37 @@ public struct ProviderSpec: Sendable {
         self.make = make
     }
 
+    /// Sends in flight at most by default, per kind: what each API tolerates from one account
+    /// (Twilio answers 20429 past about 100 concurrent requests; Meta's Cloud API is paced by its
+    /// rate instead), an SMTP relay's usual per-client session cap, and for a generic `http`
+    /// gateway enough for 5,000 messages a second at 400 ms.
+    public static func defaultConcurrency(kind: String) -> Int {
+        switch kind {
+        case "smtp": 16
+        case "twilio": 100
+        case "meta_whatsapp": 400
+        case "http": 2_048
+        case "sandbox": 16
+        default: 1_024
+        }
+    }
+
+    /// Sends per second by default, per kind (with a burst of one second's worth): Meta's Cloud
+    /// API admits 80 messages a second per phone number unless raised; the others none.
+    public static func defaultRate(kind: String) -> Double? {
+        kind == "meta_whatsapp" ? 80 : nil
+    }
+
+    /// The concurrency in force.
+    public var concurrency: Int { maxConcurrency ?? ProviderSpec.defaultConcurrency(kind: kind) }
+    /// The rate and burst in force; nil rate: unlimited (until a throttle).
+    public var rate: (perSecond: Double?, burst: Double?) {
+        let r = ratePerSecond ?? ProviderSpec.defaultRate(kind: kind)
+        return (r, burst.map(Double.init) ?? r)
+    }
+
     /// A provider from the provider layer's settings.
-    public init(_ config: ProviderConfig, maxConcurrency: Int? = nil) {
+    public init(_ config: ProviderConfig, maxConcurrency: Int? = nil, ratePerSecond: Double? = nil, burst: Int? = nil) {
         self.init(
             name: config.name, kind: config.kind, channels: config.channels, maxConcurrency: maxConcurrency,
             sendTimeout: config.totalTimeout, receipts: config.receiptSource
@@ -45,6 +81,8 @@ public struct ProviderSpec: Sendable {
             // Since April 2025 Twilio refuses a free-form Body for business-initiated WhatsApp.
             whatsAppProblem = "twilio needs whatsapp_content_sid for whatsapp (a free-form Body is refused)"
         }
+        self.ratePerSecond = ratePerSecond
+        self.burst = burst
     }
 
     /// The `sandbox` provider writing JSON lines to `file`.
@@ -96,7 +134,7 @@ extension ProviderConfig {
     }
 }
 
-/// The providers one worker thread has made, by name. Confined to its thread, never shared.
+/// The providers one blocking lane has made, by name. Confined to its thread, never shared.
 final class WorkerProviders {
     private let specs: [String: ProviderSpec]
     private var made: [String: any Provider] = [:]

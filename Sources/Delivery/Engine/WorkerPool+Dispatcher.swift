@@ -89,14 +89,19 @@ extension WorkerPool {
         }
     }
 
-    /// Gives claimed jobs to the workers; during shutdown returns their leases instead.
+    /// Gives claimed jobs to the scheduler; during shutdown returns their leases instead.
     private func hand(_ jobs: [ClaimedJob], limit: Int) {
         switch state.withLock({ $0.claimed(jobs, limit: limit) }) {
         case .none: return
         case .release(let tokens): release(tokens: tokens)
         case .hand(let n):
             context.emit(.claimed(count: n))
-            for _ in 0..<n { jobsReady.signal() }
+            let taken = state.withLock { m -> [ClaimedJob] in
+                var out: [ClaimedJob] = []
+                while case .process(let job) = m.nextJob() { out.append(job) }
+                return out
+            }
+            scheduler.admit(taken)
         }
     }
 

@@ -13,17 +13,21 @@ extension WorkerPool {
     /// job in flight).
     @discardableResult
     public func shutdown(by deadline: Deadline) -> Bool {
-        guard case .drain(let unstarted) = state.withLock({ $0.shutdown(by: deadline) }) else { return true }
+        guard case .drain(let claimed) = state.withLock({ $0.shutdown(by: deadline) }) else { return true }
         let until = deadline.dispatchTime
+        // Jobs waiting for a provider's slot or token are not started either (settled already).
+        var unstarted = claimed + scheduler.stopAdmitting()
         context.emit(.stopping(unstarted: unstarted.count))
         wake()
-        for _ in 0..<max(1, context.configuration.workers) { jobsReady.signal() }
-        // Workers exit after handing their last try to the finish queue; those finishes commit
-        // before this returns (and so before the store closes), or are abandoned at the deadline.
-        let exited = threads.wait(timeout: until) == .success
+        // Sends in flight finish (their tries go to the finish queue) or are cut off at the
+        // deadline; those finishes commit before this returns (and so before the store closes),
+        // or are abandoned at the deadline.
+        let sendsEnded = scheduler.drain(until: deadline)
+        let exited = threads.wait(timeout: until) == .success && sendsEnded
         let flushed = finishes.flush(until: until)  // even when late: past it, retries give up
         let joined = exited && flushed
         let busy = state.withLock { $0.drained() }
+        unstarted += scheduler.takeLateUnstarted()
         let tokens = Set(unstarted.map(\.token)).subtracting(busy)
         release(tokens: tokens)
         // Unstarted jobs sharing a token with a send in flight keep their lease until it runs out.

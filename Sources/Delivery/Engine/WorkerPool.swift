@@ -4,8 +4,10 @@ import Outbox
 import RelayCore
 import Synchronization
 
-/// The delivery worker pool (docs/design.md §5): a dispatcher thread claims ready jobs in batches under a
-/// lease and fencing token and hands them to worker threads, which send and record each try.
+/// The delivery pool (docs/design.md §5): a dispatcher thread claims ready jobs in batches under a
+/// lease and fencing token and hands them to the `DeliveryScheduler`, which keeps each provider
+/// within its concurrency and rate and runs the sends on libcurl's multi interface (a few driver
+/// threads for thousands of sends in flight), or on blocking lanes for providers that block.
 ///
 /// The dispatcher sleeps until something is due: a commit observer on the store wakes it at once
 /// when jobs become ready (no polling delay); otherwise a timer for the next `run_at`, the next
@@ -19,8 +21,8 @@ import Synchronization
 /// At-least-once, as before: a try that cannot be committed before the lease runs out (the store
 /// unavailable that long) is abandoned, and the rescuer returns the job, which is sent again.
 ///
-/// Threads, not async tasks: providers block in libcurl and `write`. `shutdown(by:)`
-/// stops claiming, lets in-flight sends finish within the deadline, commits their tries before it
+/// `shutdown(by:)` stops claiming, returns the jobs still waiting for a provider, lets in-flight
+/// sends finish within the deadline, commits their tries before it
 /// returns (so before the store closes), returns the leases of jobs not started, and joins the
 /// threads.
 public final class WorkerPool: LifecycleComponent {
@@ -31,7 +33,6 @@ public final class WorkerPool: LifecycleComponent {
     let state: Mutex<Machine>
     let dispatcherWake = DispatchSemaphore(value: 0)
     let wakePending = Atomic<Bool>(false)
-    let jobsReady = DispatchSemaphore(value: 0)
     let threads = DispatchGroup()
     /// The lease renewer runs until the drain ended (sends in flight keep their leases).
     let renewer = DispatchGroup()
@@ -39,6 +40,8 @@ public final class WorkerPool: LifecycleComponent {
     let renewerStop = Atomic<Bool>(false)
     /// Set once in `init` (it needs `self` for `settle`); read-only afterwards.
     nonisolated(unsafe) private(set) var finishes: FinishQueue!
+    /// Set once in `init`, like `finishes`.
+    nonisolated(unsafe) private(set) var scheduler: DeliveryScheduler!
 
     /// - Parameters:
     ///   - handlers: delivery of job kinds other than `otp` (KYC); a job of a kind without a
@@ -52,20 +55,26 @@ public final class WorkerPool: LifecycleComponent {
         observer: (@Sendable (DeliveryEvent) -> Void)? = nil
     ) {
         var breakers: [String: CircuitBreaker] = [:]
-        var limits: [String: DispatchSemaphore] = [:]
-        for (name, spec) in configuration.providers {
+        for name in configuration.providers.keys {
             breakers[name] = CircuitBreaker(name: name, policy: configuration.breaker)
-            if let n = spec.maxConcurrency, n > 0, n < configuration.workers { limits[name] = DispatchSemaphore(value: n) }
         }
-        state = Mutex(Machine(workers: configuration.workers, batchSize: configuration.batchSize))
+        let most = max(1, configuration.maxInFlight)
+        state = Mutex(
+            Machine(window: min(most, ClaimSizing.steadyWindow), backlogWindow: most, batchSize: configuration.batchSize))
         context = DeliveryContext(
             store: store, configuration: configuration, clock: clock, monotonic: monotonic,
             leases: LeaseKeeper(store: store, lease: configuration.lease, wall: clock, monotonic: monotonic, logger: logger),
             logger: logger,
-            breakers: breakers, limits: limits, observer: observer,
+            breakers: breakers, observer: observer,
             handlers: handlers)
         finishes = FinishQueue(context: context) { [weak self] job, committed in self?.settle(job, committed: committed) }
+        scheduler = DeliveryScheduler(context: context, finishes: finishes) { [weak self] job, committed in
+            self?.settle(job, committed: committed)
+        }
     }
+
+    /// Per-provider sends in flight, jobs waiting, throttles (metrics, tests).
+    public var providerLoad: [ProviderLoad] { scheduler.load }
 
     /// Started and not stopping (readiness: `/readyz`'s `workers_alive`), as the state machine says.
     public var isRunning: Bool { state.withLock { $0.isRunning } }
@@ -73,15 +82,12 @@ public final class WorkerPool: LifecycleComponent {
     /// The breaker of a provider (operations, tests).
     public func breaker(for provider: String) -> CircuitBreaker? { context.breakers[provider] }
 
-    /// Starts the dispatcher and the workers; registers the store's commit observer. Idempotent;
-    /// does nothing after a shutdown.
+    /// Starts the dispatcher, the multi drivers and the lease renewer; registers the store's
+    /// commit observer. Idempotent; does nothing after a shutdown.
     public func start() {
         guard state.withLock({ $0.start() }) else { return }
         context.store.addCommitObserver { [weak self] in self?.jobsCommitted() }
-        let workers = max(1, context.configuration.workers)
-        for i in 0..<workers {
-            spawn(name: "delivery-worker-\(i)") { [self] in workerLoop() }
-        }
+        scheduler.start()
         spawn(name: "delivery-dispatcher") { [self] in dispatcherLoop() }
         renewer.enter()
         let renewing = Thread { [self] in
@@ -93,7 +99,8 @@ public final class WorkerPool: LifecycleComponent {
         context.logger.info(
             "delivery started",
             [
-                "workers": .int(Int64(workers)),
+                "delivery_threads": .int(Int64(scheduler.drivers.count)),
+                "max_in_flight": .int(Int64(context.configuration.maxInFlight)),
                 "providers": .int(Int64(context.configuration.providers.count)),
             ])
     }
@@ -132,23 +139,6 @@ public final class WorkerPool: LifecycleComponent {
             _ = renewerWake.wait(timeout: .now() + .milliseconds(Int(max(1, interval.wholeMilliseconds))))
             if renewerStop.load(ordering: .acquiring) { return }
             if let n = context.leases.renew(), n > 0 { context.emit(.renewed(count: n)) }
-        }
-    }
-
-    // MARK: workers
-
-    private func workerLoop() {
-        let worker = DeliveryWorker(context: context, finishes: finishes)
-        while true {
-            jobsReady.wait()
-            let job: ClaimedJob
-            switch state.withLock({ $0.nextJob() }) {
-            case .process(let next): job = next
-            case .wait: continue
-            case .exit: return
-            }
-            worker.process(job)
-            if !worker.submittedFinish { settle(job, committed: true) }
         }
     }
 }

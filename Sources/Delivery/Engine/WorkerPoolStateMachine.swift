@@ -97,6 +97,10 @@ struct WorkerPoolStateMachine<Job: FencedJob>: Sendable {
         sizing = ClaimSizing(workers: max(1, workers), batchSize: batchSize)
     }
 
+    init(window: Int, backlogWindow: Int, batchSize: Int) {
+        sizing = ClaimSizing(window: window, backlogWindow: backlogWindow, batchSize: batchSize)
+    }
+
     /// Started and not stopping (readiness: `/readyz`'s `workers_alive`).
     var isRunning: Bool {
         if case .running = state { return true }
@@ -212,19 +216,33 @@ struct WorkerPoolStateMachine<Job: FencedJob>: Sendable {
     }
 }
 
-/// How many jobs the dispatcher keeps claimed ahead of the workers.
+/// How many jobs the dispatcher keeps claimed and unsettled.
 struct ClaimSizing: Sendable {
-    /// Claimed-and-unfinished jobs per worker while a backlog drains. Claims and finishes commit in
-    /// batches (a job waits about one commit to be claimed and one for its finish), so a window of
-    /// twice the workers leaves them idle for most of each round; leases (60 s by default) outlast
-    /// this many jobs by far.
+    /// Claimed-and-unfinished jobs per unit of `workers` while a backlog drains (the sizing by
+    /// workers). Claims and finishes commit in batches (a job waits about one commit to be claimed
+    /// and one for its finish), so a window of twice the senders leaves them idle for most of
+    /// each round; leases (60 s by default) outlast this many jobs by far.
     static let backlogWindowPerWorker = 16
+    /// The pool's window while no backlog drains (at most `max_in_flight`): a steady stream of a
+    /// few hundred OTP/s at provider latencies of a few hundred milliseconds fits in it; a claim
+    /// that comes back full opens the backlog window (`max_in_flight`).
+    static let steadyWindow = 512
 
-    let workers: Int
+    let window: Int
+    let backlogWindow: Int
     let batchSize: Int
 
-    var window: Int { workers * 2 }
-    var backlogWindow: Int { max(window, workers * Self.backlogWindowPerWorker) }
+    init(workers: Int, batchSize: Int) {
+        window = workers * 2
+        backlogWindow = max(window, workers * Self.backlogWindowPerWorker)
+        self.batchSize = batchSize
+    }
+
+    init(window: Int, backlogWindow: Int, batchSize: Int) {
+        self.window = max(1, window)
+        self.backlogWindow = max(self.window, backlogWindow)
+        self.batchSize = batchSize
+    }
 
     /// The window and refill chunk: `batch_size` jobs per claim normally, a quarter of the larger
     /// backlog window per claim while the last claim came back full.

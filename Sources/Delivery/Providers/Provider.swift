@@ -1,4 +1,5 @@
 import RelayCore
+import Transport
 
 /// A delivery destination (SMTP server, SMS/WhatsApp API, sandbox file).
 ///
@@ -16,6 +17,36 @@ public protocol Provider: AnyObject {
     /// The channels this provider can deliver on.
     var channels: Set<Channel> { get }
     func send(_ message: OutgoingMessage) -> DeliveryOutcome
+    /// The send as a request and its reading, for the engine's multi driver (no thread waits
+    /// for the network); nil when the provider can only `send` (the sandbox, test fakes), which
+    /// the engine then runs on a blocking lane. `send` must mean the same as running this.
+    func prepare(_ message: OutgoingMessage) -> PreparedSend?
+}
+
+extension Provider {
+    public func prepare(_ message: OutgoingMessage) -> PreparedSend? { nil }
+}
+
+/// One send split into what goes on the wire and how the answer is read (`Provider.prepare`).
+public enum PreparedSend: Sendable {
+    /// Decided without a call (a channel the provider does not serve, a bad template).
+    case outcome(DeliveryOutcome)
+    case http(
+        HTTPClientRequest, HTTPClientConfiguration,
+        read: @Sendable (Result<HTTPClientResponse, TransportError>) -> DeliveryOutcome)
+    case smtp(SMTPSubmission, SMTPClientConfiguration, read: @Sendable (Result<Int, TransportError>) -> DeliveryOutcome)
+
+    /// Runs it on blocking clients (the providers' own `send`).
+    func run(http: () -> HTTPClient, smtp: () -> SMTPClient) -> DeliveryOutcome {
+        switch self {
+        case .outcome(let o):
+            return o
+        case .http(let request, _, let read):
+            do { return read(.success(try http().perform(request))) } catch { return read(.failure(error)) }
+        case .smtp(let submission, _, let read):
+            do { return read(.success(try smtp().send(submission))) } catch { return read(.failure(error)) }
+        }
+    }
 }
 
 /// One rendered message ready for a provider. The recipient is normalized (E.164 for phone

@@ -43,11 +43,16 @@ public final class HTTPGatewayProvider: Provider {
             basicAuth: config.basicAuth)
     }
 
-    public func send(_ m: OutgoingMessage) -> DeliveryOutcome {
-        if let templateError { return .permanent(reason: templateError.description, status: nil) }
+    /// Blocking, on this instance's client: the same as running `prepare`.
+    public func send(_ m: OutgoingMessage) -> DeliveryOutcome { exchange.run(prepared(m)) }
+
+    public func prepare(_ m: OutgoingMessage) -> PreparedSend? { prepared(m) }
+
+    private func prepared(_ m: OutgoingMessage) -> PreparedSend {
+        if let templateError { return .outcome(.permanent(reason: templateError.description, status: nil)) }
         guard channels.contains(m.channel) else {
-            return .permanent(reason: "\(name) not configured for \(m.channel.rawValue)", status: nil)
+            return .outcome(.permanent(reason: "\(name) not configured for \(m.channel.rawValue)", status: nil))
         }
-        return exchange.send(request(for: m))
+        return exchange.prepare(request(for: m))
     }
 }

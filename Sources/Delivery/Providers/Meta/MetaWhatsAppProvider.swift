@@ -44,9 +44,14 @@ public final class MetaWhatsAppProvider: Provider {
         return ProviderJSON.encode(doc)
     }
 
-    public func send(_ m: OutgoingMessage) -> DeliveryOutcome {
+    /// Blocking, on this instance's client: the same as running `prepare`.
+    public func send(_ m: OutgoingMessage) -> DeliveryOutcome { exchange.run(prepared(m)) }
+
+    public func prepare(_ m: OutgoingMessage) -> PreparedSend? { prepared(m) }
+
+    private func prepared(_ m: OutgoingMessage) -> PreparedSend {
         guard m.channel == .whatsapp else {
-            return .permanent(reason: "meta_whatsapp cannot deliver \(m.channel.rawValue)", status: nil)
+            return .outcome(.permanent(reason: "meta_whatsapp cannot deliver \(m.channel.rawValue)", status: nil))
         }
         let path =
             "/\(FormEncoding.escape(config.apiVersion, form: false))/\(FormEncoding.escape(config.phoneNumberID, form: false))/messages"
@@ -57,6 +62,6 @@ public final class MetaWhatsAppProvider: Provider {
                 ("Authorization", "Bearer " + config.accessToken),
             ],
             body: body(for: m))
-        return exchange.send(request)
+        return exchange.prepare(request)
     }
 }

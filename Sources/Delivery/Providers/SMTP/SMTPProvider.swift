@@ -43,7 +43,7 @@ public struct SMTPProviderConfig: Sendable {
 /// (retryable: it may be an attacker stripping STARTTLS, and a fixed server heals the queue).
 public final class SMTPProvider: Provider {
     public let config: SMTPProviderConfig
-    private let client: SMTPClient
+    private lazy var client = SMTPClient(configuration: config.client)
 
     public var name: String { config.name }
     public var kind: String { "smtp" }
@@ -51,7 +51,6 @@ public final class SMTPProvider: Provider {
 
     public init(config: SMTPProviderConfig) {
         self.config = config
-        self.client = SMTPClient(configuration: config.client)
     }
 
     /// The RFC 5322 bytes that `send` submits (also used by tests and previews).
@@ -67,22 +66,30 @@ public final class SMTPProvider: Provider {
         return try mime.render()
     }
 
+    /// Blocking, on this instance's client: the same as running `prepare`.
     public func send(_ m: OutgoingMessage) -> DeliveryOutcome {
-        guard m.channel == .email else { return .permanent(reason: "smtp cannot deliver \(m.channel.rawValue)", status: nil) }
+        prepared(m).run(http: { fatalError("the smtp provider prepared an HTTP send") }, smtp: { client })
+    }
+
+    public func prepare(_ m: OutgoingMessage) -> PreparedSend? { prepared(m) }
+
+    private func prepared(_ m: OutgoingMessage) -> PreparedSend {
+        guard m.channel == .email else { return .outcome(.permanent(reason: "smtp cannot deliver \(m.channel.rawValue)", status: nil)) }
         let bytes: [UInt8]
         do {
             bytes = try buildMessage(m)
         } catch {
-            return .permanent(reason: "smtp message: \(error)", status: nil)
+            return .outcome(.permanent(reason: "smtp message: \(error)", status: nil))
         }
-        do {
-            let reply = try client.send(
-                SMTPSubmission(
-                    url: config.url, username: config.username, password: config.password,
-                    mailFrom: config.fromAddress, recipients: [m.recipient], message: bytes))
-            return .sent(providerMessageID: "<\(messageID(for: m.jobID))>", status: reply)
-        } catch {
-            return SMTPProvider.classify(error)
+        let submission = SMTPSubmission(
+            url: config.url, username: config.username, password: config.password,
+            mailFrom: config.fromAddress, recipients: [m.recipient], message: bytes)
+        let id = "<\(messageID(for: m.jobID))>"
+        return .smtp(submission, config.client) { result in
+            switch result {
+            case .success(let reply): .sent(providerMessageID: id, status: reply)
+            case .failure(let e): SMTPProvider.classify(e)
+            }
         }
     }
 

@@ -53,9 +53,14 @@ public final class TwilioProvider: Provider {
         Int(min(36_000, max(1, (expiresAt - now + 999) / 1000)))
     }
 
-    public func send(_ m: OutgoingMessage) -> DeliveryOutcome {
+    /// Blocking, on this instance's client: the same as running `prepare`.
+    public func send(_ m: OutgoingMessage) -> DeliveryOutcome { exchange.run(prepared(m)) }
+
+    public func prepare(_ m: OutgoingMessage) -> PreparedSend? { prepared(m) }
+
+    private func prepared(_ m: OutgoingMessage) -> PreparedSend {
         guard channels.contains(m.channel) else {
-            return .permanent(reason: "twilio not configured for \(m.channel.rawValue)", status: nil)
+            return .outcome(.permanent(reason: "twilio not configured for \(m.channel.rawValue)", status: nil))
         }
         let url = ProviderHTTPExchange.url(
             base: config.baseURL, path: "/2010-04-01/Accounts/\(FormEncoding.escape(config.accountSID, form: false))/Messages.json")
@@ -64,6 +69,6 @@ public final class TwilioProvider: Provider {
             headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
             body: Array(FormEncoding.encode(formFields(for: m)).utf8),
             basicAuth: config.basicAuth)
-        return exchange.send(request)
+        return exchange.prepare(request)
     }
 }
