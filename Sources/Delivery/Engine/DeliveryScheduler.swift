@@ -38,10 +38,14 @@ final class DeliveryScheduler: Sendable {
     final class Gate: Sendable {
         let spec: ProviderSpec
         let state: Mutex<ProviderGate<ScheduledJob>>
-        init(spec: ProviderSpec, now: Int64) {
+        /// A provider that only blocks sends on the lanes: no more in flight than there are lanes,
+        /// so the rest wait here in expiry order (and go back at a stop) rather than in a lane's queue.
+        init(spec: ProviderSpec, lanes: Int, now: Int64) {
             self.spec = spec
             let (rate, burst) = spec.rate
-            state = Mutex(ProviderGate(concurrency: spec.concurrency, ratePerSecond: rate, burst: burst, now: now))
+            let blocking = !spec.make().preparesSends
+            let concurrency = blocking ? min(spec.concurrency, max(1, lanes)) : spec.concurrency
+            state = Mutex(ProviderGate(concurrency: concurrency, ratePerSecond: rate, burst: burst, now: now))
         }
     }
 
@@ -84,7 +88,7 @@ final class DeliveryScheduler: Sendable {
         let config = context.configuration
         let now = context.monotonic.elapsedMillis()
         var gates: [String: Gate] = [:]
-        for (name, spec) in config.providers { gates[name] = Gate(spec: spec, now: now) }
+        for (name, spec) in config.providers { gates[name] = Gate(spec: spec, lanes: config.workers, now: now) }
         self.gates = gates
         drivers = (0..<max(1, config.deliveryThreads)).map { CurlMulti(name: "delivery-curl-\($0)") }
         lanes = BlockingLanes(limit: config.workers, specs: config.providers, handlers: context.handlers)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A token bucket on the monotonic clock (milliseconds from the caller: injectable, pure):
 /// `rate` tokens a second, at most `burst` saved up. Unit-tested in `TokenBucketTests`.
 struct TokenBucket: Sendable, Equatable {
@@ -46,11 +48,11 @@ struct TokenBucket: Sendable, Equatable {
         tokens = min(tokens, self.burst)
     }
 
-    /// No token before `until` (a provider's `Retry-After` on a throttle).
+    /// No token before `until` (a provider's `Retry-After` on a throttle); one at `until`.
     mutating func pause(until: Int64, now: Int64) {
         refill(now)
         guard until > now else { return }
-        tokens = min(tokens, 0) - Double(until - now) * rate / 1000
+        tokens = min(tokens, 1 - Double(until - now) * rate / 1000)
     }
 }
 
@@ -72,8 +74,8 @@ struct RateGovernor: Sendable, Equatable {
     private(set) var bucket: TokenBucket?
     /// The rate cut from (no configured rate): the limit is lifted past twice this.
     private var ceiling: Double = 0
-    private var lastCut: Int64 = .min
-    private var lastRaise: Int64 = .min
+    private var lastCut: Int64?
+    private var lastRaise: Int64?
     /// Sends started in the current and previous `step` (the observed rate).
     private var windowStart: Int64
     private var inWindow = 0
@@ -133,7 +135,7 @@ struct RateGovernor: Sendable, Equatable {
     mutating func throttled(now: Int64, retryAfterMillis: Int64?) {
         throttles += 1
         roll(now)
-        if now - lastCut >= RateGovernor.step {
+        if lastCut.map({ now - $0 >= RateGovernor.step }) ?? true {
             let observed = Double(max(previousWindow, inWindow))
             let from = bucket?.rate ?? max(RateGovernor.minimumRate * 2, observed)
             let cut = max(RateGovernor.minimumRate, from / 2)
@@ -158,8 +160,11 @@ struct RateGovernor: Sendable, Equatable {
 
     /// Raises a reduced rate by a quarter per quiet `step`.
     mutating func adjust(now: Int64) {
-        guard isReduced, now - lastCut >= RateGovernor.step, now - lastRaise >= RateGovernor.step, var b = bucket else { return }
-        let raised = b.rate * 1.25
+        guard isReduced, var b = bucket else { return }
+        if let c = lastCut, now - c < RateGovernor.step { return }
+        if let r = lastRaise, now - r < RateGovernor.step { return }
+        let quiet = lastRaise.map { Double(min(20, (now - $0) / RateGovernor.step)) } ?? 1
+        let raised = b.rate * pow(1.25, max(1, quiet))
         lastRaise = now
         if let target = configuredRate {
             let r = min(target, raised)

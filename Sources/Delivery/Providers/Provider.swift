@@ -21,10 +21,14 @@ public protocol Provider: AnyObject {
     /// for the network); nil when the provider can only `send` (the sandbox, test fakes), which
     /// the engine then runs on a blocking lane. `send` must mean the same as running this.
     func prepare(_ message: OutgoingMessage) -> PreparedSend?
+    /// Whether `prepare` gives requests (HTTP, SMTP) rather than nil: the engine then needs no
+    /// thread per send for this provider, and its concurrency is not bounded by the lanes.
+    var preparesSends: Bool { get }
 }
 
 extension Provider {
     public func prepare(_ message: OutgoingMessage) -> PreparedSend? { nil }
+    public var preparesSends: Bool { false }
 }
 
 /// One send split into what goes on the wire and how the answer is read (`Provider.prepare`).

@@ -47,6 +47,7 @@ public final class HTTPGatewayProvider: Provider {
     public func send(_ m: OutgoingMessage) -> DeliveryOutcome { exchange.run(prepared(m)) }
 
     public func prepare(_ m: OutgoingMessage) -> PreparedSend? { prepared(m) }
+    public var preparesSends: Bool { true }
 
     private func prepared(_ m: OutgoingMessage) -> PreparedSend {
         if let templateError { return .outcome(.permanent(reason: templateError.description, status: nil)) }

@@ -48,6 +48,7 @@ public final class MetaWhatsAppProvider: Provider {
     public func send(_ m: OutgoingMessage) -> DeliveryOutcome { exchange.run(prepared(m)) }
 
     public func prepare(_ m: OutgoingMessage) -> PreparedSend? { prepared(m) }
+    public var preparesSends: Bool { true }
 
     private func prepared(_ m: OutgoingMessage) -> PreparedSend {
         guard m.channel == .whatsapp else {

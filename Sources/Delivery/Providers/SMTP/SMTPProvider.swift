@@ -72,6 +72,7 @@ public final class SMTPProvider: Provider {
     }
 
     public func prepare(_ m: OutgoingMessage) -> PreparedSend? { prepared(m) }
+    public var preparesSends: Bool { true }
 
     private func prepared(_ m: OutgoingMessage) -> PreparedSend {
         guard m.channel == .email else { return .outcome(.permanent(reason: "smtp cannot deliver \(m.channel.rawValue)", status: nil)) }

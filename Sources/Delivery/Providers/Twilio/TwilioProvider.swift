@@ -57,6 +57,7 @@ public final class TwilioProvider: Provider {
     public func send(_ m: OutgoingMessage) -> DeliveryOutcome { exchange.run(prepared(m)) }
 
     public func prepare(_ m: OutgoingMessage) -> PreparedSend? { prepared(m) }
+    public var preparesSends: Bool { true }
 
     private func prepared(_ m: OutgoingMessage) -> PreparedSend {
         guard channels.contains(m.channel) else {
