@@ -7,6 +7,8 @@ struct TokenBucket: Sendable, Equatable {
     private(set) var burst: Double
     private(set) var tokens: Double
     private var last: Int64
+    /// Refills in steps of a millisecond add up with rounding errors.
+    static let epsilon = 1e-9
 
     init(rate: Double, burst: Double, now: Int64) {
         self.rate = max(0.001, rate)
@@ -24,7 +26,7 @@ struct TokenBucket: Sendable, Equatable {
     /// Takes one token if there is one.
     mutating func take(now: Int64) -> Bool {
         refill(now)
-        guard tokens >= 1 else { return false }
+        guard tokens >= 1 - TokenBucket.epsilon else { return false }
         tokens -= 1
         return true
     }
@@ -35,7 +37,7 @@ struct TokenBucket: Sendable, Equatable {
     /// Milliseconds until the next token (0 when one is there).
     mutating func wait(now: Int64) -> Int64 {
         refill(now)
-        if tokens >= 1 { return 0 }
+        if tokens >= 1 - TokenBucket.epsilon { return 0 }
         return Int64(((1 - tokens) * 1000 / rate).rounded(.up))
     }
 

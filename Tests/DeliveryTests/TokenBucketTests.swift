@@ -1,0 +1,88 @@
+import XCTest
+
+@testable import Delivery
+
+/// The token bucket, the rate governor and a provider's gate on an injected clock (milliseconds).
+final class TokenBucketTests: XCTestCase {
+    func testBurstThenRate() {
+        var b = TokenBucket(rate: 50, burst: 5, now: 0)
+        for _ in 0..<5 { XCTAssertTrue(b.take(now: 0)) }
+        XCTAssertFalse(b.take(now: 0), "the burst is spent")
+        XCTAssertEqual(b.wait(now: 0), 20, "one token every 20 ms at 50/s")
+        XCTAssertFalse(b.take(now: 19))
+        XCTAssertTrue(b.take(now: 20))
+        // A quiet second saves up the burst, not more.
+        var n = 0
+        while b.take(now: 2_000) { n += 1 }
+        XCTAssertEqual(n, 5)
+    }
+
+    func testAtMostRateTimesSecondsPlusBurst() {
+        var b = TokenBucket(rate: 50, burst: 5, now: 0)
+        var taken = 0
+        for t in stride(from: Int64(0), through: 3_000, by: 1) where b.take(now: t) { taken += 1 }
+        XCTAssertEqual(taken, 5 + 150, "burst plus 3 s at 50/s")
+    }
+
+    func testPauseUntilRetryAfter() {
+        var b = TokenBucket(rate: 10, burst: 10, now: 0)
+        b.pause(until: 2_000, now: 0)
+        XCTAssertFalse(b.take(now: 1_999))
+        XCTAssertTrue(b.take(now: 2_000), "one token at the end of the pause")
+        XCTAssertFalse(b.take(now: 2_000))
+    }
+
+    func testThrottleHalvesAConfiguredRateAndItRecovers() {
+        var g = RateGovernor(ratePerSecond: 80, burst: 80, now: 0)
+        XCTAssertEqual(g.rate, 80)
+        XCTAssertFalse(g.isReduced)
+        g.throttled(now: 100, retryAfterMillis: nil)
+        XCTAssertEqual(g.rate, 40)
+        g.throttled(now: 200, retryAfterMillis: nil)
+        XCTAssertEqual(g.rate, 40, "answers to the same burst cut once")
+        g.throttled(now: 1_200, retryAfterMillis: nil)
+        XCTAssertEqual(g.rate, 20)
+        XCTAssertEqual(g.throttles, 3)
+        g.adjust(now: 2_200)
+        XCTAssertEqual(g.rate, 25, "a quarter more after a quiet second")
+        g.adjust(now: 2_300)
+        XCTAssertEqual(g.rate, 25, "at most once a second")
+        g.adjust(now: 10_000)
+        XCTAssertEqual(g.rate, 80, "back to the configured rate, never above")
+        XCTAssertFalse(g.isReduced)
+    }
+
+    func testThrottleWithoutAConfiguredRateLimitsFromTheObservedRateThenLifts() {
+        var g = RateGovernor(ratePerSecond: nil, burst: nil, now: 0)
+        XCTAssertNil(g.rate)
+        for t in 0..<400 { XCTAssertTrue(g.take(now: Int64(t))) }
+        g.throttled(now: 500, retryAfterMillis: nil)
+        XCTAssertEqual(g.rate, 200, "half of the 400 started in the last second")
+        XCTAssertTrue(g.isReduced)
+        g.adjust(now: 30_000)
+        XCTAssertNil(g.rate, "lifted once it passed twice the rate that was cut")
+    }
+
+    func testGateStartsWithinConcurrencyAndTokensInExpiryOrder() {
+        var gate = ProviderGate<String>(concurrency: 2, ratePerSecond: 10, burst: 3, now: 0)
+        gate.enqueue("late", expiresAt: 900)
+        gate.enqueue("soon", expiresAt: 100)
+        gate.enqueue("mid", expiresAt: 500)
+        gate.enqueue("mid2", expiresAt: 500)
+        var (start, retry) = gate.admit(now: 0)
+        XCTAssertEqual(start, ["soon", "mid"], "the soonest to expire first, two slots")
+        XCTAssertNil(retry, "waiting for a slot, not a token")
+        gate.done()
+        (start, retry) = gate.admit(now: 0)
+        XCTAssertEqual(start, ["mid2"], "ties in arrival order")
+        gate.done()
+        (start, retry) = gate.admit(now: 0)
+        XCTAssertEqual(start, [])
+        XCTAssertEqual(retry, 100, "the burst of 3 is spent: 100 ms to the next token at 10/s")
+        XCTAssertTrue(gate.waitingForToken)
+        (start, retry) = gate.admit(now: 100)
+        XCTAssertEqual(start, ["late"])
+        XCTAssertEqual(gate.active, 2)
+        XCTAssertEqual(gate.removeWaiting(), [])
+    }
+}
