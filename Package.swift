@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "RelayCoreTests", dependencies: ["RelayCore", "RelayTestSupport"]),
         .testTarget(name: "RelayCryptoTests", dependencies: ["RelayCrypto"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "RelayTestSupport"]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport", "RelayTestSupport"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "HTTPServer", "RelayTestSupport"]),
         .testTarget(name: "OutboxTests", dependencies: ["Outbox", "RelayTestSupport"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "RelayTestSupport"]),
         .testTarget(name: "SIMASIDTests", dependencies: ["SIMASID", "RelayTestSupport"]),
