@@ -186,13 +186,16 @@ final class EngineHarness {
             breaker: breaker, workers: workers, lease: lease)
     }
 
+    /// Starts a pool; `realTime`: on the system's monotonic clock (rates measured in real seconds)
+    /// instead of the manual one.
     @discardableResult
     func start(
         _ configuration: DeliveryConfiguration, handlers: [JobKind: JobHandlerFactory] = [:],
-        logger: Logger = .silent
+        logger: Logger = .silent, realTime: Bool = false
     ) -> WorkerPool {
         let p = WorkerPool(
-            store: outbox, configuration: configuration, clock: clock, monotonic: monotonic, logger: logger,
+            store: outbox, configuration: configuration, clock: clock,
+            monotonic: realTime ? SystemMonotonicClock() : monotonic, logger: logger,
             handlers: handlers, observer: events.observer)
         pool = p
         p.start()
