@@ -1,9 +1,11 @@
-// bench-delivery: the load side of scripts/bench-delivery. One process runs a fast fake SMS
-// gateway (on the project's own HTTPServer) and, for the latency run, a paced webhook client, so
-// "accepted" and "received" are read from one monotonic clock.
+// bench-delivery: the load side of scripts/bench-delivery. One process runs a fake SMS gateway (on
+// the project's own HTTPServer: epoll, thousands of connections; answering at once or after
+// --delay-ms, a provider's latency) and, for the latency run, a paced webhook client, so "POST
+// started", "accepted" and "received" are read from one monotonic clock.
 //
-//   bench-delivery latency --target PORT --auth HEADER --rate 1000 --seconds 30 --provider-port PORT
-//   bench-delivery drain   --provider-port PORT --expect N --timeout SECONDS
+//   bench-delivery latency --target PORT --auth HEADER --rate 1000 --seconds 30 --provider-port PORT [--delay-ms N]
+//   bench-delivery drain   --provider-port PORT --expect N --timeout SECONDS [--delay-ms N]
+//   bench-delivery gateway --provider-port PORT   (prints READY; a line on stdin prints COUNT n duplicates d)
 //   bench-delivery fill    --target PORT --auth HEADER --count N --connections 32
 import Foundation
 import HTTPServer
@@ -20,44 +22,6 @@ func arg(_ name: String, _ def: String? = nil) -> String {
     if let i = a.firstIndex(of: name), i + 1 < a.count { return a[i + 1] }
     guard let def else { FileHandle.standardError.write(Data("bench-delivery: \(name) is required\n".utf8)); exit(2) }
     return def
-}
-
-/// The fake gateway: records when each job id first arrives; answers 200 like a gateway would.
-final class Gateway: HTTPHandler {
-    let received = Mutex<[String: UInt64]>([:])
-    let count = Atomic<Int>(0)
-    let duplicates = Atomic<Int>(0)
-
-    func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
-        let t = now()
-        // Body: {"to": "...", "text": "...", "job": "<id>"}; the id is the last quoted value.
-        let body = request.body
-        var end = body.count - 1
-        while end > 0 && body[end] != UInt8(ascii: "\"") { end -= 1 }
-        var start = end - 1
-        while start > 0 && body[start] != UInt8(ascii: "\"") { start -= 1 }
-        let id = start >= 0 && end > start ? String(decoding: body[(start + 1)..<end], as: UTF8.self) : ""
-        let first = received.withLock { r -> Bool in
-            if r[id] != nil { return false }
-            r[id] = t
-            return true
-        }
-        if first { count.add(1, ordering: .relaxed) } else { duplicates.add(1, ordering: .relaxed) }
-        respond(
-            HTTPResponse(
-                status: 200, headers: [("Content-Type", "application/json")],
-                text: "{\"data\":{\"id\":\"gw-\(count.load(ordering: .relaxed))\"}}"))
-    }
-}
-
-func startGateway(port: Int) -> (HTTPServer, Gateway) {
-    let g = Gateway()
-    var c = HTTPServerConfiguration()
-    c.port = port
-    c.eventLoops = 1
-    let s = HTTPServer(configuration: c, handler: g, logger: nil)
-    do { try s.start() } catch { FileHandle.standardError.write(Data("gateway: \(error)\n".utf8)); exit(1) }
-    return (s, g)
 }
 
 /// A blocking keep-alive client connection.
@@ -80,7 +44,7 @@ final class Client {
         let body = "{\"identifier\":\"\(identifier)\",\"otp\":\"\(otp)\",\"channel\":\"sms\"}"
         let req =
             "POST /v1/webhooks/otp HTTP/1.1\r\nHost: b\r\nAuthorization: \(auth)\r\nContent-Type: application/json\r\nContent-Length: "
-                + "\(body.utf8.count)\r\n\r\n\(body)"
+            + "\(body.utf8.count)\r\n\r\n\(body)"
         var bytes = Array(req.utf8)
         var off = 0
         while off < bytes.count {
@@ -118,8 +82,8 @@ switch mode {
 case "latency":
     let target = Int(arg("--target"))!, auth = arg("--auth"), rate = Int(arg("--rate", "1000"))!
     let seconds = Int(arg("--seconds", "30"))!, conns = Int(arg("--connections", "16"))!
-    let (server, gw) = startGateway(port: Int(arg("--provider-port"))!)
-    let accepted = Mutex<[String: UInt64]>([:])
+    let (server, gw) = startGateway(port: Int(arg("--provider-port"))!, delayMillis: Int(arg("--delay-ms", "0"))!)
+    let accepted = Mutex<[String: (posted: UInt64, accepted: UInt64)]>([:])
     let total = rate * seconds
     let start = now() + 100_000_000
     let interval = 1_000_000_000 / UInt64(rate)
@@ -133,12 +97,13 @@ case "latency":
             let t = now()
             if due > t { usleep(UInt32((due - t) / 1000)) }
             let seq = UInt64(Date().timeIntervalSince1970 * 1000) % 100_000
+            let posted = now()
             if let id = c.post(
                 auth: auth, identifier: String(format: "0857%08d", (Int(seq) * 7919 + i) % 100_000_000),
                 otp: String(format: "%06d", i % 1_000_000))
             {
                 let at = now()
-                accepted.withLock { $0[id] = at }
+                accepted.withLock { $0[id] = (posted, at) }
             }
         }
     }
@@ -146,14 +111,26 @@ case "latency":
     let deadline = now() + 10_000_000_000
     while gw.count.load(ordering: .relaxed) < ids.count && now() < deadline { usleep(10_000) }
     let recv = gw.received.withLock { $0 }
-    var lat: [Double] = []
-    for (id, a) in ids { if let r = recv[id] { lat.append(Double(Int64(r) - Int64(a)) / 1e6) } }
+    // From the 200 reaching the client, and from the moment the client started its POST (the
+    // webhook's commit included), to the gateway receiving the message; and the webhook's own 200.
+    var lat: [Double] = [], full: [Double] = [], webhook: [Double] = []
+    for (id, a) in ids {
+        webhook.append(Double(a.accepted - a.posted) / 1e6)
+        if let r = recv[id] {
+            lat.append(Double(Int64(r) - Int64(a.accepted)) / 1e6)
+            full.append(Double(Int64(r) - Int64(a.posted)) / 1e6)
+        }
+    }
     lat.sort()
+    full.sort()
+    webhook.sort()
     server.shutdown(by: .now + .milliseconds(100))
     print(
         String(
-            format: "BENCH_LATENCY accepted=%d delivered=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f duplicates=%d",
+            format: "BENCH_LATENCY accepted=%d delivered=%d p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f "
+                + "post_p50_ms=%.3f post_p99_ms=%.3f post_max_ms=%.3f webhook_p50_ms=%.3f webhook_p99_ms=%.3f duplicates=%d",
             ids.count, lat.count, percentile(lat, 50), percentile(lat, 90), percentile(lat, 99), lat.last ?? .nan,
+            percentile(full, 50), percentile(full, 99), full.last ?? .nan, percentile(webhook, 50), percentile(webhook, 99),
             gw.duplicates.load(ordering: .relaxed)))
 case "fill":
     let target = Int(arg("--target"))!, auth = arg("--auth"), count = Int(arg("--count"))!, conns = Int(arg("--connections", "32"))!
@@ -171,7 +148,7 @@ case "fill":
     print("BENCH_FILL accepted=\(ok.load(ordering: .relaxed))")
 case "drain":
     let expect = Int(arg("--expect"))!, timeout = Double(arg("--timeout", "120"))!
-    let (server, gw) = startGateway(port: Int(arg("--provider-port"))!)
+    let (server, gw) = startGateway(port: Int(arg("--provider-port"))!, delayMillis: Int(arg("--delay-ms", "0"))!)
     print("READY", terminator: "\n")
     fflush(nil)
     let begin = now()
@@ -188,7 +165,16 @@ case "drain":
         String(
             format: "BENCH_DRAIN delivered=%d seconds=%.3f jobs_per_s=%.0f duplicates=%d", n, secs, Double(n) / max(secs, 1e-9),
             gw.duplicates.load(ordering: .relaxed)))
+case "gateway":
+    let (server, gw) = startGateway(port: Int(arg("--provider-port"))!, delayMillis: Int(arg("--delay-ms", "0"))!)
+    print("READY")
+    fflush(nil)
+    while readLine() != nil {
+        print("COUNT \(gw.count.load(ordering: .relaxed)) duplicates \(gw.duplicates.load(ordering: .relaxed))")
+        fflush(nil)
+    }
+    server.shutdown(by: .now + .milliseconds(100))
 default:
-    FileHandle.standardError.write(Data("usage: bench-delivery latency|fill|drain …\n".utf8))
+    FileHandle.standardError.write(Data("usage: bench-delivery latency|fill|drain|gateway …\n".utf8))
     exit(2)
 }

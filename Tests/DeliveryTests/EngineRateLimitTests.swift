@@ -1,7 +1,7 @@
 import Foundation
 import Outbox
-import RelayTestSupport
 import RelayCore
+import RelayTestSupport
 import Synchronization
 import XCTest
 

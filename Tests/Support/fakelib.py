@@ -43,6 +43,9 @@ class RecordingHandler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    # The delivery engine opens many connections at once (no thread per send): a listen backlog
+    # of 5 (socketserver's default) would drop SYNs and turn them into connect timeouts.
+    request_queue_size = 1024
 
     def handle_error(self, request, client_address):
         pass

@@ -219,7 +219,11 @@ final class DeliveryScheduler: Sendable {
     }
 
     /// Jobs routed again after `stopAdmitting` (a breaker refused their rung as they started).
-    func takeLateUnstarted() -> [ClaimedJob] { lateUnstarted.withLock { l in defer { l = [] }; return l } }
+    func takeLateUnstarted() -> [ClaimedJob] {
+        lateUnstarted.withLock { l in
+            defer { l = [] }; return l
+        }
+    }
 
     /// Lets sends in flight finish until `deadline`; true when none had to be abandoned.
     func drain(until deadline: Deadline) -> Bool {

@@ -71,6 +71,28 @@ final class DeliveryMetrics: Sendable {
             p.sample("otp_relay_circuit_open", [("provider", provider)], open ? 1 : 0)
         }
     }
+
+    /// The scheduler's load per provider (docs/delivery.md, "Concurrency and rate limits").
+    static func write(_ load: [ProviderLoad], to p: inout PrometheusText) {
+        guard !load.isEmpty else { return }
+        let families: [(String, String, String, (ProviderLoad) -> Double?)] = [
+            ("otp_relay_delivery_in_flight", "gauge", "Sends in flight now, by provider.", { Double($0.inFlight) }),
+            ("otp_relay_delivery_waiting", "gauge", "Jobs waiting for a provider's slot or token.", { Double($0.waiting) }),
+            (
+                "otp_relay_delivery_waiting_for_token", "gauge", "1 while a provider's waiting jobs wait for its rate.",
+                { $0.waitingForToken ? 1 : 0 }
+            ),
+            (
+                "otp_relay_delivery_throttled_total", "counter", "Throttle answers (429, 130429, 20429) by provider.",
+                { Double($0.throttled) }
+            ),
+            ("otp_relay_delivery_rate_per_second", "gauge", "Sends per second a provider is allowed now (absent: unlimited).", { $0.rate }),
+        ]
+        for (name, type, help, value) in families {
+            p.family(name, type, help)
+            for l in load { if let v = value(l) { p.sample(name, [("provider", l.provider)], v) } }
+        }
+    }
 }
 
 extension JobTransition {

@@ -1,10 +1,11 @@
+import Delivery
 import Outbox
 
 extension RelayService {
     /// `/metrics`: webhook counters from memory, queue figures from the store.
     static func metricsText(
         store: any JobStatisticsStore, metrics: RelayMetrics,
-        delivery: DeliveryMetrics, receipts: ReceiptMetrics? = nil, now: Int64
+        delivery: DeliveryMetrics, receipts: ReceiptMetrics? = nil, load: [ProviderLoad] = [], now: Int64
     ) -> String {
         var p = PrometheusText()
         p.single(
@@ -56,6 +57,7 @@ extension RelayService {
         p.sample("otp_relay_wal_truncations_total", [], Double(log.truncations))
         delivery.write(to: &p)
         receipts?.write(to: &p)
+        DeliveryMetrics.write(load, to: &p)
         return p.text
     }
 }

@@ -112,9 +112,10 @@ public final class RelayService: Sendable {
                     workersAlive: pool?.isRunning ?? true, draining: handler.isDraining,
                     walBytes: log.bytes, walDegraded: log.degraded)
             },
-            metricsText: { [deliveryMetrics, receiptMetrics] in
+            metricsText: { [deliveryMetrics, receiptMetrics, pool] in
                 RelayService.metricsText(
-                    store: store, metrics: metrics, delivery: deliveryMetrics, receipts: receiptMetrics, now: clock.nowMillis())
+                    store: store, metrics: metrics, delivery: deliveryMetrics, receipts: receiptMetrics,
+                    load: pool?.providerLoad ?? [], now: clock.nowMillis())
                     + (gateway?.metricsText() ?? "")
             },
             statusPage: { [receiptMetrics] in
