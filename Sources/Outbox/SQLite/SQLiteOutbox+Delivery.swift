@@ -11,7 +11,8 @@ extension SQLiteOutbox {
     public func claim(limit: Int, lease: Duration, now: Int64) throws(OutboxError) -> [ClaimedJob] {
         guard limit > 0 else { return [] }
         let leaseMillis = lease.wholeMilliseconds
-        let rows = try writer.perform { ctx throws(SQLiteError) in
+        // Not durable: a claim lost to a power cut leaves the job queued (sent later, or again).
+        let rows = try writer.perform(durable: false) { ctx throws(SQLiteError) in
             try ctx.claim(limit: limit, leaseMillis: leaseMillis, now: now)
         }.get()
         var jobs: [ClaimedJob] = []
@@ -93,7 +94,8 @@ extension SQLiteOutbox {
     public func renewLeases(_ leases: [HeldLease], lease: Duration, now: Int64) throws(OutboxError) -> Set<String> {
         guard !leases.isEmpty else { return [] }
         let leaseMillis = lease.wholeMilliseconds
-        return try writer.perform { ctx throws(SQLiteError) in
+        // Not durable: after a power cut nobody holds these leases any more anyway.
+        return try writer.perform(durable: false) { ctx throws(SQLiteError) in
             var held = Set<String>()
             for l in leases {
                 if try ctx.renewLease(id: l.id, token: l.token, leaseMillis: leaseMillis, now: now) { held.insert(l.id) }

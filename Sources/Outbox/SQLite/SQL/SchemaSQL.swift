@@ -22,6 +22,8 @@ enum SchemaSQL {
     /// Deleted content (an erased payload, a purged row) is overwritten with zeros in its page.
     static let secureDelete = "PRAGMA secure_delete = ON"
     static let synchronousFull = "PRAGMA synchronous = FULL"
+    /// For batches of claims, renewals and finishes only (`WriteItem.durable`).
+    static let synchronousNormal = "PRAGMA synchronous = NORMAL"
     static func setMaxPageCount(_ pages: Int) -> String { "PRAGMA max_page_count = \(pages)" }
     static let maxPageCount = "PRAGMA max_page_count"
     static let pageCount = "PRAGMA page_count"

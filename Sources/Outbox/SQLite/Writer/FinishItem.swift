@@ -34,6 +34,9 @@ final class FinishItem: WriteItem, @unchecked Sendable {
 
     func settle(_ error: OutboxError?) { outcome.settle(error) }
 
+    /// A finish lost to a power cut leaves the lease to run out: the job is sent again.
+    var durable: Bool { false }
+
     func complete() { completion(outcome.result) }
 
     /// A retry or next-route that applied makes its job ready again.

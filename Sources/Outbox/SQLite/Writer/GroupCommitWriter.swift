@@ -60,10 +60,10 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// Runs an operation through the writer and waits for its commit. On the writer thread itself
     /// (an observer or completion calling back) it runs inline in its own transaction.
     func perform<T>(
-        wakes: @escaping (T) -> Bool = { _ in false },
+        durable: Bool = true, wakes: @escaping (T) -> Bool = { _ in false },
         _ body: @escaping (WriterContext) throws(SQLiteError) -> T
     ) -> Result<T, OutboxError> {
-        let op = WriteOperation(wakes: wakes, body)
+        let op = WriteOperation(durable: durable, wakes: wakes, body)
         if isWriterThread {
             var batch: [any WriteItem] = [op]
             process(&batch)
@@ -123,6 +123,7 @@ final class GroupCommitWriter: @unchecked Sendable {
         do {
             let db = try context.connection()
             context.dedupe.evict(now: context.clock.nowMillis())
+            try context.synchronous(full: batch.contains { $0.durable })
             try db.run(JobsSQL.begin)  // cached statements: no parse per batch
             for item in batch {
                 do {

@@ -17,10 +17,17 @@ protocol WriteItem: DeferredCompletion {
     var wakesWorkers: Bool { get }
     /// Where `complete()` runs; nil for the writer thread.
     var executor: (any CompletionExecutor)? { get }
+    /// Whether the item must survive a power cut once committed (`synchronous=FULL`: the WAL is
+    /// fsynced at commit). Claims, lease renewals and finishes need not: one lost to a power cut
+    /// only means the job is sent again (at-least-once), so a batch of nothing else commits with
+    /// `synchronous=NORMAL` (no fsync on the delivery path; still atomic and consistent, and the
+    /// next durable commit's fsync covers its frames too).
+    var durable: Bool { get }
 }
 
 extension WriteItem {
     var executor: (any CompletionExecutor)? { nil }
+    var durable: Bool { true }
 }
 
 /// What an item produced, or why it failed.
@@ -60,10 +67,15 @@ final class WriteOperation<T>: WriteItem, @unchecked Sendable {
     private let wakes: (T) -> Bool
     private var outcome = Outcome<T>()
     private let done = DispatchSemaphore(value: 0)
+    let durable: Bool
 
-    init(wakes: @escaping (T) -> Bool = { _ in false }, _ body: @escaping (WriterContext) throws(SQLiteError) -> T) {
+    init(
+        durable: Bool = true, wakes: @escaping (T) -> Bool = { _ in false },
+        _ body: @escaping (WriterContext) throws(SQLiteError) -> T
+    ) {
         self.body = body
         self.wakes = wakes
+        self.durable = durable
     }
 
     func apply(_ context: WriterContext) throws(SQLiteError) {

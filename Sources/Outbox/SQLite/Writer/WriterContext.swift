@@ -96,6 +96,19 @@ final class WriterContext {
     func close() {
         owner.check()
         db = nil
+        fullSync = true
+    }
+
+    /// `synchronous` of the write connection now (a fresh connection opens with FULL).
+    private var fullSync = true
+
+    /// FULL for a batch holding anything that must survive a power cut, NORMAL otherwise
+    /// (`WriteItem.durable`); set between transactions only.
+    func synchronous(full: Bool) throws(SQLiteError) {
+        owner.check()
+        guard full != fullSync, let db else { return }
+        try db.execute(full ? SchemaSQL.synchronousFull : SchemaSQL.synchronousNormal)
+        fullSync = full
     }
 
     /// A fencing token greater than any issued before, across restarts.
