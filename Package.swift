@@ -27,7 +27,8 @@ let package = Package(
         // easy handle, URL policy and transfer callbacks both share).
         .target(name: "Transport", dependencies: ["CCurl", "RelayCore"]),
         // The SQLite outbox: migrations, jobs, attempts, leases, group commit.
-        .target(name: "Outbox", dependencies: ["CSQLite", "RelayCore", "RelayCrypto"]),
+        .target(name: "CMigrations", path: "Sources/CMigrations"),
+        .target(name: "Outbox", dependencies: ["CSQLite", "CMigrations", "RelayCore", "RelayCrypto"]),
         // Workers and providers (smtp, twilio, meta_whatsapp, http, sandbox).
         .target(name: "Delivery", dependencies: ["RelayCore", "RelayCrypto", "Transport", "Outbox"]),
         // SIMAS-ID access tokens: JWKS, RS256, claims, userinfo, `token verify`.

@@ -5,24 +5,30 @@ import XCTest
 @testable import Outbox
 
 final class MigrationTests: XCTestCase {
-    /// The binary's embedded copy equals `migrations/*.sql` (run scripts/embed-migrations after editing).
+    /// What the binary embeds (CMigrations, `.incbin`) is byte for byte `migrations/*.sql` and
+    /// `migrations/postgresql/*.sql` as they are now: a build that missed an edit, or a file not in
+    /// the list, fails here (run scripts/embed-migrations).
     func testEmbeddedMigrationsEqualFiles() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("migrations")
-        let files = try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasSuffix(".sql") }.sorted()
-        XCTAssertFalse(files.isEmpty)
-        XCTAssertEqual(files.count, EmbeddedMigrations.all.count, "run scripts/embed-migrations")
-        for (file, embedded) in zip(files, EmbeddedMigrations.all) {
+        try assertEmbedded(EmbeddedMigrations.all, equal: root)
+        XCTAssertFalse(EmbeddedMigrations.all.isEmpty)
+        try assertEmbedded(EmbeddedMigrations.postgresql, equal: root.appendingPathComponent("postgresql"))
+    }
+
+    private func assertEmbedded(_ embedded: [Migration], equal dir: URL) throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        let files = names.filter { $0.hasSuffix(".sql") }.sorted()
+        XCTAssertEqual(files.count, embedded.count, "\(dir.path): run scripts/embed-migrations")
+        for (file, migration) in zip(files, embedded) {
             let base = String(file.dropLast(4))
             let parts = base.split(separator: "_", maxSplits: 1)
-            XCTAssertEqual(Int(parts[0]), embedded.version, file)
-            XCTAssertEqual(String(parts[1]), embedded.name, file)
-            let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
-            XCTAssertEqual(text, embedded.sql, "\(file) differs from EmbeddedMigrations.swift: run scripts/embed-migrations")
+            XCTAssertEqual(Int(parts[0]), migration.version, file)
+            XCTAssertEqual(String(parts[1]), migration.name, file)
+            let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
+            XCTAssertEqual(text, migration.sql, "\(file) differs from the embedded one: run scripts/embed-migrations")
         }
-        XCTAssertEqual(
-            EmbeddedMigrations.all.map(\.version), Array(1...EmbeddedMigrations.all.count),
-            "versions are consecutive from 1")
+        XCTAssertEqual(embedded.map(\.version), Array(0..<embedded.count).map { $0 + 1 }, "versions are consecutive from 1")
     }
 
     func testFreshFileIsMigratedAndRecorded() throws {
