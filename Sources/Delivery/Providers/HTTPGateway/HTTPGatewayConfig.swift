@@ -7,6 +7,7 @@ import Transport
 /// `{otp}`, `{job_id}`, `{channel}`, `{minutes}`, `{app}`. Each value is escaped for where it
 /// lands: percent-encoded in the URL and in form bodies, JSON-string-escaped in JSON bodies (where
 /// placeholders must sit inside string literals), so no value can add structure.
+/// Built with the memberwise initializer (by the delivery configuration, and in tests).
 public struct HTTPGatewayConfig: Sendable {
     public enum BodyKind: String, Sendable {
         /// `Content-Type: application/json`
@@ -17,38 +18,19 @@ public struct HTTPGatewayConfig: Sendable {
 
     public static let placeholderNames: Set<String> = ["to", "to_digits", "text", "otp", "job_id", "channel", "minutes", "app"]
 
-    public var name: String
-    public var method: String
+    public var name: String = "http"
+    public var method: String = "POST"
     public var url: String
     /// Fixed headers (API keys go here); no placeholders.
-    public var headers: [(String, String)]
-    public var bodyKind: BodyKind
+    public var headers: [(String, String)] = []
+    public var bodyKind: BodyKind = .json
     public var bodyTemplate: String
     public var basicAuth: HTTPClientRequest.BasicAuth?
     /// A dot path to the message id in a JSON response (`data.id`, `messages.0.id`).
     public var messageIDPath: String?
-    public var channels: Set<Channel>
-    public var http: HTTPClientConfiguration
-    public var clock: any WallClock
-
-    public init(
-        name: String = "http", method: String = "POST", url: String, headers: [(String, String)] = [],
-        bodyKind: BodyKind = .json, bodyTemplate: String, basicAuth: HTTPClientRequest.BasicAuth? = nil,
-        messageIDPath: String? = nil, channels: Set<Channel> = [.sms, .whatsapp],
-        http: HTTPClientConfiguration = HTTPClientConfiguration(), clock: any WallClock = SystemClock()
-    ) {
-        self.name = name
-        self.method = method
-        self.url = url
-        self.headers = headers
-        self.bodyKind = bodyKind
-        self.bodyTemplate = bodyTemplate
-        self.basicAuth = basicAuth
-        self.messageIDPath = messageIDPath
-        self.channels = channels
-        self.http = http
-        self.clock = clock
-    }
+    public var channels: Set<Channel> = [.sms, .whatsapp]
+    public var http: HTTPClientConfiguration = HTTPClientConfiguration()
+    public var clock: any WallClock = SystemClock()
 
     /// Checks placeholders (known names only; in JSON bodies only inside string literals) and
     /// that a JSON body template renders to valid JSON.

@@ -2,8 +2,9 @@ import RelayCore
 import Transport
 
 /// Settings of an `smtp` provider.
+/// Built with the memberwise initializer (by the delivery configuration, and in tests).
 public struct SMTPProviderConfig: Sendable {
-    public var name: String
+    public var name: String = "smtp"
     /// `smtps://host:465` (implicit TLS) or `smtp://host:587` (STARTTLS, always required).
     public var url: String
     public var username: String?
@@ -15,25 +16,9 @@ public struct SMTPProviderConfig: Sendable {
     /// The right-hand side of Message-IDs; defaults to the domain of `fromAddress`.
     public var messageIDDomain: String?
     /// Timeouts and an optional private CA bundle (`caFile`).
-    public var client: SMTPClientConfiguration
-    public var clock: any WallClock
+    public var client: SMTPClientConfiguration = SMTPClientConfiguration()
+    public var clock: any WallClock = SystemClock()
 
-    public init(
-        name: String = "smtp", url: String, username: String? = nil, password: String? = nil,
-        fromAddress: String, fromName: String? = nil, replyTo: String? = nil, messageIDDomain: String? = nil,
-        client: SMTPClientConfiguration = SMTPClientConfiguration(), clock: any WallClock = SystemClock()
-    ) {
-        self.name = name
-        self.url = url
-        self.username = username
-        self.password = password
-        self.fromAddress = fromAddress
-        self.fromName = fromName
-        self.replyTo = replyTo
-        self.messageIDDomain = messageIDDomain
-        self.client = client
-        self.clock = clock
-    }
 }
 
 /// Email through an SMTP submission server, over libcurl. One per worker.
