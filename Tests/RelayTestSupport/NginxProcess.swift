@@ -48,25 +48,13 @@ public final class NginxProcess {
 
     /// Waits until `port` accepts connections (nginx is up) or the process exits.
     public func waitUntilListening(port: Int, timeoutSeconds: Double = 15) throws {
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while Date() < deadline {
-            if !process.isRunning { throw ServiceProcessError.exited(process.terminationStatus, errorLog) }
-            if (try? RawConnection(port: port)) != nil { return }
-            usleep(20_000)
+        try process.waitUntil(timeoutSeconds: timeoutSeconds, every: 0.02, log: { errorLog }) {
+            (try? RawConnection(port: port)) != nil
         }
-        throw ServiceProcessError.timeout(errorLog)
     }
 
     /// Graceful stop by the master's pid, then SIGKILL after 5 s.
-    public func stop() {
-        guard process.isRunning else { return }
-        let pid = process.processIdentifier
-        kill(pid, SIGQUIT)
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(pid, SIGKILL) }
-        process.waitUntilExit()
-    }
+    public func stop() { process.stop(with: SIGQUIT, grace: 5) }
 
     deinit { stop() }
 }

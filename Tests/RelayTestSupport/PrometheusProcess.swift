@@ -49,28 +49,14 @@ public final class PrometheusProcess {
 
     /// Waits until `/-/ready` answers 200 or the process exits.
     public func waitUntilReady(timeoutSeconds: Double = 30) throws {
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while Date() < deadline {
-            if !process.isRunning { throw ServiceProcessError.exited(process.terminationStatus, log) }
-            if let c = try? RawConnection(port: port), (try? c.send("GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n")) != nil,
-                (try? c.readResponse())??.status == 200
-            {
-                return
-            }
-            usleep(100_000)
+        try process.waitUntil(timeoutSeconds: timeoutSeconds, every: 0.1, log: { log }) {
+            guard let c = try? RawConnection(port: port), (try? c.send("GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n")) != nil
+            else { return false }
+            return (try? c.readResponse())??.status == 200
         }
-        throw ServiceProcessError.timeout(log)
     }
 
-    public func stop() {
-        guard process.isRunning else { return }
-        let pid = process.processIdentifier
-        kill(pid, SIGTERM)
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(pid, SIGKILL) }
-        process.waitUntilExit()
-    }
+    public func stop() { process.stop(with: SIGTERM, grace: 10) }
 
     deinit { stop() }
 }
