@@ -1,9 +1,9 @@
 import Foundation
-import Outbox
 import RelayCore
 import XCTest
 
 @testable import Delivery
+@testable import Outbox
 
 /// What receipts do to jobs (pure), the request fields that ask for them, and their settings.
 final class ReceiptJudgementTests: XCTestCase {

@@ -57,7 +57,8 @@ public struct Receipt: Sendable, Equatable {
     }
 }
 
-/// The job a receipt is about, as the store found it, for the decision.
+/// The job a receipt is about, as the store found it, for the decision (built by the stores with
+/// the memberwise initializer).
 public struct ReceiptTarget: Sendable, Equatable {
     public let jobID: String
     public let status: JobStatus
@@ -71,19 +72,6 @@ public struct ReceiptTarget: Sendable, Equatable {
     /// Whether the sealed payload is still there (a resend is possible).
     public let hasPayload: Bool
 
-    public init(
-        jobID: String, status: JobStatus, channel: String, routeStep: Int, attemptRouteStep: Int,
-        createdAt: Int64, expiresAt: Int64, hasPayload: Bool
-    ) {
-        self.jobID = jobID
-        self.status = status
-        self.channel = channel
-        self.routeStep = routeStep
-        self.attemptRouteStep = attemptRouteStep
-        self.createdAt = createdAt
-        self.expiresAt = expiresAt
-        self.hasPayload = hasPayload
-    }
 }
 
 /// What a receipt does to its job.
