@@ -21,5 +21,16 @@ extension SQLiteOutbox {
         try queries.deliveryLatency(since: since)
     }
 
+    public func attemptsPerMinute(since: Int64) throws(OutboxError) -> [MinuteCount] {
+        try queries.attemptsPerMinute(since: since)
+    }
+
+    public func sentLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram {
+        try queries.sentLatencyHistogram(since: since)
+    }
+
+    /// None yet: delivery receipts (issue 13) are not recorded by this store.
+    public func deliveredLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram? { nil }
+
     public func oldestQueued() throws(OutboxError) -> [String: Int64] { try queries.oldestQueued() }
 }

@@ -103,6 +103,34 @@ struct SQLiteQueries: Sendable {
         }
     }
 
+    func attemptsPerMinute(since: Int64) throws(OutboxError) -> [MinuteCount] {
+        try reader.read { db throws(SQLiteError) in
+            try db.withStatement(StatsSQL.attemptsPerMinute) { s throws(SQLiteError) in
+                s.bind(since, to: ":since")
+                var out: [MinuteCount] = []
+                while try s.step() {
+                    guard let o = AttemptOutcome(rawValue: s.string(1)) else { continue }
+                    out.append(MinuteCount(minute: s.int64(0), outcome: o, count: s.int(2)))
+                }
+                return out
+            }
+        }
+    }
+
+    func sentLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram {
+        try reader.read { db throws(SQLiteError) in
+            try db.withStatement(StatsSQL.sentLatencyHistogram) { s throws(SQLiteError) in
+                s.bind(since, to: ":since")
+                var counts = Array(repeating: 0, count: LatencyHistogram.boundsMillis.count + 1)
+                while try s.step() {
+                    let b = s.int(0)
+                    if counts.indices.contains(b) { counts[b] = s.int(1) }
+                }
+                return LatencyHistogram(counts: counts)
+            }
+        }
+    }
+
     func oldestQueued() throws(OutboxError) -> [String: Int64] {
         let pairs = try reader.rows(StatsSQL.oldestQueued) { s in (s.string(0), s.int64(1)) }
         return Dictionary(pairs, uniquingKeysWith: { _, last in last })

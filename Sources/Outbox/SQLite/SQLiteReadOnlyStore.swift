@@ -70,6 +70,11 @@ public final class SQLiteReadOnlyStore: ReadOnlyJobStore {
     public func recentFailures(limit: Int) throws(OutboxError) -> [AttemptRecord] { try queries.recentFailures(limit: limit) }
     public func attemptCounts(since: Int64) throws(OutboxError) -> [AttemptCount] { try queries.attemptCounts(since: since) }
     public func deliveryLatency(since: Int64) throws(OutboxError) -> LatencySummary { try queries.deliveryLatency(since: since) }
+    public func attemptsPerMinute(since: Int64) throws(OutboxError) -> [MinuteCount] { try queries.attemptsPerMinute(since: since) }
+    public func sentLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram {
+        try queries.sentLatencyHistogram(since: since)
+    }
+    public func deliveredLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram? { nil }
     public func oldestQueued() throws(OutboxError) -> [String: Int64] { try queries.oldestQueued() }
     /// Never: this store does not write.
     public var isWritable: Bool { false }

@@ -26,6 +26,13 @@ public protocol JobStatisticsStore: AnyObject, Sendable {
     func attemptCounts(since: Int64) throws(OutboxError) -> [AttemptCount]
     /// Accept → provider-accepted latency of jobs sent since `since` (milliseconds).
     func deliveryLatency(since: Int64) throws(OutboxError) -> LatencySummary
+    /// Tries finished since `since` per minute and outcome (the status page's chart).
+    func attemptsPerMinute(since: Int64) throws(OutboxError) -> [MinuteCount]
+    /// Accept → provider-accepted latency of jobs sent since `since`, in buckets.
+    func sentLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram
+    /// Accept → delivered (the provider's delivery receipt) latency since `since`, in buckets; nil
+    /// when the store records no receipts.
+    func deliveredLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram?
     /// The creation time of the oldest queued job per channel.
     func oldestQueued() throws(OutboxError) -> [String: Int64]
     /// False while the last write batch failed (disk full, I/O error, unreachable): for readiness

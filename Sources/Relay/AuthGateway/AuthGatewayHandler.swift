@@ -8,9 +8,6 @@ import SIMASID
 /// that needs a JWKS fetch or a userinfo call, and every introspection or pre-fill request, is
 /// judged on a worker queue. Tokens are never logged; refusals log the failed check only.
 final class AuthGatewayHandler: HTTPHandler {
-    static let verifyPath = "/v1/auth/verify"
-    static let introspectPath = "/v1/auth/introspect"
-    static let kycPath = "/v1/me/kyc"
 
     let gate: any TokenGate
     let settings: AuthGatewaySettings
@@ -41,11 +38,14 @@ final class AuthGatewayHandler: HTTPHandler {
     }
 
     static func route(_ path: String) -> Route? {
-        if path == verifyPath { return .verify(tail: nil) }
-        if path.hasPrefix(verifyPath + "/") { return .verify(tail: String(path.dropFirst(verifyPath.count))) }
-        if path == introspectPath { return .introspect }
-        if path == kycPath { return .kyc }
-        return nil
+        guard let m = RouteTable.match(.auth, path) else { return nil }
+        switch m.route.id {
+        case .verify: return .verify(tail: nil)
+        case .verifyTail: return .verify(tail: m.parameter)
+        case .introspect: return .introspect
+        case .meKYC: return .kyc
+        default: return nil
+        }
     }
 
     func head(_ head: HTTPRequestHead) -> HTTPResponse? {

@@ -12,7 +12,7 @@ import SQEKYC
 ///
 /// `handle` returns nil for any other path, so `AdminHandler` can ask it first.
 final class KYCAdminRoutes: Sendable {
-    static let path = "/v1/kyc"
+    static let path = RouteTable.kycPath
     static let allow = "GET, POST"
 
     private let ingest: KYCIngest

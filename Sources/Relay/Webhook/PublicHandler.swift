@@ -8,7 +8,7 @@ import Synchronization
 /// Routing, authentication, throttling and media type are decided from the head alone, so an
 /// unauthenticated client never gets its body read.
 final class PublicHandler: HTTPHandler {
-    static let webhookPath = "/v1/webhooks/otp"
+    static let webhookPath = RouteTable.webhookPath
 
     private let authenticator: BasicAuthenticator
     /// Failed attempts: 401, or 429 once the client address failed too often.
@@ -53,10 +53,10 @@ final class PublicHandler: HTTPHandler {
     }
 
     private func decide(_ head: HTTPRequestHead) -> HTTPResponse? {
-        switch head.path {
-        case Self.webhookPath:
+        switch RouteTable.match(.public, head.path)?.route.id {
+        case .webhook:
             guard head.method == "POST" else { return Responses.error(.methodNotAllowed(allow: "POST")) }
-        case "/healthz":
+        case .healthz:
             guard head.method == "GET" || head.method == "HEAD" else { return Responses.error(.methodNotAllowed(allow: "GET, HEAD")) }
             return Responses.json(200, "{\"status\":\"ok\"}")
         default:

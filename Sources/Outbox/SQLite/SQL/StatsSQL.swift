@@ -28,5 +28,18 @@ enum StatsSQL {
         ORDER BY l LIMIT 1 OFFSET :offset
         """
 
+    /// `delivery_stats_minute` (0002) for the window, through the `attempts_finished` index: tries
+    /// per minute and outcome.
+    static let attemptsPerMinute = """
+        SELECT (finished_at / 60000) * 60000 AS minute, outcome, count(*) FROM attempts INDEXED BY attempts_finished
+        WHERE finished_at >= :since GROUP BY 1, 2 ORDER BY 1, 2
+        """
+
+    /// Accept → provider-accepted latency of jobs sent since `:since`, counted per bucket.
+    static let sentLatencyHistogram = """
+        SELECT \(LatencyHistogram.bucketSQL) AS b, count(*) FROM
+        (SELECT sent_at - created_at AS l FROM jobs WHERE status = 'sent' AND sent_at >= :since) GROUP BY b
+        """
+
     static let oldestQueued = "SELECT channel, min(created_at) FROM jobs WHERE status = 'queued' GROUP BY channel"
 }

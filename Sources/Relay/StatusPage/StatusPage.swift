@@ -2,8 +2,9 @@ import Delivery
 import Outbox
 import RelayCore
 
-/// `GET /` on the admin listener: a small server-rendered status page (no script, no external
-/// resources), built only from masked, secret-free records.
+/// `GET /` on the admin listener: a small server-rendered status page with SVG charts (no script,
+/// no external resources; it reloads itself every 10 s), built only from counts and masked,
+/// secret-free records.
 enum StatusPage {
     static func render(
         store: any JobOperationsStore & JobStatisticsStore, metrics: RelayMetrics, receipts: ReceiptMetrics? = nil, now: Int64
@@ -13,9 +14,11 @@ enum StatusPage {
             <meta http-equiv="refresh" content="10">
             <style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
             td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}
-            .dead{color:#b00}.ok{color:#070}h1{font-size:20px}</style></head><body>
+            .dead{color:#b00}.ok{color:#070}h1{font-size:20px}.charts{display:flex;flex-wrap:wrap;gap:8px 24px}
+            .charts h2{font-size:15px;margin:.6em 0 .2em}</style></head><body>
             <h1>otp-relay</h1><p>\(escape(TimeExpression.iso(now)))</p>
             """
+        html += charts(store: store, now: now)
         let channels = StatsJSON.channels
         html += "<h2>Jobs by channel</h2><table><tr><th class=l>channel</th>"
         html += JobStatus.allCases.map { "<th>\($0.rawValue)</th>" }.joined() + "<th>delivered %</th></tr>"
@@ -75,6 +78,23 @@ enum StatusPage {
         }
         html += "</table></body></html>\n"
         return html
+    }
+
+    /// Deliveries per minute by outcome over the last hour; accept → provider accepted and
+    /// accept → delivered (receipts) latency distributions over the same hour.
+    static func charts(store: any JobStatisticsStore, now: Int64) -> String {
+        let since = (now / 60_000) * 60_000 - 59 * 60_000
+        var html = "<div class=charts><div><h2>Deliveries per minute by outcome, last hour</h2>"
+        html += SVGChart.deliveriesPerMinute((try? store.attemptsPerMinute(since: since)) ?? [], now: now) + "</div></div>"
+        html += "<div class=charts><div><h2>Accepted → provider accepted, last hour</h2>"
+        html += SVGChart.latency(
+            try? store.sentLatencyHistogram(since: since), title: "Accepted to provider accepted latency, last hour",
+            color: "#1565c0", empty: "no data")
+        html += "</div><div><h2>Accepted → delivered (receipts), last hour</h2>"
+        html += SVGChart.latency(
+            (try? store.deliveredLatencyHistogram(since: since)) ?? nil, title: "Accepted to delivered latency, last hour",
+            color: "#2e7d32", empty: "no receipts yet")
+        return html + "</div></div>"
     }
 
     static func escape(_ s: String) -> String { TemplateRenderer.htmlEscape(s) }
