@@ -76,6 +76,24 @@ final class AdminTests: XCTestCase {
             s, "/v1/jobs/replay", #"{"status":"dead","channel":"sms","dry_run":true,"reason":"provider outage"}"#, auth: adminAuth)
         XCTAssertEqual(dry.json?["replayed"] as? Int, 2)
         XCTAssertEqual(try s.count("status = 'dead'"), 3, "dry run changes nothing")
+        // Found by schemathesis: a dry_run or a filter of the wrong type was ignored, so the call ran for
+        // real, or over every channel.
+        for body in [
+            #"{"dry_run":"yes","reason":"r"}"#, #"{"dry_run":{},"channel":"sms","reason":"r"}"#,
+            #"{"channel":{},"dry_run":true,"reason":"r"}"#, #"{"channel":["sms"],"reason":"r"}"#, #"{"limit":true,"reason":"r"}"#,
+        ] {
+            let r = try post(s, "/v1/jobs/replay", body, auth: adminAuth)
+            XCTAssertEqual(r.status, 400, body)
+            XCTAssertEqual(r.json?["error"] as? String, "invalid_request", body)
+        }
+        XCTAssertEqual(try post(s, "/v1/jobs/\(ids[0])/replay", #"{"dry_run":1,"reason":"r"}"#, auth: adminAuth).status, 400)
+        XCTAssertEqual(try s.count("status = 'dead'"), 3, "refused calls change nothing")
+        let nulls = try post(
+            s, "/v1/jobs/replay", #"{"channel":null,"dry_run":null,"limit":null,"reason":"r","status":"dead"}"#, auth: adminAuth)
+        XCTAssertEqual(nulls.status, 200, "null is absent")
+        XCTAssertEqual(try s.count("status = 'dead'"), 0)
+        XCTAssertEqual(try s.count("status = 'queued'"), 3)
+        try killAll(s)
         let one = try post(s, "/v1/jobs/\(ids[0])/replay", #"{"reason":"customer called"}"#, auth: adminAuth)
         XCTAssertEqual(one.status, 200, one.text)
         let bulk = try post(
@@ -83,7 +101,8 @@ final class AdminTests: XCTestCase {
         XCTAssertEqual(bulk.json?["replayed"] as? Int, 2)
         XCTAssertEqual(try s.count("status = 'queued'"), 3)
         let audit = try sqliteQuery(s.db, "SELECT actor || '|' || reason FROM replays ORDER BY id")
-        XCTAssertEqual(audit, ["admin|customer called", "admin|provider outage", "admin|provider outage"])
+        XCTAssertEqual(
+            audit, Array(repeating: "admin|r", count: 3) + ["admin|customer called", "admin|provider outage", "admin|provider outage"])
         XCTAssertEqual(try post(s, "/v1/jobs/\(ids[0])/replay", #"{"reason":"again"}"#, auth: adminAuth).status, 409, "only dead jobs")
     }
 

@@ -74,7 +74,7 @@ final class AdminHandler: HTTPHandler {
             case .replayOne(let id):
                 let body = try JSONBody(request.body)
                 let reason = try body.requiredString("reason")
-                let s = try replayer.replay(ids: [id], actor: actor, reason: reason, dryRun: body.bool("dry_run") ?? false)
+                let s = try replayer.replay(ids: [id], actor: actor, reason: reason, dryRun: try body.bool("dry_run") ?? false)
                 logger.info("replay", ["actor": .string(actor), "job_id": .string(id), "replayed": .int(Int64(s.replayed.count))])
                 if !s.notFound.isEmpty { return Responses.error(.notFound) }
                 if !s.expired.isEmpty { return Responses.error(.conflict("The OTP has expired; it will not be replayed")) }
@@ -83,12 +83,12 @@ final class AdminHandler: HTTPHandler {
             case .replayMany:
                 let body = try JSONBody(request.body)
                 let reason = try body.requiredString("reason")
-                var f = try filter(QueryString(pairs: body.strings()))
+                var f = try filter(QueryString(pairs: body.strings(Self.filterFields)))
                 if let st = body.string("status"), st != "dead" {
                     throw PartnerError.invalidRequest("Field \"status\": only dead jobs can be replayed")
                 }
                 f.status = .dead
-                let s = try replayer.replay(matching: f, actor: actor, reason: reason, dryRun: body.bool("dry_run") ?? false)
+                let s = try replayer.replay(matching: f, actor: actor, reason: reason, dryRun: try body.bool("dry_run") ?? false)
                 logger.info(
                     "bulk replay",
                     [
@@ -129,6 +129,9 @@ final class AdminHandler: HTTPHandler {
             return Responses.error(.unexpected)
         }
     }
+
+    /// The filter's parameters (`GET /v1/jobs` query, bulk replay body).
+    static let filterFields = ["status", "channel", "kind", "since", "until", "before", "limit"]
 
     private func filter(_ q: QueryString) throws -> JobFilter {
         var f = JobFilter()

@@ -34,7 +34,13 @@ struct JSONBody {
 
     func string(_ k: String) -> String? { object[k] as? String }
 
-    func bool(_ k: String) -> Bool? { (object[k] as? NSNumber).flatMap { isJSONBool($0) ? $0.boolValue : nil } }
+    /// A boolean field; nil when absent or null, invalid_request when it is anything else (a
+    /// `"dry_run": "yes"` must not run for real).
+    func bool(_ k: String) throws(PartnerError) -> Bool? {
+        guard let v = object[k], !(v is NSNull) else { return nil }
+        guard let n = v as? NSNumber, isJSONBool(n) else { throw .invalidRequest("Field \"\(k)\" must be true or false") }
+        return n.boolValue
+    }
 
     func requiredString(_ k: String) throws(PartnerError) -> String {
         guard let s = object[k] as? String, !s.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -44,11 +50,19 @@ struct JSONBody {
         return s
     }
 
-    /// The string-valued fields, for filters given in the body.
-    func strings() -> [String: String] {
+    /// The fields `keys` as strings (a number as its text), for filters given in the body; absent
+    /// or null ones left out, invalid_request for any other type (a filter must never be dropped).
+    func strings(_ keys: [String]) throws(PartnerError) -> [String: String] {
         var out: [String: String] = [:]
-        for (k, v) in object {
-            if let s = v as? String { out[k] = s } else if let n = v as? NSNumber, !isJSONBool(n) { out[k] = n.stringValue }
+        for k in keys {
+            guard let v = object[k], !(v is NSNull) else { continue }
+            if let s = v as? String {
+                out[k] = s
+            } else if let n = v as? NSNumber, !isJSONBool(n) {
+                out[k] = n.stringValue
+            } else {
+                throw .invalidRequest("Field \"\(k)\" must be a string")
+            }
         }
         return out
     }

@@ -47,8 +47,8 @@ enum RouteTable {
     static let meKYCPath = "/v1/me/kyc"
 
     /// The token gateway's verify endpoint answers any method (a forward-auth subrequest keeps the
-    /// client's).
-    static let anyMethod = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    /// client's): these are the ones OpenAPI can name.
+    static let anyMethod = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 
     static let routes: [Route] = [
         Route(.webhook, .public, webhookPath, ["POST"]),
