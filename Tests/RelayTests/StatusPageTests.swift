@@ -40,9 +40,9 @@ final class StatusPageTests: XCTestCase {
         XCTAssertTrue(svg.contains("retryable: 1</title>"))
         XCTAssertFalse(svg.contains("sent: 99"), "the minute an hour ago is not drawn")
         // The scale is 8 for a peak of 8: the stack of the last minute fills the plot's height.
-        XCTAssertEqual(SVGChart.plotH, 170)
-        XCTAssertTrue(svg.contains("height=\"127.5\" fill=\"#2e7d32\""), "6 of 8: \(svg)")
-        XCTAssertTrue(svg.contains("y=\"14\" width=\"10.1\" height=\"42.5\" fill=\"#c62828\""), "2 of 8, on top")
+        XCTAssertEqual(SVGChart.plotH, 160)
+        XCTAssertTrue(svg.contains("height=\"120\" fill=\"#2e7d32\""), "6 of 8: \(svg)")
+        XCTAssertTrue(svg.contains("y=\"24\" width=\"10.1\" height=\"40\" fill=\"#c62828\""), "2 of 8, on top")
         XCTAssertFalse(SVGChart.deliveriesPerMinute([], now: now).contains("<title>2"), "no bars")
         XCTAssertTrue(SVGChart.deliveriesPerMinute([], now: now).contains("no tries in the last hour"))
     }

@@ -9,7 +9,7 @@ enum SVGChart {
     static let height = 220
     static let left = 44
     static let right = 12
-    static let top = 14
+    static let top = 24
     static let bottom = 36
 
     static func color(_ o: AttemptOutcome) -> String {
