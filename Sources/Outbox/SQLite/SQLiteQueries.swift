@@ -104,31 +104,16 @@ struct SQLiteQueries: Sendable {
     }
 
     func attemptsPerMinute(since: Int64) throws(OutboxError) -> [MinuteCount] {
-        try reader.read { db throws(SQLiteError) in
-            try db.withStatement(StatsSQL.attemptsPerMinute) { s throws(SQLiteError) in
-                s.bind(since, to: ":since")
-                var out: [MinuteCount] = []
-                while try s.step() {
-                    guard let o = AttemptOutcome(rawValue: s.string(1)) else { continue }
-                    out.append(MinuteCount(minute: s.int64(0), outcome: o, count: s.int(2)))
-                }
-                return out
-            }
+        try reader.rows(StatsSQL.attemptsPerMinute, bind: { $0.bind(since, to: ":since") }) { s in
+            AttemptOutcome(rawValue: s.string(1)).map { MinuteCount(minute: s.int64(0), outcome: $0, count: s.int(2)) }
         }
     }
 
     func sentLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram {
-        try reader.read { db throws(SQLiteError) in
-            try db.withStatement(StatsSQL.sentLatencyHistogram) { s throws(SQLiteError) in
-                s.bind(since, to: ":since")
-                var counts = Array(repeating: 0, count: LatencyHistogram.boundsMillis.count + 1)
-                while try s.step() {
-                    let b = s.int(0)
-                    if counts.indices.contains(b) { counts[b] = s.int(1) }
-                }
-                return LatencyHistogram(counts: counts)
-            }
-        }
+        let buckets = try reader.rows(StatsSQL.sentLatencyHistogram, bind: { $0.bind(since, to: ":since") }) { s in (s.int(0), s.int(1)) }
+        var counts = Array(repeating: 0, count: LatencyHistogram.boundsMillis.count + 1)
+        for (b, n) in buckets where counts.indices.contains(b) { counts[b] = n }
+        return LatencyHistogram(counts: counts)
     }
 
     func oldestQueued() throws(OutboxError) -> [String: Int64] {
