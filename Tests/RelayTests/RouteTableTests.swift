@@ -49,6 +49,7 @@ final class RouteTableTests: XCTestCase {
 
     static func sample(_ template: String) -> String {
         template.replacingOccurrences(of: "{id}", with: jobID).replacingOccurrences(of: "{path}", with: "admin/x")
+            .replacingOccurrences(of: "{provider}", with: "tw")
     }
 
     func testEveryRouteIsServedByItsListenersRouter() {
@@ -99,7 +100,9 @@ final class RouteTableTests: XCTestCase {
         for miss in ["/v1/auth/verifyx", "/v1/auth/introspect/", "/v1/me/kyc/", "/v1/auth"] {
             XCTAssertNil(AuthGatewayHandler.route(miss), miss)
         }
-        for miss in ["/v1/webhooks/otp/", "/healthz/", "/", "/v1/webhooks"] {
+        for miss in [
+            "/v1/webhooks/otp/", "/healthz/", "/", "/v1/webhooks", "/v1/receipts/twilio/a/b", "/v1/receipts/sms/x", "/v1/receipts/meta",
+        ] {
             XCTAssertNil(RouteTable.match(.public, miss), miss)
         }
     }

@@ -29,8 +29,9 @@ extension SQLiteOutbox {
         try queries.sentLatencyHistogram(since: since)
     }
 
-    /// None yet: delivery receipts (issue 13) are not recorded by this store.
-    public func deliveredLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram? { nil }
+    public func deliveredLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram? {
+        try queries.deliveredLatencyHistogram(since: since)
+    }
 
     public func oldestQueued() throws(OutboxError) -> [String: Int64] { try queries.oldestQueued() }
 }

@@ -110,7 +110,15 @@ struct SQLiteQueries: Sendable {
     }
 
     func sentLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram {
-        let buckets = try reader.rows(StatsSQL.sentLatencyHistogram, bind: { $0.bind(since, to: ":since") }) { s in (s.int(0), s.int(1)) }
+        try latencyHistogram(StatsSQL.sentLatencyHistogram, since: since)
+    }
+
+    func deliveredLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram {
+        try latencyHistogram(StatsSQL.deliveredLatencyHistogram, since: since)
+    }
+
+    private func latencyHistogram(_ sql: String, since: Int64) throws(OutboxError) -> LatencyHistogram {
+        let buckets = try reader.rows(sql, bind: { $0.bind(since, to: ":since") }) { s in (s.int(0), s.int(1)) }
         var counts = Array(repeating: 0, count: LatencyHistogram.boundsMillis.count + 1)
         for (b, n) in buckets where counts.indices.contains(b) { counts[b] = n }
         return LatencyHistogram(counts: counts)

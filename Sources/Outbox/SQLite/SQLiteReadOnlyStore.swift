@@ -74,7 +74,9 @@ public final class SQLiteReadOnlyStore: ReadOnlyJobStore {
     public func sentLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram {
         try queries.sentLatencyHistogram(since: since)
     }
-    public func deliveredLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram? { nil }
+    public func deliveredLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram? {
+        try queries.deliveredLatencyHistogram(since: since)
+    }
     public func oldestQueued() throws(OutboxError) -> [String: Int64] { try queries.oldestQueued() }
     /// Never: this store does not write.
     public var isWritable: Bool { false }

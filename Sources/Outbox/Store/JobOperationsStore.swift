@@ -30,8 +30,8 @@ public protocol JobStatisticsStore: AnyObject, Sendable {
     func attemptsPerMinute(since: Int64) throws(OutboxError) -> [MinuteCount]
     /// Accept → provider-accepted latency of jobs sent since `since`, in buckets.
     func sentLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram
-    /// Accept → delivered (the provider's delivery receipt) latency since `since`, in buckets; nil
-    /// when the store records no receipts.
+    /// Accept → delivered (the provider's delivered receipt) latency of jobs delivered since
+    /// `since`, in buckets; nil for a store that records no receipts.
     func deliveredLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram?
     /// The creation time of the oldest queued job per channel.
     func oldestQueued() throws(OutboxError) -> [String: Int64]

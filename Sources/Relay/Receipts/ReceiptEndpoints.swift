@@ -53,12 +53,11 @@ final class ReceiptEndpoints: Sendable {
         self.clock = clock
     }
 
-    /// `twilio/{name}` or `meta/{name}` after the prefix: the provider's name and source.
+    /// `twilio/{name}` or `meta/{name}` after the prefix (`RouteTable`): the provider's name and source.
     private func route(_ path: String) -> (name: String, source: Source)? {
-        let rest = path.dropFirst(Self.prefix.count).split(separator: "/", omittingEmptySubsequences: false)
-        guard rest.count == 2, let source = sources[String(rest[1])] else { return nil }
-        switch (rest[0], source) {
-        case ("twilio", .twilio), ("meta", .meta): return (String(rest[1]), source)
+        guard let m = RouteTable.match(.public, path), let name = m.parameter, let source = sources[name] else { return nil }
+        switch (m.route.id, source) {
+        case (.twilioReceipt, .twilio), (.metaReceipt, .meta): return (name, source)
         default: return nil
         }
     }

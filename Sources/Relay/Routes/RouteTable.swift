@@ -2,12 +2,13 @@
 /// test holds `docs/openapi.yaml` to it (the same paths, the same methods, both ways).
 ///
 /// Paths are OpenAPI templates: `{id}` is a job id (26 characters, 0-9 A-Z); `{path}`, last only,
-/// is the rest of the path after a `/` (any characters, slashes too, possibly empty).
+/// is the rest of the path after a `/` (any characters, slashes too, possibly empty); any other
+/// `{name}` is one segment (the handler judges it, e.g. a provider's name).
 enum RouteTable {
     enum Listener: String, CaseIterable, Sendable { case `public`, admin, auth }
 
     enum ID: Sendable, Equatable {
-        case webhook, healthz
+        case webhook, healthz, twilioReceipt, metaReceipt
         case statusPage, metrics, readyz, stats, jobs, job, replayOne, replayMany, kyc
         case verify, verifyTail, introspect, meKYC
     }
@@ -53,6 +54,8 @@ enum RouteTable {
     static let routes: [Route] = [
         Route(.webhook, .public, webhookPath, ["POST"]),
         Route(.healthz, .public, "/healthz", ["GET", "HEAD"]),
+        Route(.twilioReceipt, .public, "/v1/receipts/twilio/{provider}", ["POST"], needs: "delivery.providers.*.status_callbacks"),
+        Route(.metaReceipt, .public, "/v1/receipts/meta/{provider}", ["GET", "POST"], needs: "delivery.providers.*.status_callbacks"),
         Route(.statusPage, .admin, "/", ["GET", "HEAD"]),
         Route(.metrics, .admin, "/metrics", ["GET", "HEAD"]),
         Route(.readyz, .admin, "/readyz", ["GET", "HEAD"]),
@@ -94,6 +97,8 @@ enum RouteTable {
         for (t, p) in zip(template, parts) {
             if t == "{id}" {
                 guard validJobID(p) else { return nil }
+                parameter = String(p)
+            } else if t.first == "{" {
                 parameter = String(p)
             } else if t != p {
                 return nil

@@ -89,7 +89,7 @@ enum StatusPage {
         html += "<div class=charts><div><h2>Accepted → provider accepted, last hour</h2>"
         html += SVGChart.latency(
             try? store.sentLatencyHistogram(since: since), title: "Accepted to provider accepted latency, last hour",
-            color: "#1565c0", empty: "no data")
+            color: "#1565c0", empty: "nothing sent in the last hour")
         html += "</div><div><h2>Accepted → delivered (receipts), last hour</h2>"
         html += SVGChart.latency(
             (try? store.deliveredLatencyHistogram(since: since)) ?? nil, title: "Accepted to delivered latency, last hour",

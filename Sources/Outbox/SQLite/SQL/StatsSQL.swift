@@ -35,10 +35,18 @@ enum StatsSQL {
         WHERE finished_at >= :since GROUP BY 1, 2 ORDER BY 1, 2
         """
 
-    /// Accept → provider-accepted latency of jobs sent since `:since`, counted per bucket.
+    /// Accept → provider-accepted latency of jobs sent since `:since` (also those a receipt then
+    /// judged, as `sentLatencyAt`), counted per bucket.
     static let sentLatencyHistogram = """
         SELECT \(LatencyHistogram.bucketSQL) AS b, count(*) FROM
-        (SELECT sent_at - created_at AS l FROM jobs WHERE status = 'sent' AND sent_at >= :since) GROUP BY b
+        (SELECT sent_at - created_at AS l FROM jobs WHERE status IN ('sent', 'delivered', 'undelivered') AND sent_at >= :since)
+        GROUP BY b
+        """
+
+    /// Accept → delivered (the delivered receipt) latency of jobs delivered since `:since`, per bucket.
+    static let deliveredLatencyHistogram = """
+        SELECT \(LatencyHistogram.bucketSQL) AS b, count(*) FROM
+        (SELECT delivered_at - created_at AS l FROM jobs WHERE status = 'delivered' AND delivered_at >= :since) GROUP BY b
         """
 
     static let oldestQueued = "SELECT channel, min(created_at) FROM jobs WHERE status = 'queued' GROUP BY channel"

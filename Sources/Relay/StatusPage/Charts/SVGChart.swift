@@ -60,13 +60,13 @@ enum SVGChart {
         return svg + "</svg>"
     }
 
-    /// A latency distribution: one bar per `LatencyHistogram` bucket, with the count above it.
+    /// A latency distribution: one bar per `LatencyHistogram` bucket, with the count above it;
+    /// `empty` in the middle when there is nothing to draw.
     static func latency(_ h: LatencyHistogram?, title: String, color: String, empty: String, shownWidth: Int = 560) -> String {
         var svg = open(title, shownWidth: shownWidth)
         guard let h, h.total > 0 else {
             return svg + axes(scale: 1, unit: "jobs", ticks: false)
-                + text(Double(width) / 2, Double(top) + plotH / 2, h == nil ? empty : "nothing in the last hour", anchor: "middle")
-                + "</svg>"
+                + text(Double(width) / 2, Double(top) + plotH / 2, empty, anchor: "middle") + "</svg>"
         }
         let scale = niceCeiling(h.counts.max() ?? 0)
         svg += axes(scale: scale, unit: "jobs")
