@@ -34,10 +34,10 @@ struct JSONBody {
 
     func string(_ k: String) -> String? { object[k] as? String }
 
-    /// A boolean field; nil when absent or null, invalid_request when it is anything else (a
-    /// `"dry_run": "yes"` must not run for real).
+    /// A boolean field; nil when absent, invalid_request when it is anything else, null included
+    /// (a `"dry_run": "yes"` must not run for real).
     func bool(_ k: String) throws(PartnerError) -> Bool? {
-        guard let v = object[k], !(v is NSNull) else { return nil }
+        guard let v = object[k] else { return nil }
         guard let n = v as? NSNumber, isJSONBool(n) else { throw .invalidRequest("Field \"\(k)\" must be true or false") }
         return n.boolValue
     }
@@ -51,11 +51,12 @@ struct JSONBody {
     }
 
     /// The fields `keys` as strings (a number as its text), for filters given in the body; absent
-    /// or null ones left out, invalid_request for any other type (a filter must never be dropped).
+    /// ones left out, invalid_request for any other type, null included (a filter must never be
+    /// dropped).
     func strings(_ keys: [String]) throws(PartnerError) -> [String: String] {
         var out: [String: String] = [:]
         for k in keys {
-            guard let v = object[k], !(v is NSNull) else { continue }
+            guard let v = object[k] else { continue }
             if let s = v as? String {
                 out[k] = s
             } else if let n = v as? NSNumber, !isJSONBool(n) {
