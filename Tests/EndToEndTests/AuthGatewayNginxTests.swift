@@ -132,6 +132,11 @@ final class AuthGatewayNginxTests: XCTestCase {
         XCTAssertTrue(
             metrics.contains(#"otp_relay_auth_verifications_total{endpoint="verify",result="forbidden",reason="insufficient_role"} 3"#))
         XCTAssertTrue(metrics.contains(#"otp_relay_auth_verification_seconds_bucket{le="+Inf"}"#))
+        // The valid token came back 3 times, rotated once: answered from the verified-token
+        // cache; key-b was added, not key-a retired, so nothing was flushed.
+        let hits = metrics.split(separator: "\n").first { $0.hasPrefix(#"otp_relay_auth_token_cache_lookups_total{result="hit"} "#) }
+        XCTAssertGreaterThanOrEqual(Int(hits?.split(separator: " ").last ?? "") ?? 0, 4, metrics)
+        XCTAssertTrue(metrics.contains("otp_relay_auth_token_cache_flushes_total 0"), metrics)
 
         nginx.stop()
         XCTAssertEqual(relay.terminate(), 0)

@@ -106,6 +106,12 @@ final class AuthGatewayUnitTests: XCTestCase {
         XCTAssertEqual(ex(["Bearer abc.def.ghi"]), .token("abc.def.ghi"))
         XCTAssertEqual(ex(["bearer   abc  "]), .token("abc"))
         XCTAssertEqual(ex(["Basic dXNlcjpwYXNz"]), .malformed("the scheme is not Bearer"))
+        XCTAssertEqual(ex(["BEARER abc"]), .token("abc"))
+        for other in ["Bearer\tabc", "Bearer", "Bearer ", "BearerXabc", "Bearer\u{0}abc", "Bébrer abc", "Bea\u{2}er abc"] {
+            XCTAssertEqual(ex([other]), .malformed("the scheme is not Bearer"), other)
+        }
+        XCTAssertEqual(ex(["Bearer        "]), .malformed("the bearer token is empty"))
+        XCTAssertEqual(ex(["Bearer ab\u{E9}"]), .malformed("the bearer token has characters a token cannot have"))
         XCTAssertEqual(ex(["Bearer a", "Bearer b"]), .malformed("more than one Authorization header"))
         XCTAssertEqual(ex(["Bearer a\"b"]), .malformed("the bearer token has characters a token cannot have"))
         XCTAssertEqual(ex(["Bearer " + String(repeating: "a", count: 9000)]), .malformed("the bearer token is too large"))

@@ -143,17 +143,27 @@ enum BearerToken {
 
     static func extract(_ headers: HTTPHeaders) -> Extracted {
         let values = headers.values("Authorization")
-        guard let value = values.first else { return .missing }
+        guard var value = values.first else { return .missing }
         guard values.count == 1 else { return .malformed("more than one Authorization header") }
-        let u = value.utf8
-        guard u.count > 7, value.prefix(7).lowercased() == "bearer " else { return .malformed("the scheme is not Bearer") }
-        var token = Substring(value.dropFirst(7))
-        while token.first == " " { token = token.dropFirst() }
-        while token.last == " " { token = token.dropLast() }
-        guard !token.isEmpty else { return .malformed("the bearer token is empty") }
-        guard token.utf8.count <= TokenLimits.defaultMaxTokenBytes else { return .malformed("the bearer token is too large") }
-        guard token.utf8.allSatisfy(isToken68) else { return .malformed("the bearer token has characters a token cannot have") }
-        return .token(String(token))
+        return value.withUTF8(scan)
+    }
+
+    /// On the header's bytes (no lowercased copy, no Character walk: this runs on every request).
+    private static func scan(_ b: UnsafeBufferPointer<UInt8>) -> Extracted {
+        guard b.count > 7, isBearerScheme(b) else { return .malformed("the scheme is not Bearer") }
+        var lo = 7, hi = b.count
+        while lo < hi && b[lo] == 0x20 { lo += 1 }
+        while hi > lo && b[hi - 1] == 0x20 { hi -= 1 }
+        guard lo < hi else { return .malformed("the bearer token is empty") }
+        guard hi - lo <= TokenLimits.defaultMaxTokenBytes else { return .malformed("the bearer token is too large") }
+        for i in lo..<hi where !isToken68(b[i]) { return .malformed("the bearer token has characters a token cannot have") }
+        return .token(String(decoding: UnsafeBufferPointer(rebasing: b[lo..<hi]), as: UTF8.self))
+    }
+
+    /// `bearer ` in any case of the letters (the space exactly).
+    private static func isBearerScheme(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        for (i, c) in "bearer".utf8.enumerated() where b[i] | 0x20 != c || b[i] < 0x41 { return false }
+        return b[6] == 0x20
     }
 
     /// RFC 7235 token68.

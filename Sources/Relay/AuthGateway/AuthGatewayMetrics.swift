@@ -42,7 +42,7 @@ final class AuthGatewayMetrics: Sendable {
         state.withLock { $0.counts[Key(endpoint: endpoint, result: result.rawValue, reason: reason)] ?? 0 }
     }
 
-    func write(to p: inout PrometheusText, jwksFetches: Int, cacheEntries: Int) {
+    func write(to p: inout PrometheusText, _ gate: TokenGateCounters) {
         let s = state.withLock { $0 }
         p.family("otp_relay_auth_verifications_total", "counter", "Auth listener decisions by endpoint, result and reason.")
         for (k, n) in s.counts.sorted(by: {
@@ -61,8 +61,18 @@ final class AuthGatewayMetrics: Sendable {
         p.sample("otp_relay_auth_verification_seconds_sum", [], Double(s.sumNanos) / 1e9)
         p.sample("otp_relay_auth_verification_seconds_count", [], Double(s.total))
         p.family("otp_relay_auth_jwks_fetches_total", "counter", "JWKS fetches made by the auth listener's verifier.")
-        p.sample("otp_relay_auth_jwks_fetches_total", [], Double(jwksFetches))
+        p.sample("otp_relay_auth_jwks_fetches_total", [], Double(gate.jwksFetches))
         p.family("otp_relay_auth_userinfo_cache_entries", "gauge", "Userinfo answers cached (userinfo mode).")
-        p.sample("otp_relay_auth_userinfo_cache_entries", [], Double(cacheEntries))
+        p.sample("otp_relay_auth_userinfo_cache_entries", [], Double(gate.userinfoCacheEntries))
+        guard let t = gate.tokenCache else { return }
+        p.family("otp_relay_auth_token_cache_entries", "gauge", "Verified tokens cached (by digest) for their lifetime.")
+        p.sample("otp_relay_auth_token_cache_entries", [], Double(t.entries))
+        p.family("otp_relay_auth_token_cache_lookups_total", "counter", "Verified-token cache lookups by result.")
+        p.sample("otp_relay_auth_token_cache_lookups_total", [("result", "hit")], Double(t.hits))
+        p.sample("otp_relay_auth_token_cache_lookups_total", [("result", "miss")], Double(t.misses))
+        p.family("otp_relay_auth_token_cache_evictions_total", "counter", "Verified tokens dropped to keep the cache bounded.")
+        p.sample("otp_relay_auth_token_cache_evictions_total", [], Double(t.evictions))
+        p.family("otp_relay_auth_token_cache_flushes_total", "counter", "Cache emptied because a JWKS refresh retired a key.")
+        p.sample("otp_relay_auth_token_cache_flushes_total", [], Double(t.flushes))
     }
 }

@@ -14,6 +14,7 @@ public struct AuthGatewaySettings: Sendable {
     public static let defaultPort = 9191
     public static let defaultUserinfoCacheTTLSeconds = 60
     public static let defaultUserinfoCacheMaxEntries = 10_000
+    public static let defaultTokenCacheMaxEntries = 10_000
     public static let defaultKYCPerSubjectMax = 10
     public static let defaultKYCPerSubjectWindowSeconds = 60
 
@@ -29,6 +30,9 @@ public struct AuthGatewaySettings: Sendable {
     /// Userinfo mode: a positive answer is reused until min(token exp, now + this).
     public var userinfoCacheTTLSeconds = defaultUserinfoCacheTTLSeconds
     public var userinfoCacheMaxEntries = defaultUserinfoCacheMaxEntries
+    /// Local mode: tokens remembered as verified (by SHA-256, until `exp`, for the current key
+    /// set) so a repeated token skips RSA; 0 turns the cache off.
+    public var tokenCacheMaxEntries = defaultTokenCacheMaxEntries
     /// `/v1/me/kyc` calls per token subject within the window.
     public var kycPerSubjectMax = defaultKYCPerSubjectMax
     public var kycPerSubjectWindowSeconds = defaultKYCPerSubjectWindowSeconds

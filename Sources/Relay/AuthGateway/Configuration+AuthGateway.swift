@@ -8,6 +8,7 @@ import SIMASID
 ///                      "routes": [{"prefix": "/admin/", "required_roles": ["client:nanovest:admin"]}],
 ///                      "introspection_credentials": [{"username": "…", "password_sha256": "…"}],
 ///                      "userinfo_cache_ttl_seconds": 60, "userinfo_cache_max_entries": 10000,
+///                      "token_cache_max_entries": 10000,
 ///                      "kyc_per_subject_max": 10, "kyc_per_subject_window_seconds": 60}
 ///
 /// and in `simas_id`: `"verify_mode": "local" | "userinfo"`, `"userinfo_url"`,
@@ -33,6 +34,7 @@ extension Configuration {
         if let list = try s.objects("introspection_credentials") { g.introspectionCredentials = try list.map(Self.credential) }
         if let v = try s.int("userinfo_cache_ttl_seconds", in: 0...3_600) { g.userinfoCacheTTLSeconds = v }
         if let v = try s.int("userinfo_cache_max_entries", in: 0...1_000_000) { g.userinfoCacheMaxEntries = v }
+        if let v = try s.int("token_cache_max_entries", in: 0...1_000_000) { g.tokenCacheMaxEntries = v }
         if let v = try s.int("kyc_per_subject_max", in: 1...10_000) { g.kycPerSubjectMax = v }
         if let v = try s.int("kyc_per_subject_window_seconds", in: 1...86_400) { g.kycPerSubjectWindowSeconds = v }
         try s.rejectUnknownKeys()

@@ -29,8 +29,7 @@ final class AuthGateway: LifecycleComponent {
     /// The gateway's lines of the admin `/metrics`.
     func metricsText() -> String {
         var p = PrometheusText()
-        let c = handler.gate.counters
-        metrics.write(to: &p, jwksFetches: c.jwksFetches, cacheEntries: c.cacheEntries)
+        metrics.write(to: &p, handler.gate.counters)
         return p.text
     }
 }
@@ -45,7 +44,8 @@ extension RelayService {
         switch simas.verifyMode {
         case .local:
             gate = LocalTokenGate(
-                verifier: TokenVerifier(configuration: simas.verifier, transport: transport, clock: clock, logger: logger))
+                verifier: TokenVerifier(configuration: simas.verifier, transport: transport, clock: clock, logger: logger),
+                cacheEntries: g.tokenCacheMaxEntries)
         case .userinfo:
             gate = UserinfoTokenGate(
                 client: UserinfoClient(url: simas.userinfoURL ?? "", transport: transport, limits: simas.verifier.limits),

@@ -10,22 +10,39 @@ protocol TokenGate: Sendable {
     func check(_ token: String) -> Result<GatewayIdentity, TokenError>
     /// Start-up work (the first JWKS fetch), off the caller's thread.
     func warmUp()
-    /// For `/metrics`: JWKS fetches so far, userinfo cache entries.
-    var counters: (jwksFetches: Int, cacheEntries: Int) { get }
+    /// For `/metrics`.
+    var counters: TokenGateCounters { get }
 }
 
-/// Local verification: the partner document's "Validate on Client".
+/// What `/metrics` shows of a gate: JWKS fetches, userinfo cache entries (userinfo mode), the
+/// verified-token cache (local mode).
+struct TokenGateCounters: Sendable, Equatable {
+    var jwksFetches = 0
+    var userinfoCacheEntries = 0
+    var tokenCache: VerifiedTokenCache<GatewayIdentity>.Statistics?
+}
+
+/// Local verification: the partner document's "Validate on Client". With a cache (the default,
+/// `auth_gateway.token_cache_max_entries`), a token already verified under the current key set
+/// skips parsing and RSA (`VerifiedTokenCache`: keyed by its SHA-256, until its `exp`, emptied when
+/// a key is retired).
 final class LocalTokenGate: TokenGate {
     let verifier: TokenVerifier
+    let cache: VerifiedTokenCache<GatewayIdentity>?
 
-    init(verifier: TokenVerifier) { self.verifier = verifier }
+    init(verifier: TokenVerifier, cacheEntries: Int = AuthGatewaySettings.defaultTokenCacheMaxEntries) {
+        self.verifier = verifier
+        self.cache = cacheEntries > 0 ? VerifiedTokenCache(capacity: cacheEntries) : nil
+    }
 
     func checkWithoutWaiting(_ token: String) -> Result<GatewayIdentity, TokenError>? {
-        verifier.verifyWithoutWaiting(token)?.map(GatewayIdentity.init)
+        guard let cache else { return verifier.verifyWithoutWaiting(token)?.map(GatewayIdentity.init) }
+        return verifier.verifyWithoutWaiting(token, cache: cache, GatewayIdentity.init)
     }
 
     func check(_ token: String) -> Result<GatewayIdentity, TokenError> {
-        verifier.verify(token).map(GatewayIdentity.init)
+        guard let cache else { return verifier.verify(token).map(GatewayIdentity.init) }
+        return verifier.verify(token, cache: cache, GatewayIdentity.init)
     }
 
     func warmUp() {
@@ -33,5 +50,7 @@ final class LocalTokenGate: TokenGate {
         DispatchQueue.global().async { _ = keys.refresh() }
     }
 
-    var counters: (jwksFetches: Int, cacheEntries: Int) { (verifier.keys.snapshot().fetches, 0) }
+    var counters: TokenGateCounters {
+        TokenGateCounters(jwksFetches: verifier.keys.snapshot().fetches, tokenCache: cache?.statistics())
+    }
 }

@@ -74,7 +74,7 @@ final class UserinfoTokenGate: TokenGate {
 
     func warmUp() {}
 
-    var counters: (jwksFetches: Int, cacheEntries: Int) { (0, cache.withLock { $0.count }) }
+    var counters: TokenGateCounters { TokenGateCounters(userinfoCacheEntries: cache.withLock { $0.count }) }
 
     /// Drops expired answers; when none had expired, an arbitrary one (the cache stays bounded
     /// and a dropped answer only costs one more userinfo call).

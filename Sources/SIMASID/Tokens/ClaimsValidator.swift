@@ -56,27 +56,48 @@ struct ClaimsValidator: Sendable {
             }
         }
 
-        let now = Double(nowMillis) / 1000
-        let leeway = Double(leewaySeconds)
         guard let expValue = claims["exp"] else { throw TokenError(.missingExpiry, "exp is missing") }
         guard let exp = expValue.doubleValue, exp.isFinite else { throw TokenError(.missingExpiry, "exp is not a number") }
-        guard now < exp + leeway else {
-            throw TokenError(.expired, "expired at \(Self.show(exp)), now is \(Self.show(now)) (leeway \(leewaySeconds) s)")
-        }
+        try checkExpiry(exp, nowMillis: nowMillis)
         let nbf = try optionalNumber(claims, "nbf", .notYetValid)
-        if let nbf, now + leeway < nbf {
-            throw TokenError(.notYetValid, "not valid before \(Self.show(nbf)), now is \(Self.show(now)) (leeway \(leewaySeconds) s)")
-        }
+        try checkNotBefore(nbf, nowMillis: nowMillis)
         let iat = try optionalNumber(claims, "iat", .issuedInFuture)
-        if let iat, iat > now + leeway {
-            throw TokenError(
-                .issuedInFuture, "issued at \(Self.show(iat)), in the future: now is \(Self.show(now)) (leeway \(leewaySeconds) s)")
-        }
+        try checkIssuedAt(iat, nowMillis: nowMillis)
 
         let sub = try optionalString(claims, "sub", .malformedPayload)
         return VerifiedToken(
             keyID: keyID, claims: claims, issuer: iss, audience: aud, subject: sub, authorizedParty: azp,
             expiresAt: exp, issuedAt: iat, notBefore: nbf)
+    }
+
+    /// The time checks alone, in `validate`'s order: for a token whose other checks passed
+    /// before (a `VerifiedTokenCache` hit), judged again at `nowMillis`.
+    func checkTimes(exp: Double, nbf: Double?, iat: Double?, nowMillis: Int64) throws(TokenError) {
+        try checkExpiry(exp, nowMillis: nowMillis)
+        try checkNotBefore(nbf, nowMillis: nowMillis)
+        try checkIssuedAt(iat, nowMillis: nowMillis)
+    }
+
+    private func checkExpiry(_ exp: Double, nowMillis: Int64) throws(TokenError) {
+        let now = Double(nowMillis) / 1000
+        guard now < exp + Double(leewaySeconds) else {
+            throw TokenError(.expired, "expired at \(Self.show(exp)), now is \(Self.show(now)) (leeway \(leewaySeconds) s)")
+        }
+    }
+
+    private func checkNotBefore(_ nbf: Double?, nowMillis: Int64) throws(TokenError) {
+        let now = Double(nowMillis) / 1000
+        if let nbf, now + Double(leewaySeconds) < nbf {
+            throw TokenError(.notYetValid, "not valid before \(Self.show(nbf)), now is \(Self.show(now)) (leeway \(leewaySeconds) s)")
+        }
+    }
+
+    private func checkIssuedAt(_ iat: Double?, nowMillis: Int64) throws(TokenError) {
+        let now = Double(nowMillis) / 1000
+        if let iat, iat > now + Double(leewaySeconds) {
+            throw TokenError(
+                .issuedInFuture, "issued at \(Self.show(iat)), in the future: now is \(Self.show(now)) (leeway \(leewaySeconds) s)")
+        }
     }
 
     private func optionalString(_ claims: JSONValue, _ name: String, _ check: TokenError.Check) throws(TokenError) -> String? {

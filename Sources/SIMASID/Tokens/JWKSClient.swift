@@ -11,6 +11,8 @@ import Synchronization
 /// - A set past its lifetime is refreshed in the background by the first caller after expiry while
 ///   callers keep using it; a failed refresh keeps the last good set, keys that vanish from a
 ///   successful one are dropped.
+/// - `generation` changes when a successful refresh drops or replaces a key the set had (a key
+///   added changes nothing): what a `VerifiedTokenCache` is valid for.
 public final class JWKSClient: Sendable {
     public let uri: String
     public let policy: JWKSCachePolicy
@@ -27,6 +29,7 @@ public final class JWKSClient: Sendable {
         var inFlight: DispatchGroup?
         var fetches = 0
         var failures = 0
+        var generation: UInt64 = 0
     }
 
     /// What the cache holds, for readiness checks, metrics and tests.
@@ -88,9 +91,22 @@ public final class JWKSClient: Sendable {
 
     /// The key for `kid` when the cached set is fresh and holds it; nil otherwise. Never fetches
     /// and never waits, so an event loop may call it (`TokenVerifier.verifyWithoutWaiting`).
-    public func cachedKey(for kid: String) -> RSAPublicKey? {
+    public func cachedKey(for kid: String) -> RSAPublicKey? { cachedKeyAndGeneration(for: kid)?.key }
+
+    /// `cachedKey(for:)` and the generation of the set it came from, read together.
+    public func cachedKeyAndGeneration(for kid: String) -> (key: RSAPublicKey, generation: UInt64)? {
         let now = clock.nowMillis()
-        return state.withLock { s in now < s.expiresAt ? s.set?.keys[kid] : nil }
+        return state.withLock { s in
+            guard now < s.expiresAt, let key = s.set?.keys[kid] else { return nil }
+            return (key, s.generation)
+        }
+    }
+
+    /// The generation of the cached set when it is fresh; nil before the first fetch and while
+    /// the set is past its lifetime (then tokens are judged against the keys, not a cache).
+    public func freshGeneration() -> UInt64? {
+        let now = clock.nowMillis()
+        return state.withLock { s in s.set != nil && now < s.expiresAt ? s.generation : nil }
     }
 
     /// Fetches now, ignoring the cooldown (or waits for the fetch in flight): for start-up and
@@ -149,6 +165,7 @@ public final class JWKSClient: Sendable {
             s.fetches += 1
             switch outcome {
             case .success(let (set, ttl)):
+                if s.set.map({ Self.retiresKeys(old: $0, new: set) }) ?? true { s.generation &+= 1 }
                 s.set = set
                 s.expiresAt = done + ttl * 1000
                 s.lastFailure = nil
@@ -161,6 +178,11 @@ public final class JWKSClient: Sendable {
         }
         group.leave()
         return result
+    }
+
+    /// Whether `new` lacks a key `old` had, or holds different key material under its kid.
+    static func retiresKeys(old: JSONWebKeySet, new: JSONWebKeySet) -> Bool {
+        old.keys.contains { kid, key in new.keys[kid].map { !$0.sameKey(as: key) } ?? true }
     }
 
     /// Answers from whatever set is cached, without fetching.

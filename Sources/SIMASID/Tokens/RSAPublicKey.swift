@@ -1,11 +1,12 @@
 import CCrypto
+import Synchronization
 
 /// An RSA public key from a JWK's `n` and `e`, held as a libcrypto `EVP_PKEY` and freed in
 /// `deinit`. Verifies RS256 (RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 §3.3).
 ///
 /// `@unchecked Sendable`: the `EVP_PKEY` is never modified after `init`, and OpenSSL 3 allows a
-/// key to be used by several threads at once for read-only operations (openssl-threads(7)); each
-/// verification uses its own `EVP_MD_CTX`.
+/// key to be used by several threads at once for read-only operations (openssl-threads(7)); a
+/// verification context is used by one thread at a time (taken from the pool under its lock).
 public final class RSAPublicKey: @unchecked Sendable {
     /// Why `n`/`e` could not become a key.
     public enum KeyError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -33,6 +34,16 @@ public final class RSAPublicKey: @unchecked Sendable {
     private let pkey: OpaquePointer
     /// Modulus size in bits; an RS256 signature is exactly `(bits + 7) / 8` bytes.
     public let bits: Int
+    /// `n` and `e` without leading zero bytes: what `sameKey(as:)` compares.
+    private let modulus: [UInt8]
+    private let exponent: [UInt8]
+    /// `EVP_PKEY_CTX`s already through `EVP_PKEY_verify_init` with PKCS#1 v1.5 padding and SHA-256:
+    /// preparing one costs about a fifth of a verification (a provider fetch and a key export), so
+    /// they are reused, at most `maxPooledContexts` kept.
+    private let contexts = Mutex<[VerifyContext]>([])
+    static let maxPooledContexts = 8
+    /// `@unchecked Sendable`: one in the pool is owned by the pool, one taken by its one thread.
+    private struct VerifyContext: @unchecked Sendable { let ctx: OpaquePointer }
 
     /// Builds the key with `EVP_PKEY_fromdata` from big-endian `n` and `e`.
     public init(modulus n: [UInt8], exponent e: [UInt8]) throws(KeyError) {
@@ -71,9 +82,20 @@ public final class RSAPublicKey: @unchecked Sendable {
         }
         self.pkey = key
         self.bits = nBits
+        self.modulus = Array(nTrim)
+        self.exponent = Array(eTrim)
     }
 
-    deinit { EVP_PKEY_free(pkey) }
+    deinit {
+        for c in contexts.withLock({ $0 }) { EVP_PKEY_CTX_free(c.ctx) }
+        EVP_PKEY_free(pkey)
+    }
+
+    /// The same public key (modulus and exponent), whatever object holds it: a refreshed JWKS
+    /// parses new objects for unchanged keys.
+    public func sameKey(as other: RSAPublicKey) -> Bool {
+        other === self || (other.modulus == modulus && other.exponent == exponent)
+    }
 
     /// OSSL_PARAM_BLD keeps the name pointer until `to_param`, so names must outlive the call: a
     /// Swift `String` argument would be a temporary. These are `OSSL_PKEY_PARAM_RSA_N`/`_E`.
@@ -91,26 +113,49 @@ public final class RSAPublicKey: @unchecked Sendable {
     private struct Digest: @unchecked Sendable { let md: OpaquePointer? }
     private static let sha256 = Digest(md: EVP_MD_fetch(nil, "SHA256", nil))
 
-    /// Checks an RS256 signature over `message`. A signature of the wrong length is refused before
-    /// libcrypto sees it.
+    /// Checks an RS256 signature over `message`: SHA-256 of the message, then `EVP_PKEY_verify`,
+    /// which checks the PKCS#1 v1.5 encoding including the SHA-256 DigestInfo (RFC 8017 §8.2.2). A
+    /// signature of the wrong length is refused before libcrypto sees it.
     public func verifyRS256(signature: [UInt8], message: [UInt8]) -> Bool {
         guard signature.count == (bits + 7) / 8, let md = Self.sha256.md else { return false }
-        guard let mctx = EVP_MD_CTX_new() else { return false }
-        defer { EVP_MD_CTX_free(mctx) }
-        var pctx: OpaquePointer?
-        guard EVP_DigestVerifyInit(mctx, &pctx, md, nil, pkey) == 1, let pctx,
-            EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1
-        else {
-            ERR_clear_error()
-            return false
-        }
-        let ok = signature.withUnsafeBufferPointer { sig in
-            message.withUnsafeBufferPointer { msg in
-                EVP_DigestVerify(mctx, sig.baseAddress, sig.count, msg.baseAddress, msg.count)
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Int(EVP_MAX_MD_SIZE)) { digest in
+            var length: UInt32 = 0
+            let hashed = message.withUnsafeBufferPointer { EVP_Digest($0.baseAddress, $0.count, digest.baseAddress, &length, md, nil) }
+            guard hashed == 1, length == 32, let ctx = takeContext(md) else {
+                ERR_clear_error()
+                return false
             }
+            let ok = signature.withUnsafeBufferPointer { EVP_PKEY_verify(ctx, $0.baseAddress, $0.count, digest.baseAddress, 32) }
+            guard ok == 1 else {
+                // A refused signature is rare in real traffic: its context is not trusted again.
+                ERR_clear_error()
+                EVP_PKEY_CTX_free(ctx)
+                return false
+            }
+            putBack(ctx)
+            return true
         }
-        if ok != 1 { ERR_clear_error() }
-        return ok == 1
+    }
+
+    private func takeContext(_ md: OpaquePointer) -> OpaquePointer? {
+        if let c = contexts.withLock({ $0.popLast() }) { return c.ctx }
+        guard let ctx = EVP_PKEY_CTX_new(pkey, nil) else { return nil }
+        guard EVP_PKEY_verify_init(ctx) == 1, EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1,
+            EVP_PKEY_CTX_set_signature_md(ctx, md) == 1
+        else {
+            EVP_PKEY_CTX_free(ctx)
+            return nil
+        }
+        return ctx
+    }
+
+    private func putBack(_ ctx: OpaquePointer) {
+        let kept = contexts.withLock { c -> Bool in
+            guard c.count < Self.maxPooledContexts else { return false }
+            c.append(VerifyContext(ctx: ctx))
+            return true
+        }
+        if !kept { EVP_PKEY_CTX_free(ctx) }
     }
 
     private static func lastError() -> String {

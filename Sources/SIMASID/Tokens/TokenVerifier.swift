@@ -62,6 +62,60 @@ public final class TokenVerifier: Sendable {
         }
     }
 
+    /// `verifyWithoutWaiting` through `cache`: a token verified before under the current key set
+    /// is answered from it (its times judged again), any other is verified in full and, when it
+    /// passes, `transform`ed and remembered. One cache per verifier.
+    public func verifyWithoutWaiting<Value>(
+        _ token: String, cache: VerifiedTokenCache<Value>, _ transform: (VerifiedToken) -> Value
+    ) -> Result<Value, TokenError>? {
+        let digest = TokenDigest(token)
+        if let hit = cached(digest, cache) { return hit }
+        do throws(TokenError) {
+            let jws = try CompactJWS.parse(token, limits: configuration.limits)
+            guard let (key, generation) = keys.cachedKeyAndGeneration(for: jws.keyID) else { return nil }
+            return .success(remember(try check(jws, key: key), digest, generation, cache, transform))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// `verify` through `cache` (see `verifyWithoutWaiting(_:cache:_:)`); may block on a JWKS fetch.
+    /// A token is remembered only when the key set was fresh and unchanged around its verification.
+    public func verify<Value>(
+        _ token: String, cache: VerifiedTokenCache<Value>, _ transform: (VerifiedToken) -> Value
+    ) -> Result<Value, TokenError> {
+        let digest = TokenDigest(token)
+        if let hit = cached(digest, cache) { return hit }
+        let before = keys.freshGeneration()
+        do throws(TokenError) {
+            let verified = try verifyOrThrow(token)
+            guard let before, keys.freshGeneration() == before else { return .success(transform(verified)) }
+            return .success(remember(verified, digest, before, cache, transform))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func cached<Value>(_ digest: TokenDigest, _ cache: VerifiedTokenCache<Value>) -> Result<Value, TokenError>? {
+        guard let generation = keys.freshGeneration(), let hit = cache.lookup(digest, generation: generation) else { return nil }
+        do throws(TokenError) {
+            try claims.checkTimes(exp: hit.exp, nbf: hit.nbf, iat: hit.iat, nowMillis: clock.nowMillis())
+            return .success(hit.value)
+        } catch {
+            cache.remove(digest)
+            return .failure(error)
+        }
+    }
+
+    private func remember<Value>(
+        _ t: VerifiedToken, _ digest: TokenDigest, _ generation: UInt64, _ cache: VerifiedTokenCache<Value>,
+        _ transform: (VerifiedToken) -> Value
+    ) -> Value {
+        let value = transform(t)
+        cache.insert(digest, generation: generation, value: value, exp: t.expiresAt, nbf: t.notBefore, iat: t.issuedAt)
+        return value
+    }
+
     private func check(_ jws: CompactJWS, key: RSAPublicKey) throws(TokenError) -> VerifiedToken {
         guard jws.signature.count == (key.bits + 7) / 8 else {
             throw TokenError(

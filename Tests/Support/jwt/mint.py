@@ -3,11 +3,13 @@
 cryptography; hmac for the HS256 confusion token) and writes the JWKS documents the fake IdP
 serves.
 
-usage: mint.py OUTDIR --now EPOCH_SECONDS --issuer ISS --client CLIENT_ID
+usage: mint.py OUTDIR --now EPOCH_SECONDS --issuer ISS --client CLIENT_ID [--distinct N]
 
 Writes OUTDIR/tokens.json ({name: token}), OUTDIR/jwks-initial.json, OUTDIR/jwks-rotated.json (adds key-b),
 OUTDIR/jwks-retired.json (key-a removed) and
-OUTDIR/jwks.json (a copy of the initial set, which fake_idp.py serves).
+OUTDIR/jwks.json (a copy of the initial set, which fake_idp.py serves). With --distinct N, also
+OUTDIR/distinct-tokens.txt: N valid tokens (key-a, each with its own jti), one a line, for
+scripts/bench-auth's distinct-token workload.
 """
 import argparse, base64, hashlib, hmac, json, os, shutil, sys
 
@@ -40,6 +42,7 @@ def main():
     ap.add_argument("--now", type=int, required=True)
     ap.add_argument("--issuer", required=True)
     ap.add_argument("--client", required=True)
+    ap.add_argument("--distinct", type=int, default=0)
     a = ap.parse_args()
     now, iss, cid = a.now, a.issuer, a.client
     os.makedirs(a.outdir, exist_ok=True)
@@ -137,8 +140,14 @@ def main():
     for i in range(50):
         t[f"storm_{i}"] = rs(claims(), key=key_rogue, kid=f"storm-{i}")
 
+    if a.distinct > 0:
+        t["bench_repeated"] = rs(claims(jti="bench-repeated", exp=now + 3600))
     with open(os.path.join(a.outdir, "tokens.json"), "w") as f:
         json.dump(t, f, indent=1)
+    if a.distinct > 0:
+        with open(os.path.join(a.outdir, "distinct-tokens.txt"), "w") as f:
+            for i in range(a.distinct):
+                f.write(rs(claims(jti=f"bench-{i:08d}", exp=now + 3600)) + "\n")
     print(f"minted {len(t)} tokens into {a.outdir}", file=sys.stderr)
 
 
