@@ -63,6 +63,11 @@ final class VerifiedTokenCacheTests: XCTestCase {
         }
         XCTAssertEqual(cache.statistics().entries, 0)
         XCTAssertEqual(cache.statistics().hits, 0)
+        // A token over the size limit is refused before it is even hashed.
+        let lookups = cache.statistics().misses
+        XCTAssertEqual(fast("oversized", cache)?.failureCheck, .tokenTooLarge)
+        XCTAssertEqual(full("oversized", cache).failureCheck, .tokenTooLarge)
+        XCTAssertEqual(cache.statistics().misses, lookups)
         XCTAssertEqual(fullVerifications, 0)
     }
 

@@ -68,6 +68,7 @@ public final class TokenVerifier: Sendable {
     public func verifyWithoutWaiting<Value>(
         _ token: String, cache: VerifiedTokenCache<Value>, _ transform: (VerifiedToken) -> Value
     ) -> Result<Value, TokenError>? {
+        guard token.utf8.count <= configuration.limits.maxTokenBytes else { return verifyWithoutWaiting(token).map { $0.map(transform) } }
         let digest = TokenDigest(token)
         if let hit = cached(digest, cache) { return hit }
         do throws(TokenError) {
@@ -84,6 +85,7 @@ public final class TokenVerifier: Sendable {
     public func verify<Value>(
         _ token: String, cache: VerifiedTokenCache<Value>, _ transform: (VerifiedToken) -> Value
     ) -> Result<Value, TokenError> {
+        guard token.utf8.count <= configuration.limits.maxTokenBytes else { return verify(token).map(transform) }
         let digest = TokenDigest(token)
         if let hit = cached(digest, cache) { return hit }
         let before = keys.freshGeneration()
