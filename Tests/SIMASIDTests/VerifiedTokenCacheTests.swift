@@ -164,6 +164,11 @@ final class VerifiedTokenCacheTests: XCTestCase {
         XCTAssertEqual(cache.statistics().hits, 0)
         XCTAssertNotNil(try full("valid", cache).get(), "verified in full with the stale set while it is refreshed")
         XCTAssertEqual(cache.statistics().hits, 0)
+        // The refresh runs in the background: let it finish before the test (maybe the process) ends.
+        let deadline = monotonicNanos() + 5_000_000_000
+        while monotonicNanos() < deadline, verifier.keys.snapshot().fetches < 3 || verifier.keys.snapshot().refreshing { usleep(2_000) }
+        XCTAssertEqual(verifier.keys.snapshot().fetches, 3)
+        XCTAssertNotNil(try fast("valid", cache)?.get(), "the same keys, fresh again: the entry answers")
     }
 
     func testCapacityEvictsTheOldestFirst() throws {
