@@ -53,7 +53,7 @@ extension SQLiteOutbox {
     ) throws(OutboxError) -> FinishResult {
         let requeues: Bool
         switch transition {
-        case .retry, .nextRoute: requeues = true
+        case .retry, .nextRoute, .accepted(fallbackAt: .some): requeues = true
         default: requeues = false
         }
         let result = try writer.perform(wakes: { requeues && $0 == .applied }) { ctx throws(SQLiteError) in

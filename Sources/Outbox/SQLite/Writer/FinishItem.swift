@@ -39,11 +39,12 @@ final class FinishItem: WriteItem, @unchecked Sendable {
 
     func complete() { completion(outcome.result) }
 
-    /// A retry or next-route that applied makes its job ready again.
+    /// A retry or next-route that applied makes its job ready again; an acceptance with a
+    /// fallback time gives the dispatcher a new time to wake for.
     var wakesWorkers: Bool {
         guard outcome.value == .applied else { return false }
         switch transition {
-        case .retry, .nextRoute: return true
+        case .retry, .nextRoute, .accepted(fallbackAt: .some): return true
         default: return false
         }
     }
