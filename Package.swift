@@ -13,6 +13,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // libpq, for the PostgreSQL store (headers in /usr/include/postgresql).
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // Linux calls Swift's Glibc module leaves out: epoll, eventfd, accept4, mallopt (glibc headers).
         .systemLibrary(name: "CSystem"),
 
@@ -26,9 +28,10 @@ let package = Package(
         // client for providers, JWKS, userinfo, SQEKYC), Transport/SMTP (submission), Transport/Curl (the
         // easy handle, URL policy and transfer callbacks both share).
         .target(name: "Transport", dependencies: ["CCurl", "RelayCore"]),
-        // The SQLite outbox: migrations, jobs, attempts, leases, group commit.
+        // The outbox: the SQLite store (migrations, jobs, attempts, leases, group commit) and the
+        // PostgreSQL store for several nodes (Outbox/PostgreSQL, libpq); CMigrations embeds both's migrations.
         .target(name: "CMigrations", path: "Sources/CMigrations"),
-        .target(name: "Outbox", dependencies: ["CSQLite", "CMigrations", "RelayCore", "RelayCrypto"]),
+        .target(name: "Outbox", dependencies: ["CSQLite", "CPostgres", "CMigrations", "RelayCore", "RelayCrypto"]),
         // Workers and providers (smtp, twilio, meta_whatsapp, http, sandbox).
         .target(name: "Delivery", dependencies: ["RelayCore", "RelayCrypto", "Transport", "Outbox"]),
         // SIMAS-ID access tokens: JWKS, RS256, claims, userinfo, `token verify`.

@@ -35,9 +35,33 @@ otp_migrations_sqlite:
     .quad otp_migrations_sqlite_name_3, otp_migrations_sqlite_sql_3
     .quad otp_migrations_sqlite_name_4, otp_migrations_sqlite_sql_4
     .quad 0, 0
+    .section .rodata
+otp_migrations_postgresql_name_0: .asciz "0001_outbox"
+/* sha256 d0c01547b6991bbf60b0c9b2ad647ca77a4766198fe513b5054fedc4d1426fa5 */
+otp_migrations_postgresql_sql_0: .incbin "migrations/postgresql/0001_outbox.sql"
+    .byte 0
+    .section .rodata
+otp_migrations_postgresql_name_1: .asciz "0002_dashboard_views"
+/* sha256 a448fa9f687b4f982dc17acddc95ce57cd17c1dc2a2bd69521da8bfcffe92e03 */
+otp_migrations_postgresql_sql_1: .incbin "migrations/postgresql/0002_dashboard_views.sql"
+    .byte 0
+    .section .rodata
+otp_migrations_postgresql_name_2: .asciz "0003_data_key_fingerprint"
+/* sha256 9e43e27e3a208287bedff76f33b072506d878bce0bc4825932d415a1d76839f4 */
+otp_migrations_postgresql_sql_2: .incbin "migrations/postgresql/0003_data_key_fingerprint.sql"
+    .byte 0
+    .section .rodata
+otp_migrations_postgresql_name_3: .asciz "0004_data_key_index"
+/* sha256 8f939afad787bac04e1f562a2485eb02f25e8853b3bf2771b5e8853bde02ead9 */
+otp_migrations_postgresql_sql_3: .incbin "migrations/postgresql/0004_data_key_index.sql"
+    .byte 0
     .section .data.rel.ro
     .globl otp_migrations_postgresql
     .balign 8
 otp_migrations_postgresql:
+    .quad otp_migrations_postgresql_name_0, otp_migrations_postgresql_sql_0
+    .quad otp_migrations_postgresql_name_1, otp_migrations_postgresql_sql_1
+    .quad otp_migrations_postgresql_name_2, otp_migrations_postgresql_sql_2
+    .quad otp_migrations_postgresql_name_3, otp_migrations_postgresql_sql_3
     .quad 0, 0
     .section .note.GNU-stack,"",%progbits

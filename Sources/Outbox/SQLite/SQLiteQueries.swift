@@ -54,21 +54,7 @@ struct SQLiteQueries: Sendable {
                 s.bind(since, to: ":since")
                 s.bind(cap, to: ":limit")
             }, row: { s in (s.string(0), s.optionalString(1), s.string(2), s.int64(3)) })
-        struct Key: Hashable {
-            let channel: String
-            let provider: String?
-            let outcome: String
-        }
-        var groups: [Key: [Int64]] = [:]
-        for r in rows { groups[Key(channel: r.0, provider: r.1, outcome: r.2), default: []].append(r.3) }
-        return groups.compactMap { key, values -> AttemptSummary? in
-            guard let outcome = AttemptOutcome(rawValue: key.outcome) else { return nil }
-            let v = values.sorted()
-            func p(_ q: Double) -> Int64 { v[min(v.count - 1, Int((Double(v.count) * q).rounded(.up)) - 1)] }
-            return AttemptSummary(
-                channel: key.channel, provider: key.provider, outcome: outcome, count: v.count,
-                p50Millis: p(0.5), p95Millis: p(0.95), p99Millis: p(0.99), maxMillis: v.last!)
-        }.sorted { ($0.channel, $0.provider ?? "", $0.outcome.rawValue) < ($1.channel, $1.provider ?? "", $1.outcome.rawValue) }
+        return AttemptSummary.grouped(rows)
     }
 
     /// The newest attempts that did not end in `sent`, newest first.

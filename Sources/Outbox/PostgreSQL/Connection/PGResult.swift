@@ -1,0 +1,83 @@
+/// The rows of a result, copied out of libpq in text format, and the count of rows a command
+/// changed. Column accessors read the text PostgreSQL sends (`t`/`f`, decimal, `\x` hex bytea).
+struct PGResult: Sendable {
+    let rows: [[String?]]
+    /// `PQcmdTuples`: rows inserted, updated or deleted (0 for other commands).
+    let affected: Int
+
+    var count: Int { rows.count }
+
+    func string(_ row: Int, _ column: Int) -> String { rows[row][column] ?? "" }
+    func optionalString(_ row: Int, _ column: Int) -> String? { rows[row][column] }
+    func int64(_ row: Int, _ column: Int) -> Int64 { rows[row][column].flatMap { Int64($0) } ?? 0 }
+    func optionalInt64(_ row: Int, _ column: Int) -> Int64? { rows[row][column].flatMap { Int64($0) } }
+    func int(_ row: Int, _ column: Int) -> Int { Int(int64(row, column)) }
+    func optionalInt(_ row: Int, _ column: Int) -> Int? { optionalInt64(row, column).map(Int.init) }
+    func bool(_ row: Int, _ column: Int) -> Bool { rows[row][column] == "t" }
+    func bytes(_ row: Int, _ column: Int) -> [UInt8]? { rows[row][column].flatMap(PG.decodeBytea) }
+}
+
+/// Text encodings of parameters (every parameter is sent as text, typed by a cast in the SQL).
+enum PG {
+    static func int(_ v: Int64?) -> String? { v.map { String($0) } }
+    static func int(_ v: Int?) -> String? { v.map { String($0) } }
+    static func bool(_ v: Bool) -> String { v ? "t" : "f" }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// `bytea` in hex format: `\x` then two hex digits per byte.
+    static func bytea(_ bytes: [UInt8]?) -> String? {
+        guard let bytes else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(2 + bytes.count * 2)
+        out.append(UInt8(ascii: "\\"))
+        out.append(UInt8(ascii: "x"))
+        for b in bytes {
+            out.append(hexDigits[Int(b >> 4)])
+            out.append(hexDigits[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func decodeBytea(_ text: String) -> [UInt8]? {
+        let u = Array(text.utf8)
+        guard u.count >= 2, u[0] == UInt8(ascii: "\\"), u[1] == UInt8(ascii: "x"), u.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var out = [UInt8]()
+        out.reserveCapacity((u.count - 2) / 2)
+        var i = 2
+        while i < u.count {
+            guard let hi = nibble(u[i]), let lo = nibble(u[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
+    }
+
+    /// An array literal (`{"a",NULL,"b"}`) of text elements, each quoted with `"` and `\` escaped,
+    /// for `unnest($1::text[])` and `= ANY($1::bytea[])`.
+    static func array(_ elements: [String?]) -> String {
+        var out = "{"
+        for (i, e) in elements.enumerated() {
+            if i > 0 { out += "," }
+            guard let e else {
+                out += "NULL"
+                continue
+            }
+            out += "\""
+            for c in e.unicodeScalars {
+                if c == "\"" || c == "\\" { out += "\\" }
+                out.unicodeScalars.append(c)
+            }
+            out += "\""
+        }
+        return out + "}"
+    }
+}

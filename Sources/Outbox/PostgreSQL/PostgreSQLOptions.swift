@@ -1,0 +1,28 @@
+/// Limits and tunables of the PostgreSQL store. Connections per node: one for the writer, one for
+/// the listener, `poolSize` for everything else (claims, lease renewals and rescues, operator
+/// reads, statistics): `poolSize + 2` in all (`docs/deployment.md`).
+public struct PostgreSQLOptions: Sendable {
+    /// Connections for claims, leases, operations and statistics.
+    public var poolSize: Int = 4
+    /// Most enqueues and finishes the writer commits in one transaction.
+    public var maxBatchSize: Int = 1_024
+    /// How long a call waits for a free pooled connection before failing `.unavailable`.
+    public var poolWait: Duration = .seconds(5)
+    /// The longest dedupe window honoured (longer ones are cut to it).
+    public var maxDedupeWindow: Duration = .seconds(300)
+    /// Largest page of results `jobs(matching:)` returns.
+    public var maxListLimit: Int = 1_000
+    /// Most attempts `attemptSummary(since:)` reads (the newest in the window).
+    public var maxStatisticsRows: Int = 100_000
+    /// Leases, `run_at` and expiry on the database's clock (`now()`), so clock skew between nodes
+    /// cannot steal or extend a lease. False takes the callers' `now` instead (tests that drive
+    /// time by hand, as the SQLite store does).
+    public var databaseClock = true
+    /// Refuse to open with a data key other than the one the database records (and record it on
+    /// first open). Off only for operator reads that have no key and open no payload.
+    public var verifyDataKey = true
+    /// `application_name` of the node's sessions (`pg_stat_activity`).
+    public var applicationName = "otp-relay"
+
+    public init() {}
+}

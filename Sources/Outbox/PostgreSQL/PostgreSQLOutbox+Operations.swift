@@ -1,0 +1,100 @@
+import RelayCore
+
+/// Operations and statistics (`JobOperationsStore`, `JobStatisticsStore`) on pooled connections.
+extension PostgreSQLOutbox {
+    public func job(id: String) throws(OutboxError) -> JobRecord? { try queries.job(id: id) }
+    public func jobs(matching f: JobFilter) throws(OutboxError) -> [JobRecord] { try queries.jobs(matching: f) }
+    public func attempts(jobID: String) throws(OutboxError) -> [AttemptRecord] { try queries.attempts(jobID: jobID) }
+
+    /// Deletes sent and expired jobs created before `before` (attempts by cascade), at most
+    /// `limit` per call, by the node holding the sweep lock (others delete nothing this call).
+    public func purge(createdBefore before: Int64, limit: Int = 1_000) throws(OutboxError) -> Int {
+        try queries.run(PGOperationsSQL.purge, [String(before), String(limit)]).affected
+    }
+
+    public func replay(
+        ids: [String], actor: String, reason: String, now: Int64
+    ) throws(OutboxError) -> [(id: String, result: ReplayResult)] {
+        let p = clockParam(now)
+        let results = try withConnection { c throws(PGError) -> [ReplayResult] in
+            try c.exec("BEGIN")
+            var out: [ReplayResult] = []
+            for id in ids {
+                let r = try c.exec(PGOperationsSQL.replay, [p, id, actor, reason])
+                guard r.count > 0 else {
+                    out.append(.notFound)
+                    continue
+                }
+                let status = JobStatus(rawValue: r.string(0, 0)) ?? .dead
+                if r.int(0, 3) > 0 {
+                    out.append(.replayed)
+                } else if status != .dead {
+                    out.append(status == .expired ? .expired : .notDead(status))
+                } else {
+                    out.append(.expired)
+                }
+            }
+            if out.contains(.replayed) { try c.exec(PGSQL.notify) }
+            try c.exec("COMMIT")
+            return out
+        }
+        if results.contains(.replayed) { observers.notify() }
+        logger.info(
+            "outbox replay",
+            [
+                "actor": .string(actor), "requested": .int(Int64(ids.count)),
+                "replayed": .int(Int64(results.filter { $0 == .replayed }.count)),
+            ])
+        return zip(ids, results).map { (id: $0, result: $1) }
+    }
+
+    public func countsByStatus(channel: String? = nil) throws(OutboxError) -> [JobStatus: Int] {
+        try queries.countsByStatus(channel: channel)
+    }
+    public func attemptSummary(since: Int64) throws(OutboxError) -> [AttemptSummary] { try queries.attemptSummary(since: since) }
+    public func recentFailures(limit: Int) throws(OutboxError) -> [AttemptRecord] { try queries.recentFailures(limit: limit) }
+    public func attemptCounts(since: Int64) throws(OutboxError) -> [AttemptCount] { try queries.attemptCounts(since: since) }
+    public func deliveryLatency(since: Int64) throws(OutboxError) -> LatencySummary { try queries.deliveryLatency(since: since) }
+    public func oldestQueued() throws(OutboxError) -> [String: Int64] { try queries.oldestQueued() }
+}
+
+/// The PostgreSQL store for reading only (`jobs list`, `jobs show`, `stats`): one pooled
+/// connection, no migration, no writer; `replay` and `purge` fail with `.invalidRequest`.
+public final class PostgreSQLReadOnlyStore: ReadOnlyJobStore {
+    let pool: PGPool
+    let queries: PGQueries
+
+    public init(url: String, options: PostgreSQLOptions = PostgreSQLOptions()) throws(OutboxError) {
+        pool = PGPool(conninfo: url, size: 1, applicationName: options.applicationName, waitTimeout: options.poolWait)
+        queries = PGQueries(pool: pool, options: options)
+        let exists: Bool
+        do {
+            exists = try queries.run(PGSchemaSQL.migrationsTableExists).bool(0, 0)
+        } catch {
+            throw .startup("cannot read the PostgreSQL database: \(error)")
+        }
+        if !exists { throw .startup("no otp-relay schema in the PostgreSQL database (run otp-relay migrate)") }
+    }
+
+    public func close() { pool.close() }
+
+    public func job(id: String) throws(OutboxError) -> JobRecord? { try queries.job(id: id) }
+    public func jobs(matching f: JobFilter) throws(OutboxError) -> [JobRecord] { try queries.jobs(matching: f) }
+    public func attempts(jobID: String) throws(OutboxError) -> [AttemptRecord] { try queries.attempts(jobID: jobID) }
+    public func replay(
+        ids: [String], actor: String, reason: String, now: Int64
+    ) throws(OutboxError) -> [(id: String, result: ReplayResult)] {
+        throw .invalidRequest("read-only store")
+    }
+    public func purge(createdBefore: Int64, limit: Int) throws(OutboxError) -> Int { throw .invalidRequest("read-only store") }
+    public func countsByStatus(channel: String?) throws(OutboxError) -> [JobStatus: Int] {
+        try queries.countsByStatus(channel: channel)
+    }
+    public func attemptSummary(since: Int64) throws(OutboxError) -> [AttemptSummary] { try queries.attemptSummary(since: since) }
+    public func recentFailures(limit: Int) throws(OutboxError) -> [AttemptRecord] { try queries.recentFailures(limit: limit) }
+    public func attemptCounts(since: Int64) throws(OutboxError) -> [AttemptCount] { try queries.attemptCounts(since: since) }
+    public func deliveryLatency(since: Int64) throws(OutboxError) -> LatencySummary { try queries.deliveryLatency(since: since) }
+    public func oldestQueued() throws(OutboxError) -> [String: Int64] { try queries.oldestQueued() }
+    public var isWritable: Bool { false }
+    public var writerStatistics: WriterStatistics { WriterStatistics(batches: 0, items: 0, failedBatches: 0) }
+}

@@ -1,0 +1,109 @@
+import RelayCore
+
+/// One webhook job for the PostgreSQL writer (payload sealed on the caller's thread).
+/// `@unchecked Sendable`: `result` is written by the writer thread before the item is handed to its
+/// executor (the hand-over's lock orders that) and read by `complete()` after.
+final class PGEnqueueItem: DeferredCompletion, @unchecked Sendable {
+    let id: String
+    let job: NewJob
+    let payload: [UInt8]
+    let executor: (any CompletionExecutor)?
+    private let completion: @Sendable (Result<EnqueueResult, OutboxError>) -> Void
+    var result: Result<EnqueueResult, OutboxError> = .failure(.unavailable("no result"))
+
+    init(
+        id: String, job: NewJob, payload: [UInt8], executor: (any CompletionExecutor)?,
+        completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void
+    ) {
+        self.id = id
+        self.job = job
+        self.payload = payload
+        self.executor = executor
+        self.completion = completion
+    }
+
+    func complete() { completion(result) }
+}
+
+/// One finished try for the PostgreSQL writer, committed with the batch it lands in.
+/// `@unchecked Sendable`: as `PGEnqueueItem`.
+final class PGFinishItem: DeferredCompletion, @unchecked Sendable {
+    let id: String
+    let token: Int64
+    let transition: JobTransition
+    let attempt: AttemptReport
+    let now: Int64
+    let executor: (any CompletionExecutor)?
+    private let completion: @Sendable (Result<FinishResult, OutboxError>) -> Void
+    var result: Result<FinishResult, OutboxError> = .failure(.unavailable("no result"))
+
+    init(
+        id: String, token: Int64, transition: JobTransition, attempt: AttemptReport, now: Int64,
+        executor: (any CompletionExecutor)?, completion: @escaping @Sendable (Result<FinishResult, OutboxError>) -> Void
+    ) {
+        self.id = id
+        self.token = token
+        self.transition = transition
+        self.attempt = attempt
+        self.now = now
+        self.executor = executor
+        self.completion = completion
+    }
+
+    func complete() { completion(result) }
+
+    /// A retry or next-route makes its job ready again (wakes workers on every node).
+    var requeues: Bool {
+        switch transition {
+        case .retry, .nextRoute: true
+        default: false
+        }
+    }
+
+    /// The finish statement's parameters (`PGDeliverySQL.finish`); `$1` is `clockParam`.
+    func parameters(clockParam: String?) -> [String?] {
+        let a = attempt
+        var status: JobStatus, erase = false, sent = false
+        var lastError: String? = a.errorMessage ?? a.errorClass
+        var runAt: Int64?, step: Int?
+        switch transition {
+        case .sent: status = .sent; erase = true; sent = true; lastError = nil
+        case .retry(let at): status = .queued; runAt = at
+        case .nextRoute(let s, let at): status = .queued; runAt = at; step = s
+        case .dead(let reason): status = .dead; lastError = reason
+        case .expired: status = .expired; erase = true; lastError = lastError ?? "expired"
+        }
+        return [
+            clockParam, id, String(token), status.rawValue, a.provider, lastError, PG.int(runAt), String(now),
+            PG.int(step), PG.bool(erase), PG.bool(sent), a.channel, String(a.startedAt), String(a.finishedAt),
+            a.outcome.rawValue, PG.int(a.httpStatus), PG.int(a.smtpStatus), a.providerMessageID, a.errorClass,
+            a.errorMessage,
+        ]
+    }
+}
+
+enum PGWriteItem {
+    case enqueue(PGEnqueueItem)
+    case finish(PGFinishItem)
+
+    var completion: any DeferredCompletion {
+        switch self {
+        case .enqueue(let e): e
+        case .finish(let f): f
+        }
+    }
+
+    var executor: (any CompletionExecutor)? {
+        switch self {
+        case .enqueue(let e): e.executor
+        case .finish(let f): f.executor
+        }
+    }
+
+    func fail(_ e: OutboxError) {
+        switch self {
+        case .enqueue(let i): i.result = .failure(e)
+        case .finish(let i): i.result = .failure(e)
+        }
+    }
+}
