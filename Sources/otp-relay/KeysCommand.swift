@@ -51,10 +51,10 @@ enum KeysCommand {
         for k in ring.previous { print("previous  \(k.fingerprint)  key id \(k.keyIDHex)\(jobs(k.keyIDHex))") }
         print("index     \(ring.index.fingerprint)  (dedupe and recipient lookups)")
         guard let state else {
-            print("database: none at \(config.databasePath)")
+            print("database: none at \(config.storeDescription)")
             return 0
         }
-        print("database: \(config.databasePath) records \(state.fingerprint.map { "fingerprint \($0)" } ?? "no fingerprint")")
+        print("database: \(config.storeDescription) records \(state.fingerprint.map { "fingerprint \($0)" } ?? "no fingerprint")")
         if let n = state.payloadsByKeyID[""] { print("  \(n) job(s) sealed before key ids (open with the index key)") }
         let known = Set(ring.openingKeys.map(\.keyIDHex) + [""])
         for (id, n) in state.payloadsByKeyID.sorted(by: { $0.key < $1.key }) where !known.contains(id) {

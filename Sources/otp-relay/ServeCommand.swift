@@ -60,7 +60,8 @@ enum MigrateCommand {
     static let help = """
         Usage: otp-relay migrate [--config PATH]
 
-        Creates the SQLite outbox or applies the pending migrations (embedded in the binary), then exits.
+        Creates the outbox (the SQLite file, or the schema in PostgreSQL with database_url) or applies the
+        pending migrations (embedded in the binary), then exits.
         """
 
     static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
@@ -68,8 +69,8 @@ enum MigrateCommand {
         let applied = try RelayMaintenance.migrate(config)
         print(
             applied.isEmpty
-                ? "migrate: \(config.databasePath) is up to date"
-                : "migrate: applied \(applied.joined(separator: ", ")) to \(config.databasePath)")
+                ? "migrate: \(config.storeDescription) is up to date"
+                : "migrate: applied \(applied.joined(separator: ", ")) to \(config.storeDescription)")
         return 0
     }
 }
@@ -89,7 +90,7 @@ enum ConfigCommand {
         guard pos == ["check"] else { throw UsageError("usage: otp-relay config check [--config PATH]") }
         let config = try input.loadConfiguration()
         try RelayMaintenance.check(config)
-        print("config: OK (database \(config.databasePath), listen \(config.listen), admin \(config.adminListen))")
+        print("config: OK (database \(config.storeDescription), listen \(config.listen), admin \(config.adminListen))")
         return 0
     }
 }

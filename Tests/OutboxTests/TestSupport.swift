@@ -73,19 +73,6 @@ final class Box<T: Sendable>: @unchecked Sendable {
     var get: T { with { $0 } }
 }
 
-extension SQLiteOutbox {
-    /// Enqueues and waits for the commit.
-    func enqueueAndWait(_ job: NewJob) -> Result<EnqueueResult, OutboxError> {
-        let done = DispatchSemaphore(value: 0)
-        let box = Box<Result<EnqueueResult, OutboxError>?>(nil)
-        enqueue(job) { r in
-            box.with { $0 = r }; done.signal()
-        }
-        done.wait()
-        return box.get!
-    }
-}
-
 /// Runs one query on a separate connection (another reader of the same file).
 func query<T>(_ path: String, _ sql: String, _ read: (SQLiteStatement) -> T) throws -> [T] {
     var c = SQLiteDatabase.Configuration()

@@ -31,6 +31,7 @@ extension Configuration {
 
     mutating func apply(_ r: inout ConfigReader) throws {
         if let v = try r.string("database") { databasePath = try Self.nonEmpty(v, r.name("database")) }
+        if let v = try r.string("database_url") { databaseURL = try Self.databaseURL(v, r.name("database_url")) }
         if let v = try r.string("listen") { listen = try Self.address(v, r.name("listen")) }
         if let v = try r.string("admin_listen") { adminListen = try Self.address(v, r.name("admin_listen")) }
         if let v = try r.string("public_base_url") {
@@ -92,6 +93,7 @@ extension Configuration {
     mutating func applyEnvironment(_ env: [String: String]) throws {
         func value(_ k: String) -> String? { env[k].flatMap { $0.isEmpty ? nil : $0 } }
         if let v = value("OTP_RELAY_DB") { databasePath = v }
+        if let v = value("OTP_RELAY_DATABASE_URL") { databaseURL = try Self.databaseURL(v, "OTP_RELAY_DATABASE_URL") }
         if let v = value("OTP_RELAY_LISTEN") { listen = try Self.address(v, "OTP_RELAY_LISTEN") }
         if let v = value("OTP_RELAY_ADMIN_LISTEN") { adminListen = try Self.address(v, "OTP_RELAY_ADMIN_LISTEN") }
         if let v = value("OTP_RELAY_LOG_LEVEL") { logLevel = try Self.level(v, "OTP_RELAY_LOG_LEVEL") }
@@ -113,6 +115,15 @@ extension Configuration {
         try applySQEKYCEnvironment(env)
         try applyAuthGatewayEnvironment(env)
         try checkAuthGateway()
+    }
+
+    /// A libpq connection string: a `postgresql://` (or `postgres://`) URI, or `key=value` pairs.
+    static func databaseURL(_ v: String, _ key: String) throws -> String {
+        let t = v.trimmingCharacters(in: .whitespaces)
+        guard t.hasPrefix("postgresql://") || t.hasPrefix("postgres://") || t.contains("=") else {
+            throw ConfigError(key: key, "must be a PostgreSQL URI (postgresql://…) or a key=value connection string")
+        }
+        return t
     }
 
     /// A secret from `NAME` or from the file named by `NAME_FILE`.

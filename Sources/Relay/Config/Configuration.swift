@@ -70,6 +70,9 @@ public struct AdminListenerLimits: Sendable, Equatable {
 /// Everything `otp-relay` reads at start-up. Defaults are the embedded default of docs/design.md §2.
 public struct Configuration: Sendable {
     public var databasePath = "otp-relay.sqlite"
+    /// A PostgreSQL connection string (`database_url`, `OTP_RELAY_DATABASE_URL`): selects the
+    /// PostgreSQL store shared by several nodes instead of the SQLite file at `databasePath`.
+    public var databaseURL: String?
     public var listen = ListenAddress(host: "127.0.0.1", port: 8080)
     public var adminListen = ListenAddress(host: "127.0.0.1", port: 9090)
     /// The URL SIMAS-ID should call, printed by `credentials new` (behind the TLS proxy).

@@ -34,8 +34,8 @@ public enum RelayMaintenance {
     /// Opens the outbox for operator writes (`jobs replay`, beside a running service). Uses the configured or stored data key; never
     /// creates one (a new key would not open the jobs already sealed).
     public static func openStore(_ config: Configuration) throws -> any OutboxStore {
-        guard FileManager.default.fileExists(atPath: config.databasePath) else {
-            throw OutboxError.startup("no database at \(config.databasePath)")
+        guard StoreFactory.exists(config.storeLocation) else {
+            throw OutboxError.startup("no database at \(config.storeDescription)")
         }
         let keys: KeyRing
         var options = OutboxOptions()

@@ -189,7 +189,7 @@ public final class RelayService: Sendable {
                 "public": .string(ListenAddress(host: configuration.listen.host, port: publicServer.port).description),
                 "admin": .string(ListenAddress(host: configuration.adminListen.host, port: adminServer.port).description),
                 "auth": .string(authGateway.map { ListenAddress(host: $0.address.host, port: $0.server.port).description } ?? "off"),
-                "database": .string(configuration.databasePath),
+                "database": .string(configuration.storeDescription),
             ])
     }
 

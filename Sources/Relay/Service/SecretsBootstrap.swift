@@ -31,13 +31,13 @@ public enum SecretsBootstrap {
     static func refuseNewKeyOverJobs(_ config: Configuration, keyFile: String) throws {
         let state: StoredKeyState?
         do { state = try StoreFactory.storedKeyState(config.storeLocation) } catch {
-            throw ConfigError(key: "data_key_file", "\(keyFile) is missing and \(config.databasePath) cannot be read: \(error)")
+            throw ConfigError(key: "data_key_file", "\(keyFile) is missing and \(config.storeDescription) cannot be read: \(error)")
         }
         guard let state, state.jobs > 0 || state.fingerprint != nil else { return }
         let named = state.fingerprint.map { " (fingerprint \($0.prefix(16))…)" } ?? ""
         throw ConfigError(
             key: "data_key_file",
-            "\(keyFile) is missing but \(config.databasePath) holds \(state.jobs) job(s) sealed with a data key\(named). "
+            "\(keyFile) is missing but \(config.storeDescription) holds \(state.jobs) job(s) sealed with a data key\(named). "
                 + "Restore the key file from your backup (or set OTP_RELAY_DATA_KEY / data_key_file to it); a new key would "
                 + "leave those jobs unreadable. To start afresh on purpose, move the database away first.")
     }

@@ -113,14 +113,9 @@ final class PGWriter: @unchecked Sendable {
         } catch where error.connectionLost {
             try connection.exec("BEGIN")  // a connection the server dropped while idle: once more, fresh
         }
+        // Jobs' times move onto the database's clock (caller-clock mode: they stay).
         var shift: Int64 = 0
-        var clockParam: String?
-        let localNow = clock.nowMillis()
-        if settings.databaseClock {
-            shift = try connection.exec(PGSQL.databaseNow).int64(0, 0) - localNow
-        } else {
-            clockParam = String(localNow)
-        }
+        if settings.databaseClock { shift = try connection.exec(PGSQL.databaseNow).int64(0, 0) - clock.nowMillis() }
         var enqueues: [PGEnqueueItem] = []
         var finishes: [PGFinishItem] = []
         for item in batch {
@@ -133,7 +128,7 @@ final class PGWriter: @unchecked Sendable {
         var finished: [FinishResult] = []
         var wake = enqueued.contains { !$0.duplicate }
         for f in finishes {
-            let applied = try connection.exec(PGDeliverySQL.finish, f.parameters(clockParam: clockParam)).count > 0
+            let applied = try connection.exec(PGDeliverySQL.finish, f.parameters(clockParam: settings.databaseClock ? nil : String(f.now))).count > 0
             finished.append(applied ? .applied : .leaseLost)
             if applied && f.requeues { wake = true }
         }

@@ -1,0 +1,213 @@
+import Foundation
+import RelayTestSupport
+import XCTest
+
+/// The real binary, two nodes sharing one real PostgreSQL (`PostgresServer`) behind a slow
+/// loopback gateway: a node killed mid-burst loses nothing acknowledged and its leases go to the
+/// survivor; a node stopped past its lease has its late finishes refused; one OTP posted to both
+/// nodes is one job; PostgreSQL killed and restarted under load gives 503s in the partner's shape,
+/// loses nothing acknowledged, and both nodes recover without a restart.
+final class PostgreSQLEndToEndTests: XCTestCase {
+    static let password = CrashRecoveryTests.password
+
+    struct Cluster {
+        let server: PostgresServer
+        let url: String
+        let dir: TempDirectory
+        let gateway: FakeProcess
+        var nodes: [ServiceProcess] = []
+
+        func jobs(_ sql: String) throws -> [String] { try server.query(url, sql) }
+    }
+
+    func cluster(slowMillis: Int = 150, leaseMillis: Int = 2_000) throws -> Cluster {
+        guard let server = PostgresServer.shared else { throw XCTSkip(PostgresServer.unavailableReason ?? "no PostgreSQL") }
+        let dir = TempDirectory()
+        let gateway = try FakeProcess(script: "fake_gateway.py", arguments: ["--out", dir.file("gateway.jsonl")])
+        let config = """
+            {"delivery": {"providers": {"gw": {"kind": "http", "method": "POST", "url": "http://127.0.0.1:\(gateway.port)/slow/\(slowMillis)",
+                                                "body_kind": "json", "body_template": "{\\"to\\": \\"{to}\\", \\"text\\": \\"{text}\\"}",
+                                                "channels": ["sms"], "total_timeout_ms": 1000}},
+                          "routes": {"sms": ["gw"]}, "workers": 8, "lease_ms": \(leaseMillis), "max_idle_ms": 500,
+                          "retry": {"max_attempts": 10, "base_delay_ms": 100, "max_delay_ms": 500}},
+             "rate_limits": {"per_identifier_max": 10000}}
+            """
+        try config.write(toFile: dir.file("config.json"), atomically: true, encoding: .utf8)
+        var c = Cluster(server: server, url: try server.createDatabase(prefix: "e2e"), dir: dir, gateway: gateway)
+        for n in 0..<2 { c.nodes.append(try startNode(c, n)) }
+        return c
+    }
+
+    func startNode(_ c: Cluster, _ n: Int) throws -> ServiceProcess {
+        let nodeDir = c.dir.file("node\(n)")
+        try FileManager.default.createDirectory(atPath: nodeDir, withIntermediateDirectories: true)
+        var env = CrashRecoveryTests.environment(c.dir)
+        env["OTP_RELAY_DB"] = nodeDir + "/unused.sqlite"
+        env["OTP_RELAY_DATABASE_URL"] = c.url
+        env["OTP_RELAY_CONFIG"] = c.dir.file("config.json")
+        env["OTP_RELAY_SANDBOX_FILE"] = nodeDir + "/sandbox.jsonl"
+        let p = try ServiceProcess(environment: env, directory: nodeDir)
+        try p.waitUntilListening()
+        return p
+    }
+
+    /// Posts `count` distinct OTPs to `port` on one keep-alive connection; the ids answered 200,
+    /// and the other answers' statuses and bodies.
+    static func burst(port: Int, count: Int, tag: Int) -> (ids: [String], others: [WireResponse]) {
+        var ids: [String] = [], others: [WireResponse] = []
+        var c = try? RawConnection(port: port)
+        for i in 0..<count {
+            let n = tag * 100_000 + i
+            let req = WebhookRequest.post(
+                body: WebhookRequest.body(identifier: String(format: "0813%08d", n), otp: String(format: "%06d", n % 1_000_000), channel: "sms"),
+                authorization: WebhookRequest.basic("simas-id", password))
+            if c == nil { c = try? RawConnection(port: port) }
+            guard let conn = c, (try? conn.send(req)) != nil, let r = try? conn.readResponse() else {
+                c = nil
+                continue
+            }
+            if r.status == 200, let id = r.json?["id"] as? String { ids.append(id) } else { others.append(r) }
+        }
+        return (ids, others)
+    }
+
+    /// Waits until every id in `ids` is `sent`; returns how many are not.
+    static func waitSent(_ c: Cluster, _ ids: [String], seconds: Double) throws -> Int {
+        let list = ids.map { "'\($0)'" }.joined(separator: ",")
+        let deadline = Date().addingTimeInterval(seconds)
+        var left = ids.count
+        while Date() < deadline {
+            left = Int(try c.jobs("SELECT count(*) FROM jobs WHERE id IN (\(list)) AND status <> 'sent'").first ?? "") ?? ids.count
+            if left == 0 { return 0 }
+            usleep(200_000)
+        }
+        return left
+    }
+
+    func testSIGKILLMidBurstLosesNothingAcknowledgedAndTheSurvivorTakesTheLeases() throws {
+        var c = try cluster()
+        defer { c.gateway.stop() }
+        let ports = c.nodes.map(\.publicPort)
+        let acked = LockedList()
+        let killer = DispatchWorkItem { [node = c.nodes[0]] in
+            usleep(700_000)
+            node.killNow()
+        }
+        DispatchQueue.global().async(execute: killer)
+        DispatchQueue.concurrentPerform(iterations: 4) { w in
+            let r = Self.burst(port: ports[w % 2], count: 150, tag: w + 1)
+            r.ids.forEach(acked.append)
+        }
+        killer.wait()
+        let ids = acked.all
+        XCTAssertGreaterThan(ids.count, 300)
+        let leasedByDead = Int(try c.jobs("SELECT count(*) FROM jobs WHERE status = 'sending'").first ?? "0") ?? 0
+        let started = Date()
+        XCTAssertEqual(try Self.waitSent(c, ids, seconds: 60), 0, "acknowledged jobs not delivered after a node was killed")
+        print("pg e2e: \(ids.count) acknowledged, \(leasedByDead) leased at the kill, all sent in \(Date().timeIntervalSince(started)) s")
+        let stored = Int(try c.jobs("SELECT count(*) FROM jobs").first ?? "0") ?? 0
+        XCTAssertGreaterThanOrEqual(stored, ids.count)
+        let rescued = Int(try c.jobs("SELECT count(*) FROM attempts WHERE error_class = 'lease_expired'").first ?? "0") ?? 0
+        XCTAssertEqual(rescued > 0, leasedByDead > 0, "the survivor rescued the dead node's leases")
+        XCTAssertEqual(c.nodes[1].terminate(), 0)
+        c.nodes.removeAll()
+    }
+
+    func testSIGSTOPPastTheLeaseThenSIGCONTLateFinishesAreRefused() throws {
+        let c = try cluster(slowMillis: 600)
+        defer {
+            c.nodes.forEach { $0.terminate() }
+            c.gateway.stop()
+        }
+        let a = c.nodes[0]
+        let ids = Self.burst(port: a.publicPort, count: 8, tag: 7).ids
+        XCTAssertEqual(ids.count, 8)
+        // Wait until node a holds leases, then freeze it past the lease.
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, (Int(try c.jobs("SELECT count(*) FROM jobs WHERE status = 'sending'").first ?? "0") ?? 0) == 0 {
+            usleep(20_000)
+        }
+        a.signal(SIGSTOP)
+        let tokens = try c.jobs("SELECT id || ' ' || lease_token FROM jobs WHERE status = 'sending'")
+        XCTAssertFalse(tokens.isEmpty)
+        usleep(4_500_000)
+        a.signal(SIGCONT)
+        XCTAssertEqual(try Self.waitSent(c, ids, seconds: 30), 0)
+        usleep(1_500_000)  // a's late finishes land (and are refused)
+        for t in tokens {
+            let parts = t.split(separator: " ")
+            let sentUnderOld = try c.jobs("SELECT count(*) FROM attempts WHERE job_id = '\(parts[0])' AND lease_token = \(parts[1]) AND outcome = 'sent'")
+            XCTAssertEqual(sentUnderOld, ["0"], "a finish under the stolen lease \(parts[1]) applied")
+        }
+        XCTAssertEqual(try c.jobs("SELECT count(*) FROM jobs WHERE status = 'sent'"), ["8"])
+        let log = a.stderr
+        XCTAssertTrue(log.contains("lease lost") || log.contains("leases lost"), "node a's late finishes were not refused:\n\(log.suffix(3000))")
+    }
+
+    func testTheSameOTPPostedToEachNodeIsOneJob() throws {
+        let c = try cluster()
+        defer {
+            c.nodes.forEach { $0.terminate() }
+            c.gateway.stop()
+        }
+        var answers: [String] = []
+        for round in 0..<5 {
+            for node in c.nodes {
+                let conn = try RawConnection(port: node.publicPort)
+                try conn.send(
+                    WebhookRequest.post(
+                        body: WebhookRequest.body(identifier: "081399990000", otp: "73519\(round)", channel: "sms"),
+                        authorization: WebhookRequest.basic("simas-id", Self.password)))
+                let r = try XCTUnwrap(try conn.readResponse())
+                XCTAssertEqual(r.status, 200, r.text)
+                answers.append(try XCTUnwrap(r.json?["id"] as? String))
+            }
+            XCTAssertEqual(answers[answers.count - 1], answers[answers.count - 2], "one job for one OTP on two nodes")
+        }
+        XCTAssertEqual(Set(answers).count, 5)
+        XCTAssertEqual(try c.jobs("SELECT count(*) FROM jobs"), ["5"])
+    }
+
+    func testPostgreSQLKilledAndRestartedUnderLoad() throws {
+        let c = try cluster(slowMillis: 20)
+        defer {
+            c.nodes.forEach { $0.terminate() }
+            c.gateway.stop()
+        }
+        let ports = c.nodes.map(\.publicPort)
+        let acked = LockedList()
+        let refused = LockedList()
+        let outage = DispatchWorkItem {
+            usleep(600_000)
+            try? c.server.stopImmediately()
+            usleep(2_000_000)
+            try? c.server.start()
+        }
+        DispatchQueue.global().async(execute: outage)
+        DispatchQueue.concurrentPerform(iterations: 4) { w in
+            let until = Date().addingTimeInterval(6)
+            var i = 0
+            while Date() < until {
+                let r = Self.burst(port: ports[w % 2], count: 20, tag: 20 + w * 1000 + i)
+                r.ids.forEach(acked.append)
+                for o in r.others {
+                    refused.append("\(o.status) \(o.json?["error"] as? String ?? "-") \(o.json?.count ?? 0) \(o.header("Retry-After") ?? "-")")
+                }
+                i += 1
+            }
+        }
+        outage.wait()
+        let ids = acked.all
+        let others = refused.all
+        print("pg e2e outage: \(ids.count) acknowledged, \(others.count) refused")
+        XCTAssertGreaterThan(others.count, 0, "no request met the outage")
+        for o in others { XCTAssertTrue(o.hasPrefix("503 service_unavailable 2 "), "not the partner's 503: \(o)") }
+        XCTAssertEqual(try Self.waitSent(c, ids, seconds: 60), 0, "acknowledged jobs lost or undelivered after the outage")
+        // Both nodes accept again without a restart.
+        for (n, node) in c.nodes.enumerated() {
+            let r = Self.burst(port: node.publicPort, count: 3, tag: 90 + n)
+            XCTAssertEqual(r.ids.count, 3, "node \(n) did not recover: \(r.others.map(\.status))")
+            XCTAssertEqual(try Self.waitSent(c, r.ids, seconds: 20), 0)
+        }
+    }
+}
