@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 
 #if canImport(Glibc)
 import Glibc
@@ -20,7 +21,7 @@ public final class PostgresServer: @unchecked Sendable {
         guard let bin = binDirectory() else { return nil }
         do {
             let s = try PostgresServer(bin: bin)
-            atexit { PostgresServer.shared?.stopAtExit() }
+            XCTestObservationCenter.shared.addTestObserver(StopAtBundleEnd(server: s))
             return s
         } catch {
             fatalError("PostgreSQL is installed but did not start: \(error)")
@@ -104,7 +105,7 @@ public final class PostgresServer: @unchecked Sendable {
     public var log: String { (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? "" }
 
     /// At exit: SIGQUIT to the server's pid (immediate shutdown), wait for it, remove the directory.
-    func stopAtExit() {
+    public func stopAtExit() {
         if let p = pid {
             kill(p, SIGQUIT)
             for _ in 0..<200 where kill(p, 0) == 0 { usleep(25_000) }
@@ -160,6 +161,13 @@ public final class PostgresServer: @unchecked Sendable {
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
         return Int(UInt16(bigEndian: addr.sin_port))
     }
+}
+
+/// Stops the server when the test bundle finishes (XCTest then exits the process).
+private final class StopAtBundleEnd: NSObject, XCTestObservation {
+    let server: PostgresServer
+    init(server: PostgresServer) { self.server = server }
+    func testBundleDidFinish(_ testBundle: Bundle) { server.stopAtExit() }
 }
 
 public enum PostgresServerError: Error {
