@@ -20,7 +20,7 @@ final class PostgreSQLEndToEndTests: XCTestCase {
         func jobs(_ sql: String) throws -> [String] { try server.query(url, sql) }
     }
 
-    func cluster(slowMillis: Int = 150, leaseMillis: Int = 2_000) throws -> Cluster {
+    func cluster(slowMillis: Int = 150, leaseMillis: Int = 2_000, nodes: Int = 2) throws -> Cluster {
         guard let server = PostgresServer.shared else { throw XCTSkip(PostgresServer.unavailableReason ?? "no PostgreSQL") }
         let dir = TempDirectory()
         let gateway = try FakeProcess(script: "fake_gateway.py", arguments: ["--out", dir.file("gateway.jsonl")])
@@ -34,7 +34,7 @@ final class PostgreSQLEndToEndTests: XCTestCase {
             """
         try config.write(toFile: dir.file("config.json"), atomically: true, encoding: .utf8)
         var c = Cluster(server: server, url: try server.createDatabase(prefix: "e2e"), dir: dir, gateway: gateway)
-        for n in 0..<2 { c.nodes.append(try startNode(c, n)) }
+        for n in 0..<nodes { c.nodes.append(try startNode(c, n)) }
         return c
     }
 
@@ -114,7 +114,7 @@ final class PostgreSQLEndToEndTests: XCTestCase {
     }
 
     func testSIGSTOPPastTheLeaseThenSIGCONTLateFinishesAreRefused() throws {
-        let c = try cluster(slowMillis: 600)
+        var c = try cluster(slowMillis: 600, nodes: 1)
         defer {
             c.nodes.forEach { $0.terminate() }
             c.gateway.stop()
@@ -130,12 +130,17 @@ final class PostgreSQLEndToEndTests: XCTestCase {
         a.signal(SIGSTOP)
         let tokens = try c.jobs("SELECT id || ' ' || lease_token FROM jobs WHERE status = 'sending'")
         XCTAssertFalse(tokens.isEmpty)
-        usleep(4_500_000)
+        c.nodes.append(try startNode(c, 1))  // b, started now: every lease above is a's
+        // Past the lease (2 s) and past the server's end of a transaction a stops in (5 s): b rescues.
+        usleep(7_500_000)
         a.signal(SIGCONT)
         XCTAssertEqual(try Self.waitSent(c, ids, seconds: 30), 0)
         usleep(1_500_000)  // a's late finishes land (and are refused)
         for t in tokens {
             let parts = t.split(separator: " ")
+            let rescued = try c.jobs(
+                "SELECT count(*) FROM attempts WHERE job_id = '\(parts[0])' AND lease_token = \(parts[1]) AND error_class = 'lease_expired'")
+            XCTAssertEqual(rescued, ["1"], "the lease \(parts[1]) of the stopped node was not rescued: \(c.nodes[1].stderr.suffix(1500))")
             let sentUnderOld = try c.jobs("SELECT count(*) FROM attempts WHERE job_id = '\(parts[0])' AND lease_token = \(parts[1]) AND outcome = 'sent'")
             XCTAssertEqual(sentUnderOld, ["0"], "a finish under the stolen lease \(parts[1]) applied")
         }

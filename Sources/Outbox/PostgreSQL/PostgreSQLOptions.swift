@@ -21,8 +21,19 @@ public struct PostgreSQLOptions: Sendable {
     /// Refuse to open with a data key other than the one the database records (and record it on
     /// first open). Off only for operator reads that have no key and open no payload.
     public var verifyDataKey = true
+    /// A transaction left open this long by a node that stopped mid-batch (SIGSTOP, a VM pause) is
+    /// ended by the server (`idle_in_transaction_session_timeout`), releasing its row locks, so the
+    /// other nodes' rescuers can take its jobs; the paused node's commit then fails.
+    public var idleInTransactionTimeout: Duration = .seconds(5)
     /// `application_name` of the node's sessions (`pg_stat_activity`).
     public var applicationName = "otp-relay"
 
     public init() {}
+}
+
+extension PostgreSQLOptions {
+    /// What every session of the store sets first.
+    var sessionSetup: [String] {
+        ["SET idle_in_transaction_session_timeout = \(max(1, idleInTransactionTimeout.wholeMilliseconds))"]
+    }
 }

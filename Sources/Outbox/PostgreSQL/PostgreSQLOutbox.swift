@@ -46,11 +46,13 @@ public final class PostgreSQLOutbox: OutboxStore {
         }
         try PGMigrator().migrate(setup, now: clock.nowMillis())
         if options.verifyDataKey { try PGDataKeyCheck.verify(setup, keys: keys, now: clock.nowMillis()) }
-        pool = PGPool(conninfo: url, size: options.poolSize, applicationName: options.applicationName, waitTimeout: options.poolWait)
+        pool = PGPool(
+            conninfo: url, size: options.poolSize, applicationName: options.applicationName, waitTimeout: options.poolWait,
+            sessionSetup: options.sessionSetup)
         queries = PGQueries(pool: pool, options: options)
         let notifyAll: @Sendable () -> Void = { [observers] in observers.notify() }
         writer = PGWriter(
-            connection: PGConnection(conninfo: url, applicationName: options.applicationName),
+            connection: PGConnection(conninfo: url, applicationName: options.applicationName, sessionSetup: options.sessionSetup),
             settings: .init(
                 maxBatchSize: options.maxBatchSize, maxDedupeWindowMillis: options.maxDedupeWindow.wholeMilliseconds,
                 databaseClock: options.databaseClock),

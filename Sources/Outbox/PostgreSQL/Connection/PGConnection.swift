@@ -22,9 +22,13 @@ final class PGConnection: @unchecked Sendable {
     /// Seconds libpq waits for one connect (per host of a multi-host string) unless the string says.
     static let connectTimeoutSeconds = "3"
 
-    init(conninfo: String, applicationName: String = "otp-relay") {
+    /// Statements run on every new session (`SET …`), before its first use.
+    private let sessionSetup: [String]
+
+    init(conninfo: String, applicationName: String = "otp-relay", sessionSetup: [String] = []) {
         self.conninfo = conninfo
         self.applicationName = applicationName
+        self.sessionSetup = sessionSetup
     }
 
     deinit { close() }
@@ -55,6 +59,7 @@ final class PGConnection: @unchecked Sendable {
         backoff = .zero
         retryAt = nil
         handle = conn
+        for sql in sessionSetup { try exec(sql) }
         return conn
     }
 

@@ -12,9 +12,14 @@ final class PGPool: Sendable {
     private let waitTimeout: Duration
     private let closed = Atomic<Bool>(false)
 
-    init(conninfo: String, size: Int, applicationName: String, waitTimeout: Duration = .seconds(5)) {
+    init(
+        conninfo: String, size: Int, applicationName: String, waitTimeout: Duration = .seconds(5), sessionSetup: [String] = []
+    ) {
         self.size = max(1, size)
-        idle = Mutex((0..<max(1, size)).map { _ in PGConnection(conninfo: conninfo, applicationName: applicationName) })
+        idle = Mutex(
+            (0..<max(1, size)).map { _ in
+                PGConnection(conninfo: conninfo, applicationName: applicationName, sessionSetup: sessionSetup)
+            })
         free = DispatchSemaphore(value: max(1, size))
         self.waitTimeout = waitTimeout
     }
