@@ -123,6 +123,9 @@ public final class PostgreSQLOutbox: OutboxStore {
 
     public var isWritable: Bool { !writer.lastBatchFailed.load(ordering: .relaxed) }
 
+    /// The writer thread answers an empty item (`PGWriter.ping`).
+    public func writerResponds() -> Bool { writer.ping() }
+
     public var writerStatistics: WriterStatistics {
         WriterStatistics(
             batches: writer.batchesCommitted.load(ordering: .relaxed),

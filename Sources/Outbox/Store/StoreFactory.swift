@@ -114,6 +114,9 @@ public enum StoreFactory {
     public static func backup(_ location: StoreLocation, to destination: String, force: Bool) throws(OutboxError) -> BackupReport {
         switch location {
         case .sqlite(let path): try SQLiteBackup.run(source: path, destination: destination, force: force)
+        case .postgresql:
+            throw .invalidRequest(
+                "the PostgreSQL store is backed up by PostgreSQL's own tools (pg_dump, pg_basebackup and WAL archiving; docs/deployment.md)")
         }
     }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import RelayCore
 
 /// One webhook job for the PostgreSQL writer (payload sealed on the caller's thread).
@@ -82,14 +83,22 @@ final class PGFinishItem: DeferredCompletion, @unchecked Sendable {
     }
 }
 
+/// An empty item (the systemd watchdog's liveness check): answered when the writer takes it.
+final class PGPingItem: DeferredCompletion, Sendable {
+    let done = DispatchSemaphore(value: 0)
+    func complete() { done.signal() }
+}
+
 enum PGWriteItem {
     case enqueue(PGEnqueueItem)
     case finish(PGFinishItem)
+    case ping(PGPingItem)
 
     var completion: any DeferredCompletion {
         switch self {
         case .enqueue(let e): e
         case .finish(let f): f
+        case .ping(let p): p
         }
     }
 
@@ -97,6 +106,7 @@ enum PGWriteItem {
         switch self {
         case .enqueue(let e): e.executor
         case .finish(let f): f.executor
+        case .ping: nil
         }
     }
 
@@ -104,6 +114,7 @@ enum PGWriteItem {
         switch self {
         case .enqueue(let i): i.result = .failure(e)
         case .finish(let i): i.result = .failure(e)
+        case .ping: break
         }
     }
 }

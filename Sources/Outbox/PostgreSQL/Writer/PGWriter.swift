@@ -58,6 +58,14 @@ final class PGWriter: @unchecked Sendable {
         }
     }
 
+    /// True once the writer thread took an empty item (false when it is stopped); blocks while it is wedged.
+    func ping() -> Bool {
+        let item = PGPingItem()
+        guard submit(.ping(item)) else { return false }
+        item.done.wait()
+        return true
+    }
+
     /// Refuses new items, commits those already accepted, then stops.
     func stop() { thread.stop() }
 
@@ -68,6 +76,7 @@ final class PGWriter: @unchecked Sendable {
     }
 
     private func process(_ batch: [PGWriteItem]) {
+        if batch.allSatisfy({ if case .ping = $0 { true } else { false } }) { return complete(batch) }
         do throws(PGError) {
             let wake = try commit(batch)
             batchesCommitted.add(1, ordering: .relaxed)
@@ -122,6 +131,7 @@ final class PGWriter: @unchecked Sendable {
             switch item {
             case .enqueue(let e): enqueues.append(e)
             case .finish(let f): finishes.append(f)
+            case .ping: break
             }
         }
         let enqueued = try insert(enqueues, shift: shift)
