@@ -25,7 +25,8 @@ final class PostgreSQLEndToEndTests: XCTestCase {
         let dir = TempDirectory()
         let gateway = try FakeProcess(script: "fake_gateway.py", arguments: ["--out", dir.file("gateway.jsonl")])
         let config = """
-            {"delivery": {"providers": {"gw": {"kind": "http", "method": "POST", "url": "http://127.0.0.1:\(gateway.port)/slow/\(slowMillis)",
+            {"delivery": {"providers": {"gw": {"kind": "http", "method": "POST",
+                                                "url": "http://127.0.0.1:\(gateway.port)/slow/\(slowMillis)",
                                                 "body_kind": "json", "body_template": "{\\"to\\": \\"{to}\\", \\"text\\": \\"{text}\\"}",
                                                 "channels": ["sms"], "total_timeout_ms": 1000}},
                           "routes": {"sms": ["gw"]}, "workers": 8, "lease_ms": \(leaseMillis), "max_idle_ms": 500,
@@ -59,7 +60,8 @@ final class PostgreSQLEndToEndTests: XCTestCase {
         for i in 0..<count {
             let n = tag * 100_000 + i
             let req = WebhookRequest.post(
-                body: WebhookRequest.body(identifier: String(format: "0813%08d", n), otp: String(format: "%06d", n % 1_000_000), channel: "sms"),
+                body: WebhookRequest.body(
+                    identifier: String(format: "0813%08d", n), otp: String(format: "%06d", n % 1_000_000), channel: "sms"),
                 authorization: WebhookRequest.basic("simas-id", password))
             if c == nil { c = try? RawConnection(port: port) }
             guard let conn = c, (try? conn.send(req)) != nil, let r = try? conn.readResponse() else {
@@ -139,14 +141,17 @@ final class PostgreSQLEndToEndTests: XCTestCase {
         for t in tokens {
             let parts = t.split(separator: " ")
             let rescued = try c.jobs(
-                "SELECT count(*) FROM attempts WHERE job_id = '\(parts[0])' AND lease_token = \(parts[1]) AND error_class = 'lease_expired'")
+                "SELECT count(*) FROM attempts WHERE job_id = '\(parts[0])' AND lease_token = \(parts[1]) AND error_class = 'lease_expired'"
+            )
             XCTAssertEqual(rescued, ["1"], "the lease \(parts[1]) of the stopped node was not rescued: \(c.nodes[1].stderr.suffix(1500))")
-            let sentUnderOld = try c.jobs("SELECT count(*) FROM attempts WHERE job_id = '\(parts[0])' AND lease_token = \(parts[1]) AND outcome = 'sent'")
+            let sentUnderOld = try c.jobs(
+                "SELECT count(*) FROM attempts WHERE job_id = '\(parts[0])' AND lease_token = \(parts[1]) AND outcome = 'sent'")
             XCTAssertEqual(sentUnderOld, ["0"], "a finish under the stolen lease \(parts[1]) applied")
         }
         XCTAssertEqual(try c.jobs("SELECT count(*) FROM jobs WHERE status = 'sent'"), ["8"])
         let log = a.stderr
-        XCTAssertTrue(log.contains("lease lost") || log.contains("leases lost"), "node a's late finishes were not refused:\n\(log.suffix(3000))")
+        XCTAssertTrue(
+            log.contains("lease lost") || log.contains("leases lost"), "node a's late finishes were not refused:\n\(log.suffix(3000))")
     }
 
     func testTheSameOTPPostedToEachNodeIsOneJob() throws {
@@ -196,7 +201,8 @@ final class PostgreSQLEndToEndTests: XCTestCase {
                 let r = Self.burst(port: ports[w % 2], count: 20, tag: 20 + w * 1000 + i)
                 r.ids.forEach(acked.append)
                 for o in r.others {
-                    refused.append("\(o.status) \(o.json?["error"] as? String ?? "-") \(o.json?.count ?? 0) \(o.header("Retry-After") ?? "-")")
+                    refused.append(
+                        "\(o.status) \(o.json?["error"] as? String ?? "-") \(o.json?.count ?? 0) \(o.header("Retry-After") ?? "-")")
                 }
                 i += 1
             }

@@ -42,12 +42,14 @@ final class PostgreSQLStoreTests: XCTestCase {
         XCTAssertEqual(applied, PGEmbeddedMigrations.all.map { String(format: "%04d_%@", $0.version, $0.name) })
         XCTAssertEqual(try StoreFactory.migrate(.postgresql(url: url), now: 2), [])
         let tables = Set(try s.query(url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"))
-        for name in ["jobs", "attempts", "replays", "schema_migrations", "data_keys", "data_key_index", "jobs_view",
-            "attempts_view", "delivery_stats_minute", "jobs_stats_minute", "dead_letters"]
-        {
+        for name in [
+            "jobs", "attempts", "replays", "schema_migrations", "data_keys", "data_key_index", "jobs_view",
+            "attempts_view", "delivery_stats_minute", "jobs_stats_minute", "dead_letters",
+        ] {
             XCTAssertTrue(tables.contains(name), name)
         }
-        let pgColumns = try s.query(url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'jobs' ORDER BY ordinal_position")
+        let pgColumns = try s.query(
+            url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'jobs' ORDER BY ordinal_position")
         let sqlite = TempDatabase()
         try makeOutbox(sqlite).close()
         let sqliteColumns = try query(sqlite.path, "SELECT name FROM pragma_table_info('jobs') ORDER BY cid") { $0.string(0) }

@@ -73,7 +73,8 @@ struct StoreConformance {
         XCTAssertTrue(try s.renewLease(id: id, token: second.token, lease: .milliseconds(5_000), now: start + 1_002))
         XCTAssertEqual(try s.job(id: id)?.leaseUntil, start + 6_002)
         XCTAssertEqual(
-            try s.renewLeases([HeldLease(id: id, token: second.token), HeldLease(id: "x", token: 1)], lease: .seconds(1), now: start + 1_003),
+            try s.renewLeases(
+                [HeldLease(id: id, token: second.token), HeldLease(id: "x", token: 1)], lease: .seconds(1), now: start + 1_003),
             [id])
         XCTAssertEqual(try s.finish(id: id, token: second.token, transition: .sent, attempt: report(.sent), now: start + 1_010), .applied)
         XCTAssertEqual(try s.attempts(jobID: id).map(\.errorClass), ["lease_expired", nil])
@@ -94,7 +95,9 @@ struct StoreConformance {
         let id = try s.enqueueAndWait(otpJob()).get().id
         var job = try s.claim(limit: 1, lease: .seconds(30), now: start)[0]
         XCTAssertEqual(
-            try s.finish(id: id, token: job.token, transition: .retry(runAt: start + 2_000), attempt: report(.retryable, error: "503"), now: start + 10),
+            try s.finish(
+                id: id, token: job.token, transition: .retry(runAt: start + 2_000), attempt: report(.retryable, error: "503"),
+                now: start + 10),
             .applied)
         var r = try XCTUnwrap(try s.job(id: id))
         XCTAssertEqual(r.status, .queued)
@@ -104,8 +107,12 @@ struct StoreConformance {
         XCTAssertEqual(try s.claim(limit: 1, lease: .seconds(30), now: start + 1_999).count, 0)
         job = try s.claim(limit: 1, lease: .seconds(30), now: start + 2_000)[0]
         XCTAssertEqual(job.attempts, 1)
-        let next = AttemptReport(outcome: .nextRoute, channel: "sms", provider: "twilio", startedAt: start + 2_001, finishedAt: start + 2_002)
-        XCTAssertEqual(try s.finish(id: id, token: job.token, transition: .nextRoute(step: 1, runAt: start + 2_002), attempt: next, now: start + 2_002), .applied)
+        let next = AttemptReport(
+            outcome: .nextRoute, channel: "sms", provider: "twilio", startedAt: start + 2_001, finishedAt: start + 2_002)
+        XCTAssertEqual(
+            try s.finish(
+                id: id, token: job.token, transition: .nextRoute(step: 1, runAt: start + 2_002), attempt: next, now: start + 2_002),
+            .applied)
         r = try XCTUnwrap(try s.job(id: id))
         XCTAssertEqual(r.routeStep, 1)
         XCTAssertEqual(try s.attempts(jobID: id).map(\.channel), ["whatsapp", "sms"])
@@ -176,7 +183,9 @@ struct StoreConformance {
         let job = try s.claim(limit: 1, lease: .seconds(30), now: start)[0]
         _ = try s.finish(id: job.id, token: job.token, transition: .sent, attempt: report(.sent, at: start + 50), now: start + 50)
         let job2 = try s.claim(limit: 1, lease: .seconds(30), now: start)[0]
-        _ = try s.finish(id: job2.id, token: job2.token, transition: .retry(runAt: start + 100), attempt: report(.retryable, error: "x"), now: start + 60)
+        _ = try s.finish(
+            id: job2.id, token: job2.token, transition: .retry(runAt: start + 100), attempt: report(.retryable, error: "x"), now: start + 60
+        )
         XCTAssertEqual(try s.jobs(matching: JobFilter(limit: 10)).map(\.id), ids.sorted().reversed())
         XCTAssertEqual(try s.jobs(matching: JobFilter(channel: "email")).count, 2)
         XCTAssertEqual(try s.jobs(matching: JobFilter(status: .sent)).map(\.id), [job.id])

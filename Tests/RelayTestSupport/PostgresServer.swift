@@ -38,7 +38,9 @@ public final class PostgresServer: @unchecked Sendable {
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).compactMap(Int.init).sorted()
         for v in versions.reversed() {
             let bin = "\(root)/\(v)/bin"
-            if FileManager.default.isExecutableFile(atPath: bin + "/initdb") && FileManager.default.isExecutableFile(atPath: bin + "/pg_ctl") {
+            if FileManager.default.isExecutableFile(atPath: bin + "/initdb")
+                && FileManager.default.isExecutableFile(atPath: bin + "/pg_ctl")
+            {
                 return bin
             }
         }
@@ -97,7 +99,8 @@ public final class PostgresServer: @unchecked Sendable {
 
     /// Runs SQL with `psql` and returns the rows (fields separated by `|`).
     public func query(_ url: String, _ sql: String) throws -> [String] {
-        let (status, out) = try run(binDirectory + "/psql", ["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql], asPostgres: false)
+        let (status, out) = try run(
+            binDirectory + "/psql", ["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql], asPostgres: false)
         guard status == 0 else { throw PostgresServerError.failed("psql: \(out)") }
         return out.split(separator: "\n").map(String.init)
     }
@@ -119,9 +122,11 @@ public final class PostgresServer: @unchecked Sendable {
     /// watches for the child's end) would keep the call from returning.
     private func run(_ exe: String, _ args: [String], asPostgres: Bool = true) throws -> (Int32, String) {
         // bash closes every descriptor past stderr, then runs the command from /.
-        let closeAll = #"cd / && for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-" 2>/dev/null; done; exec "$@""#
+        let closeAll =
+            #"cd / && for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-" 2>/dev/null; done; exec "$@""#
         let argv =
-            ["/bin/bash", "-c", closeAll, "pg"] + (asPostgres && getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", exe] : [exe])
+            ["/bin/bash", "-c", closeAll, "pg"]
+            + (asPostgres && getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", exe] : [exe])
             + args
         let outPath = directory + "/cmd-\(UUID().uuidString.prefix(8)).out"
         var actions = posix_spawn_file_actions_t()

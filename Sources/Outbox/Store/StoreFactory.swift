@@ -116,7 +116,8 @@ public enum StoreFactory {
         case .sqlite(let path): try SQLiteBackup.run(source: path, destination: destination, force: force)
         case .postgresql:
             throw .invalidRequest(
-                "the PostgreSQL store is backed up by PostgreSQL's own tools (pg_dump, pg_basebackup and WAL archiving; docs/deployment.md)")
+                "the PostgreSQL store is backed up by PostgreSQL's own tools (pg_dump, pg_basebackup and WAL archiving; docs/deployment.md)"
+            )
         }
     }
 

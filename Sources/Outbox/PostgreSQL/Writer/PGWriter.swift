@@ -84,7 +84,7 @@ final class PGWriter: @unchecked Sendable {
             lastBatchFailed.store(false, ordering: .relaxed)
             complete(batch)
             if wake { observers() }
-        } catch where !error.isStoreWide && batch.count > 1 {
+        } catch  where !error.isStoreWide && batch.count > 1 {
             for item in batch { process([item]) }
         } catch {
             connection.rollbackIfNeeded()
@@ -119,7 +119,7 @@ final class PGWriter: @unchecked Sendable {
     private func commit(_ batch: [PGWriteItem]) throws(PGError) -> Bool {
         do {
             try connection.exec("BEGIN")
-        } catch where error.connectionLost {
+        } catch  where error.connectionLost {
             try connection.exec("BEGIN")  // a connection the server dropped while idle: once more, fresh
         }
         // Jobs' times move onto the database's clock (caller-clock mode: they stay).
@@ -138,7 +138,8 @@ final class PGWriter: @unchecked Sendable {
         var finished: [FinishResult] = []
         var wake = enqueued.contains { !$0.duplicate }
         for f in finishes {
-            let applied = try connection.exec(PGDeliverySQL.finish, f.parameters(clockParam: settings.databaseClock ? nil : String(f.now))).count > 0
+            let applied =
+                try connection.exec(PGDeliverySQL.finish, f.parameters(clockParam: settings.databaseClock ? nil : String(f.now))).count > 0
             finished.append(applied ? .applied : .leaseLost)
             if applied && f.requeues { wake = true }
         }
