@@ -55,6 +55,11 @@ otp_migrations_postgresql_name_3: .asciz "0004_data_key_index"
 /* sha256 8f939afad787bac04e1f562a2485eb02f25e8853b3bf2771b5e8853bde02ead9 */
 otp_migrations_postgresql_sql_3: .incbin "migrations/postgresql/0004_data_key_index.sql"
     .byte 0
+    .section .rodata
+otp_migrations_postgresql_name_4: .asciz "0005_delivery_receipts"
+/* sha256 41d6e90065ce4bc7ddff5be805051f9a9c2bd016c08abe3ac13e1f0f9bc5e35e */
+otp_migrations_postgresql_sql_4: .incbin "migrations/postgresql/0005_delivery_receipts.sql"
+    .byte 0
     .section .data.rel.ro
     .globl otp_migrations_postgresql
     .balign 8
@@ -63,5 +68,6 @@ otp_migrations_postgresql:
     .quad otp_migrations_postgresql_name_1, otp_migrations_postgresql_sql_1
     .quad otp_migrations_postgresql_name_2, otp_migrations_postgresql_sql_2
     .quad otp_migrations_postgresql_name_3, otp_migrations_postgresql_sql_3
+    .quad otp_migrations_postgresql_name_4, otp_migrations_postgresql_sql_4
     .quad 0, 0
     .section .note.GNU-stack,"",%progbits

@@ -157,4 +157,54 @@ final class PostgreSQLStoreTests: XCTestCase {
         XCTAssertEqual(try a.job(id: before)?.status, .queued, "committed before the crash, kept")
         XCTAssertEqual(try a.claim(limit: 10, lease: .seconds(5), now: 0).count, 2)
     }
+
+    /// Receipts (`JobReceiptStore`): a delivered receipt ends the job, a repeat changes nothing, an
+    /// unknown message id stores nothing, and a sent job without a delivered receipt by its
+    /// `fallback_at` moves to the next rung with a `timeout` row.
+    func testReceiptsDeliveredRepeatUnknownAndFallback() throws {
+        let url = try server().createDatabase()
+        var o = PostgreSQLOptions()
+        o.databaseClock = false
+        let s = try PostgreSQLOutbox(url: url, keys: KeyRing(current: testKey), clock: ManualClock(start), logger: .silent, options: o)
+        defer { s.close() }
+        let a = try s.enqueueAndWait(otpJob(otp: "111111")).get().id
+        let b = try s.enqueueAndWait(otpJob(otp: "222222")).get().id
+        for (i, job) in try s.claim(limit: 2, lease: .seconds(30), now: start).enumerated() {
+            let report = AttemptReport(
+                outcome: .sent, provider: "twilio", startedAt: start, finishedAt: start + 5, providerMessageID: "SM\(job.id)")
+            XCTAssertEqual(
+                try s.finish(
+                    id: job.id, token: job.token, transition: .accepted(fallbackAt: i == 0 ? nil : start + 1_000), attempt: report,
+                    now: start + 5),
+                .applied)
+        }
+        func record(_ id: String, _ kind: ReceiptKind, _ status: String, _ t: ReceiptTransition) -> Result<ReceiptResult, OutboxError> {
+            let done = DispatchSemaphore(value: 0)
+            let box = Box<Result<ReceiptResult, OutboxError>?>(nil)
+            s.recordReceipt(
+                Receipt(provider: "twilio", providerMessageID: "SM\(id)", kind: kind, providerStatus: status, receivedAt: start + 50),
+                executor: nil, decide: { _ in t }
+            ) { r in
+                box.with { $0 = r }
+                done.signal()
+            }
+            done.wait()
+            return box.get!
+        }
+        XCTAssertEqual(
+            try record(a, .delivered, "delivered", .delivered).get(), .recorded(jobID: a, transition: .delivered, createdAt: start))
+        XCTAssertEqual(try record(a, .delivered, "delivered", .delivered).get(), .duplicate(jobID: a))
+        XCTAssertEqual(try record("nope", .delivered, "delivered", .delivered).get(), .unknownMessage)
+        XCTAssertEqual(try s.job(id: a)?.status, .delivered)
+        XCTAssertEqual(try s.job(id: a)?.hasPayload, false)
+        XCTAssertEqual(try s.receipts(jobID: a).map(\.effect), ["delivered"])
+        XCTAssertEqual(try s.job(id: b)?.status, .sent)
+        XCTAssertEqual(try s.job(id: b)?.hasPayload, true, "kept for a resend while a receipt may come")
+        XCTAssertEqual(try s.nextRunAt(), start + 1_000)
+        let again = try s.claim(limit: 5, lease: .seconds(30), now: start + 1_000)
+        XCTAssertEqual(again.map(\.id), [b])
+        XCTAssertEqual(again.first?.routeStep, 1)
+        XCTAssertEqual(try s.receipts(jobID: b).map(\.kind), [.timeout])
+        XCTAssertEqual(try s.countsByStatus(channel: nil)[.delivered], 1)
+    }
 }

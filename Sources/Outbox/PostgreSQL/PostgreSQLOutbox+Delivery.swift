@@ -8,7 +8,8 @@ extension PostgreSQLOutbox {
         guard limit > 0 else { return [] }
         let p = clockParam(now)
         let r = try withConnection { c throws(PGError) in
-            try c.exec(PGDeliverySQL.claim, [p, String(limit), String(lease.wholeMilliseconds)])
+            try c.exec(PGDeliverySQL.fallbackDue, [p])
+            return try c.exec(PGDeliverySQL.claim, [p, String(limit), String(lease.wholeMilliseconds)])
         }
         var rows: [(job: ClaimedJob?, id: String, token: Int64, runAt: Int64)] = []
         for i in 0..<r.count {

@@ -20,7 +20,7 @@ enum PGDeliverySQL {
     /// records the attempt in one statement; no row back means the lease was lost.
     /// `$4` status, `$5` provider, `$6` last_error, `$7` run_at (caller's clock) or NULL, `$8` the
     /// caller's now, `$9` route_step or NULL, `$10` erase, `$11` sent, `$12` channel or NULL,
-    /// `$13`…`$20` the attempt's fields.
+    /// `$13`…`$20` the attempt's fields, `$21` fallback_at (caller's clock) or NULL.
     static let finish = """
         WITH h AS (SELECT id, attempts, route_step, channel FROM jobs
                    WHERE id = $2::text AND status = 'sending' AND lease_token = $3::bigint FOR UPDATE),
@@ -29,6 +29,7 @@ enum PGDeliverySQL {
                                 route_step = coalesce($9::integer, j.route_step),
                                 payload = CASE WHEN $10::boolean THEN NULL ELSE j.payload END,
                                 sent_at = CASE WHEN $11::boolean THEN \(now) ELSE j.sent_at END,
+                                fallback_at = \(now) + ($21::bigint - $8::bigint),
                                 lease_until = NULL, updated_at = \(now)
               FROM h WHERE j.id = h.id RETURNING h.attempts, h.route_step, h.channel)
         INSERT INTO attempts (job_id, attempt, route_step, channel, provider, started_at, finished_at, outcome,
@@ -76,6 +77,8 @@ enum PGDeliverySQL {
     static let expire = """
         WITH l AS (SELECT pg_try_advisory_xact_lock(\(PGSQL.sweepLock)) AS got),
         d AS (DELETE FROM dedupe_keys WHERE dedupe_until <= \(now) AND (SELECT got FROM l)),
+        w AS (UPDATE jobs SET payload = NULL, fallback_at = NULL, updated_at = \(now)
+              WHERE status = 'sent' AND payload IS NOT NULL AND expires_at <= \(now) AND (SELECT got FROM l)),
         e AS (SELECT id FROM jobs WHERE status IN ('queued', 'dead') AND expires_at <= \(now) AND (SELECT got FROM l)
               FOR UPDATE SKIP LOCKED)
         UPDATE jobs j SET status = 'expired', payload = NULL, lease_until = NULL, updated_at = \(now),
@@ -85,7 +88,27 @@ enum PGDeliverySQL {
 
     /// The earliest `run_at` and lease expiry, as offsets from the database's now (`$1`'s), so a
     /// node translates them to its own clock.
-    static let nextRunAt = "SELECT min(run_at) - \(now) FROM jobs WHERE status = 'queued'"
+    static let nextRunAt = """
+        SELECT min(t) - \(now) FROM (SELECT min(run_at) AS t FROM jobs WHERE status = 'queued'
+                                     UNION ALL SELECT min(fallback_at) FROM jobs WHERE fallback_at IS NOT NULL) n
+        """
+
+    /// Sent jobs with no delivered receipt by their `fallback_at` go to the next rung (before each
+    /// claim, so the same claim can take them), each with a `timeout` receipts row.
+    static let fallbackDue = """
+        WITH f AS (SELECT id FROM jobs WHERE fallback_at IS NOT NULL AND fallback_at <= \(now) AND status = 'sent'
+                     AND payload IS NOT NULL AND expires_at > \(now) FOR UPDATE SKIP LOCKED),
+        u AS (UPDATE jobs j SET status = 'queued', route_step = j.route_step + 1, run_at = j.fallback_at, fallback_at = NULL,
+                                last_error = 'no delivered receipt in time', updated_at = \(now)
+              FROM f WHERE j.id = f.id RETURNING j.id)
+        INSERT INTO receipts (job_id, attempt, provider, provider_message_id, kind, provider_status, error_code,
+                              received_at, effect)
+        SELECT u.id, a.attempt, coalesce(a.provider, '-'), coalesce(a.provider_message_id, '-'), 'timeout',
+               'no_delivered_receipt', '', \(now), 'next_route'
+        FROM u JOIN LATERAL (SELECT attempt, provider, provider_message_id FROM attempts WHERE job_id = u.id
+                             ORDER BY attempt DESC LIMIT 1) a ON true
+        ON CONFLICT DO NOTHING
+        """
     static let nextLeaseExpiry = "SELECT min(lease_until) - \(now) FROM jobs WHERE status = 'sending'"
 }
 

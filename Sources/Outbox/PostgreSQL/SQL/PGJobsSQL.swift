@@ -73,7 +73,8 @@ enum PGOperationsSQL {
     static let purge = """
         WITH l AS (SELECT pg_try_advisory_xact_lock(\(PGSQL.sweepLock)) AS got)
         DELETE FROM jobs WHERE id IN (
-            SELECT id FROM jobs WHERE created_at < $1::bigint AND status IN ('sent', 'expired') AND (SELECT got FROM l)
+            SELECT id FROM jobs WHERE created_at < $1::bigint AND status IN ('sent', 'delivered', 'undelivered', 'expired')
+              AND (SELECT got FROM l)
             LIMIT $2::integer FOR UPDATE SKIP LOCKED)
         """
 
@@ -95,10 +96,12 @@ enum PGOperationsSQL {
         WHERE finished_at >= $1::bigint GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
         """
 
-    static let sentCount = "SELECT count(*) FROM jobs WHERE status = 'sent' AND sent_at >= $1::bigint"
+    static let sentCount = """
+        SELECT count(*) FROM jobs WHERE status IN ('sent', 'delivered', 'undelivered') AND sent_at >= $1::bigint
+        """
 
     static let sentLatencyAt = """
-        SELECT sent_at - created_at AS l FROM jobs WHERE status = 'sent' AND sent_at >= $1::bigint
+        SELECT sent_at - created_at AS l FROM jobs WHERE status IN ('sent', 'delivered', 'undelivered') AND sent_at >= $1::bigint
         ORDER BY l LIMIT 1 OFFSET $2::bigint
         """
 

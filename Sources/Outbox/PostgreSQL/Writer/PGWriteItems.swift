@@ -66,9 +66,10 @@ final class PGFinishItem: DeferredCompletion, @unchecked Sendable {
         let a = attempt
         var status: JobStatus, erase = false, sent = false
         var lastError: String? = a.errorMessage ?? a.errorClass
-        var runAt: Int64?, step: Int?
+        var runAt: Int64?, step: Int?, fallbackAt: Int64?
         switch transition {
         case .sent: status = .sent; erase = true; sent = true; lastError = nil
+        case .accepted(let at): status = .sent; sent = true; lastError = nil; fallbackAt = at
         case .retry(let at): status = .queued; runAt = at
         case .nextRoute(let s, let at): status = .queued; runAt = at; step = s
         case .dead(let reason): status = .dead; lastError = reason
@@ -78,7 +79,7 @@ final class PGFinishItem: DeferredCompletion, @unchecked Sendable {
             clockParam, id, String(token), status.rawValue, a.provider, lastError, PG.int(runAt), String(now),
             PG.int(step), PG.bool(erase), PG.bool(sent), a.channel, String(a.startedAt), String(a.finishedAt),
             a.outcome.rawValue, PG.int(a.httpStatus), PG.int(a.smtpStatus), a.providerMessageID, a.errorClass,
-            a.errorMessage,
+            a.errorMessage, PG.int(fallbackAt),
         ]
     }
 }
@@ -93,12 +94,14 @@ enum PGWriteItem {
     case enqueue(PGEnqueueItem)
     case finish(PGFinishItem)
     case ping(PGPingItem)
+    case receipt(PGReceiptItem)
 
     var completion: any DeferredCompletion {
         switch self {
         case .enqueue(let e): e
         case .finish(let f): f
         case .ping(let p): p
+        case .receipt(let r): r
         }
     }
 
@@ -107,6 +110,7 @@ enum PGWriteItem {
         case .enqueue(let e): e.executor
         case .finish(let f): f.executor
         case .ping: nil
+        case .receipt(let r): r.executor
         }
     }
 
@@ -115,6 +119,7 @@ enum PGWriteItem {
         case .enqueue(let i): i.result = .failure(e)
         case .finish(let i): i.result = .failure(e)
         case .ping: break
+        case .receipt(let i): i.result = .failure(e)
         }
     }
 }

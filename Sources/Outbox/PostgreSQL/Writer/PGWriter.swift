@@ -127,11 +127,13 @@ final class PGWriter: @unchecked Sendable {
         if settings.databaseClock { shift = try connection.exec(PGSQL.databaseNow).int64(0, 0) - clock.nowMillis() }
         var enqueues: [PGEnqueueItem] = []
         var finishes: [PGFinishItem] = []
+        var receipts: [PGReceiptItem] = []
         for item in batch {
             switch item {
             case .enqueue(let e): enqueues.append(e)
             case .finish(let f): finishes.append(f)
             case .ping: break
+            case .receipt(let r): receipts.append(r)
             }
         }
         let enqueued = try insert(enqueues, shift: shift)
@@ -143,10 +145,17 @@ final class PGWriter: @unchecked Sendable {
             finished.append(applied ? .applied : .leaseLost)
             if applied && f.requeues { wake = true }
         }
+        var recorded: [ReceiptResult] = []
+        for r in receipts {
+            let result = try r.record(connection, clockParam: settings.databaseClock ? nil : String(r.receipt.receivedAt))
+            recorded.append(result)
+            if case .recorded(_, .nextRoute, _) = result { wake = true }
+        }
         if wake { try connection.exec(PGSQL.notify) }
         try connection.exec("COMMIT")
         for (item, r) in zip(enqueues, enqueued) { item.result = .success(r) }
         for (item, r) in zip(finishes, finished) { item.result = .success(r) }
+        for (item, r) in zip(receipts, recorded) { item.result = .success(r) }
         return wake
     }
 
