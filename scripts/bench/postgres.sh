@@ -14,9 +14,15 @@ pg_start() {
     -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c max_connections=100 -c shared_buffers=256MB" start \
     </dev/null >/dev/null 2>&1)
   pg_pid=$(head -1 "$pg_dir/data/postmaster.pid")
-  pg_n=0
+  echo 0 >"$pg_dir/databases"
 }
-pg_newdb() { pg_n=$((pg_n + 1)); "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres "bench$pg_n"; echo "postgresql://postgres@127.0.0.1:$pg_port/bench$pg_n"; }
+# Called in $(…): the counter lives in a file, not in a variable of the subshell.
+pg_newdb() {
+  local n=$(($(cat "$pg_dir/databases") + 1))
+  echo "$n" >"$pg_dir/databases"
+  "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres "bench$n"
+  echo "postgresql://postgres@127.0.0.1:$pg_port/bench$n"
+}
 pg_count() { "$pg_bin/psql" -X -A -t -q -d "$1" -c "$2"; }
 pg_stop() {
   [[ -n "${pg_pid:-}" ]] || return 0
