@@ -28,7 +28,7 @@ final class PostgreSQLEndToEndTests: XCTestCase {
             {"delivery": {"providers": {"gw": {"kind": "http", "method": "POST",
                                                 "url": "http://127.0.0.1:\(gateway.port)/slow/\(slowMillis)",
                                                 "body_kind": "json", "body_template": "{\\"to\\": \\"{to}\\", \\"text\\": \\"{text}\\"}",
-                                                "channels": ["sms"], "total_timeout_ms": 1000}},
+                                                "channels": ["sms"], "total_timeout_ms": \(leaseMillis - 1_000)}},
                           "routes": {"sms": ["gw"]}, "workers": 8, "lease_ms": \(leaseMillis), "max_idle_ms": 500,
                           "retry": {"max_attempts": 10, "base_delay_ms": 100, "max_delay_ms": 500}},
              "rate_limits": {"per_identifier_max": 10000}}
@@ -116,7 +116,7 @@ final class PostgreSQLEndToEndTests: XCTestCase {
     }
 
     func testSIGSTOPPastTheLeaseThenSIGCONTLateFinishesAreRefused() throws {
-        var c = try cluster(slowMillis: 600, nodes: 1)
+        var c = try cluster(slowMillis: 400, leaseMillis: 3_000, nodes: 1)
         defer {
             c.nodes.forEach { $0.terminate() }
             c.gateway.stop()
@@ -133,10 +133,12 @@ final class PostgreSQLEndToEndTests: XCTestCase {
         let tokens = try c.jobs("SELECT id || ' ' || lease_token FROM jobs WHERE status = 'sending'")
         XCTAssertFalse(tokens.isEmpty)
         c.nodes.append(try startNode(c, 1))  // b, started now: every lease above is a's
-        // Past the lease (2 s) and past the server's end of a transaction a stops in (5 s): b rescues.
+        // Past the lease (3 s) and past the server's end of a transaction a stops in (5 s): b rescues.
         usleep(7_500_000)
         a.signal(SIGCONT)
-        XCTAssertEqual(try Self.waitSent(c, ids, seconds: 30), 0)
+        XCTAssertEqual(
+            try Self.waitSent(c, ids, seconds: 30), 0,
+            "\((try? c.jobs("SELECT status, attempts, last_error FROM jobs")) ?? []) b: \(c.nodes[1].stderr.suffix(2000))")
         usleep(1_500_000)  // a's late finishes land (and are refused)
         for t in tokens {
             let parts = t.split(separator: " ")
