@@ -22,24 +22,11 @@ final class PostgreSQLStoreTests: XCTestCase {
         otpJob(phone: phone, otp: otp, at: SystemClock().nowMillis())
     }
 
-    /// The binary's embedded copy equals `migrations/postgresql/*.sql` (run scripts/embed-migrations).
-    func testEmbeddedMigrationsEqualFiles() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("migrations/postgresql")
-        let files = try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasSuffix(".sql") }.sorted()
-        XCTAssertEqual(files.count, PGEmbeddedMigrations.all.count, "run scripts/embed-migrations")
-        for (file, m) in zip(files, PGEmbeddedMigrations.all) {
-            XCTAssertEqual(file, String(format: "%04d_%@.sql", m.version, m.name))
-            XCTAssertEqual(try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8), m.sql, file)
-        }
-        XCTAssertEqual(PGEmbeddedMigrations.all.map(\.version), Array(1...PGEmbeddedMigrations.all.count))
-    }
-
     func testMigrateCreatesTheSameNamesAsSQLiteAndAppliesNothingTwice() throws {
         let s = try server()
         let url = try s.createDatabase()
         let applied = try StoreFactory.migrate(.postgresql(url: url), now: 1)
-        XCTAssertEqual(applied, PGEmbeddedMigrations.all.map { String(format: "%04d_%@", $0.version, $0.name) })
+        XCTAssertEqual(applied, EmbeddedMigrations.postgresql.map { String(format: "%04d_%@", $0.version, $0.name) })
         XCTAssertEqual(try StoreFactory.migrate(.postgresql(url: url), now: 2), [])
         let tables = Set(try s.query(url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"))
         for name in [
