@@ -204,6 +204,8 @@ struct StoreConformance {
         XCTAssertEqual(latency.count, 1)
         XCTAssertEqual(latency.p50, 50)
         XCTAssertEqual(try s.oldestQueued(), ["sms": start, "email": start])
+        XCTAssertEqual(try s.attemptsPerMinute(since: start).map(\.count).reduce(0, +), 2)
+        XCTAssertEqual(try s.sentLatencyHistogram(since: start).total, 1)
         XCTAssertTrue(s.isWritable)
         XCTAssertGreaterThan(s.writerStatistics.items, 0)
     }

@@ -97,3 +97,54 @@ struct PGQueries: Sendable {
         return out
     }
 }
+
+/// The status page's chart aggregates (as `StatsSQL`'s, on PostgreSQL).
+enum PGChartSQL {
+    static let attemptsPerMinute = """
+        SELECT (finished_at / 60000) * 60000 AS minute, outcome, count(*) FROM attempts
+        WHERE finished_at >= $1::bigint GROUP BY 1, 2 ORDER BY 1, 2
+        """
+    static let sentLatencyHistogram = """
+        SELECT \(LatencyHistogram.bucketSQL) AS b, count(*) FROM
+        (SELECT sent_at - created_at AS l FROM jobs WHERE status IN ('sent', 'delivered', 'undelivered') AND sent_at >= $1::bigint) t
+        GROUP BY b
+        """
+    static let deliveredLatencyHistogram = """
+        SELECT \(LatencyHistogram.bucketSQL) AS b, count(*) FROM
+        (SELECT delivered_at - created_at AS l FROM jobs WHERE status = 'delivered' AND delivered_at >= $1::bigint) t GROUP BY b
+        """
+}
+
+extension PGQueries {
+    func attemptsPerMinute(since: Int64) throws(OutboxError) -> [MinuteCount] {
+        let r = try run(PGChartSQL.attemptsPerMinute, [String(since)])
+        return (0..<r.count).compactMap { i in
+            AttemptOutcome(rawValue: r.string(i, 1)).map { MinuteCount(minute: r.int64(i, 0), outcome: $0, count: r.int(i, 2)) }
+        }
+    }
+
+    func latencyHistogram(_ sql: String, since: Int64) throws(OutboxError) -> LatencyHistogram {
+        let r = try run(sql, [String(since)])
+        var counts = Array(repeating: 0, count: LatencyHistogram.boundsMillis.count + 1)
+        for i in 0..<r.count where counts.indices.contains(r.int(i, 0)) { counts[r.int(i, 0)] = r.int(i, 1) }
+        return LatencyHistogram(counts: counts)
+    }
+}
+
+/// The chart aggregates both PostgreSQL stores answer from their `queries`.
+protocol PGChartQueries {
+    var queries: PGQueries { get }
+}
+
+extension PGChartQueries {
+    public func attemptsPerMinute(since: Int64) throws(OutboxError) -> [MinuteCount] { try queries.attemptsPerMinute(since: since) }
+    public func sentLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram {
+        try queries.latencyHistogram(PGChartSQL.sentLatencyHistogram, since: since)
+    }
+    public func deliveredLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram? {
+        try queries.latencyHistogram(PGChartSQL.deliveredLatencyHistogram, since: since)
+    }
+}
+
+extension PostgreSQLOutbox: PGChartQueries {}
+extension PostgreSQLReadOnlyStore: PGChartQueries {}
