@@ -53,10 +53,12 @@ final class PGFinishItem: DeferredCompletion, @unchecked Sendable {
 
     func complete() { completion(result) }
 
-    /// A retry or next-route makes its job ready again (wakes workers on every node).
+    /// A retry or next-route makes its job ready again, and an acceptance with a fallback time
+    /// sets a new `nextRunAt`: both wake workers (on every node).
     var requeues: Bool {
         switch transition {
         case .retry, .nextRoute: true
+        case .accepted(let fallbackAt): fallbackAt != nil
         default: false
         }
     }
