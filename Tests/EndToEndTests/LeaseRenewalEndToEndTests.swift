@@ -73,6 +73,8 @@ final class LeaseRenewalEndToEndTests: XCTestCase {
         }
         let took = Date().timeIntervalSince(started)
         XCTAssertTrue(done)
+        let renewals = try metric(p.adminPort, "otp_relay_lease_renewals_total")
+        XCTAssertGreaterThan(renewals, 0, "the renewals are counted in /metrics")
         XCTAssertEqual(p.terminate(), 0)
         XCTAssertEqual(try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'sent'"), ["5"])
         XCTAssertEqual(try sqliteQuery(db, "SELECT count(*) FROM attempts"), ["5"], "one try per job, no rescue")
@@ -80,6 +82,6 @@ final class LeaseRenewalEndToEndTests: XCTestCase {
         let requests = try String(contentsOfFile: dir.file("gateway.jsonl"), encoding: .utf8).split(separator: "\n").count
         XCTAssertEqual(requests, 5, "exactly one provider request per job")
         let figure = "e2e-lease: lease 2000 ms, 5 jobs, gateway 900 ms one at a time: \(requests) requests"
-        print("\(figure), all sent in \(String(format: "%.1f", took)) s")
+        print("\(figure), all sent in \(String(format: "%.1f", took)) s, \(Int(renewals)) lease renewals")
     }
 }

@@ -11,19 +11,6 @@ final class WALEndToEndTests: XCTestCase {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
     }
 
-    func admin(_ port: Int, _ path: String) throws -> WireResponse {
-        let c = try RawConnection(port: port)
-        try c.send(
-            "GET \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: \(WebhookRequest.basic("admin", CrashRecoveryTests.password))\r\n\r\n")
-        return try XCTUnwrap(try c.readResponse())
-    }
-
-    func metric(_ port: Int, _ name: String) throws -> Double {
-        let text = try admin(port, "/metrics").text
-        let line = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix(name + " ") }, text)
-        return try XCTUnwrap(Double(line.split(separator: " ")[1]))
-    }
-
     func testSentPayloadIsAbsentFromTheDatabaseFileAndTheWAL() throws {
         let dir = TempDirectory()
         var env = CrashRecoveryTests.environment(dir)

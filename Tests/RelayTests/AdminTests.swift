@@ -149,6 +149,20 @@ final class AdminTests: XCTestCase {
 }
 
 final class DeliveryMetricsTests: XCTestCase {
+    func testLeaseRenewalsAreCountedPerJob() {
+        let m = DeliveryMetrics(clock: ManualClock())
+        var p = PrometheusText()
+        m.write(to: &p)
+        XCTAssertTrue(p.text.contains("# TYPE otp_relay_lease_renewals_total counter\notp_relay_lease_renewals_total 0\n"), p.text)
+        m.observe(.renewed(count: 3))
+        m.observe(.renewed(count: 2))
+        m.observe(.rescued(count: 1))
+        p = PrometheusText()
+        m.write(to: &p)
+        XCTAssertTrue(p.text.contains("\notp_relay_lease_renewals_total 5\n"), p.text)
+        XCTAssertTrue(p.text.contains("\notp_relay_rescued_leases_total 1\n"), p.text)
+    }
+
     func testDeliveryMetricsMatchTheDatabaseAfterARun() throws {
         let s = try TestService()
         for i in 0..<12 {

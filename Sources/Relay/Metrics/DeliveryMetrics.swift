@@ -14,6 +14,7 @@ final class DeliveryMetrics: Sendable {
         var latencyCount = 0
         var latencySum = 0.0
         var rescued = 0
+        var renewed = 0
         var expired = 0
         var leaseLost = 0
         var breakerOpen: [String: Bool] = [:]
@@ -38,6 +39,7 @@ final class DeliveryMetrics: Sendable {
                 }
             }
         case .rescued(let n): state.withLock { $0.rescued += n }
+        case .renewed(let n): state.withLock { $0.renewed += n }
         case .expired(let n): state.withLock { $0.expired += n }
         case .leaseLost: state.withLock { $0.leaseLost += 1 }
         case .breaker(let provider, let st):
@@ -63,6 +65,9 @@ final class DeliveryMetrics: Sendable {
         p.sample("otp_relay_accept_to_sent_seconds_sum", [], s.latencySum)
         p.sample("otp_relay_accept_to_sent_seconds_count", [], Double(s.latencyCount))
         p.single("otp_relay_rescued_leases_total", "counter", "Jobs returned to the queue after their lease ran out.", Double(s.rescued))
+        p.single(
+            "otp_relay_lease_renewals_total", "counter", "Leases of held jobs extended by the renewer (one per job per round).",
+            Double(s.renewed))
         p.single("otp_relay_expired_total", "counter", "Jobs expired by the sweep before they could be sent.", Double(s.expired))
         p.single(
             "otp_relay_lease_lost_total", "counter", "Finishes refused because the worker no longer held the lease.", Double(s.leaseLost))
