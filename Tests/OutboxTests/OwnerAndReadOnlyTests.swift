@@ -7,8 +7,10 @@ import XCTest
 /// `StoreAccess.owner` (an exclusive lock, leases of a dead owner returned at open) and the
 /// read-only store.
 final class OwnerAndReadOnlyTests: XCTestCase {
-    func owner(_ db: TempDatabase, clock: ManualClock = ManualClock(start)) throws -> SQLiteOutbox {
-        try SQLiteOutbox(path: db.path, dataKey: testKey, clock: clock, logger: .silent, access: .owner)
+    func owner(_ db: TempDatabase, clock: ManualClock = ManualClock(start), maxAttempts: Int = .max) throws -> SQLiteOutbox {
+        var options = OutboxOptions()
+        options.maxAttempts = maxAttempts
+        return try SQLiteOutbox(path: db.path, dataKey: testKey, clock: clock, logger: .silent, options: options, access: .owner)
     }
 
     func testOneOwnerAtATimeAndSharedWritersBesideIt() throws {
@@ -48,6 +50,36 @@ final class OwnerAndReadOnlyTests: XCTestCase {
         XCTAssertEqual(j.attempts, 1)
         XCTAssertEqual(try o.attempts(jobID: id).map(\.errorClass), ["owner_stopped"])
         XCTAssertEqual(try o.claim(limit: 10, lease: .seconds(60), now: start + 1_000).map(\.id), [id], "claimable at once")
+    }
+
+    /// A job whose send kills its owner each time is not returned forever: each start counts the
+    /// lost try, and the start at which its tries reach `max_attempts` ends it `dead` (payload kept
+    /// for `jobs replay`), as the rescuer does.
+    func testReturnedLeasesAreCappedByMaxAttempts() throws {
+        let db = TempDatabase()
+        let clock = ManualClock(start)
+        let s = try makeOutbox(db, clock: clock)
+        let id = try s.enqueueAndWait(otpJob()).get().id
+        s.close()
+        var statuses: [JobStatus] = []
+        for round in 0..<3 {
+            let o = try owner(db, clock: clock, maxAttempts: 3)
+            let j = try XCTUnwrap(try o.job(id: id))
+            if round > 0 { statuses.append(j.status) }
+            if j.status == .queued {
+                XCTAssertEqual(try o.claim(limit: 1, lease: .seconds(60), now: clock.nowMillis()).map(\.id), [id])
+            }
+            o.close()  // killed mid-send: the lease stays in the file
+            clock.advance(millis: 1_000)
+        }
+        let o = try owner(db, clock: clock, maxAttempts: 3)
+        defer { o.close() }
+        statuses.append(try XCTUnwrap(try o.job(id: id)).status)
+        XCTAssertEqual(statuses, [.queued, .queued, .dead])
+        let j = try XCTUnwrap(try o.job(id: id))
+        XCTAssertEqual(j.attempts, 3)
+        XCTAssertEqual(try o.attempts(jobID: id).map(\.errorClass), ["owner_stopped", "owner_stopped", "owner_stopped"])
+        XCTAssertEqual(try o.claim(limit: 10, lease: .seconds(60), now: clock.nowMillis()).count, 0, "a dead job is not claimed")
     }
 
     func testReadOnlyNeverCreatesNeverMigratesAndCannotWrite() throws {

@@ -1,3 +1,4 @@
+import Delivery
 import Outbox
 import RelayCore
 import RelayTestSupport

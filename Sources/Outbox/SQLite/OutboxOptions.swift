@@ -38,6 +38,10 @@ public struct OutboxOptions: Sendable {
     /// Refuse to open with a data key other than the one the database records (and record it on
     /// first open). Off only for operator reads that have no key and open no payload.
     public var verifyDataKey = true
+    /// The delivery's `retry.max_attempts`: a job a dead owner left `sending`, returned to the
+    /// queue at the owner's start with its lost try counted, ends `dead` once its tries reach it
+    /// (as a rescued job does). `Int.max`: no cap (callers that do not deliver).
+    public var maxAttempts: Int = .max
 
     public init() {}
 }

@@ -78,12 +78,14 @@ public final class SQLiteOutbox: OutboxStore {
         if access == .owner { try returnOrphanedLeases() }
     }
 
-    /// Leases found at the owner's start belonged to a process that is gone (see `DatabaseLock`).
+    /// Leases found at the owner's start belonged to a process that is gone (see `DatabaseLock`);
+    /// capped by `options.maxAttempts`.
     private func returnOrphanedLeases() throws(OutboxError) {
         let now = clock.nowMillis()
+        let cap = options.maxAttempts
         let n: Int
         do {
-            n = try writer.perform { ctx throws(SQLiteError) in try ctx.returnOrphanedLeases(now: now) }.get()
+            n = try writer.perform { ctx throws(SQLiteError) in try ctx.returnOrphanedLeases(now: now, maxAttempts: cap) }.get()
         } catch {
             close()
             throw OutboxError.startup(error.detail)

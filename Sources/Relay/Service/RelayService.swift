@@ -45,7 +45,9 @@ public final class RelayService: Sendable {
         self.clock = clock
         self.deliveryMetrics = DeliveryMetrics(clock: clock)
         let c = configuration
-        store = try StoreFactory.open(c.storeLocation, keys: keys, clock: clock, logger: logger, access: .owner)
+        var storeOptions = OutboxOptions()
+        storeOptions.maxAttempts = c.effectiveDelivery.retry.maxAttempts  // caps a dead owner's returned leases
+        store = try StoreFactory.open(c.storeLocation, keys: keys, clock: clock, logger: logger, options: storeOptions, access: .owner)
         let ingest = OTPIngest(
             store: store, dataKey: keys.index,
             settings: .init(

@@ -149,10 +149,11 @@ extension WriterContext {
 
     /// At start-up of the owner: every job still `sending` was leased by a process that is gone
     /// (the owner's lock says no other may deliver), so it goes back to `queued` now instead of
-    /// waiting for its lease to run out; the lost try counts, as a rescue does.
-    func returnOrphanedLeases(now: Int64) throws(SQLiteError) -> Int {
+    /// waiting for its lease to run out; the lost try counts, as a rescue does, and a job whose
+    /// tries reach `maxAttempts` ends `dead` (a send that kills the process is not retried forever).
+    func returnOrphanedLeases(now: Int64, maxAttempts: Int) throws(SQLiteError) -> Int {
         try requeueLeases(
-            DeliverySQL.orphanedLeases, now: now, maxAttempts: Int.max, lastError: "owner stopped mid-send",
+            DeliverySQL.orphanedLeases, now: now, maxAttempts: maxAttempts, lastError: "owner stopped mid-send",
             errorClass: "owner_stopped", message: "the process holding the lease stopped before it finished")
     }
 
