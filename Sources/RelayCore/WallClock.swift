@@ -29,6 +29,12 @@ public final class ManualClock: WallClock {
     public func set(_ millis: Int64) { now.withLock { $0 = millis } }
 }
 
+/// Tests that step one time for both stored time points and durations may pass a `ManualClock` as
+/// both clocks (it may step backwards, which a real monotonic clock never does).
+extension ManualClock: MonotonicClock {
+    public func elapsedMillis() -> Int64 { nowMillis() }
+}
+
 /// Monotonic nanoseconds for latency measurement and deadlines.
 public func monotonicNanos() -> UInt64 {
     var ts = timespec()

@@ -80,7 +80,7 @@ final class AuthGatewayTests: XCTestCase {
     func testUserinfoModeCachesPositiveAnswersOnly() throws {
         let dir = TempDirectory()
         let idp = try FakeSIMASID(directory: dir.file("idp"))
-        let s = try service(idp, mode: .userinfo) { $0.authGateway.userinfoCacheTTLSeconds = 1 }
+        let s = try service(idp, mode: .userinfo) { $0.authGateway.userinfoCacheTTL = .seconds(1) }
         func verify(_ token: String) throws -> WireResponse {
             try oneRequest(port: s.service.authPort, "/v1/auth/verify", headers: [("Authorization", "Bearer " + token)])
         }

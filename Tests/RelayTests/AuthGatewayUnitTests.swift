@@ -47,7 +47,7 @@ final class AuthGatewayUnitTests: XCTestCase {
         XCTAssertEqual(c.authGateway.roles(forPath: "/admin/x"), [.client(client: "nanovest", role: "admin")])
         XCTAssertEqual(c.authGateway.roles(forPath: "/orders"), [.realm("bu-user")])
         XCTAssertEqual(c.authGateway.introspectionCredentials.map(\.username), ["orders"])
-        XCTAssertEqual(c.authGateway.userinfoCacheTTLSeconds, 30)
+        XCTAssertEqual(c.authGateway.userinfoCacheTTL, .seconds(30))
         XCTAssertEqual(c.authGateway.kycPerSubjectMax, 3)
         XCTAssertEqual(c.simasID?.verifyMode, .local)
 

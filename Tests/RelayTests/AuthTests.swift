@@ -53,7 +53,7 @@ final class AuthTests: XCTestCase {
     }
 
     func testSlidingWindow() {
-        let l = SlidingWindowLimiter<String>(max: 3, windowSeconds: 10, maxKeys: 1000)
+        let l = SlidingWindowLimiter<String>(max: 3, window: .seconds(10), maxKeys: 1000)
         for i in 0..<3 { XCTAssertTrue(l.record("k", now: 1000 + Int64(i)).allowed) }
         let denied = l.record("k", now: 2000)
         XCTAssertFalse(denied.allowed)
@@ -63,7 +63,7 @@ final class AuthTests: XCTestCase {
     }
 
     func testRepeatedTagIsNotCountedAgain() {
-        let l = SlidingWindowLimiter<String>(max: 2, windowSeconds: 60, maxKeys: 1000)
+        let l = SlidingWindowLimiter<String>(max: 2, window: .seconds(60), maxKeys: 1000)
         for _ in 0..<10 { XCTAssertTrue(l.record("k", tag: 42, now: 1000).allowed) }
         XCTAssertTrue(l.record("k", tag: 43, now: 1001).allowed)
         XCTAssertFalse(l.record("k", tag: 44, now: 1002).allowed)
@@ -74,7 +74,7 @@ final class AuthTests: XCTestCase {
     /// deterministic random stream of keys, tags and times: same decisions, same Retry-After.
     func testLimiterMatchesAReferenceModel() {
         let max = 3, window: Int64 = 10_000
-        let l = SlidingWindowLimiter<Int>(max: max, windowSeconds: 10, maxKeys: 1_000_000)
+        let l = SlidingWindowLimiter<Int>(max: max, window: .seconds(10), maxKeys: 1_000_000)
         var model = LimiterReferenceModel(max: max, windowMilliseconds: window)
         var rng = SplitMix(seed: 7)
         var now: Int64 = 1_000_000
@@ -91,7 +91,7 @@ final class AuthTests: XCTestCase {
     }
 
     func testTrackedKeysAreBounded() {
-        let l = SlidingWindowLimiter<String>(max: 1, windowSeconds: 3600, maxKeys: 1000)
+        let l = SlidingWindowLimiter<String>(max: 1, window: .seconds(3600), maxKeys: 1000)
         for i in 0..<10_000 { l.record("key-\(i)", now: 1000 + Int64(i)) }
         XCTAssertLessThanOrEqual(l.trackedKeys, 1000)
     }

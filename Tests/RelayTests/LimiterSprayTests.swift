@@ -7,7 +7,7 @@ import XCTest
 /// bounded, and keys that found the table full are counted in a sketch that only over-counts.
 final class LimiterSprayTests: XCTestCase {
     func testSprayingNewKeysDoesNotResetAVictim() {
-        let l = SlidingWindowLimiter<UInt64>(max: 3, windowSeconds: 300, maxKeys: 1_000)
+        let l = SlidingWindowLimiter<UInt64>(max: 3, window: .seconds(300), maxKeys: 1_000)
         for i in 0..<3 { XCTAssertTrue(l.record(42, tag: UInt64(i), now: 1_000).allowed) }
         XCTAssertFalse(l.record(42, tag: 99, now: 1_001).allowed)
         for k in 0..<100_000 { l.record(UInt64(1_000_000 + k), tag: 1, now: 2_000 + Int64(k / 1_000)) }
@@ -19,7 +19,7 @@ final class LimiterSprayTests: XCTestCase {
     }
 
     func testMemoryStaysBoundedUnderASpray() {
-        let l = SlidingWindowLimiter<String>(max: 5, windowSeconds: 60, maxKeys: 1_000)
+        let l = SlidingWindowLimiter<String>(max: 5, window: .seconds(60), maxKeys: 1_000)
         for k in 0..<50_000 { l.record("203.0.\(k / 256).\(k % 256)", now: 1_000 + Int64(k)) }
         XCTAssertEqual(l.trackedKeys, 1_000)
         XCTAssertTrue(l.isOverflowing)
@@ -32,7 +32,7 @@ final class LimiterSprayTests: XCTestCase {
     /// A key counted in the sketch stays there while its events are live, even once the table
     /// has room again: moving it to the table would forget them.
     func testKeyInTheSketchIsNotForgottenWhenTheTableFrees() {
-        let l = SlidingWindowLimiter<Int>(max: 2, windowSeconds: 10, maxKeys: 4)
+        let l = SlidingWindowLimiter<Int>(max: 2, window: .seconds(10), maxKeys: 4)
         for k in 0..<4 { XCTAssertTrue(l.record(k, now: 0).allowed) }
         XCTAssertTrue(l.record(100, now: 5_000).allowed)
         XCTAssertTrue(l.record(100, now: 5_001).allowed)
@@ -48,7 +48,7 @@ final class LimiterSprayTests: XCTestCase {
     /// allowed events in any window (the sketch may refuse early, never let one more through).
     func testNeverAllowsMoreThanMaxInAWindow() {
         let max = 3, window: Int64 = 10_000
-        let l = SlidingWindowLimiter<Int>(max: max, windowSeconds: 10, maxKeys: 8)
+        let l = SlidingWindowLimiter<Int>(max: max, window: .seconds(10), maxKeys: 8)
         var allowed: [Int: [Int64]] = [:]
         var rng = SplitMix(seed: 11)
         var now: Int64 = 1_000_000
@@ -74,7 +74,7 @@ final class LimiterSprayTests: XCTestCase {
     /// those of the plain model (the test in AuthTests with a table that never fills).
     func testFullTableMatchesTheReferenceModel() {
         let max = 2, window: Int64 = 5_000, keys = 6
-        let l = SlidingWindowLimiter<Int>(max: max, windowSeconds: 5, maxKeys: keys)
+        let l = SlidingWindowLimiter<Int>(max: max, window: .seconds(5), maxKeys: keys)
         var model = LimiterReferenceModel(max: max, windowMilliseconds: window)
         var rng = SplitMix(seed: 3)
         var now: Int64 = 1_000_000

@@ -17,7 +17,10 @@ final class TestService {
     var port: Int { service.publicPort }
     var auth: String { WebhookRequest.basic(Self.user, Self.password) }
 
-    init(_ tweak: (inout Configuration) -> Void = { _ in }) throws {
+    init(
+        clock: any WallClock = SystemClock(), monotonic: any MonotonicClock = SystemMonotonicClock(),
+        _ tweak: (inout Configuration) -> Void = { _ in }
+    ) throws {
         var c = Configuration()
         c.databasePath = dir.file("outbox.sqlite")
         c.listen = ListenAddress(host: "127.0.0.1", port: 0)
@@ -30,7 +33,7 @@ final class TestService {
         let capture = LogCapture()
         logLines = capture
         let logger = Logger(level: .debug, sink: { capture.append($0) })
-        service = try RelayService(configuration: c, dataKey: dataKey, logger: logger)
+        service = try RelayService(configuration: c, dataKey: dataKey, logger: logger, clock: clock, monotonic: monotonic)
         try service.start()
     }
 

@@ -17,7 +17,8 @@ final class JWKSClientTests: XCTestCase {
     override func setUpWithError() throws {
         idp = try FakeIdP()
         clock = ManualClock(TokenFixtures.nowSeconds * 1000)
-        verifier = TokenVerifier(configuration: TokenVerifierTests.configuration(idp), transport: TestTransport.make(), clock: clock)
+        verifier = TokenVerifier(
+            configuration: TokenVerifierTests.configuration(idp), transport: TestTransport.make(), clock: clock, monotonic: clock)
     }
 
     override func tearDown() {
@@ -173,12 +174,37 @@ final class JWKSClientTests: XCTestCase {
         XCTAssertEqual(verifier.keys.snapshot().expiresAtMillis, clock.nowMillis() + 120_000)
     }
 
+    /// The set's lifetime runs on the monotonic clock: a wall step of ±120 s across a max-age of
+    /// 60 s neither refreshes the set early nor keeps it past its lifetime (tokens, good for 300 s,
+    /// are still judged on the wall).
+    func testWallClockStepsNeitherExpireNorExtendTheCachedSet() throws {
+        let wall = ManualClock(TokenFixtures.nowSeconds * 1000)
+        let monotonic = ManualMonotonicClock()
+        let v = TokenVerifier(
+            configuration: TokenVerifierTests.configuration(idp), transport: TestTransport.make(), clock: wall, monotonic: monotonic)
+        try idp.setCacheControl("max-age=60")
+        XCTAssertNil(v.verify(tokens["valid"]).failureCheck)
+        wall.advance(millis: 120_000)
+        XCTAssertNil(v.verify(tokens["valid"]).failureCheck)
+        XCTAssertNotNil(v.keys.cachedKey(for: "key-a"), "still fresh after a +120 s wall step")
+        wall.advance(millis: -240_000)  // the token's nbf is now ahead of the wall: only the cache is looked at
+        XCTAssertNotNil(v.keys.cachedKey(for: "key-a"), "still fresh after a -120 s wall step")
+        XCTAssertEqual(try idp.certsFetches(), 1, "no refresh from either step")
+        monotonic.advance(millis: 60_000)
+        XCTAssertNil(v.keys.cachedKey(for: "key-a"), "past its lifetime by monotonic time, the wall 120 s behind")
+        wall.advance(millis: 120_000)
+        XCTAssertNil(v.verify(tokens["valid"]).failureCheck, "the stale set answers while it is refreshed")
+        let deadline = monotonicNanos() + 5_000_000_000
+        while (v.keys.snapshot().fetches < 2 || v.keys.snapshot().refreshing) && monotonicNanos() < deadline { usleep(2_000) }
+        XCTAssertEqual(try idp.certsFetches(), 2)
+    }
+
     func testLogsSayWhatHappenedAndNeverHoldATokenOrKey() throws {
         let lines = Mutex<[String]>([])
         let logger = Logger(level: .debug, clock: clock, sink: { line in lines.withLock { $0.append(line) } })
         let logged = TokenVerifier(
             configuration: TokenVerifierTests.configuration(idp), transport: TestTransport.make(),
-            clock: clock, logger: logger)
+            clock: clock, monotonic: clock, logger: logger)
         for name in ["valid", "unknown_kid", "weak_key", "tampered_signature", "alg_none"] { _ = logged.verify(tokens[name]) }
         idp.stop()
         clock.advance(millis: JWKSCachePolicy.defaultTTLSeconds * 1000)

@@ -25,11 +25,11 @@ struct AdminAuthorizer: Sendable {
 
     init(
         basic: BasicAuthenticator, bearer: BearerCheck?, failedAuth: SlidingWindowLimiter<String>, clientAddress: ClientAddress,
-        clock: any WallClock, logger: Logger
+        monotonic: any MonotonicClock, logger: Logger
     ) {
         self.basic = basic
         self.bearer = bearer
-        self.throttle = FailedAuthThrottle(failedAuth: failedAuth, clientAddress: clientAddress, clock: clock, logger: logger)
+        self.throttle = FailedAuthThrottle(failedAuth: failedAuth, clientAddress: clientAddress, clock: monotonic, logger: logger)
     }
 
     /// Whether the request carries a bearer token this listener checks (off the event loop).

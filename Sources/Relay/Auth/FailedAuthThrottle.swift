@@ -8,12 +8,13 @@ import RelayCore
 struct FailedAuthThrottle: Sendable {
     let failedAuth: SlidingWindowLimiter<String>
     let clientAddress: ClientAddress
-    let clock: any WallClock
+    /// Windows and log intervals run on it (a wall step must not reset or stretch them).
+    let clock: any MonotonicClock
     let logger: Logger
     /// Failed and throttled attempts: the first per client per window in full, then a summary.
     let securityLog: SecurityEventLog
 
-    init(failedAuth: SlidingWindowLimiter<String>, clientAddress: ClientAddress, clock: any WallClock, logger: Logger) {
+    init(failedAuth: SlidingWindowLimiter<String>, clientAddress: ClientAddress, clock: any MonotonicClock, logger: Logger) {
         self.failedAuth = failedAuth
         self.clientAddress = clientAddress
         self.clock = clock
@@ -29,7 +30,7 @@ struct FailedAuthThrottle: Sendable {
         _ head: HTTPRequestHead, scope: String, logPath: Bool = false, refusal: PartnerError = .unauthorized
     ) -> HTTPResponse {
         let client = clientAddress.resolve(head)
-        let now = clock.nowMillis()
+        let now = clock.elapsedMillis()
         let decision = failedAuth.record(client, now: now)
         guard decision.allowed else {
             let event = "\(scope) auth throttled"

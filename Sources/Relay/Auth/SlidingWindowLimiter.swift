@@ -3,6 +3,9 @@ import Synchronization
 /// Counts events per key in a sliding window, in bounded memory, and cannot be reset by volume.
 /// Used for failed-auth throttling per client address and for new OTPs per identifier.
 ///
+/// `now` is monotonic milliseconds (`MonotonicClock.elapsedMillis()`), never the wall clock: a
+/// wall step (NTP, `date -s`) must neither reset a window (forward) nor stretch it (backward).
+///
 /// Keys live in a table of at most `maxKeys` entries, kept in order of their newest event: a key
 /// leaves the table only once its newest event is out of the window (nothing is left to count),
 /// never to make room. When the table is full of keys with live events, a NEW key is counted in a
@@ -36,9 +39,9 @@ public final class SlidingWindowLimiter<Key: Hashable & Sendable>: Sendable {
     public let windowMillis: Int64
     public let maxKeys: Int
 
-    public init(max: Int, windowSeconds: Int, maxKeys: Int) {
+    public init(max: Int, window: Duration, maxKeys: Int) {
         self.max = max
-        self.windowMillis = Int64(windowSeconds) * 1000
+        self.windowMillis = Swift.max(1, window.wholeMilliseconds)
         self.maxKeys = Swift.max(1, maxKeys)
         self.state = Mutex(State(table: LimiterTable(capacity: Swift.max(1, maxKeys)), sketch: nil))
     }

@@ -12,11 +12,11 @@ public enum TokenVerifyMode: String, Sendable, CaseIterable {
 /// Off unless `listen` is set (`auth_listen` / `OTP_RELAY_AUTH_LISTEN`).
 public struct AuthGatewaySettings: Sendable {
     public static let defaultPort = 9191
-    public static let defaultUserinfoCacheTTLSeconds = 60
+    public static let defaultUserinfoCacheTTL: Duration = .seconds(60)
     public static let defaultUserinfoCacheMaxEntries = 10_000
     public static let defaultTokenCacheMaxEntries = 10_000
     public static let defaultKYCPerSubjectMax = 10
-    public static let defaultKYCPerSubjectWindowSeconds = 60
+    public static let defaultKYCPerSubjectWindow: Duration = .seconds(60)
 
     /// nil: the listener is off.
     public var listen: ListenAddress?
@@ -28,14 +28,14 @@ public struct AuthGatewaySettings: Sendable {
     /// Who may call `/v1/auth/introspect` (BasicAuth of their own); empty: introspection is off.
     public var introspectionCredentials: [StoredCredential] = []
     /// Userinfo mode: a positive answer is reused until min(token exp, now + this).
-    public var userinfoCacheTTLSeconds = defaultUserinfoCacheTTLSeconds
+    public var userinfoCacheTTL = defaultUserinfoCacheTTL
     public var userinfoCacheMaxEntries = defaultUserinfoCacheMaxEntries
     /// Local mode: tokens remembered as verified (by SHA-256, until `exp`, for the current key
     /// set) so a repeated token skips RSA; 0 turns the cache off.
     public var tokenCacheMaxEntries = defaultTokenCacheMaxEntries
     /// `/v1/me/kyc` calls per token subject within the window.
     public var kycPerSubjectMax = defaultKYCPerSubjectMax
-    public var kycPerSubjectWindowSeconds = defaultKYCPerSubjectWindowSeconds
+    public var kycPerSubjectWindow = defaultKYCPerSubjectWindow
 
     public init() {}
 

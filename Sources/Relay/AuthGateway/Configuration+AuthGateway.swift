@@ -32,11 +32,11 @@ extension Configuration {
             }
         }
         if let list = try s.objects("introspection_credentials") { g.introspectionCredentials = try list.map(Self.credential) }
-        if let v = try s.int("userinfo_cache_ttl_seconds", in: 0...3_600) { g.userinfoCacheTTLSeconds = v }
+        if let v = try s.duration("userinfo_cache_ttl_seconds", in: 0...3_600) { g.userinfoCacheTTL = v }
         if let v = try s.int("userinfo_cache_max_entries", in: 0...1_000_000) { g.userinfoCacheMaxEntries = v }
         if let v = try s.int("token_cache_max_entries", in: 0...1_000_000) { g.tokenCacheMaxEntries = v }
         if let v = try s.int("kyc_per_subject_max", in: 1...10_000) { g.kycPerSubjectMax = v }
-        if let v = try s.int("kyc_per_subject_window_seconds", in: 1...86_400) { g.kycPerSubjectWindowSeconds = v }
+        if let v = try s.duration("kyc_per_subject_window_seconds", in: 1...86_400) { g.kycPerSubjectWindow = v }
         try s.rejectUnknownKeys()
         authGateway = g
     }

@@ -11,7 +11,8 @@ struct IntrospectionEndpoint: Sendable {
     let callers: BasicAuthenticator
     let failedAuth: SlidingWindowLimiter<String>
     let clientAddress: ClientAddress
-    let clock: any WallClock
+    /// The failed-auth window runs on it.
+    let monotonic: any MonotonicClock
     let logger: Logger
 
     /// On the event loop, before the body is read: method, caller credentials, media type.
@@ -19,7 +20,7 @@ struct IntrospectionEndpoint: Sendable {
         guard head.method == "POST" else { return Responses.error(.methodNotAllowed(allow: "POST")) }
         guard callers.authenticate(authorizationHeader: head.headers.first("Authorization")) != nil else {
             let client = clientAddress.resolve(head)
-            let d = failedAuth.record(client, now: clock.nowMillis())
+            let d = failedAuth.record(client, now: monotonic.elapsedMillis())
             guard d.allowed else { return Responses.error(.rateLimited(retryAfterSeconds: d.retryAfterSeconds)) }
             logger.info("introspection auth failed", ["client": .string(client)])
             return Responses.error(.unauthorized)

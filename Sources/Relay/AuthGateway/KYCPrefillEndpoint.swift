@@ -15,6 +15,8 @@ final class KYCPrefillEndpoint: Sendable {
     private let settings: SQEKYCSettings
     private let perSubject: SlidingWindowLimiter<String>
     private let clock: any WallClock
+    /// The per-subject window runs on it.
+    private let monotonic: any MonotonicClock
     private let logger: Logger
     /// Idle SQEKYC clients (one per thread at a time, each keeping its connection warm).
     private let idle = Mutex<[Confined]>([])
@@ -26,10 +28,14 @@ final class KYCPrefillEndpoint: Sendable {
         init(_ client: SQEKYCClient) { self.client = client }
     }
 
-    init(settings: SQEKYCSettings, perSubjectMax: Int, windowSeconds: Int, maxKeys: Int, clock: any WallClock, logger: Logger) {
+    init(
+        settings: SQEKYCSettings, perSubjectMax: Int, window: Duration, maxKeys: Int, clock: any WallClock,
+        monotonic: any MonotonicClock, logger: Logger
+    ) {
         self.settings = settings
-        self.perSubject = SlidingWindowLimiter(max: perSubjectMax, windowSeconds: windowSeconds, maxKeys: maxKeys)
+        self.perSubject = SlidingWindowLimiter(max: perSubjectMax, window: window, maxKeys: maxKeys)
         self.clock = clock
+        self.monotonic = monotonic
         self.logger = logger
     }
 
@@ -50,7 +56,7 @@ final class KYCPrefillEndpoint: Sendable {
         guard let username = identity.username, let phone = KYCRecord.normalizePhone(username) else {
             return (notFound("the token carries no phone number"), .denied, "no_phone_in_token")
         }
-        let d = perSubject.record(identity.subject ?? phone, now: clock.nowMillis())
+        let d = perSubject.record(identity.subject ?? phone, now: monotonic.elapsedMillis())
         guard d.allowed else { return (Responses.error(.rateLimited(retryAfterSeconds: d.retryAfterSeconds)), .limited, "rate_limited") }
 
         let held = idle.withLock { $0.popLast() } ?? Confined(SQEKYCClient(configuration: settings.client, clock: clock))

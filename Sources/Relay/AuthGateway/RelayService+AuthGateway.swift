@@ -36,7 +36,9 @@ final class AuthGateway: LifecycleComponent {
 
 extension RelayService {
     /// The auth listener, or nil when `auth_listen` is not set.
-    static func authGateway(_ c: Configuration, clock: any WallClock, logger: Logger) -> AuthGateway? {
+    static func authGateway(
+        _ c: Configuration, clock: any WallClock, monotonic: any MonotonicClock, logger: Logger
+    ) -> AuthGateway? {
         guard let address = c.authGateway.listen, let simas = c.simasID else { return nil }
         let g = c.authGateway
         let transport = HTTPClientTokenTransport()
@@ -44,17 +46,18 @@ extension RelayService {
         switch simas.verifyMode {
         case .local:
             gate = LocalTokenGate(
-                verifier: TokenVerifier(configuration: simas.verifier, transport: transport, clock: clock, logger: logger),
+                verifier: TokenVerifier(
+                    configuration: simas.verifier, transport: transport, clock: clock, monotonic: monotonic, logger: logger),
                 cacheEntries: g.tokenCacheMaxEntries)
         case .userinfo:
             gate = UserinfoTokenGate(
                 client: UserinfoClient(url: simas.userinfoURL ?? "", transport: transport, limits: simas.verifier.limits),
-                issuer: simas.verifier.issuer, ttlSeconds: g.userinfoCacheTTLSeconds, maxEntries: g.userinfoCacheMaxEntries,
+                issuer: simas.verifier.issuer, ttl: g.userinfoCacheTTL, maxEntries: g.userinfoCacheMaxEntries,
                 clock: clock)
         }
         let limiter = {
             SlidingWindowLimiter<String>(
-                max: c.rateLimits.failedAuthMax, windowSeconds: Int(c.rateLimits.failedAuthWindow.wholeSeconds),
+                max: c.rateLimits.failedAuthMax, window: c.rateLimits.failedAuthWindow,
                 maxKeys: c.rateLimits.maxTrackedKeys)
         }
         let introspection =
@@ -62,11 +65,11 @@ extension RelayService {
             ? nil
             : IntrospectionEndpoint(
                 callers: BasicAuthenticator(credentials: g.introspectionCredentials), failedAuth: limiter(),
-                clientAddress: ClientAddress(trustedProxies: Set(c.trustedProxies)), clock: clock, logger: logger)
+                clientAddress: ClientAddress(trustedProxies: Set(c.trustedProxies)), monotonic: monotonic, logger: logger)
         let kyc = c.sqekyc.map {
             KYCPrefillEndpoint(
-                settings: $0, perSubjectMax: g.kycPerSubjectMax, windowSeconds: g.kycPerSubjectWindowSeconds,
-                maxKeys: c.rateLimits.maxTrackedKeys, clock: clock, logger: logger)
+                settings: $0, perSubjectMax: g.kycPerSubjectMax, window: g.kycPerSubjectWindow,
+                maxKeys: c.rateLimits.maxTrackedKeys, clock: clock, monotonic: monotonic, logger: logger)
         }
         let metrics = AuthGatewayMetrics()
         let handler = AuthGatewayHandler(gate: gate, settings: g, introspection: introspection, kyc: kyc, metrics: metrics, logger: logger)

@@ -25,10 +25,10 @@ final class UserinfoTokenGate: TokenGate {
         let until: Int64
     }
 
-    init(client: UserinfoClient, issuer: String, ttlSeconds: Int, maxEntries: Int, clock: any WallClock) {
+    init(client: UserinfoClient, issuer: String, ttl: Duration, maxEntries: Int, clock: any WallClock) {
         self.client = client
         self.issuer = issuer
-        self.ttlMillis = Int64(ttlSeconds) * 1000
+        self.ttlMillis = ttl.wholeMilliseconds
         self.maxEntries = maxEntries
         self.clock = clock
     }

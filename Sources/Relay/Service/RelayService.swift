@@ -28,17 +28,22 @@ public final class RelayService: Sendable {
     let group: ServiceGroup
 
     /// A service whose key ring is the one key `dataKey`.
-    public convenience init(configuration: Configuration, dataKey: DataKey, logger: Logger, clock: any WallClock = SystemClock()) throws {
-        try self.init(configuration: configuration, keys: KeyRing(current: dataKey), logger: logger, clock: clock)
+    public convenience init(
+        configuration: Configuration, dataKey: DataKey, logger: Logger, clock: any WallClock = SystemClock(),
+        monotonic: any MonotonicClock = SystemMonotonicClock()
+    ) throws {
+        try self.init(configuration: configuration, keys: KeyRing(current: dataKey), logger: logger, clock: clock, monotonic: monotonic)
     }
 
     /// Opens the store as its owner (locking it, migrating it), builds the handlers; nothing listens
     /// until `start()`.
-    /// `keys.current` seals new jobs; the HMAC lookup keys derive from `keys.index`. With `systemd`
-    /// (`serve` under a `Type=notify` unit) the service notifies systemd and feeds its watchdog.
+    /// `keys.current` seals new jobs; the HMAC lookup keys derive from `keys.index`. `clock` gives
+    /// stored time points; `monotonic` the rate limiters' windows and the security log's intervals.
+    /// With `systemd` (`serve` under a `Type=notify` unit) the service notifies systemd and feeds
+    /// its watchdog.
     public init(
         configuration: Configuration, keys: KeyRing, logger: Logger, clock: any WallClock = SystemClock(),
-        systemd: SystemdNotifier.Settings? = nil
+        monotonic: any MonotonicClock = SystemMonotonicClock(), systemd: SystemdNotifier.Settings? = nil
     ) throws {
         self.configuration = configuration
         self.logger = logger
@@ -55,17 +60,17 @@ public final class RelayService: Sendable {
                 otpValidity: c.otpValidity, dedupeWindow: c.dedupeWindow),
             perIdentifier: SlidingWindowLimiter(
                 max: c.rateLimits.perIdentifierMax,
-                windowSeconds: Int(c.rateLimits.perIdentifierWindow.wholeSeconds),
+                window: c.rateLimits.perIdentifierWindow,
                 maxKeys: c.rateLimits.maxTrackedKeys),
-            clock: clock, logger: logger, metrics: metrics)
+            clock: clock, monotonic: monotonic, logger: logger, metrics: metrics)
         publicHandler = PublicHandler(
             authenticator: BasicAuthenticator(credentials: c.webhookCredentials),
             failedAuth: SlidingWindowLimiter(
                 max: c.rateLimits.failedAuthMax,
-                windowSeconds: Int(c.rateLimits.failedAuthWindow.wholeSeconds),
+                window: c.rateLimits.failedAuthWindow,
                 maxKeys: c.rateLimits.maxTrackedKeys),
             clientAddress: ClientAddress(trustedProxies: Set(c.trustedProxies)),
-            ingest: ingest, clock: clock, logger: logger, metrics: metrics,
+            ingest: ingest, monotonic: monotonic, logger: logger, metrics: metrics,
             receipts: { [store, receiptMetrics] throttle in
                 c.deliveryEnabled
                     ? ReceiptEndpoints(
@@ -75,7 +80,7 @@ public final class RelayService: Sendable {
         pool =
             c.deliveryEnabled
             ? WorkerPool(
-                store: store, configuration: c.effectiveDelivery, clock: clock, logger: logger,
+                store: store, configuration: c.effectiveDelivery, clock: clock, monotonic: monotonic, logger: logger,
                 handlers: RelayService.kycHandlers(c, retry: c.effectiveDelivery.retry, clock: clock, logger: logger),
                 observer: { [deliveryMetrics] in deliveryMetrics.observe($0) })
             : nil
@@ -97,12 +102,12 @@ public final class RelayService: Sendable {
             basic: BasicAuthenticator(credentials: c.adminCredentials), bearer: RelayService.bearerCheck(c.simasID, logger: logger),
             failedAuth: SlidingWindowLimiter(
                 max: c.rateLimits.failedAuthMax,
-                windowSeconds: Int(c.rateLimits.failedAuthWindow.wholeSeconds),
+                window: c.rateLimits.failedAuthWindow,
                 maxKeys: c.rateLimits.maxTrackedKeys),
-            clientAddress: ClientAddress(trustedProxies: Set(c.trustedProxies)), clock: clock, logger: logger)
+            clientAddress: ClientAddress(trustedProxies: Set(c.trustedProxies)), monotonic: monotonic, logger: logger)
         let store = self.store
         let metrics = self.metrics
-        let gateway = RelayService.authGateway(c, clock: clock, logger: logger)
+        let gateway = RelayService.authGateway(c, clock: clock, monotonic: monotonic, logger: logger)
         authGateway = gateway
         let handler = publicHandler
         let adminHandler = AdminHandler(

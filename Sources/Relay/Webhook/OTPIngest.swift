@@ -21,7 +21,10 @@ final class OTPIngest: Sendable {
     private let settings: Settings
     private let perIdentifier: SlidingWindowLimiter<UInt64>
     private let keys: OutboxKeys
+    /// Stored times (`created_at`, `expires_at`).
     private let clock: any WallClock
+    /// The per-identifier window and the security log's interval.
+    private let monotonic: any MonotonicClock
     private let logger: Logger
     /// Refusals by the per-identifier limit: the first per identifier per window, then a summary.
     let securityLog: SecurityEventLog
@@ -29,13 +32,14 @@ final class OTPIngest: Sendable {
 
     init(
         store: any JobIngestStore, dataKey: DataKey, settings: Settings, perIdentifier: SlidingWindowLimiter<UInt64>,
-        clock: any WallClock, logger: Logger, metrics: RelayMetrics
+        clock: any WallClock, monotonic: any MonotonicClock, logger: Logger, metrics: RelayMetrics
     ) {
         self.store = store
         self.settings = settings
         self.perIdentifier = perIdentifier
         self.keys = OutboxKeys(dataKey: dataKey)
         self.clock = clock
+        self.monotonic = monotonic
         self.logger = logger
         self.metrics = metrics
         self.securityLog = SecurityEventLog(logger: logger, intervalMillis: perIdentifier.windowMillis)
@@ -68,10 +72,11 @@ final class OTPIngest: Sendable {
             secret: Array(submission.otp.utf8))
         let tag = dedupe.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let identity = recipientHash.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        let limit = perIdentifier.record(identity, tag: tag, now: now)
+        let elapsed = monotonic.elapsedMillis()
+        let limit = perIdentifier.record(identity, tag: tag, now: elapsed)
         guard limit.allowed else {
             metrics.rejected("rate_limited")
-            securityLog.note("webhook rate limited", key: String(identity, radix: 16), now: now) {
+            securityLog.note("webhook rate limited", key: String(identity, radix: 16), now: elapsed) {
                 logger.info(
                     "webhook rate limited",
                     [

@@ -26,13 +26,13 @@ final class PublicHandler: HTTPHandler {
 
     init(
         authenticator: BasicAuthenticator, failedAuth: SlidingWindowLimiter<String>, clientAddress: ClientAddress,
-        ingest: OTPIngest, clock: any WallClock, logger: Logger, metrics: RelayMetrics,
+        ingest: OTPIngest, monotonic: any MonotonicClock, logger: Logger, metrics: RelayMetrics,
         receipts: ((FailedAuthThrottle) -> ReceiptEndpoints?)? = nil, webhookMaxBody: Int? = nil
     ) {
         self.metrics = metrics
         self.authenticator = authenticator
         self.ingest = ingest
-        self.throttle = FailedAuthThrottle(failedAuth: failedAuth, clientAddress: clientAddress, clock: clock, logger: logger)
+        self.throttle = FailedAuthThrottle(failedAuth: failedAuth, clientAddress: clientAddress, clock: monotonic, logger: logger)
         self.receipts = receipts?(throttle)
         self.webhookMaxBody = webhookMaxBody
     }

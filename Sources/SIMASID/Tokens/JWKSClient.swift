@@ -17,7 +17,9 @@ public final class JWKSClient: Sendable {
     public let uri: String
     public let policy: JWKSCachePolicy
     private let transport: any TokenHTTPTransport
-    private let clock: any WallClock
+    /// The set's lifetime and the refresh cooldown run on it: a wall step neither expires the set
+    /// early nor keeps it past its lifetime. (Tokens' `exp`/`nbf` are judged on the wall clock.)
+    private let clock: any MonotonicClock
     private let logger: Logger
     private let state = Mutex(State())
 
@@ -36,7 +38,7 @@ public final class JWKSClient: Sendable {
     public struct Snapshot: Sendable, Equatable {
         public let keyIDs: [String]
         public let refusedKeyIDs: [String]
-        /// Epoch ms after which the set is refreshed on next use; 0 before the first fetch.
+        /// The client's monotonic ms after which the set is refreshed on next use; 0 before the first fetch.
         public let expiresAtMillis: Int64
         public let fetches: Int
         public let failures: Int
@@ -46,7 +48,7 @@ public final class JWKSClient: Sendable {
 
     public init(
         uri: String, policy: JWKSCachePolicy = JWKSCachePolicy(), transport: any TokenHTTPTransport,
-        clock: any WallClock = SystemClock(), logger: Logger = .silent
+        clock: any MonotonicClock = SystemMonotonicClock(), logger: Logger = .silent
     ) {
         self.uri = uri
         self.policy = policy
@@ -72,7 +74,7 @@ public final class JWKSClient: Sendable {
 
     /// The key for `kid`, from the cache when possible; may block on one fetch.
     public func key(for kid: String) -> Result<RSAPublicKey, TokenError> {
-        let now = clock.nowMillis()
+        let now = clock.elapsedMillis()
         switch state.withLock({ plan(&$0, kid: kid, now: now) }) {
         case .done(let result):
             return result
@@ -95,7 +97,7 @@ public final class JWKSClient: Sendable {
 
     /// `cachedKey(for:)` and the generation of the set it came from, read together.
     public func cachedKeyAndGeneration(for kid: String) -> (key: RSAPublicKey, generation: UInt64)? {
-        let now = clock.nowMillis()
+        let now = clock.elapsedMillis()
         return state.withLock { s in
             guard now < s.expiresAt, let key = s.set?.keys[kid] else { return nil }
             return (key, s.generation)
@@ -105,7 +107,7 @@ public final class JWKSClient: Sendable {
     /// The generation of the cached set when it is fresh; nil before the first fetch and while
     /// the set is past its lifetime (then tokens are judged against the keys, not a cache).
     public func freshGeneration() -> UInt64? {
-        let now = clock.nowMillis()
+        let now = clock.elapsedMillis()
         return state.withLock { s in s.set != nil && now < s.expiresAt ? s.generation : nil }
     }
 
@@ -113,7 +115,7 @@ public final class JWKSClient: Sendable {
     /// operators, not for request paths. Returns the number of usable keys.
     @discardableResult
     public func refresh() -> Result<Int, TokenError> {
-        let now = clock.nowMillis()
+        let now = clock.elapsedMillis()
         let step: Step = state.withLock { s in
             if let group = s.inFlight { return .wait(group) }
             return begin(&s, now: now, fallback: nil)
@@ -133,7 +135,7 @@ public final class JWKSClient: Sendable {
     /// Decides, under the lock, whether `kid` is answered from the cache, waits, or fetches.
     private func plan(_ s: inout State, kid: String, now: Int64) -> Step {
         let fresh = s.set != nil && now < s.expiresAt
-        // A wall clock stepped backwards must not lock refreshes out until it catches up.
+        // A clock behind the last attempt (a test's stepped clock) must not lock refreshes out.
         let mayFetch = s.lastAttemptAt.map { now - $0 >= policy.refreshCooldownSeconds * 1000 || now < $0 } ?? true
         if let set = s.set {
             if let key = set.keys[kid] {
@@ -159,7 +161,7 @@ public final class JWKSClient: Sendable {
     /// from the new set, or from the last good one when the fetch failed.
     private func complete(_ group: DispatchGroup, kid: String?) -> Result<RSAPublicKey, TokenError> {
         let outcome = fetch()
-        let done = clock.nowMillis()
+        let done = clock.elapsedMillis()
         let result: Result<RSAPublicKey, TokenError> = state.withLock { s in
             s.inFlight = nil
             s.fetches += 1

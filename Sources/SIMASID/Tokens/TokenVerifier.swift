@@ -15,13 +15,13 @@ public final class TokenVerifier: Sendable {
 
     public convenience init(
         configuration: TokenVerifierConfiguration, transport: any TokenHTTPTransport,
-        clock: any WallClock = SystemClock(), logger: Logger = .silent
+        clock: any WallClock = SystemClock(), monotonic: any MonotonicClock = SystemMonotonicClock(), logger: Logger = .silent
     ) {
         self.init(
             configuration: configuration,
             keys: JWKSClient(
                 uri: configuration.jwksURI, policy: configuration.jwks, transport: transport,
-                clock: clock, logger: logger),
+                clock: monotonic, logger: logger),
             clock: clock)
     }
 
