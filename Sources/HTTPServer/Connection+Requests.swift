@@ -8,6 +8,7 @@ extension Connection {
             switch request {
             case .head:
                 guard machine.mayParse(inFlight: slots.count) else { return }
+                guard takeTurnRequest() else { return }
                 if scanFrom == 0 {
                     var emptyLines = 0
                     while end - start >= 2, buffer[start] == RequestParser.cr, buffer[start + 1] == RequestParser.lf {
@@ -56,6 +57,29 @@ extension Connection {
             }
         }
     }
+
+    /// Whether this turn's budget has room for one more request head (counting it); when not, the
+    /// connection yields: it continues on the loop's next turn, reading what it left unread then
+    /// (edge-triggered epoll would not report it again).
+    func takeTurnRequest() -> Bool {
+        if turnSeen != loop.turn {
+            turnSeen = loop.turn
+            turnParsed = 0
+        }
+        guard turnParsed < config.maxRequestsPerTurn else {
+            if turnParsed == config.maxRequestsPerTurn {
+                turnParsed += 1  // resume once per turn
+                machine.readPaused = true
+                loop.resumeLater(self)
+            }
+            return false
+        }
+        turnParsed += 1
+        return true
+    }
+
+    /// This turn's request budget is used up.
+    var turnSpent: Bool { turnSeen == loop.turn && turnParsed > config.maxRequestsPerTurn }
 
     /// Applies the server's framing rules, then asks the handler whether to answer early.
     func headReceived(_ parsed: ParsedHead) {

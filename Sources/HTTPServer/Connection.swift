@@ -47,6 +47,10 @@ final class Connection {
     var firstSeq = 0
     var nextSeq = 0
 
+    // Fairness: requests parsed in the loop's turn `turnSeen` (`maxRequestsPerTurn` at most).
+    var turnSeen: UInt64 = 0
+    var turnParsed = 0
+
     // Output.
     var output: [UInt8] = []
     var outputSent = 0
@@ -103,6 +107,8 @@ final class Connection {
                 discardInput()
                 return
             }
+            // This turn's requests are parsed: what is buffered or unread waits for the next turn.
+            guard !turnSpent else { return }
             // Pipeline full or output over its high-water mark: leave input in the socket (TCP
             // then stops the peer) until an answer or a drained output makes room.
             guard machine.mayParse(inFlight: slots.count), makeRoom() else {

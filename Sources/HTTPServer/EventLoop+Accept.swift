@@ -40,7 +40,7 @@ extension EventLoop {
                 refuse(fd)
                 continue
             }
-            Socket.configureAccepted(fd)
+            Socket.configureAccepted(fd, sendBufferBytes: config.socketSendBufferBytes)
             let peer = Socket.addressText(&address)
             let target = roundRobin % peers.count
             roundRobin &+= 1

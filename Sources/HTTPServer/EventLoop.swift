@@ -68,6 +68,8 @@ final class EventLoop: @unchecked Sendable {
     private static let eventCapacity: Int32 = 256
 
     private(set) var now: Int64 = 0
+    /// Counts the loop's turns (one per epoll wait): a connection's per-turn request budget.
+    private(set) var turn: UInt64 = 0
     private(set) var date = DateHeader()
     private(set) var stopping = false
     /// Every connection ended before the stop deadline (read after the loop's thread is joined).
@@ -123,7 +125,10 @@ final class EventLoop: @unchecked Sendable {
                 n = 0
             }
             now = monotonicMillis()
+            turn &+= 1
             date.refresh()
+            // First, with this turn's budget: connections that yielded or drained last turn.
+            if !resumed.isEmpty { resumeReading() }
             for i in 0..<n {
                 let (flags, fd) = Sys.epollEvent(events, i)
                 if fd == mailbox.eventFD {
@@ -134,7 +139,6 @@ final class EventLoop: @unchecked Sendable {
                     c.onEvent(flags)
                 }
             }
-            if !resumed.isEmpty { resumeReading() }
             mailbox.take(into: &inbox)
             for item in inbox { receive(item) }
             inbox.removeAll(keepingCapacity: true)

@@ -43,6 +43,16 @@ public struct HTTPServerConfiguration: Sendable {
     /// Empty lines (CRLF) accepted before a request line (RFC 9112 §2.2); one more ends the
     /// connection. They never count as activity, so they do not hold an idle connection open.
     public var maxEmptyLines: Int = 8
+    /// Requests one connection may have parsed per turn of its event loop; past it the connection
+    /// yields and continues on the next turn, so a client pipelining thousands of requests takes
+    /// its turn like every other connection instead of holding the loop (and every request on it)
+    /// for the whole of its input.
+    public var maxRequestsPerTurn: Int = 4
+    /// `SO_SNDBUF` of accepted connections (the kernel doubles it for its bookkeeping); 0 keeps
+    /// the kernel's autotuning (up to `net.ipv4.tcp_wmem`, 4 MiB on Linux by default). Bounded,
+    /// a client that stops reading holds at most this much of the server's kernel memory and
+    /// can extract no more answers than fit in it, its window and `outputHighWaterBytes`.
+    public var socketSendBufferBytes: Int = 128 * 1024
 
     public init(
         host: String = "127.0.0.1",
@@ -61,7 +71,9 @@ public struct HTTPServerConfiguration: Sendable {
         backlog: Int = 1024,
         outputHighWaterBytes: Int = 64 * 1024,
         outputLowWaterBytes: Int = 16 * 1024,
-        maxEmptyLines: Int = 8
+        maxEmptyLines: Int = 8,
+        maxRequestsPerTurn: Int = 4,
+        socketSendBufferBytes: Int = 128 * 1024
     ) {
         self.host = host
         self.port = port
@@ -80,6 +92,8 @@ public struct HTTPServerConfiguration: Sendable {
         self.outputHighWaterBytes = outputHighWaterBytes
         self.outputLowWaterBytes = outputLowWaterBytes
         self.maxEmptyLines = maxEmptyLines
+        self.maxRequestsPerTurn = maxRequestsPerTurn
+        self.socketSendBufferBytes = socketSendBufferBytes
     }
 
     /// The same configuration with every value clamped to something the server can run with.
@@ -100,6 +114,8 @@ public struct HTTPServerConfiguration: Sendable {
         c.outputHighWaterBytes = max(1024, c.outputHighWaterBytes)
         c.outputLowWaterBytes = max(0, min(c.outputLowWaterBytes, c.outputHighWaterBytes))
         c.maxEmptyLines = max(0, c.maxEmptyLines)
+        c.maxRequestsPerTurn = max(1, c.maxRequestsPerTurn)
+        c.socketSendBufferBytes = c.socketSendBufferBytes <= 0 ? 0 : max(4096, c.socketSendBufferBytes)
         return c
     }
 
@@ -119,6 +135,7 @@ struct ConnectionLimits {
     let maxHeaderCount: Int
     let maxBodyBytes: Int
     let maxPipelinedRequests: Int
+    let maxRequestsPerTurn: Int
     let parser: RequestParser.Limits
     let timeouts: ConnectionStateMachine.Timeouts
     let bounds: ConnectionStateMachine.Bounds
@@ -128,6 +145,7 @@ struct ConnectionLimits {
         maxHeaderCount = c.maxHeaderCount
         maxBodyBytes = c.maxBodyBytes
         maxPipelinedRequests = c.maxPipelinedRequests
+        maxRequestsPerTurn = c.maxRequestsPerTurn
         parser = RequestParser.Limits(maxHeadBytes: c.maxHeadBytes, maxHeaderCount: c.maxHeaderCount)
         timeouts = ConnectionStateMachine.Timeouts(
             head: c.headTimeout.wholeMilliseconds, body: c.bodyTimeout.wholeMilliseconds,

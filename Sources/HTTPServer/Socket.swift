@@ -28,9 +28,11 @@ enum Socket {
         }
     }
 
-    /// Options every accepted connection gets: no Nagle delay for small responses.
-    static func configureAccepted(_ fd: Int32) {
+    /// Options every accepted connection gets: no Nagle delay for small responses, and a bounded
+    /// kernel send buffer (`sendBufferBytes`; 0: the kernel's autotuning).
+    static func configureAccepted(_ fd: Int32, sendBufferBytes: Int) {
         try? setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+        if sendBufferBytes > 0 { try? setOption(fd, SOL_SOCKET, SO_SNDBUF, Int32(clamping: sendBufferBytes)) }
     }
 
     static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) throws(SystemError) {

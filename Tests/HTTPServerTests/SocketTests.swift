@@ -15,14 +15,16 @@ final class SocketTests: ServerTestCase {
         XCTAssertEqual(try c.readResponse()?.text, "GET /any ")
     }
 
-    func testAcceptedSocketsGetNoDelay() throws {
+    func testAcceptedSocketsGetNoDelayAndABoundedSendBuffer() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { Glibc.close(fd) }
-        Socket.configureAccepted(fd)
+        Socket.configureAccepted(fd, sendBufferBytes: 128 * 1024)
         var value: Int32 = 0
         var len = socklen_t(MemoryLayout<Int32>.size)
         getsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &value, &len)
         XCTAssertEqual(value, 1)
+        getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &value, &len)
+        XCTAssertEqual(value, 256 * 1024, "the kernel doubles the value set")
     }
 
     func testAddressParsing() throws {
