@@ -45,13 +45,6 @@ final class PrometheusEndToEndTests: XCTestCase {
         return panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
     }
 
-    func admin(_ port: Int, _ path: String) throws -> WireResponse {
-        let c = try RawConnection(port: port)
-        try c.send(
-            "GET \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: \(WebhookRequest.basic("admin", CrashRecoveryTests.password))\r\n\r\n")
-        return try XCTUnwrap(try c.readResponse())
-    }
-
     func testAlertsAndDashboardNameOnlyServedMetricsAndARealPrometheusScrapesThem() throws {
         guard PrometheusProcess.isInstalled else {
             return XCTFail("prometheus is not installed (scripts/install-deps --test installs it)")
