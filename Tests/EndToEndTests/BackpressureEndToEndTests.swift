@@ -99,7 +99,9 @@ final class BackpressureEndToEndTests: XCTestCase {
                 + "\(startKiB / 1024) MiB, peak \(peakKiB.value / 1024) MiB (+\(growth / 1024) MiB), end \(endKiB / 1024) MiB; "
                 + "flooders sent \(flood.sentBytes / 1024) KiB; legitimate client \(latencies.count) requests "
                 + String(format: "p50 %.2f ms, p99 %.2f ms, max %.2f ms", p50, p99, latencies.last ?? 0))
-        XCTAssertLessThan(growth, Self.allowedGrowthKiB, "RSS grew by \(growth / 1024) MiB under the flood")
+        if !Sanitizers.address {  // ASan's quarantine and shadow memory, not the server
+            XCTAssertLessThan(growth, Self.allowedGrowthKiB, "RSS grew by \(growth / 1024) MiB under the flood")
+        }
         XCTAssertEqual(statuses.keys.sorted(), [200], "every legitimate request answered 200: \(statuses)")
         // The legitimate client's latency, bounded loosely for a shared, loaded 2-core machine and
         // the debug binary. Before the per-turn request budget and the bounded SO_SNDBUF each

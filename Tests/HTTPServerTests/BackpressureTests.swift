@@ -103,7 +103,7 @@ final class BackpressureTests: ServerTestCase {
         print(
             "backpressure (in process): 20 non-reading pipeliners, 8 KiB 404s, 4 s: RSS +\(growthMiB) MiB; "
                 + "\(answered) answers, slowest \(slowest) ms")
-        XCTAssertLessThan(growthMiB, 64, "RSS grew by \(growthMiB) MiB")
+        if !Sanitizers.address { XCTAssertLessThan(growthMiB, 64, "RSS grew by \(growthMiB) MiB") }
         XCTAssertGreaterThan(answered, 50, "the reading client was starved")
     }
 
