@@ -17,10 +17,13 @@ final class BackpressureEndToEndTests: XCTestCase {
     static let allowedGrowthKiB = 64 * 1024
     /// The flood stops early past this growth (the bug would otherwise grow the server by GBs).
     static let abortGrowthKiB = 384 * 1024
-    /// The legitimate client's bounds (one request at a time, 2 ms apart, for the 6 s).
-    static let minimumRequests = 200
-    static let maximumP50Millis = 25.0
-    static let maximumP99Millis = 1_000.0
+    /// The legitimate client's bounds (one request at a time, 2 ms apart, for the 6 s), loose for a
+    /// loaded 2-core machine and the debug binary: with a release build and scripts/test running
+    /// beside it the test saw 70 answers, p50 50 ms (alone: 1,782, p50 0.23 ms). Before the fix:
+    /// 6 to 16 answers, p50 0.3 to 1.2 s.
+    static let minimumRequests = 30
+    static let maximumP50Millis = 250.0
+    static let maximumP99Millis = 2_000.0
 
     func testNonReadingPipelinersDoNotGrowTheServer() throws {
         let dir = TempDirectory()
@@ -103,10 +106,9 @@ final class BackpressureEndToEndTests: XCTestCase {
             XCTAssertLessThan(growth, Self.allowedGrowthKiB, "RSS grew by \(growth / 1024) MiB under the flood")
         }
         XCTAssertEqual(statuses.keys.sorted(), [200], "every legitimate request answered 200: \(statuses)")
-        // The legitimate client's latency, bounded loosely for a shared, loaded 2-core machine and
-        // the debug binary. Before the per-turn request budget and the bounded SO_SNDBUF each
-        // loop turn encoded 64 KiB of 404s for every flooder (into 4 MiB kernel send buffers
-        // each): 6 to 16 answers in the 6 s, p50 0.3 to 1.2 s. After: thousands, p50 under 1 ms.
+        // The legitimate client's latency. Before the per-turn request budget and the bounded
+        // SO_SNDBUF each loop turn encoded 64 KiB of 404s for every flooder (into 4 MiB kernel
+        // send buffers each).
         XCTAssertGreaterThanOrEqual(latencies.count, Self.minimumRequests, "legitimate requests answered during the flood")
         XCTAssertLessThan(p50, Self.maximumP50Millis, "legitimate p50 under the flood")
         XCTAssertLessThan(p99, Self.maximumP99Millis, "legitimate p99 under the flood")
