@@ -22,7 +22,7 @@ final class VerifiedTokenCacheTests: XCTestCase {
         var c = TokenVerifierConfiguration(
             issuer: TokenFixtures.issuer, clientID: TokenFixtures.clientID, jwksURI: "http://127.0.0.1:9/certs")
         c.leewaySeconds = 0
-        verifier = TokenVerifier(configuration: c, transport: jwks, clock: clock)
+        verifier = TokenVerifier(configuration: c, transport: jwks, clock: clock, monotonic: clock)  // one manual time for both
         XCTAssertNoThrow(try verifier.keys.refresh().get())
     }
 
