@@ -27,6 +27,8 @@ enum ServeCommand {
         let (keys, createdKey) = try SecretsBootstrap.dataKeys(config)
         if createdKey { logger.warning("generated a new data key", ["file": .string(config.resolvedDataKeyFile)]) }
         let generated = try SecretsBootstrap.credentials(&config)
+        // Signals caught before anything starts: a SIGTERM during start-up stops the service cleanly.
+        let signals = ShutdownSignals()
         let service = try RelayService(
             configuration: config, keys: keys, logger: logger, systemd: SystemdNotifier.Settings(environment: environment))
         try service.start()
@@ -34,7 +36,7 @@ enum ServeCommand {
         for g in generated {
             printCredential(g, config: config, port: service.publicPort)
         }
-        return service.runUntilSignalled()
+        return service.runUntilSignalled(signals)
     }
 
     /// Printed on stdout once; only the digest is kept on disk.

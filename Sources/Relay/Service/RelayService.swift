@@ -226,21 +226,11 @@ public final class RelayService: Sendable {
             ])
     }
 
-    /// Runs until SIGTERM or SIGINT, then shuts down. Returns the process exit status.
-    public func runUntilSignalled() -> Int32 {
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
-        let done = DispatchSemaphore(value: 0)
-        let queue = DispatchQueue(label: "otp-relay.signals")
-        let sources = [SIGTERM, SIGINT].map { sig -> DispatchSourceSignal in
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            s.setEventHandler { done.signal() }
-            s.resume()
-            return s
-        }
-        done.wait()
+    /// Runs until SIGTERM or SIGINT (caught since `signals` was made), then shuts down. Returns
+    /// the process exit status.
+    public func runUntilSignalled(_ signals: ShutdownSignals = ShutdownSignals()) -> Int32 {
+        signals.wait()
         shutdown()
-        sources.forEach { $0.cancel() }
         return 0
     }
 }
