@@ -52,11 +52,44 @@ final class TokenBucketTests: XCTestCase {
         XCTAssertFalse(g.isReduced)
     }
 
+    /// A throttle with `Retry-After` among answers that mostly pass cuts the rate but does not
+    /// pause the provider; throttles that are half of its answers or more do.
+    func testRetryAfterPausesTheProviderOnlyWhileThrottlesDominate() {
+        var g = RateGovernor(ratePerSecond: 80, burst: 80, now: 0)
+        for t in 0..<20 {
+            XCTAssertTrue(g.take(now: Int64(t)))
+            g.answered(now: Int64(t) + 5)
+        }
+        XCTAssertTrue(g.take(now: 30))
+        g.throttled(now: 40, retryAfterMillis: 2_000)
+        g.answered(now: 40)
+        XCTAssertEqual(g.rate, 40, "cut")
+        XCTAssertTrue(g.take(now: 50), "one throttle in 21 answers: the others go on")
+
+        var d = RateGovernor(ratePerSecond: 80, burst: 80, now: 0)
+        for t in 0..<4 { XCTAssertTrue(d.take(now: Int64(t))) }
+        d.answered(now: 5)
+        d.throttled(now: 6, retryAfterMillis: 2_000)
+        d.answered(now: 6)
+        d.throttled(now: 7, retryAfterMillis: 2_000)
+        d.answered(now: 7)
+        XCTAssertFalse(d.take(now: 100), "two throttles in three answers: paused")
+        XCTAssertFalse(d.take(now: 2_005))
+        XCTAssertTrue(d.take(now: 2_007), "until the last Retry-After")
+
+        var first = RateGovernor(ratePerSecond: nil, burst: nil, now: 0)
+        XCTAssertTrue(first.take(now: 0))
+        first.throttled(now: 10, retryAfterMillis: 3_000)
+        first.answered(now: 10)
+        XCTAssertFalse(first.take(now: 2_000), "the only answer was a throttle: paused (a token a second otherwise)")
+        XCTAssertTrue(first.take(now: 3_010))
+    }
+
     func testThrottleWithoutAConfiguredRateLimitsFromTheObservedRateThenLifts() {
         var g = RateGovernor(ratePerSecond: nil, burst: nil, now: 0)
         XCTAssertNil(g.rate)
         for t in 0..<400 { XCTAssertTrue(g.take(now: Int64(t))) }
-        g.throttled(now: 500, retryAfterMillis: nil)
+        g.throttled(now: 1_000, retryAfterMillis: nil)
         XCTAssertEqual(g.rate, 200, "half of the 400 started in the last second")
         XCTAssertTrue(g.isReduced)
         g.adjust(now: 30_000)

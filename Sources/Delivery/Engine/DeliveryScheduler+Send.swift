@@ -86,7 +86,7 @@ extension DeliveryScheduler {
         if gate.spec.kind == "smtp" { r.smtpStatus = outcome.status } else { r.httpStatus = outcome.status }
         if case .sent(let id, _) = outcome { r.providerMessageID = id }
         finish(s.job, transition, r)
-        release(gate)
+        release(gate, answered: mono)
     }
 
     /// The send was cut off by the stop deadline: nothing is recorded, the lease stays (the token

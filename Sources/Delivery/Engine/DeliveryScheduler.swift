@@ -200,9 +200,10 @@ final class DeliveryScheduler: Sendable {
         return nil  // a gate still short of tokens asked for its own tick in `pump`
     }
 
-    /// A started send ended: frees its slot and starts the next.
-    func release(_ gate: Gate, unused: Bool = false) {
-        gate.state.withLock { $0.done(unused: unused) }
+    /// A started send ended: frees its slot and starts the next. `answered`: the provider answered
+    /// it (its monotonic time), for the rate governor's share of throttles.
+    func release(_ gate: Gate, unused: Bool = false, answered: Int64? = nil) {
+        gate.state.withLock { $0.done(unused: unused, answeredAt: answered) }
         pump(gate)
     }
 

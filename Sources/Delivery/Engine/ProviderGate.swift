@@ -84,10 +84,12 @@ struct ProviderGate<Item: Sendable>: Sendable {
         return (out, nil)
     }
 
-    /// A started send ended (or did not happen: `unused` gives its token back).
-    mutating func done(unused: Bool = false) {
+    /// A started send ended: answered by the provider at `answeredAt` (monotonic), cut off by a
+    /// stop (nil), or it did not happen (`unused` gives its token back).
+    mutating func done(unused: Bool = false, answeredAt: Int64? = nil) {
         active = max(0, active - 1)
         if unused { governor.giveBack() }
+        if let t = answeredAt { governor.answered(now: t) }
     }
 
     mutating func throttled(now: Int64, retryAfterMillis: Int64?) {
