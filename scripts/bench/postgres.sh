@@ -2,8 +2,22 @@
 # PostgreSQL from the Debian packages (as scripts/test's fixture), on a loopback port, in
 # "$work/pg" (owned by postgres when run as root), stopped by its pid. fsync stays on: the figures
 # are durable accepts. Functions: pg_start, pg_newdb (prints a URL), pg_count URL SQL, pg_stop.
+# BENCH_PG_STATS=1 loads pg_stat_statements and prints, before each database is left (pg_newdb)
+# and at pg_stop, its statements by total time (calls, mean ms, rows): where a run's time went.
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 pg_run() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pg_stats_opts=""
+[[ -n "${BENCH_PG_STATS:-}" ]] && pg_stats_opts="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+# The last database's statements by total time (BENCH_PG_STATS), to stderr.
+pg_stats() {
+  [[ -n "${BENCH_PG_STATS:-}" && -s "${pg_dir:-/nonexistent}/last_db" ]] || return 0
+  local pg_last_db; pg_last_db=$(cat "$pg_dir/last_db")
+  "$pg_bin/psql" -X -q -d "$pg_last_db" -c "SELECT calls, round(total_exec_time::numeric, 1) AS total_ms,
+      round(mean_exec_time::numeric, 3) AS mean_ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+    ORDER BY total_exec_time DESC LIMIT 15" >&2 || true
+  "$pg_bin/psql" -X -q -d "$pg_last_db" -c "SELECT pg_stat_statements_reset()" >/dev/null 2>&1 || true
+}
 pg_start() {
   [[ -x "$pg_bin/initdb" ]] || { echo "bench: PostgreSQL server binaries not found: scripts/install-deps --test" >&2; exit 1; }
   pg_dir="$work/pg"; mkdir -p "$pg_dir"
@@ -11,7 +25,7 @@ pg_start() {
   pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   (cd / && pg_run "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 >/dev/null)
   (cd / && pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c max_connections=100 -c shared_buffers=256MB" start \
+    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c max_connections=100 -c shared_buffers=256MB $pg_stats_opts" start \
     </dev/null >/dev/null 2>&1)
   pg_pid=$(head -1 "$pg_dir/data/postmaster.pid")
   echo 0 >"$pg_dir/databases"
@@ -20,12 +34,17 @@ pg_start() {
 pg_newdb() {
   local n=$(($(cat "$pg_dir/databases") + 1))
   echo "$n" >"$pg_dir/databases"
+  pg_stats
   "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres "bench$n"
-  echo "postgresql://postgres@127.0.0.1:$pg_port/bench$n"
+  local pg_last_db="postgresql://postgres@127.0.0.1:$pg_port/bench$n"
+  echo "$pg_last_db" >"$pg_dir/last_db"
+  [[ -n "${BENCH_PG_STATS:-}" ]] && "$pg_bin/psql" -X -q -d "$pg_last_db" -c "CREATE EXTENSION pg_stat_statements" >/dev/null
+  echo "$pg_last_db"
 }
 pg_count() { "$pg_bin/psql" -X -A -t -q -d "$1" -c "$2"; }
 pg_stop() {
   [[ -n "${pg_pid:-}" ]] || return 0
+  pg_stats
   kill -INT "$pg_pid" 2>/dev/null || true
   for _ in $(seq 1 100); do kill -0 "$pg_pid" 2>/dev/null || break; sleep 0.1; done
   pg_pid=""

@@ -105,7 +105,7 @@ final class PGConnection: @unchecked Sendable {
         handle = nil
     }
 
-    private static func copy(_ r: OpaquePointer) -> PGResult {
+    static func copy(_ r: OpaquePointer) -> PGResult {
         let n = Int(PQntuples(r)), m = Int(PQnfields(r))
         var rows: [[String?]] = []
         rows.reserveCapacity(n)
@@ -136,7 +136,7 @@ private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeP
 }
 
 /// Calls `body` with a C array of the strings, nil entries as NULL pointers (SQL NULL).
-private func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
     let copies = strings.map { $0.map { strdup($0) } ?? nil }
     defer { copies.forEach { free($0) } }
     let pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }

@@ -16,36 +16,50 @@ enum PGDeliverySQL {
                   j.expires_at, j.language, j.app, j.run_at, tok.token, \(now)
         """
 
-    /// A finished try, only while the job holds the token (`$2` id, `$3` token): moves the job and
-    /// records the attempt in one statement; no row back means the lease was lost.
-    /// `$4` status, `$5` provider, `$6` last_error, `$7` run_at (caller's clock) or NULL, `$8` the
-    /// caller's now, `$9` route_step or NULL, `$10` erase, `$11` sent, `$12` channel or NULL,
-    /// `$13`…`$20` the attempt's fields, `$21` fallback_at (caller's clock) or NULL.
+    /// A batch's finished tries in ONE statement (`PGFinishBatch`; distinct job ids), each applied
+    /// only while its job holds the token: moves the jobs and records the attempts. Locks are taken
+    /// in id order, as `renewLeases` takes them, so the two cannot deadlock. One element per try:
+    /// `$1` id, `$2` token, `$3` status, `$4` provider, `$5` last_error, `$6` run_at or NULL, `$7` the
+    /// caller's now, `$8` route_step or NULL, `$9` erase, `$10` sent, `$11` channel or NULL,
+    /// `$12`…`$19` the attempt's fields, `$20` fallback_at or NULL, all on the caller's clock; `$21`
+    /// true for the database's clock (times move to its now), false to keep the caller's. The rows
+    /// back are the ids whose lease was lost (no longer `sending` under that token).
     static let finish = """
-        WITH h AS (SELECT id, attempts, route_step, channel FROM jobs
-                   WHERE id = $2::text AND status = 'sending' AND lease_token = $3::bigint FOR UPDATE),
-        u AS (UPDATE jobs j SET status = $4::text, attempts = j.attempts + 1, provider = coalesce($5::text, j.provider),
-                                last_error = $6::text, run_at = coalesce(\(now) + ($7::bigint - $8::bigint), j.run_at),
-                                route_step = coalesce($9::integer, j.route_step),
-                                payload = CASE WHEN $10::boolean THEN NULL ELSE j.payload END,
-                                sent_at = CASE WHEN $11::boolean THEN \(now) ELSE j.sent_at END,
-                                fallback_at = \(now) + ($21::bigint - $8::bigint),
-                                lease_until = NULL, updated_at = \(now)
-              FROM h WHERE j.id = h.id RETURNING h.attempts, h.route_step, h.channel)
-        INSERT INTO attempts (job_id, attempt, route_step, channel, provider, started_at, finished_at, outcome,
-                              http_status, smtp_status, provider_message_id, error_class, error_message,
-                              latency_ms, lease_token)
-        SELECT $2::text, u.attempts + 1, u.route_step, coalesce($12::text, u.channel), $5::text, $13::bigint, $14::bigint,
-               $15::text, $16::integer, $17::integer, $18::text, $19::text, $20::text,
-               greatest(0, $14::bigint - $13::bigint), $3::bigint
-        FROM u RETURNING attempt
+        WITH f AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+                                        $7::bigint[], $8::integer[], $9::boolean[], $10::boolean[], $11::text[],
+                                        $12::bigint[], $13::bigint[], $14::text[], $15::integer[], $16::integer[],
+                                        $17::text[], $18::text[], $19::text[], $20::bigint[])
+                   AS f(id, token, status, provider, last_error, run_at, now, step, erase, sent, channel, started,
+                        finished, outcome, http, smtp, message_id, error_class, error_message, fallback_at)),
+        h AS (SELECT j.id, j.attempts, j.route_step, j.channel FROM jobs j JOIN f ON j.id = f.id AND j.lease_token = f.token
+              WHERE j.status = 'sending' ORDER BY j.id FOR UPDATE OF j),
+        c AS (SELECT CASE WHEN $21::boolean THEN otp_relay_now_ms() END AS db),
+        u AS (UPDATE jobs j SET status = f.status, attempts = j.attempts + 1, provider = coalesce(f.provider, j.provider),
+                                last_error = f.last_error, run_at = coalesce(coalesce(c.db, f.now) + (f.run_at - f.now), j.run_at),
+                                route_step = coalesce(f.step, j.route_step),
+                                payload = CASE WHEN f.erase THEN NULL ELSE j.payload END,
+                                sent_at = CASE WHEN f.sent THEN coalesce(c.db, f.now) ELSE j.sent_at END,
+                                fallback_at = coalesce(c.db, f.now) + (f.fallback_at - f.now),
+                                lease_until = NULL, updated_at = coalesce(c.db, f.now)
+              FROM h JOIN f ON f.id = h.id, c WHERE j.id = h.id RETURNING j.id, h.attempts, h.route_step, h.channel),
+        a AS (INSERT INTO attempts (job_id, attempt, route_step, channel, provider, started_at, finished_at, outcome,
+                                    http_status, smtp_status, provider_message_id, error_class, error_message,
+                                    latency_ms, lease_token)
+              SELECT u.id, u.attempts + 1, u.route_step, coalesce(f.channel, u.channel), f.provider, f.started, f.finished,
+                     f.outcome, f.http, f.smtp, f.message_id, f.error_class, f.error_message,
+                     greatest(0, f.finished - f.started), f.token
+              FROM u JOIN f ON f.id = u.id)
+        SELECT f.id FROM f WHERE NOT EXISTS (SELECT 1 FROM u WHERE u.id = f.id)
         """
 
-    /// `$2` ids, `$3` tokens, `$4` lease in ms: the ids still held.
+    /// `$2` ids, `$3` tokens, `$4` lease in ms: the ids still held. Rows are locked in id order
+    /// (as `finish` locks them), then extended.
     static let renewLeases = """
+        WITH l AS (SELECT j.id FROM jobs j JOIN unnest($2::text[], $3::bigint[]) AS l(id, token)
+                   ON j.id = l.id AND j.lease_token = l.token
+                   WHERE j.status = 'sending' ORDER BY j.id FOR UPDATE OF j)
         UPDATE jobs j SET lease_until = \(now) + $4::bigint, updated_at = \(now)
-        FROM unnest($2::text[], $3::bigint[]) AS l(id, token)
-        WHERE j.id = l.id AND j.status = 'sending' AND j.lease_token = l.token
+        FROM l WHERE j.id = l.id
         RETURNING j.id
         """
 

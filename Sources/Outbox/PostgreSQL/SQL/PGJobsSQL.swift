@@ -1,35 +1,46 @@
 /// SQL of the PostgreSQL store's ingest: one batch of jobs in one transaction, dedupe in the
 /// database (`dedupe_keys`' primary key, `ON CONFLICT`), whichever node the repeat reaches.
 enum PGJobsSQL {
-    /// Claims the keys of a batch (`$1` keys, `$2` job ids, `$3` created_at, `$4` dedupe_until):
-    /// a key nobody holds, or one whose window passed, becomes this job's; the rows back are the
-    /// keys this batch now owns. A key another node's open transaction holds waits for its commit.
-    static let claimKeys = """
-        INSERT INTO dedupe_keys (dedupe_key, job_id, created_at, dedupe_until)
-        SELECT * FROM unnest($1::bytea[], $2::text[], $3::bigint[], $4::bigint[])
-        ON CONFLICT (dedupe_key) DO UPDATE SET job_id = EXCLUDED.job_id, created_at = EXCLUDED.created_at,
-                                               dedupe_until = EXCLUDED.dedupe_until
-            WHERE dedupe_keys.dedupe_until <= EXCLUDED.created_at
-        RETURNING dedupe_key, job_id
-        """
-
-    /// The first jobs of keys this batch does not own, with their current status.
-    static let firstJobs = """
-        SELECT d.dedupe_key, d.job_id, j.status FROM dedupe_keys d JOIN jobs j ON j.id = d.job_id
-        WHERE d.dedupe_key = ANY($1::bytea[])
-        """
-
-    /// The batch's new jobs, one row per array element.
-    static let insert = """
-        INSERT INTO jobs (id, kind, channel, status, attempts, created_at, updated_at, run_at, expires_at,
-                          recipient_masked, recipient_hash, dedupe_key, dedupe_until, payload, route_step,
-                          language, app)
-        SELECT t.id, t.kind, t.channel, 'queued', 0, t.created_at, t.created_at, t.run_at, t.expires_at,
-               t.recipient_masked, t.recipient_hash, t.dedupe_key, t.dedupe_until, t.payload, 0, t.language, t.app
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[],
-                    $8::bytea[], $9::bytea[], $10::bigint[], $11::bytea[], $12::text[], $13::text[])
-             AS t(id, kind, channel, created_at, run_at, expires_at, recipient_masked, recipient_hash,
-                  dedupe_key, dedupe_until, payload, language, app)
+    /// A batch's new jobs in ONE statement (`PGEnqueueBatch`), one row per array element: `$1` ids,
+    /// `$2` kinds, `$3` channels, `$4` created_at, `$5` run_at, `$6` expires_at, `$7` masked
+    /// recipients, `$8` recipient hashes, `$9` dedupe keys, `$10` dedupe_until (NULL: the job claims
+    /// no key), `$11` sealed payloads, `$12` languages, `$13` apps, all on the writer's clock; `$14`
+    /// the writer's now (the database's clock: times move by the difference) or NULL (they stay).
+    ///
+    /// Keys are claimed first, in key order (two nodes' batches cannot deadlock): a key nobody
+    /// holds, or one whose window passed, becomes this job's; a key another node's open transaction
+    /// holds waits for its commit. The update on conflict writes the held values back unchanged, so
+    /// `RETURNING` names the key's owner either way, also one committed after this statement began.
+    /// Jobs are inserted that claim no key or own theirs. The rows back are the repeats: the
+    /// element's ordinal, the first job's id and its status (`queued` when that job committed after
+    /// this statement's snapshot).
+    static let enqueue = """
+        WITH t AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[],
+                                        $7::text[], $8::bytea[], $9::bytea[], $10::bigint[], $11::bytea[], $12::text[],
+                                        $13::text[]) WITH ORDINALITY
+                   AS t(id, kind, channel, created_at, run_at, expires_at, recipient_masked, recipient_hash, dedupe_key,
+                        dedupe_until, payload, language, app, n)),
+        s AS (SELECT coalesce(otp_relay_now_ms() - $14::bigint, 0) AS shift),
+        k AS (INSERT INTO dedupe_keys (dedupe_key, job_id, created_at, dedupe_until)
+              SELECT t.dedupe_key, t.id, t.created_at + s.shift, t.dedupe_until + s.shift FROM t, s
+              WHERE t.dedupe_until IS NOT NULL ORDER BY t.dedupe_key
+              ON CONFLICT (dedupe_key) DO UPDATE SET
+                  job_id = CASE WHEN dedupe_keys.dedupe_until <= EXCLUDED.created_at THEN EXCLUDED.job_id
+                                ELSE dedupe_keys.job_id END,
+                  created_at = CASE WHEN dedupe_keys.dedupe_until <= EXCLUDED.created_at THEN EXCLUDED.created_at
+                                    ELSE dedupe_keys.created_at END,
+                  dedupe_until = CASE WHEN dedupe_keys.dedupe_until <= EXCLUDED.created_at THEN EXCLUDED.dedupe_until
+                                      ELSE dedupe_keys.dedupe_until END
+              RETURNING dedupe_key, job_id),
+        i AS (INSERT INTO jobs (id, kind, channel, status, attempts, created_at, updated_at, run_at, expires_at,
+                                recipient_masked, recipient_hash, dedupe_key, dedupe_until, payload, route_step,
+                                language, app)
+              SELECT t.id, t.kind, t.channel, 'queued', 0, t.created_at + s.shift, t.created_at + s.shift,
+                     t.run_at + s.shift, t.expires_at + s.shift, t.recipient_masked, t.recipient_hash, t.dedupe_key,
+                     t.dedupe_until + s.shift, t.payload, 0, t.language, t.app
+              FROM t, s WHERE t.dedupe_until IS NULL OR t.id IN (SELECT job_id FROM k))
+        SELECT t.n, k.job_id, coalesce(j.status, 'queued')
+        FROM t JOIN k ON k.dedupe_key = t.dedupe_key AND k.job_id <> t.id LEFT JOIN jobs j ON j.id = k.job_id
         """
 }
 

@@ -63,8 +63,8 @@ final class PGFinishItem: DeferredCompletion, @unchecked Sendable {
         }
     }
 
-    /// The finish statement's parameters (`PGDeliverySQL.finish`); `$1` is `clockParam`.
-    func parameters(clockParam: String?) -> [String?] {
+    /// This try's element of each array of `PGDeliverySQL.finish` (`$1`…`$20`).
+    var row: [String?] {
         let a = attempt
         var status: JobStatus, erase = false, sent = false
         var lastError: String? = a.errorMessage ?? a.errorClass
@@ -78,10 +78,9 @@ final class PGFinishItem: DeferredCompletion, @unchecked Sendable {
         case .expired: status = .expired; erase = true; lastError = lastError ?? "expired"
         }
         return [
-            clockParam, id, String(token), status.rawValue, a.provider, lastError, PG.int(runAt), String(now),
-            PG.int(step), PG.bool(erase), PG.bool(sent), a.channel, String(a.startedAt), String(a.finishedAt),
-            a.outcome.rawValue, PG.int(a.httpStatus), PG.int(a.smtpStatus), a.providerMessageID, a.errorClass,
-            a.errorMessage, PG.int(fallbackAt),
+            id, String(token), status.rawValue, a.provider, lastError, PG.int(runAt), String(now), PG.int(step), PG.bool(erase),
+            PG.bool(sent), a.channel, String(a.startedAt), String(a.finishedAt), a.outcome.rawValue, PG.int(a.httpStatus),
+            PG.int(a.smtpStatus), a.providerMessageID, a.errorClass, a.errorMessage, PG.int(fallbackAt),
         ]
     }
 }

@@ -3,10 +3,10 @@ import RelayCore
 import Synchronization
 
 /// The PostgreSQL store's single writer: one thread, one connection, group commit. It takes every
-/// waiting enqueue and finish and commits them in ONE transaction (the new jobs in one multi-row
-/// insert, dedupe keys claimed in one statement), then completes each item only after `COMMIT`
-/// returned. A batch that made jobs ready sends one `NOTIFY` inside that transaction (delivered to
-/// every node's listener on commit). A store-wide failure (unreachable, shut down, read-only after a
+/// waiting enqueue, finish and receipt and commits them in ONE transaction, sent in one round trip
+/// (pipeline mode): the new jobs and their dedupe keys in one statement, the finishes in another,
+/// then completes each item only after `COMMIT` returned. A batch that may make jobs ready sends
+/// one `NOTIFY` inside that transaction (delivered to every node's listener on commit). A store-wide failure (unreachable, shut down, read-only after a
 /// failover) fails the whole batch with `.unavailable`; the next batch reconnects (with backoff).
 /// An item failing on its own (a constraint) is found by committing the batch item by item.
 ///
@@ -114,118 +114,60 @@ final class PGWriter: @unchecked Sendable {
         for g in groups { g.executor.execute(g.items) }
     }
 
-    /// One transaction; results are set on the items only once `COMMIT` returned. Returns whether
-    /// it made jobs ready.
+    /// One transaction, in one round trip when the batch holds no receipt (libpq pipeline mode:
+    /// `BEGIN`, the enqueue statement, the finish statements, `NOTIFY`, `COMMIT`, one Sync).
+    /// Results are set on the items only once `COMMIT` returned. Returns whether it made jobs ready.
+    ///
+    /// The `NOTIFY` is decided before the results are read: it goes with every batch that may
+    /// make jobs ready (a new job, a finish that requeues, a receipt moving a job to the next
+    /// rung), so a batch of repeats only, or of requeues whose lease was lost, wakes the other
+    /// nodes for nothing; this node's workers are woken only for what committed.
     private func commit(_ batch: [PGWriteItem]) throws(PGError) -> Bool {
-        do {
-            try connection.exec("BEGIN")
-        } catch  where error.connectionLost {
-            try connection.exec("BEGIN")  // a connection the server dropped while idle: once more, fresh
-        }
-        // Jobs' times move onto the database's clock (caller-clock mode: they stay).
-        var shift: Int64 = 0
-        if settings.databaseClock { shift = try connection.exec(PGSQL.databaseNow).int64(0, 0) - clock.nowMillis() }
-        var enqueues: [PGEnqueueItem] = []
-        var finishes: [PGFinishItem] = []
+        connection.rollbackIfNeeded()  // a batch that failed item by item left its transaction failed
+        var enqueueItems: [PGEnqueueItem] = []
+        var finishItems: [PGFinishItem] = []
         var receipts: [PGReceiptItem] = []
         for item in batch {
             switch item {
-            case .enqueue(let e): enqueues.append(e)
-            case .finish(let f): finishes.append(f)
+            case .enqueue(let e): enqueueItems.append(e)
+            case .finish(let f): finishItems.append(f)
             case .ping: break
             case .receipt(let r): receipts.append(r)
             }
         }
-        let enqueued = try insert(enqueues, shift: shift)
-        var finished: [FinishResult] = []
-        var wake = enqueued.contains { !$0.duplicate }
-        for f in finishes {
-            let applied =
-                try connection.exec(PGDeliverySQL.finish, f.parameters(clockParam: settings.databaseClock ? nil : String(f.now))).count > 0
-            finished.append(applied ? .applied : .leaseLost)
-            if applied && f.requeues { wake = true }
+        let enqueues = PGEnqueueBatch(enqueueItems, maxDedupeWindowMillis: settings.maxDedupeWindowMillis)
+        let finishes = PGFinishBatch(finishItems)
+        var steps = [PGStatement("BEGIN")]
+        let enqueue = enqueues.statement(writerNow: settings.databaseClock ? clock.nowMillis() : nil)
+        if let enqueue { steps.append(enqueue) }
+        let firstFinish = steps.count
+        steps += finishes.statements(databaseClock: settings.databaseClock)
+        let mayWake = enqueue != nil || finishItems.contains { $0.requeues }
+        let tail = [mayWake ? PGStatement(PGSQL.notify) : nil, PGStatement("COMMIT")].compactMap { $0 }
+        if receipts.isEmpty { steps += tail }
+        let results = try connection.pipeline(steps)
+        let (enqueued, inserted) = enqueues.results(enqueue == nil ? nil : results[1])
+        var wake = inserted
+        var finished: [ObjectIdentifier: FinishResult] = [:]
+        for (n, round) in finishes.rounds.enumerated() {
+            for (item, r) in zip(round, PGFinishBatch.results(round, results[firstFinish + n])) {
+                finished[ObjectIdentifier(item)] = r
+                if r == .applied && item.requeues { wake = true }
+            }
         }
         var recorded: [ReceiptResult] = []
-        for r in receipts {
-            let result = try r.record(connection, clockParam: settings.databaseClock ? nil : String(r.receipt.receivedAt))
-            recorded.append(result)
-            if case .recorded(_, .nextRoute, _) = result { wake = true }
+        if !receipts.isEmpty {
+            for r in receipts {
+                let result = try r.record(connection, clockParam: settings.databaseClock ? nil : String(r.receipt.receivedAt))
+                recorded.append(result)
+                if case .recorded(_, .nextRoute, _) = result { wake = true }
+            }
+            let notify = wake && !mayWake ? [PGStatement(PGSQL.notify)] : []
+            _ = try connection.pipeline(notify + tail)
         }
-        if wake { try connection.exec(PGSQL.notify) }
-        try connection.exec("COMMIT")
-        for (item, r) in zip(enqueues, enqueued) { item.result = .success(r) }
-        for (item, r) in zip(finishes, finished) { item.result = .success(r) }
+        for (item, r) in zip(enqueueItems, enqueued) { item.result = .success(r) }
+        for item in finishItems { item.result = .success(finished[ObjectIdentifier(item)] ?? .leaseLost) }
         for (item, r) in zip(receipts, recorded) { item.result = .success(r) }
         return wake
-    }
-
-    /// Dedupe, then one insert of the batch's new jobs. Within the batch a repeated key is answered
-    /// by its first item; keys are claimed in a fixed order, so two nodes' batches cannot deadlock.
-    private func insert(_ items: [PGEnqueueItem], shift: Int64) throws(PGError) -> [EnqueueResult] {
-        guard !items.isEmpty else { return [] }
-        var results = [EnqueueResult?](repeating: nil, count: items.count)
-        var keyOf = [String?](repeating: nil, count: items.count)
-        var firstOfKey: [String: Int] = [:]
-        for (i, item) in items.enumerated() {
-            let window = min(item.job.dedupeWindow.wholeMilliseconds, settings.maxDedupeWindowMillis)
-            guard window > 0, let k = item.job.dedupeKey, let key = PG.bytea(k) else { continue }
-            keyOf[i] = key
-            if firstOfKey[key] == nil { firstOfKey[key] = i }
-        }
-        let reps = firstOfKey.sorted { $0.key < $1.key }
-        var isNew = [Bool](repeating: true, count: items.count)
-        if !reps.isEmpty {
-            let claimed = try connection.exec(
-                PGJobsSQL.claimKeys,
-                [
-                    PG.array(reps.map { $0.key }), PG.array(reps.map { items[$0.value].id }),
-                    PG.array(reps.map { String(items[$0.value].job.createdAt + shift) }),
-                    PG.array(reps.map { String(items[$0.value].job.createdAt + shift + window(items[$0.value])) }),
-                ])
-            let owned = Set((0..<claimed.count).map { claimed.string($0, 0) })
-            let others = reps.filter { !owned.contains($0.key) }
-            if !others.isEmpty {
-                let first = try connection.exec(PGJobsSQL.firstJobs, [PG.array(others.map { $0.key })])
-                var found: [String: (String, JobStatus)] = [:]
-                for r in 0..<first.count {
-                    found[first.string(r, 0)] = (first.string(r, 1), JobStatus(rawValue: first.string(r, 2)) ?? .queued)
-                }
-                for (key, i) in others {
-                    guard let (id, status) = found[key] else { continue }  // purged meanwhile: a new job
-                    results[i] = EnqueueResult(id: id, status: status, duplicate: true)
-                    isNew[i] = false
-                }
-            }
-            for (i, key) in keyOf.enumerated() {
-                guard let key, let rep = firstOfKey[key], rep != i else { continue }
-                isNew[i] = false
-                results[i] = results[rep] ?? EnqueueResult(id: items[rep].id, status: .queued, duplicate: true)
-            }
-        }
-        let fresh = items.indices.filter { isNew[$0] }
-        if !fresh.isEmpty {
-            let rows = fresh.map { items[$0] }
-            func col(_ f: (PGEnqueueItem) -> String?) -> String? { PG.array(rows.map(f)) }
-            try connection.exec(
-                PGJobsSQL.insert,
-                [
-                    col { $0.id }, col { $0.job.kind.rawValue }, col { $0.job.channel },
-                    col { String($0.job.createdAt + shift) }, col { String($0.job.runAt + shift) },
-                    col { String($0.job.expiresAt + shift) }, col { $0.job.recipientMasked },
-                    col { PG.bytea($0.job.recipientHash) }, col { PG.bytea($0.job.dedupeKey) },
-                    col { keyOfItem($0) == nil ? nil : String($0.job.createdAt + shift + window($0)) },
-                    col { PG.bytea($0.payload) }, col { $0.job.language }, col { $0.job.app },
-                ])
-            for i in fresh { results[i] = EnqueueResult(id: items[i].id, status: .queued, duplicate: false) }
-        }
-        return results.map { $0! }
-    }
-
-    private func window(_ item: PGEnqueueItem) -> Int64 {
-        min(item.job.dedupeWindow.wholeMilliseconds, settings.maxDedupeWindowMillis)
-    }
-
-    private func keyOfItem(_ item: PGEnqueueItem) -> [UInt8]? {
-        window(item) > 0 ? item.job.dedupeKey : nil
     }
 }
