@@ -3,16 +3,17 @@
 # "$work/pg" (owned by postgres when run as root), stopped by its pid. fsync stays on: the figures
 # are durable accepts. Functions: pg_start, pg_newdb (prints a URL), pg_count URL SQL, pg_stop.
 # BENCH_PG_STATS=1 loads pg_stat_statements and prints, before each database is left (pg_newdb)
-# and at pg_stop, its statements by total time (calls, mean ms, rows): where a run's time went.
+# and at pg_stop, its statements by total time (calls, execution and planning ms, mean ms, rows): where a run's time went.
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 pg_run() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 pg_stats_opts=""
-[[ -n "${BENCH_PG_STATS:-}" ]] && pg_stats_opts="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+[[ -n "${BENCH_PG_STATS:-}" ]] && pg_stats_opts="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.track_planning=on"
 # The last database's statements by total time (BENCH_PG_STATS), to stderr.
 pg_stats() {
   [[ -n "${BENCH_PG_STATS:-}" && -s "${pg_dir:-/nonexistent}/last_db" ]] || return 0
   local pg_last_db; pg_last_db=$(cat "$pg_dir/last_db")
   "$pg_bin/psql" -X -q -d "$pg_last_db" -c "SELECT calls, round(total_exec_time::numeric, 1) AS total_ms,
+      round(total_plan_time::numeric, 1) AS plan_ms,
       round(mean_exec_time::numeric, 3) AS mean_ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
     ORDER BY total_exec_time DESC LIMIT 15" >&2 || true

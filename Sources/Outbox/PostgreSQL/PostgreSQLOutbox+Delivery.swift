@@ -7,9 +7,12 @@ extension PostgreSQLOutbox {
     public func claim(limit: Int, lease: Duration, now: Int64) throws(OutboxError) -> [ClaimedJob] {
         guard limit > 0 else { return [] }
         let p = clockParam(now)
+        // One round trip: the fallback sweep and the claim in one implicit transaction (pipeline).
         let r = try withConnection { c throws(PGError) in
-            try c.exec(PGDeliverySQL.fallbackDue, [p])
-            return try c.exec(PGDeliverySQL.claim, [p, String(limit), String(lease.wholeMilliseconds)])
+            try c.pipeline([
+                PGStatement(PGDeliverySQL.fallbackDue, [p]),
+                PGStatement(PGDeliverySQL.claim, [p, String(limit), String(lease.wholeMilliseconds)]),
+            ])[1]
         }
         var rows: [(job: ClaimedJob?, id: String, token: Int64, runAt: Int64)] = []
         for i in 0..<r.count {

@@ -20,8 +20,9 @@ extension PGConnection {
     /// thrown, once every result was read (a transaction the statements opened is then failed:
     /// `rollbackIfNeeded`). Results in the statements' order otherwise.
     ///
-    /// The results read back are small by construction (a pipeline of large results could fill
-    /// both sockets' buffers while the blocking send waits): callers return only what they need.
+    /// Large statements with large results could fill both sockets' buffers while the blocking
+    /// send waits, so callers keep one side small: the writer sends batches and reads back only
+    /// repeats and lost leases; a claim sends two short statements and reads its jobs.
     func pipeline(_ statements: [PGStatement]) throws(PGError) -> [PGResult] {
         dropIfClosedWhileIdle()
         let conn = try connection()

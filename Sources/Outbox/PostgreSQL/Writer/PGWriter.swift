@@ -6,8 +6,9 @@ import Synchronization
 /// waiting enqueue, finish and receipt and commits them in ONE transaction, sent in one round trip
 /// (pipeline mode): the new jobs and their dedupe keys in one statement, the finishes in another,
 /// then completes each item only after `COMMIT` returned. A batch that may make jobs ready sends
-/// one `NOTIFY` inside that transaction (delivered to every node's listener on commit). A store-wide failure (unreachable, shut down, read-only after a
-/// failover) fails the whole batch with `.unavailable`; the next batch reconnects (with backoff).
+/// one `NOTIFY` inside that transaction (delivered to every node's listener on commit). A
+/// store-wide failure (unreachable, shut down, read-only after a failover) fails the whole batch
+/// with `.unavailable`; the next batch reconnects (with backoff).
 /// An item failing on its own (a constraint) is found by committing the batch item by item.
 ///
 /// No transaction is ever open across a provider call: items carry finished tries only.

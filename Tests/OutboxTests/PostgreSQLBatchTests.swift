@@ -1,0 +1,101 @@
+import Foundation
+import RelayCore
+import RelayCrypto
+import RelayTestSupport
+import XCTest
+
+@testable import Outbox
+
+/// The PostgreSQL writer's batches (one round trip each): the enqueue statement with repeats in
+/// and across batches, and the finish statement with two finishes of one job in one batch. The
+/// writer is held on a row lock taken from another session, so what is submitted meanwhile lands
+/// in ONE next batch.
+final class PostgreSQLBatchTests: XCTestCase {
+    private func store(_ url: String) throws -> PostgreSQLOutbox {
+        var o = PostgreSQLOptions()
+        o.databaseClock = false
+        return try PostgreSQLOutbox(url: url, keys: KeyRing(current: testKey), clock: ManualClock(start), logger: .silent, options: o)
+    }
+
+    private func report(_ t: Int64) -> AttemptReport {
+        AttemptReport(outcome: .sent, provider: "meta", startedAt: t - 5, finishedAt: t, httpStatus: 200)
+    }
+
+    /// Finishes `id` under `token` from the writer, without waiting; `done` is left once it committed.
+    private func finishLater(
+        _ s: PostgreSQLOutbox, _ id: String, _ token: Int64, at t: Int64, into box: Box<[String: FinishResult]>, _ done: DispatchGroup
+    ) {
+        done.enter()
+        s.finish(id: id, token: token, transition: .sent, attempt: report(t), now: t) { r in
+            box.with { $0["\(id)/\(token)"] = (try? r.get()) ?? .leaseLost }
+            done.leave()
+        }
+    }
+
+    func testOneBatchOfEnqueuesRepeatsAndTwoFinishesOfOneJob() throws {
+        guard let server = PostgresServer.shared else { throw XCTSkip(PostgresServer.unavailableReason ?? "no PostgreSQL") }
+        let url = try server.createDatabase()
+        let s = try store(url)
+        defer { s.close() }
+        let lease = Duration.seconds(30)
+        let a = try s.enqueueAndWait(otpJob(phone: "+6284500000001", otp: "100001")).get().id
+        let b = try s.enqueueAndWait(otpJob(phone: "+6284500000002", otp: "100002")).get().id
+        let a1 = try XCTUnwrap(try s.claim(limit: 1, lease: lease, now: start).first)
+        XCTAssertEqual(a1.id, a)
+        XCTAssertEqual(try s.rescueExpiredLeases(now: start + 31_000, maxAttempts: 5), 1)
+        let again = try s.claim(limit: 2, lease: lease, now: start + 31_000)
+        XCTAssertEqual(Set(again.map(\.id)), [a, b])
+        let a2 = try XCTUnwrap(again.first { $0.id == a }), b1 = try XCTUnwrap(again.first { $0.id == b })
+        XCTAssertNotEqual(a1.token, a2.token)
+
+        // Another session holds b's row: the writer's batch finishing b waits on it.
+        let blocker = PGConnection(conninfo: url)
+        defer { blocker.close() }
+        try blocker.exec("BEGIN")
+        try blocker.exec("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", [b])
+        let finished = Box<[String: FinishResult]>([:])
+        let done = DispatchGroup()
+        finishLater(s, b, b1.token, at: start + 32_000, into: finished, done)
+        usleep(300_000)  // the writer took that batch and waits
+        let before = s.writerStatistics.batches
+
+        // Meanwhile: a's late finish and its successor's, two new jobs sharing a key, a repeat of b.
+        finishLater(s, a, a1.token, at: start + 32_000, into: finished, done)
+        finishLater(s, a, a2.token, at: start + 32_000, into: finished, done)
+        let answers = Box<[Int: EnqueueResult]>([:])
+        let jobs = [
+            otpJob(phone: "+6284500000003", otp: "100003", at: start + 32_000),
+            otpJob(phone: "+6284500000003", otp: "100003", at: start + 32_000),
+            otpJob(phone: "+6284500000002", otp: "100002", at: start + 32_000),
+            otpJob(phone: "+6284500000004", otp: "100004", at: start + 32_000, dedupe: false),
+        ]
+        for (i, job) in jobs.enumerated() {
+            done.enter()
+            s.enqueue(job) { r in
+                answers.with { $0[i] = try? r.get() }
+                done.leave()
+            }
+        }
+        try blocker.exec("COMMIT")
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+
+        XCTAssertEqual(s.writerStatistics.batches - before, 2, "b's batch, then one batch with everything submitted meanwhile")
+        XCTAssertEqual(finished.get["\(b)/\(b1.token)"], .applied)
+        XCTAssertEqual(finished.get["\(a)/\(a1.token)"], .leaseLost, "the late finish of a rescued lease is refused")
+        XCTAssertEqual(finished.get["\(a)/\(a2.token)"], .applied)
+        let attemptsOfA = try s.attempts(jobID: a)
+        XCTAssertEqual(attemptsOfA.map(\.outcome), [.retryable, .sent], "the lost lease, then the successor's send")
+        XCTAssertEqual(try s.job(id: a)?.status, .sent)
+        XCTAssertEqual(try s.job(id: a)?.attempts, 2)
+
+        let r = answers.get
+        let first = try XCTUnwrap(r[0]), repeatInBatch = try XCTUnwrap(r[1]), repeatOfB = try XCTUnwrap(r[2])
+        let noKey = try XCTUnwrap(r[3])
+        XCTAssertFalse(first.duplicate)
+        XCTAssertEqual(repeatInBatch, EnqueueResult(id: first.id, status: .queued, duplicate: true))
+        XCTAssertEqual(repeatOfB, EnqueueResult(id: b, status: .sent, duplicate: true), "the first job's id and status")
+        XCTAssertFalse(noKey.duplicate)
+        XCTAssertEqual(try s.job(id: first.id)?.status, .queued)
+        XCTAssertEqual(try s.countsByStatus(channel: nil)[.queued], 2, "the new job and the one without a key")
+    }
+}
