@@ -2,10 +2,10 @@ import Foundation
 import RelayTestSupport
 import XCTest
 
-/// The real binary with a slow loopback gateway: leases renewed while jobs wait and send, and a
-/// lease shorter than the providers' timeout refused by `config check` and by `serve`.
-final class LeaseRenewalEndToEndTests: XCTestCase {
-    func gatewayConfig(port: Int, slowMillis: Int, totalTimeoutMillis: Int, leaseMillis: Int, extra: String = "") -> String {
+/// The real binary with a slow loopback gateway: leases renewed while jobs wait and send (on the
+/// SQLite file here, on PostgreSQL in `LeaseRenewalEndToEndTestsOnPostgreSQL`).
+class LeaseRenewalEndToEndTests: StoreEndToEndCase {
+    static func gatewayConfig(port: Int, slowMillis: Int, totalTimeoutMillis: Int, leaseMillis: Int, extra: String = "") -> String {
         """
         {"delivery": {"providers": {"gw": {"kind": "http", "method": "POST", "url": "http://127.0.0.1:\(port)/slow/\(slowMillis)",
                                             "body_kind": "json", "body_template": "{\\"to\\": \\"{to}\\", \\"text\\": \\"{text}\\"}",
@@ -15,11 +15,68 @@ final class LeaseRenewalEndToEndTests: XCTestCase {
         """
     }
 
+    /// Lease 2 s; each job spends well over 2 s from its claim to the gateway's answer: the gateway
+    /// takes 0.9 s and admits one send at a time (`concurrency` 1), so of five jobs claimed
+    /// together the last waits about 3.6 s for its slot. Without renewal each job past the first
+    /// two was rescued and sent again; with it, one request per job and every job `sent`.
+    func testLeasesRenewedWhileJobsWaitAndSendOneRequestPerJob() throws {
+        let dir = TempDirectory()
+        let gateway = try FakeProcess(script: "fake_gateway.py", arguments: ["--out", dir.file("gateway.jsonl")])
+        defer { gateway.stop() }
+        try Self.gatewayConfig(
+            port: gateway.port, slowMillis: 900, totalTimeoutMillis: 1_000, leaseMillis: 2_000,
+            extra: ", \"concurrency\": 1"
+        ).write(toFile: dir.file("config.json"), atomically: true, encoding: .utf8)
+        let (base, db) = try storeEnvironment(dir)
+        var env = base
+        env["OTP_RELAY_CONFIG"] = dir.file("config.json")
+        let p = try ServiceProcess(environment: env, directory: dir.path)
+        try p.waitUntilListening()
+        let c = try RawConnection(port: p.publicPort)
+        var ids: [String] = []
+        let started = Date()
+        for i in 0..<5 {
+            ids.append(
+                try CrashRecoveryTests.postOTP(
+                    c, identifier: String(format: "0813%08d", i), otp: String(format: "5%05d", i), channel: "sms"))
+        }
+        let deadline = Date().addingTimeInterval(30)
+        var done = false
+        while !done && Date() < deadline {
+            usleep(50_000)
+            done =
+                try db.rows("SELECT count(*) FROM jobs WHERE status IN ('sent', 'dead', 'expired')") == ["5"]
+        }
+        let took = Date().timeIntervalSince(started)
+        XCTAssertTrue(done)
+        let renewals = try metric(p.adminPort, "otp_relay_lease_renewals_total")
+        XCTAssertGreaterThan(renewals, 0, "the renewals are counted in /metrics")
+        XCTAssertEqual(p.terminate(), 0)
+        XCTAssertEqual(try db.rows("SELECT count(*) FROM jobs WHERE status = 'sent'"), ["5"])
+        XCTAssertEqual(try db.rows("SELECT count(*) FROM attempts"), ["5"], "one try per job, no rescue")
+        XCTAssertEqual(try db.rows("SELECT count(*) FROM attempts WHERE error_class = 'lease_expired'"), ["0"])
+        let requests = try String(contentsOfFile: dir.file("gateway.jsonl"), encoding: .utf8).split(separator: "\n").count
+        XCTAssertEqual(requests, 5, "exactly one provider request per job")
+        let figure = "e2e-lease: lease 2000 ms, 5 jobs, gateway 900 ms one at a time: \(requests) requests"
+        print("\(figure), all sent in \(String(format: "%.1f", took)) s, \(Int(renewals)) lease renewals")
+    }
+}
+
+final class LeaseRenewalEndToEndTestsOnPostgreSQL: LeaseRenewalEndToEndTests {
+    override class var store: StoreKind { .postgresql }
+    override func testLeasesRenewedWhileJobsWaitAndSendOneRequestPerJob() throws {
+        try super.testLeasesRenewedWhileJobsWaitAndSendOneRequestPerJob()
+    }
+}
+
+/// A lease shorter than the providers' timeout refused by `config check` and by `serve` (before
+/// any store is opened).
+final class LeaseConfigurationEndToEndTests: XCTestCase {
     /// Lease 2 s, gateway timeout 3 s: the combination that sent one OTP 15 times is refused,
     /// naming the key, before anything is claimed.
     func testConfigCheckAndServeRefuseALeaseShorterThanTheProviderTimeout() throws {
         let dir = TempDirectory()
-        try gatewayConfig(port: 9, slowMillis: 3_000, totalTimeoutMillis: 3_000, leaseMillis: 2_000)
+        try LeaseRenewalEndToEndTests.gatewayConfig(port: 9, slowMillis: 3_000, totalTimeoutMillis: 3_000, leaseMillis: 2_000)
             .write(toFile: dir.file("config.json"), atomically: true, encoding: .utf8)
         let bin = ServiceProcess.binary
         var (status, _, err) = try runCommand(bin, ["config", "check", "--config", dir.file("config.json")])
@@ -33,55 +90,9 @@ final class LeaseRenewalEndToEndTests: XCTestCase {
         XCTAssertNotEqual(status, 0)
         XCTAssertTrue(err.contains("delivery.lease_ms"), err)
 
-        try gatewayConfig(port: 9, slowMillis: 3_000, totalTimeoutMillis: 3_000, leaseMillis: 4_000)
+        try LeaseRenewalEndToEndTests.gatewayConfig(port: 9, slowMillis: 3_000, totalTimeoutMillis: 3_000, leaseMillis: 4_000)
             .write(toFile: dir.file("config.json"), atomically: true, encoding: .utf8)
         (status, _, err) = try runCommand(bin, ["config", "check", "--config", dir.file("config.json")])
         XCTAssertEqual(status, 0, err)
-    }
-
-    /// Lease 2 s; each job spends well over 2 s from its claim to the gateway's answer: the gateway
-    /// takes 0.9 s and admits one send at a time (`concurrency` 1), so of five jobs claimed
-    /// together the last waits about 3.6 s for its slot. Without renewal each job past the first
-    /// two was rescued and sent again; with it, one request per job and every job `sent`.
-    func testLeasesRenewedWhileJobsWaitAndSendOneRequestPerJob() throws {
-        let dir = TempDirectory()
-        let gateway = try FakeProcess(script: "fake_gateway.py", arguments: ["--out", dir.file("gateway.jsonl")])
-        defer { gateway.stop() }
-        try gatewayConfig(
-            port: gateway.port, slowMillis: 900, totalTimeoutMillis: 1_000, leaseMillis: 2_000,
-            extra: ", \"concurrency\": 1"
-        ).write(toFile: dir.file("config.json"), atomically: true, encoding: .utf8)
-        var env = CrashRecoveryTests.environment(dir)
-        env["OTP_RELAY_CONFIG"] = dir.file("config.json")
-        let p = try ServiceProcess(environment: env, directory: dir.path)
-        try p.waitUntilListening()
-        let c = try RawConnection(port: p.publicPort)
-        var ids: [String] = []
-        let started = Date()
-        for i in 0..<5 {
-            ids.append(
-                try CrashRecoveryTests.postOTP(
-                    c, identifier: String(format: "0813%08d", i), otp: String(format: "5%05d", i), channel: "sms"))
-        }
-        let db = dir.file("outbox.sqlite")
-        let deadline = Date().addingTimeInterval(30)
-        var done = false
-        while !done && Date() < deadline {
-            usleep(50_000)
-            done =
-                try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status IN ('sent', 'dead', 'expired')") == ["5"]
-        }
-        let took = Date().timeIntervalSince(started)
-        XCTAssertTrue(done)
-        let renewals = try metric(p.adminPort, "otp_relay_lease_renewals_total")
-        XCTAssertGreaterThan(renewals, 0, "the renewals are counted in /metrics")
-        XCTAssertEqual(p.terminate(), 0)
-        XCTAssertEqual(try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'sent'"), ["5"])
-        XCTAssertEqual(try sqliteQuery(db, "SELECT count(*) FROM attempts"), ["5"], "one try per job, no rescue")
-        XCTAssertEqual(try sqliteQuery(db, "SELECT count(*) FROM attempts WHERE error_class = 'lease_expired'"), ["0"])
-        let requests = try String(contentsOfFile: dir.file("gateway.jsonl"), encoding: .utf8).split(separator: "\n").count
-        XCTAssertEqual(requests, 5, "exactly one provider request per job")
-        let figure = "e2e-lease: lease 2000 ms, 5 jobs, gateway 900 ms one at a time: \(requests) requests"
-        print("\(figure), all sent in \(String(format: "%.1f", took)) s, \(Int(renewals)) lease renewals")
     }
 }

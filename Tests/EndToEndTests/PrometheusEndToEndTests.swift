@@ -5,8 +5,9 @@ import XCTest
 /// deploy/prometheus and deploy/grafana against the real binary: every metric they name is one
 /// `/metrics` serves (or is listed as pending), and a real Prometheus scrapes the admin `/metrics`
 /// with basic auth, loads the alerts, answers queries through its HTTP API and evaluates every
-/// dashboard expression.
-final class PrometheusEndToEndTests: XCTestCase {
+/// dashboard expression. On the SQLite file here, on PostgreSQL in
+/// `PrometheusEndToEndTestsOnPostgreSQL` (the store's gauges come from either).
+class PrometheusEndToEndTests: StoreEndToEndCase {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
     static func text(_ relative: String) throws -> String { try String(contentsOfFile: repository + "/" + relative, encoding: .utf8) }
@@ -50,7 +51,7 @@ final class PrometheusEndToEndTests: XCTestCase {
             return XCTFail("prometheus is not installed (scripts/install-deps --test installs it)")
         }
         let dir = TempDirectory()
-        let p = try ServiceProcess(environment: CrashRecoveryTests.environment(dir), directory: dir.path)
+        let p = try ServiceProcess(environment: try storeEnvironment(dir).0, directory: dir.path)
         try p.waitUntilListening()
         let c = try RawConnection(port: p.publicPort)
         let ids = try CrashRecoveryTests.postOTPs(c, count: 5, identifierPrefix: "0816", otpPrefix: "3")
@@ -138,5 +139,12 @@ final class PrometheusEndToEndTests: XCTestCase {
         }
         prom.stop()
         XCTAssertEqual(p.terminate(), 0)
+    }
+}
+
+final class PrometheusEndToEndTestsOnPostgreSQL: PrometheusEndToEndTests {
+    override class var store: StoreKind { .postgresql }
+    override func testAlertsAndDashboardNameOnlyServedMetricsAndARealPrometheusScrapesThem() throws {
+        try super.testAlertsAndDashboardNameOnlyServedMetricsAndARealPrometheusScrapesThem()
     }
 }

@@ -4,7 +4,7 @@ import XCTest
 
 /// The real binary with a loopback Meta and Twilio that send signed receipts (Tests/Support/
 /// receiptlib.py) to it, as behind nginx: they sign the public URL `https://otp.example.com/…`
-/// and post to the relay's loopback port at the same path.
+/// and post to the relay's loopback port at the same path. The relay's store is `store`'s kind.
 final class ReceiptFixture {
     static let account = "AC0123456789abcdef0123456789abcdef"
     static let twilioToken = "twilio-auth-token-e2e"
@@ -16,9 +16,10 @@ final class ReceiptFixture {
     let meta: FakeProcess
     let twilio: FakeProcess
     let relay: ServiceProcess
-    var db: String { dir.file("outbox.sqlite") }
+    let db: TestStore
 
-    init(validitySeconds: Int = 300, fallbackAfterMillis: Int = 1_500) throws {
+    init(store: StoreKind, validitySeconds: Int = 300, fallbackAfterMillis: Int = 1_500) throws {
+        db = try TestStore(store, directory: dir)
         let relayFile = dir.file("relay-url")
         meta = try FakeProcess(
             script: "fake_meta.py",
@@ -45,7 +46,7 @@ final class ReceiptFixture {
               "fallback_after_ms": {"whatsapp": \(fallbackAfterMillis)}, "expire_sweep_ms": 200}}
             """
         try config.write(toFile: dir.file("config.json"), atomically: true, encoding: .utf8)
-        var env = CrashRecoveryTests.environment(dir)
+        var env = CrashRecoveryTests.environment(dir).merging(db.environment) { $1 }
         env["OTP_RELAY_CONFIG"] = dir.file("config.json")
         relay = try ServiceProcess(environment: env, directory: dir.path)
         try relay.waitUntilListening()
@@ -63,12 +64,11 @@ final class ReceiptFixture {
         try CrashRecoveryTests.postOTP(try RawConnection(port: relay.publicPort), identifier: identifier, otp: otp, channel: channel)
     }
 
-    func status(_ id: String) throws -> String { try sqliteQuery(db, "SELECT status FROM jobs WHERE id = '\(id)'").first ?? "-" }
+    func status(_ id: String) throws -> String { try db.rows("SELECT status FROM jobs WHERE id = '\(id)'").first ?? "-" }
 
     /// `provider status error effect` per receipts row, oldest first.
     func receipts(_ id: String) throws -> [String] {
-        try sqliteQuery(
-            db,
+        try db.rows(
             "SELECT provider || ' ' || provider_status || ' ' || error_code || ' ' || effect FROM receipts WHERE job_id = '\(id)' "
                 + "ORDER BY id")
     }

@@ -2,10 +2,11 @@ import Foundation
 import RelayTestSupport
 import XCTest
 
-/// Delivery receipts on the real binary, from fakes that sign them exactly as Twilio and Meta do.
-final class ReceiptsEndToEndTests: XCTestCase {
+/// Delivery receipts on the real binary, from fakes that sign them exactly as Twilio and Meta do; on
+/// the SQLite file here, on PostgreSQL in `ReceiptsEndToEndTestsOnPostgreSQL`.
+class ReceiptsEndToEndTests: StoreEndToEndCase {
     func testWhatsAppFailedAfterAcceptanceIsResentBySMSWithTheSameCodeAndEndsDelivered() throws {
-        let f = try ReceiptFixture()
+        let f = try ReceiptFixture(store: Self.store)
         // Meta accepts, then reports failed 131026 (not on WhatsApp); Twilio delivers the SMS.
         let id = try f.post("0813100131026", otp: "570284", channel: "whatsapp")
         XCTAssertTrue(try f.waitFor(15) { try f.status(id) == "delivered" }, (try? f.status(id)) ?? "?")
@@ -14,12 +15,13 @@ final class ReceiptsEndToEndTests: XCTestCase {
             try f.receipts(id),
             ["meta sent  none", "meta failed 131026 next_route", "tw sent  none", "tw delivered  delivered"])
         XCTAssertEqual(
-            try sqliteQuery(
-                f.db,
+            try f.db.rows(
                 "SELECT route_step || ' ' || channel || ' ' || provider || ' ' || outcome FROM attempts "
                     + "WHERE job_id = '\(id)' ORDER BY attempt"),
             ["0 whatsapp meta sent", "1 sms tw sent"])
-        XCTAssertEqual(try sqliteQuery(f.db, "SELECT payload IS NULL, delivered_at IS NOT NULL FROM jobs WHERE id = '\(id)'"), ["1|1"])
+        XCTAssertEqual(
+            try f.db.rows(
+                "SELECT CAST(payload IS NULL AS integer), CAST(delivered_at IS NOT NULL AS integer) FROM jobs WHERE id = '\(id)'"), ["1|1"])
         let sms = try String(contentsOfFile: f.dir.file("twilio.jsonl"), encoding: .utf8)
         XCTAssertTrue(sms.contains("570284"), "the same code went out by SMS")
         XCTAssertTrue(sms.contains("StatusCallback=https%3A%2F%2Fotp.example.com%2Fv1%2Freceipts%2Ftwilio%2Ftw"))
@@ -33,7 +35,7 @@ final class ReceiptsEndToEndTests: XCTestCase {
         let (status, shown) = try f.admin("/v1/jobs/\(id)")
         XCTAssertEqual(status, 200)
         XCTAssertTrue(shown.contains("\"provider_status\":\"failed\"") && shown.contains("\"error_code\":\"131026\""), shown)
-        let (_, jobsShow, _) = try runCommand(ServiceProcess.binary, ["jobs", "show", id], environment: ["OTP_RELAY_DB": f.db])
+        let (_, jobsShow, _) = try runCommand(ServiceProcess.binary, ["jobs", "show", id], environment: f.db.environment)
         XCTAssertTrue(jobsShow.contains("meta failed error 131026 -> next_route"), jobsShow)
         let (_, metrics) = try f.admin("/metrics")
         XCTAssertTrue(metrics.contains("otp_relay_receipts_total{provider=\"meta\",status=\"failed\"} 1"), metrics)
@@ -48,13 +50,13 @@ final class ReceiptsEndToEndTests: XCTestCase {
             XCTAssertFalse(shown.contains(secret) || jobsShow.contains(secret) || page.contains(secret), secret)
         }
         for view in ["jobs_view", "attempts_view", "receipts_view", "delivery_ratio_minute"] {
-            let rows = try sqliteQuery(f.db, "SELECT * FROM \(view)").joined(separator: "\n")
+            let rows = try f.db.rows("SELECT * FROM \(view)").joined(separator: "\n")
             XCTAssertFalse(rows.contains("570284") || rows.contains("6281310013102"), view)
         }
     }
 
     func testNoDeliveredReceiptFallsBackAfterFallbackAfterMs() throws {
-        let f = try ReceiptFixture(fallbackAfterMillis: 1_000)
+        let f = try ReceiptFixture(store: Self.store, fallbackAfterMillis: 1_000)
         // Meta accepts and reports "sent" only.
         let id = try f.post("0813200000001", otp: "190377", channel: "whatsapp")
         XCTAssertTrue(try f.waitFor(15) { try f.status(id) == "delivered" }, (try? f.status(id)) ?? "?")
@@ -67,11 +69,11 @@ final class ReceiptsEndToEndTests: XCTestCase {
     }
 
     func testForgedReplayedDuplicatedOutOfOrderAndUnknownReceiptsAndTheHandshake() throws {
-        let f = try ReceiptFixture()
+        let f = try ReceiptFixture(store: Self.store)
         // An SMS that Twilio accepts and reports "sent" only: the receipts below are the test's.
         let id = try f.post("0813400000002", otp: "335571", channel: "sms")
         XCTAssertTrue(try f.waitFor(10) { try f.receipts(id).count == 1 })
-        let sid = try XCTUnwrap(try sqliteQuery(f.db, "SELECT provider_message_id FROM attempts WHERE job_id = '\(id)'").first)
+        let sid = try XCTUnwrap(try f.db.rows("SELECT provider_message_id FROM attempts WHERE job_id = '\(id)'").first)
         // Forged (wrong token) and unsigned: 403, nothing changes.
         XCTAssertEqual(try f.twilioCallback(sid: sid, status: "delivered", signature: "bad"), 403)
         XCTAssertEqual(try f.twilioCallback(sid: sid, status: "delivered", signature: "none"), 403)
@@ -91,7 +93,7 @@ final class ReceiptsEndToEndTests: XCTestCase {
         // Unknown message ids: 200 (providers retry anything else), counted, nothing stored.
         XCTAssertEqual(try f.twilioCallback(sid: "SM00000000000000000000000000000000", status: "delivered"), 200)
         XCTAssertEqual(try f.metaCallback(wamid: "wamid.UNKNOWN==", status: "read"), 200)
-        XCTAssertEqual(try sqliteQuery(f.db, "SELECT count(*) FROM receipts"), ["4"])
+        XCTAssertEqual(try f.db.rows("SELECT count(*) FROM receipts"), ["4"])
         // The handshake.
         let base = "/v1/receipts/meta/meta?hub.mode=subscribe&hub.challenge=1158201444"
         XCTAssertEqual(try f.request(f.relay.publicPort, "GET \(base)&hub.verify_token=\(ReceiptFixture.verifyToken) HTTP/1.1").0, 200)
@@ -122,18 +124,32 @@ final class ReceiptsEndToEndTests: XCTestCase {
     }
 
     func testReceiptAfterExpiry() throws {
-        let f = try ReceiptFixture(validitySeconds: 30)
+        let f = try ReceiptFixture(store: Self.store, validitySeconds: 30)
         let id = try f.post("0813400000003", otp: "804417", channel: "sms")
         XCTAssertTrue(try f.waitFor(10) { try f.receipts(id).count == 1 })
-        XCTAssertEqual(try sqliteQuery(f.db, "SELECT status, payload IS NOT NULL FROM jobs WHERE id = '\(id)'"), ["sent|1"])
+        XCTAssertEqual(try f.db.rows("SELECT status, CAST(payload IS NOT NULL AS integer) FROM jobs WHERE id = '\(id)'"), ["sent|1"])
         // Past the validity the sweep erases the code; the job stays sent (no receipt said more).
-        XCTAssertTrue(try f.waitFor(40) { try sqliteQuery(f.db, "SELECT payload IS NULL FROM jobs WHERE id = '\(id)'") == ["1"] })
+        XCTAssertTrue(try f.waitFor(40) { try f.db.rows("SELECT CAST(payload IS NULL AS integer) FROM jobs WHERE id = '\(id)'") == ["1"] })
         XCTAssertEqual(try f.status(id), "sent")
-        let sid = try XCTUnwrap(try sqliteQuery(f.db, "SELECT provider_message_id FROM attempts WHERE job_id = '\(id)'").first)
+        let sid = try XCTUnwrap(try f.db.rows("SELECT provider_message_id FROM attempts WHERE job_id = '\(id)'").first)
         XCTAssertEqual(try f.twilioCallback(sid: sid, status: "undelivered", code: "30003"), 200)
         XCTAssertEqual(try f.status(id), "undelivered", "a failure after expiry: nothing to resend")
         XCTAssertEqual(try f.receipts(id).last, "tw undelivered 30003 undelivered")
-        XCTAssertEqual(try sqliteQuery(f.db, "SELECT count(*) FROM attempts WHERE job_id = '\(id)'"), ["1"], "not sent again")
+        XCTAssertEqual(try f.db.rows("SELECT count(*) FROM attempts WHERE job_id = '\(id)'"), ["1"], "not sent again")
         XCTAssertEqual(f.stop(), 0)
     }
+}
+
+final class ReceiptsEndToEndTestsOnPostgreSQL: ReceiptsEndToEndTests {
+    override class var store: StoreKind { .postgresql }
+    override func testWhatsAppFailedAfterAcceptanceIsResentBySMSWithTheSameCodeAndEndsDelivered() throws {
+        try super.testWhatsAppFailedAfterAcceptanceIsResentBySMSWithTheSameCodeAndEndsDelivered()
+    }
+    override func testNoDeliveredReceiptFallsBackAfterFallbackAfterMs() throws {
+        try super.testNoDeliveredReceiptFallsBackAfterFallbackAfterMs()
+    }
+    override func testForgedReplayedDuplicatedOutOfOrderAndUnknownReceiptsAndTheHandshake() throws {
+        try super.testForgedReplayedDuplicatedOutOfOrderAndUnknownReceiptsAndTheHandshake()
+    }
+    override func testReceiptAfterExpiry() throws { try super.testReceiptAfterExpiry() }
 }

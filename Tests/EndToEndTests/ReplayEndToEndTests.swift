@@ -3,8 +3,9 @@ import RelayTestSupport
 import XCTest
 
 /// Operators with the real binary: a provider refuses, jobs go dead, the provider is fixed,
-/// `otp-relay jobs replay` (dry run, by id, by filter) sends them; views and audit rows agree.
-final class ReplayEndToEndTests: XCTestCase {
+/// `otp-relay jobs replay` (dry run, by id, by filter) sends them; views and audit rows agree. On
+/// the SQLite file here, on PostgreSQL in `ReplayEndToEndTestsOnPostgreSQL`.
+class ReplayEndToEndTests: StoreEndToEndCase {
     func gatewayConfig(_ dir: TempDirectory, port: Int, path: String) throws -> String {
         let config = """
             {"delivery": {"providers": {"gw": {"kind": "http", "method": "POST", "url": "http://127.0.0.1:\(port)\(path)",
@@ -22,8 +23,8 @@ final class ReplayEndToEndTests: XCTestCase {
         let gateway = try FakeProcess(script: "fake_gateway.py", arguments: ["--out", dir.file("gateway.jsonl")])
         defer { gateway.stop() }
         let port = gateway.port
-        var env = CrashRecoveryTests.environment(dir)
-        let db = dir.file("outbox.sqlite")
+        let (base, db) = try storeEnvironment(dir)
+        var env = base
 
         // The provider refuses every message (HTTP 400: permanent): the jobs end dead.
         env["OTP_RELAY_CONFIG"] = try gatewayConfig(dir, port: port, path: "/status/400")
@@ -31,9 +32,9 @@ final class ReplayEndToEndTests: XCTestCase {
         try p.waitUntilListening()
         let c = try RawConnection(port: p.publicPort)
         let ids = try CrashRecoveryTests.postOTPs(c, count: 6, identifierPrefix: "0814", otpPrefix: "9")
-        XCTAssertTrue(try waitFor(10) { try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'dead'") == ["6"] })
-        XCTAssertEqual(try sqliteQuery(db, "SELECT count(*) FROM dead_letters WHERE replayable = 1"), ["6"])
-        XCTAssertEqual(try sqliteQuery(db, "SELECT sum(attempts) FROM delivery_stats_minute WHERE outcome = 'permanent'"), ["6"])
+        XCTAssertTrue(try waitFor(10) { try db.rows("SELECT count(*) FROM jobs WHERE status = 'dead'") == ["6"] })
+        XCTAssertEqual(try db.rows("SELECT count(*) FROM dead_letters WHERE replayable = 1"), ["6"])
+        XCTAssertEqual(try db.rows("SELECT sum(attempts) FROM delivery_stats_minute WHERE outcome = 'permanent'"), ["6"])
         XCTAssertEqual(p.terminate(), 0)
 
         // The provider is fixed; the service runs again.
@@ -46,7 +47,7 @@ final class ReplayEndToEndTests: XCTestCase {
             environment: env, directory: dir.path)
         XCTAssertEqual(st, 0, err)
         XCTAssertTrue(text.contains("would replay 6 of 6"), text)
-        XCTAssertEqual(try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'dead'"), ["6"], "dry run changes nothing")
+        XCTAssertEqual(try db.rows("SELECT count(*) FROM jobs WHERE status = 'dead'"), ["6"], "dry run changes nothing")
         (st, _, err) = try runCommand(bin, ["jobs", "replay"], environment: env, directory: dir.path)
         XCTAssertEqual(st, 2); XCTAssertTrue(err.contains("--reason"))
 
@@ -60,9 +61,9 @@ final class ReplayEndToEndTests: XCTestCase {
         XCTAssertEqual(st, 0, err)
         XCTAssertTrue(text.contains("\"replayed\":5"), text)
         XCTAssertTrue(
-            try waitFor(15) { try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'sent'") == ["6"] }, "dead → queued → sent")
-        XCTAssertEqual(try sqliteQuery(db, "SELECT count(*) FROM jobs WHERE status = 'sent' AND payload IS NULL"), ["6"])
-        let audit = try sqliteQuery(db, "SELECT actor || '|' || reason FROM replays ORDER BY id")
+            try waitFor(15) { try db.rows("SELECT count(*) FROM jobs WHERE status = 'sent'") == ["6"] }, "dead → queued → sent")
+        XCTAssertEqual(try db.rows("SELECT count(*) FROM jobs WHERE status = 'sent' AND payload IS NULL"), ["6"])
+        let audit = try db.rows("SELECT actor || '|' || reason FROM replays ORDER BY id")
         XCTAssertEqual(audit.count, 6)
         XCTAssertTrue(audit[0].hasPrefix("cli:") && audit[0].hasSuffix("|customer on the phone"), "\(audit)")
         XCTAssertEqual(Set(audit.dropFirst().map { $0.split(separator: "|").last.map(String.init) ?? "" }), ["gateway fixed"])
@@ -79,15 +80,16 @@ final class ReplayEndToEndTests: XCTestCase {
         XCTAssertTrue(text.contains("\"sent\":6"), text)
         // Views: no secret, masked recipients only.
         let view =
-            try sqliteQuery(db, "SELECT * FROM jobs_view").joined(separator: "\n")
-            + (try sqliteQuery(db, "SELECT * FROM attempts_view").joined())
+            try db.rows("SELECT * FROM jobs_view").joined(separator: "\n")
+            + (try db.rows("SELECT * FROM attempts_view").joined())
         XCTAssertFalse(view.contains("814000000") || view.contains("900000"))
         XCTAssertEqual(p2.terminate(), 0)
     }
 
     func testExpiredJobsAreNotReplayed() throws {
         let dir = TempDirectory()
-        var env = CrashRecoveryTests.environment(dir)
+        let (base, db) = try storeEnvironment(dir)
+        var env = base
         try #"{"otp_validity_seconds": 30, "dedupe_window_seconds": 30, "delivery_enabled": false}"#
             .write(toFile: dir.file("c.json"), atomically: true, encoding: .utf8)
         env["OTP_RELAY_CONFIG"] = dir.file("c.json")
@@ -97,16 +99,17 @@ final class ReplayEndToEndTests: XCTestCase {
         let id = try CrashRecoveryTests.postOTP(c, identifier: "081400000099", otp: "123987", channel: "sms")
         XCTAssertEqual(p.terminate(), 0)
         // A dead job whose OTP validity has passed (as the store would hold it after expiry of the code).
-        let w = Process()
-        w.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        w.arguments = [
-            dir.file("outbox.sqlite"), "UPDATE jobs SET status = 'dead', last_error = 'test', expires_at = 1 WHERE id = '\(id)'",
-        ]
-        try w.run(); w.waitUntilExit()
+        try db.execute("UPDATE jobs SET status = 'dead', last_error = 'test', expires_at = 1 WHERE id = '\(id)'")
         let (st, text, _) = try runCommand(
             ServiceProcess.binary, ["jobs", "replay", id, "--reason", "late"], environment: env, directory: dir.path)
         XCTAssertEqual(st, 1)
         XCTAssertTrue(text.contains("refused (OTP expired)"), text)
-        XCTAssertEqual(try sqliteQuery(dir.file("outbox.sqlite"), "SELECT status FROM jobs WHERE id = '\(id)'"), ["dead"])
+        XCTAssertEqual(try db.rows("SELECT status FROM jobs WHERE id = '\(id)'"), ["dead"])
     }
+}
+
+final class ReplayEndToEndTestsOnPostgreSQL: ReplayEndToEndTests {
+    override class var store: StoreKind { .postgresql }
+    override func testDeadJobsReplayedToSentWithAudit() throws { try super.testDeadJobsReplayedToSentWithAudit() }
+    override func testExpiredJobsAreNotReplayed() throws { try super.testExpiredJobsAreNotReplayed() }
 }
