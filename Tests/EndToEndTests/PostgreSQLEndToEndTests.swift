@@ -20,7 +20,7 @@ final class PostgreSQLEndToEndTests: XCTestCase {
         func jobs(_ sql: String) throws -> [String] { try server.query(url, sql) }
     }
 
-    func cluster(slowMillis: Int = 150, leaseMillis: Int = 2_000, nodes: Int = 2) throws -> Cluster {
+    func cluster(slowMillis: Int = 150, leaseMillis: Int = 2_000, nodes: Int = 2, perIdentifierMax: Int = 10_000) throws -> Cluster {
         guard let server = PostgresServer.shared else { throw XCTSkip(PostgresServer.unavailableReason ?? "no PostgreSQL") }
         let dir = TempDirectory()
         let gateway = try FakeProcess(script: "fake_gateway.py", arguments: ["--out", dir.file("gateway.jsonl")])
@@ -31,7 +31,7 @@ final class PostgreSQLEndToEndTests: XCTestCase {
                                                 "channels": ["sms"], "total_timeout_ms": \(leaseMillis - 1_000)}},
                           "routes": {"sms": ["gw"]}, "workers": 8, "lease_ms": \(leaseMillis), "max_idle_ms": 500,
                           "retry": {"max_attempts": 10, "base_delay_ms": 100, "max_delay_ms": 500}},
-             "rate_limits": {"per_identifier_max": 10000}}
+             "rate_limits": {"per_identifier_max": \(perIdentifierMax)}}
             """
         try config.write(toFile: dir.file("config.json"), atomically: true, encoding: .utf8)
         var c = Cluster(server: server, url: try server.createDatabase(prefix: "e2e"), dir: dir, gateway: gateway)
@@ -178,6 +178,38 @@ final class PostgreSQLEndToEndTests: XCTestCase {
         }
         XCTAssertEqual(Set(answers).count, 5)
         XCTAssertEqual(try c.jobs("SELECT count(*) FROM jobs"), ["5"])
+    }
+
+    /// Per-identifier limits are per node (docs/deployment.md): with `per_identifier_max` 2 each
+    /// node takes two new OTPs for one identifier and refuses the third with the partner's 429, so
+    /// two nodes take at most 2 × 2; a repeat of an accepted OTP on its node is the same job.
+    func testPerIdentifierLimitIsPerNode() throws {
+        let c = try cluster(perIdentifierMax: 2)
+        defer {
+            c.nodes.forEach { $0.terminate() }
+            c.gateway.stop()
+        }
+        func post(_ node: ServiceProcess, _ otp: String) throws -> WireResponse {
+            let conn = try RawConnection(port: node.publicPort)
+            try conn.send(
+                WebhookRequest.post(
+                    body: WebhookRequest.body(identifier: "081377770000", otp: otp, channel: "sms"),
+                    authorization: WebhookRequest.basic("simas-id", Self.password)))
+            return try XCTUnwrap(try conn.readResponse())
+        }
+        var accepted: [String] = []
+        for (n, node) in c.nodes.enumerated() {
+            let answers = try (0..<3).map { try post(node, "6\(n)\($0)417") }
+            XCTAssertEqual(answers.map(\.status), [200, 200, 429], "node \(n): \(answers.map(\.text))")
+            XCTAssertEqual(answers[2].json?["error"] as? String, "rate_limited", answers[2].text)
+            XCTAssertNotNil(answers[2].header("Retry-After"))
+            accepted += answers.prefix(2).compactMap { $0.json?["id"] as? String }
+            let repeated = try post(node, "6\(n)0417")
+            XCTAssertEqual(repeated.status, 200, "a repeat of an accepted OTP is not a new one: \(repeated.text)")
+            XCTAssertEqual(repeated.json?["id"] as? String, accepted[accepted.count - 2])
+        }
+        XCTAssertEqual(Set(accepted).count, 4)
+        XCTAssertEqual(try c.jobs("SELECT count(*) FROM jobs"), ["4"], "nodes × per_identifier_max")
     }
 
     func testPostgreSQLKilledAndRestartedUnderLoad() throws {

@@ -20,3 +20,38 @@ class StoreEndToEndCase: XCTestCase {
         return (CrashRecoveryTests.environment(dir).merging(store.environment) { $1 }, store)
     }
 }
+
+/// Every test of a `StoreEndToEndCase` suite runs on both stores: its `…OnPostgreSQL` subclass
+/// overrides each (a test added to the suite alone would silently run on SQLite only).
+final class StoreVariantTests: XCTestCase {
+    func testEveryStoreSuiteTestIsOverriddenOnPostgreSQL() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".swift") }
+        func matches(_ pattern: String, _ text: String) -> [String] {
+            let re = try! NSRegularExpression(pattern: pattern)
+            return re.matches(in: text, range: NSRange(text.startIndex..., in: text)).map {
+                String(text[Range($0.range(at: 1), in: text)!])
+            }
+        }
+        /// The declaration of the class `header` opens, to its closing brace at the start of a line.
+        func body(_ text: String, _ header: String) -> String {
+            guard let start = text.range(of: "\n" + header) else { return "" }
+            let end = text.range(of: "\n}", range: start.upperBound..<text.endIndex)?.lowerBound ?? text.endIndex
+            return String(text[start.lowerBound..<end])
+        }
+        var suites = 0
+        for file in files {
+            let text = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
+            for suite in matches(#"\nclass (\w+): StoreEndToEndCase \{"#, text) {
+                suites += 1
+                let variant = suite + "OnPostgreSQL"
+                XCTAssertEqual(matches(#"\nfinal class (\w+): \#(suite) \{"#, text), [variant], "\(file): \(suite)'s PostgreSQL variant")
+                let tests = Set(matches(#"\n    func (test\w+)\("#, body(text, "class \(suite): StoreEndToEndCase {")))
+                let overridden = Set(matches(#"\n    override func (test\w+)\("#, body(text, "final class \(variant): \(suite) {")))
+                XCTAssertFalse(tests.isEmpty, suite)
+                XCTAssertEqual(tests.subtracting(overridden).sorted(), [], "\(file): tests of \(suite) not run on PostgreSQL")
+            }
+        }
+        XCTAssertGreaterThanOrEqual(suites, 7)
+    }
+}
