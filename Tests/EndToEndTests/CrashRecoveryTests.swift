@@ -2,8 +2,9 @@ import Foundation
 import RelayTestSupport
 import XCTest
 
-/// The real binary: acknowledged jobs survive SIGKILL.
-final class CrashRecoveryTests: XCTestCase {
+/// The real binary: acknowledged jobs survive SIGKILL (on the SQLite file here, on PostgreSQL in
+/// `CrashRecoveryTestsOnPostgreSQL`). Its statics are the end-to-end suites' test credentials.
+class CrashRecoveryTests: StoreEndToEndCase {
     static let password = "e2e-password-0123456789"
     static let key = Data((0..<32).map { UInt8($0) }).base64EncodedString()
 
@@ -37,7 +38,7 @@ final class CrashRecoveryTests: XCTestCase {
 
     func testEveryAcknowledgedJobSurvivesSIGKILL() throws {
         let dir = TempDirectory()
-        let env = Self.environment(dir)
+        let (env, db) = try storeEnvironment(dir)
         let p = try ServiceProcess(environment: env, directory: dir.path)
         try p.waitUntilListening()
         let auth = WebhookRequest.basic("simas-id", Self.password)
@@ -67,12 +68,17 @@ final class CrashRecoveryTests: XCTestCase {
         let ids = acked.all
         XCTAssertEqual(ids.count, 1000)
 
-        // Restart on the same file: every acknowledged job is there.
+        // Restart on the same store: every acknowledged job is there.
         let p2 = try ServiceProcess(environment: env, directory: dir.path)
         try p2.waitUntilListening()
-        let stored = Set(try sqliteQuery(dir.file("outbox.sqlite"), "SELECT id FROM jobs"))
+        let stored = Set(try db.rows("SELECT id FROM jobs"))
         let missing = ids.filter { !stored.contains($0) }
         XCTAssertEqual(missing, [], "acknowledged jobs lost after SIGKILL")
         XCTAssertEqual(p2.terminate(), 0)
     }
+}
+
+final class CrashRecoveryTestsOnPostgreSQL: CrashRecoveryTests {
+    override class var store: StoreKind { .postgresql }
+    override func testEveryAcknowledgedJobSurvivesSIGKILL() throws { try super.testEveryAcknowledgedJobSurvivesSIGKILL() }
 }

@@ -2,15 +2,19 @@ import Foundation
 import RelayTestSupport
 import XCTest
 
-/// `otp-relay keys rotate` on the real binary and a real SQLite file: jobs queued under key A
+/// `otp-relay keys rotate` on the real binary and a real store: jobs queued under key A
 /// still deliver after the rotation, new ones carry key B's id, older ones are re-sealed in the
 /// background, a repeat of an OTP posted before the rotation is still a duplicate, and a ring
-/// that lost the key its jobs need is refused at start.
-final class KeyRotationEndToEndTests: XCTestCase {
+/// that lost the key its jobs need is refused at start. On the SQLite file here, on PostgreSQL in
+/// `KeyRotationEndToEndTestsOnPostgreSQL`.
+class KeyRotationEndToEndTests: StoreEndToEndCase {
     static let keyA = Data((0..<32).map { UInt8(100 + $0) }).base64EncodedString()
 
+    /// The test's store, made by `queuedUnderAThenRotated`.
+    private var db: TestStore!
+
     private func environment(_ dir: TempDirectory, deliver: Bool) throws -> [String: String] {
-        var env = CrashRecoveryTests.environment(dir)
+        var env = CrashRecoveryTests.environment(dir).merging(db.environment) { $1 }
         env["OTP_RELAY_DATA_KEY"] = nil
         env["OTP_RELAY_DATA_KEY_FILE"] = dir.file("data-key")
         if !deliver {
@@ -21,7 +25,7 @@ final class KeyRotationEndToEndTests: XCTestCase {
     }
 
     private func headers(_ dir: TempDirectory) throws -> [String] {
-        try sqliteQuery(dir.file("outbox.sqlite"), "SELECT lower(hex(substr(payload, 1, 12))) FROM jobs ORDER BY id")
+        try db.rows("SELECT \(db.hexPrefix("payload", bytes: 12)) FROM jobs ORDER BY id")
     }
 
     private func keys(_ args: [String], _ env: [String: String]) throws -> (Int32, String, String) {
@@ -30,6 +34,7 @@ final class KeyRotationEndToEndTests: XCTestCase {
 
     /// Two OTPs queued under key A (delivery off), then `keys rotate`; returns (fingerprint A, fingerprint B, job ids).
     private func queuedUnderAThenRotated(_ dir: TempDirectory) throws -> (String, String, [String]) {
+        db = try makeStore(dir)
         try Data((Self.keyA + "\n").utf8).write(to: URL(fileURLWithPath: dir.file("data-key")))
         let env = try environment(dir, deliver: false)
         let p = try ServiceProcess(environment: env, directory: dir.path)
@@ -77,8 +82,8 @@ final class KeyRotationEndToEndTests: XCTestCase {
         XCTAssertTrue(p.stderr.contains("re-sealed under the current data key"), p.stderr)
         XCTAssertEqual(p.terminate(), 0)
         XCTAssertEqual(
-            try sqliteQuery(
-                dir.file("outbox.sqlite"), "SELECT (SELECT fingerprint FROM data_keys), (SELECT fingerprint FROM data_key_index)"),
+            try db.rows(
+                "SELECT (SELECT fingerprint FROM data_keys), (SELECT fingerprint FROM data_key_index)"),
             ["\(b)|\(a)"], "current B; the index key is the first key, unchanged")
 
         let (status, shown, _) = try keys(["show"], env)
@@ -91,10 +96,10 @@ final class KeyRotationEndToEndTests: XCTestCase {
         let d = try ServiceProcess(environment: try environment(dir, deliver: true), directory: dir.path)
         try d.waitUntilListening()
         let sent = Date().addingTimeInterval(15)
-        while try sqliteQuery(dir.file("outbox.sqlite"), "SELECT count(*) FROM jobs WHERE status = 'sent'") != ["3"] && Date() < sent {
+        while try db.rows("SELECT count(*) FROM jobs WHERE status = 'sent'") != ["3"] && Date() < sent {
             usleep(50_000)
         }
-        XCTAssertEqual(try sqliteQuery(dir.file("outbox.sqlite"), "SELECT status FROM jobs"), ["sent", "sent", "sent"])
+        XCTAssertEqual(try db.rows("SELECT status FROM jobs"), ["sent", "sent", "sent"])
         XCTAssertEqual(d.terminate(), 0)
         let sandbox = try String(contentsOfFile: dir.file("sandbox.jsonl"), encoding: .utf8)
         for otp in ["123456", "234567", "345678"] { XCTAssertTrue(sandbox.contains(otp), "\(otp) delivered") }
@@ -106,8 +111,7 @@ final class KeyRotationEndToEndTests: XCTestCase {
         let dir = TempDirectory()
         let (a, b, _) = try queuedUnderAThenRotated(dir)
         // As if a start had recorded B but the jobs were not re-sealed yet, then A left the ring.
-        _ = try runCommand(
-            "/usr/bin/sqlite3", [dir.file("outbox.sqlite"), "UPDATE data_keys SET fingerprint = '\(b)' WHERE role = 'current'"])
+        try db.execute("UPDATE data_keys SET fingerprint = '\(b)' WHERE role = 'current'")
         let ring = try String(contentsOfFile: dir.file("data-key"), encoding: .utf8)
         let current = try XCTUnwrap(ring.components(separatedBy: "\"").dropFirst().first { $0.count == 44 })
         try Data(#"{"current": "\#(current)", "index": "\#(Self.keyA)"}"#.utf8).write(to: URL(fileURLWithPath: dir.file("data-key")))
@@ -117,7 +121,7 @@ final class KeyRotationEndToEndTests: XCTestCase {
         XCTAssertTrue(p.stderr.contains("cannot open 2 job(s)"), p.stderr)
         XCTAssertTrue(p.stderr.contains("sealed with key id \(a.prefix(16))"), p.stderr)
         XCTAssertFalse(p.stderr.contains("\"msg\":\"listening\""))
-        XCTAssertEqual(try sqliteQuery(dir.file("outbox.sqlite"), "SELECT status, attempts FROM jobs"), ["queued|0", "queued|0"])
+        XCTAssertEqual(try db.rows("SELECT status, attempts FROM jobs"), ["queued|0", "queued|0"])
         let (status, shown, _) = try keys(["show"], env)
         XCTAssertEqual(status, 0)
         XCTAssertTrue(shown.contains("2 job(s) sealed with key id \(a.prefix(16)), which this ring does not hold"), shown)
@@ -129,4 +133,10 @@ final class KeyRotationEndToEndTests: XCTestCase {
         XCTAssertNotEqual(q.waitForExit(timeoutSeconds: 20), 0)
         XCTAssertTrue(q.stderr.contains("the data key does not match this database"), q.stderr)
     }
+}
+
+final class KeyRotationEndToEndTestsOnPostgreSQL: KeyRotationEndToEndTests {
+    override class var store: StoreKind { .postgresql }
+    override func testRotationKeepsOldJobsDeliverableAndDedupe() throws { try super.testRotationKeepsOldJobsDeliverableAndDedupe() }
+    override func testRingMissingTheOldKeyIsRefused() throws { try super.testRingMissingTheOldKeyIsRefused() }
 }
