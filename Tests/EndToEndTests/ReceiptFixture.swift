@@ -4,7 +4,8 @@ import XCTest
 
 /// The real binary with a loopback Meta and Twilio that send signed receipts (Tests/Support/
 /// receiptlib.py) to it, as behind nginx: they sign the public URL `https://otp.example.com/…`
-/// and post to the relay's loopback port at the same path. The relay's store is `store`'s kind.
+/// and post to the relay's loopback port at the same path. The relay's store is `store`'s kind;
+/// with several nodes (PostgreSQL) OTPs go to the first (`relay`) and receipts to the last.
 final class ReceiptFixture {
     static let account = "AC0123456789abcdef0123456789abcdef"
     static let twilioToken = "twilio-auth-token-e2e"
@@ -15,10 +16,14 @@ final class ReceiptFixture {
     let dir = TempDirectory()
     let meta: FakeProcess
     let twilio: FakeProcess
-    let relay: ServiceProcess
+    let nodes: [ServiceProcess]
+    var relay: ServiceProcess { nodes[0] }
     let db: TestStore
 
-    init(store: StoreKind, validitySeconds: Int = 300, fallbackAfterMillis: Int = 1_500) throws {
+    init(
+        store: StoreKind, validitySeconds: Int = 300, fallbackAfterMillis: Int = 1_500, nodes count: Int = 1,
+        maxIdleMillis: Int = 5_000
+    ) throws {
         db = try TestStore(store, directory: dir)
         let relayFile = dir.file("relay-url")
         meta = try FakeProcess(
@@ -43,18 +48,25 @@ final class ReceiptFixture {
                        "sms_from": "+15005550006", "channels": ["sms"], "base_url": "http://127.0.0.1:\(twilio.port)",
                        "status_callbacks": true}},
               "routes": {"whatsapp": ["meta"], "sms": ["tw"]}, "fallback": {"whatsapp": "sms"},
-              "fallback_after_ms": {"whatsapp": \(fallbackAfterMillis)}, "expire_sweep_ms": 200}}
+              "fallback_after_ms": {"whatsapp": \(fallbackAfterMillis)}, "expire_sweep_ms": 200, "max_idle_ms": \(maxIdleMillis)}}
             """
         try config.write(toFile: dir.file("config.json"), atomically: true, encoding: .utf8)
         var env = CrashRecoveryTests.environment(dir).merging(db.environment) { $1 }
         env["OTP_RELAY_CONFIG"] = dir.file("config.json")
-        relay = try ServiceProcess(environment: env, directory: dir.path)
-        try relay.waitUntilListening()
-        try "http://127.0.0.1:\(relay.publicPort)".write(toFile: relayFile, atomically: true, encoding: .utf8)
+        var started: [ServiceProcess] = []
+        for n in 0..<count {
+            env["OTP_RELAY_SANDBOX_FILE"] = dir.file("sandbox-\(n).jsonl")
+            started.append(try ServiceProcess(environment: env, directory: dir.path))
+            try started[n].waitUntilListening()
+        }
+        nodes = started
+        try "http://127.0.0.1:\(nodes[count - 1].publicPort)".write(toFile: relayFile, atomically: true, encoding: .utf8)
     }
 
+    /// Stops every node (the first's exit status, or the first non-zero one) and the fakes.
     func stop() -> Int32 {
-        let code = relay.terminate()
+        let codes = nodes.map { $0.terminate() }
+        let code = codes.first { $0 != 0 } ?? 0
         meta.stop()
         twilio.stop()
         return code

@@ -152,4 +152,22 @@ final class ReceiptsEndToEndTestsOnPostgreSQL: ReceiptsEndToEndTests {
         try super.testForgedReplayedDuplicatedOutOfOrderAndUnknownReceiptsAndTheHandshake()
     }
     override func testReceiptAfterExpiry() throws { try super.testReceiptAfterExpiry() }
+
+    /// Two nodes on one PostgreSQL: the WhatsApp message node A sent fails by a receipt that
+    /// reaches node B, the job moves to SMS (sent with the same code by either node) and ends
+    /// delivered by Twilio's receipt to B. The workers' poll is 30 s and the no-receipt fallback
+    /// 60 s, so a resend within 15 s is the receipt's own wake-up.
+    func testAReceiptReachingTheOtherNodeMovesTheJobOn() throws {
+        let f = try ReceiptFixture(store: .postgresql, fallbackAfterMillis: 60_000, nodes: 2, maxIdleMillis: 30_000)
+        let id = try f.post("0813100131026", otp: "570284", channel: "whatsapp")
+        XCTAssertTrue(try f.waitFor(15) { try f.status(id) == "delivered" }, (try? f.status(id)) ?? "?")
+        XCTAssertTrue(try f.waitFor(5) { try f.receipts(id).count == 4 })
+        XCTAssertEqual(
+            try f.receipts(id), ["meta sent  none", "meta failed 131026 next_route", "tw sent  none", "tw delivered  delivered"])
+        XCTAssertTrue(try String(contentsOfFile: f.dir.file("twilio.jsonl"), encoding: .utf8).contains("570284"))
+        let shown = try admin(f.relay.adminPort, "/v1/jobs/\(id)")
+        XCTAssertEqual(shown.json?["status"] as? String, "delivered", shown.text)
+        XCTAssertEqual(f.stop(), 0)
+        for node in f.nodes { XCTAssertFalse(node.stderr.contains("570284"), "no OTP in a log") }
+    }
 }
