@@ -14,6 +14,25 @@ final class MessageTemplateTests: XCTestCase {
         XCTAssertEqual(TemplateRenderer.placeholders(in: #"{"a":"{to}",{}} {x_1}"#), ["to", "", "x_1"])
     }
 
+    /// ASCII templates take the byte scan, others the character scan: both give the same text
+    /// (a trailing "é" sends the same template through the character scan), and a brace joined
+    /// by a combining mark is no brace.
+    func testByteScanAndCharacterScanAgree() {
+        let values = ["otp": "12\"3", "app": "Sim{otp}", "minutes": "é5", "": "empty"]
+        let templates = [
+            "{otp}-{app}-{minutes}-{unknown}-{-}{", "{{otp}}", "", "{", "}", "{}", "}{otp}{", "{otp", "{ap{app}}", "x{minutes}y{otp}z",
+            #"{"to": "{to}", "text": "{otp}"}"#,
+        ]
+        for t in templates {
+            let escape = { (s: String) in "[" + s + "]" }
+            XCTAssertEqual(TemplateRenderer.render(t + "é", values: values), TemplateRenderer.render(t, values: values) + "é", t)
+            XCTAssertEqual(
+                TemplateRenderer.render(t + "é", values: values, escape: escape),
+                TemplateRenderer.render(t, values: values, escape: escape) + "é", t)
+        }
+        XCTAssertEqual(TemplateRenderer.render("{\u{301}otp} {otp}", values: values), "{\u{301}otp} 12\"3")
+    }
+
     func testRenderPerChannelAndLanguage() {
         let t = MessageTemplates()
         for channel in Channel.allCases {

@@ -5,6 +5,7 @@ public enum TemplateRenderer {
     public static func render(
         _ template: String, values: [String: String], escape: (String) -> String = { $0 }
     ) -> String {
+        if let fast = renderASCII(template, values: values, escape: escape) { return fast }
         var out = ""
         out.reserveCapacity(template.utf8.count + 16)
         var rest = Substring(template)
@@ -23,6 +24,43 @@ public enum TemplateRenderer {
         }
         out += rest
         return out
+    }
+
+    /// `render` on the template's bytes when it is all ASCII (every template built in, and most
+    /// configured ones): there each byte is its own character, so scanning bytes for `{` and `}`
+    /// finds exactly what scanning characters finds, without breaking the text into grapheme
+    /// clusters on every send. Nil for a template with other characters (a `{` followed by a
+    /// combining mark is not a brace there): the character scan above handles it.
+    private static func renderASCII(
+        _ template: String, values: [String: String], escape: (String) -> String
+    ) -> String? {
+        var template = template
+        return template.withUTF8 { t -> String? in
+            guard t.allSatisfy({ $0 < 0x80 }) else { return nil }
+            var out: [UInt8] = []
+            out.reserveCapacity(t.count + 64)
+            var i = 0
+            while i < t.count {
+                guard t[i] == UInt8(ascii: "{") else {
+                    out.append(t[i])
+                    i += 1
+                    continue
+                }
+                var close = i + 1
+                while close < t.count && t[close] != UInt8(ascii: "}") && t[close] != UInt8(ascii: "{") { close += 1 }
+                if close < t.count && t[close] == UInt8(ascii: "}"),
+                    let value = values[String(decoding: UnsafeBufferPointer(rebasing: t[(i + 1)..<close]), as: UTF8.self)]
+                {
+                    var escaped = escape(value)
+                    escaped.withUTF8 { out.append(contentsOf: $0) }
+                    i = close + 1
+                } else {
+                    out.append(UInt8(ascii: "{"))
+                    i += 1
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
     }
 
     /// The placeholder names a template uses (for configuration checks).

@@ -30,7 +30,7 @@ public final class HTTPGatewayProvider: Provider {
         var headers = config.headers
         switch config.bodyKind {
         case .json:
-            body = TemplateRenderer.render(config.bodyTemplate, values: values) { String(JSONText.quote($0).dropFirst().dropLast()) }
+            body = TemplateRenderer.render(config.bodyTemplate, values: values, escape: HTTPGatewayProvider.jsonEscaped)
             if !headers.contains(where: { $0.0.lowercased() == "content-type" }) { headers.append(("Content-Type", "application/json")) }
         case .form:
             body = TemplateRenderer.render(config.bodyTemplate, values: values) { FormEncoding.escape($0) }
@@ -41,6 +41,15 @@ public final class HTTPGatewayProvider: Provider {
         return HTTPClientRequest(
             method: config.method, url: url, headers: headers, body: Array(body.utf8),
             basicAuth: config.basicAuth)
+    }
+
+    /// A value escaped for the inside of a JSON string (the quotes dropped as bytes: a value
+    /// starting with a combining mark keeps it).
+    static func jsonEscaped(_ value: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(value.utf8.count + 2)
+        JSONText.appendQuoted(value, to: &out)
+        return String(decoding: out[1..<(out.count - 1)], as: UTF8.self)
     }
 
     /// Blocking, on this instance's client: the same as running `prepare`.
