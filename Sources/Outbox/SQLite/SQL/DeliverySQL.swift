@@ -17,9 +17,17 @@ enum DeliverySQL {
                   expires_at, language, app, run_at
         """
 
-    /// The job, if it is still leased under the token (fencing).
-    static let leaseCheck = """
-        SELECT attempts, route_step, channel FROM jobs WHERE id = :id AND status = 'sending' AND lease_token = :token
+    /// A finished try's attempts row, written only while the job is still leased under the token
+    /// (fencing: no row, no change, when the lease was lost); its number, step and channel come
+    /// from the job as it was before the try's transition. One statement for the check and the
+    /// row.
+    static let insertFencedAttempt = """
+        INSERT INTO attempts (job_id, attempt, route_step, channel, provider, started_at, finished_at, outcome,
+                              http_status, smtp_status, provider_message_id, error_class, error_message,
+                              latency_ms, lease_token)
+        SELECT id, attempts + 1, route_step, coalesce(:channel, channel), :provider, :started_at, :finished_at, :outcome,
+               :http_status, :smtp_status, :provider_message_id, :error_class, :error_message, :latency_ms, :token
+        FROM jobs WHERE id = :id AND status = 'sending' AND lease_token = :token
         """
 
     /// A finished try: NULL parameters keep the column (`coalesce`), `:erase` drops the payload.

@@ -58,12 +58,23 @@ extension WriterContext {
         now: Int64
     ) throws(SQLiteError) -> FinishResult {
         try atomically { db throws(SQLiteError) in
-            let held = try db.withStatement(DeliverySQL.leaseCheck) { s throws(SQLiteError) -> (Int, Int, String)? in
+            // The attempts row first, from the job as the try found it: none means the lease was lost.
+            let held = try db.run(DeliverySQL.insertFencedAttempt) { s in
                 s.bind(id, to: ":id")
                 s.bind(token, to: ":token")
-                return try s.step() ? (s.int(0), s.int(1), s.string(2)) : nil
+                s.bind(a.channel, to: ":channel")
+                s.bind(a.provider, to: ":provider")
+                s.bind(a.startedAt, to: ":started_at")
+                s.bind(a.finishedAt, to: ":finished_at")
+                s.bind(a.outcome.rawValue, to: ":outcome")
+                s.bind(a.httpStatus, to: ":http_status")
+                s.bind(a.smtpStatus, to: ":smtp_status")
+                s.bind(a.providerMessageID, to: ":provider_message_id")
+                s.bind(a.errorClass, to: ":error_class")
+                s.bind(a.errorMessage, to: ":error_message")
+                s.bind(max(0, a.finishedAt - a.startedAt), to: ":latency_ms")
             }
-            guard let (attempts, routeStep, channel) = held else { return .leaseLost }
+            guard held == 1 else { return .leaseLost }
             let status: JobStatus, erase: Bool
             var lastError: String? = a.errorMessage ?? a.errorClass
             var runAt: Int64?, step: Int?, sentAt: Int64?, fallbackAt: Int64?
@@ -88,9 +99,6 @@ extension WriterContext {
                 s.bind(fallbackAt, to: ":fallback_at")
                 s.bind(now, to: ":now")
             }
-            try insertAttempt(
-                jobID: id, number: attempts + 1, routeStep: routeStep, channel: a.channel ?? channel,
-                report: a, token: token)
             return .applied
         }
     }
