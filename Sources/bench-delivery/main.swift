@@ -161,10 +161,14 @@ case "drain":
     let n = gw.count.load(ordering: .relaxed)
     let secs = Double(last - (first == 0 ? begin : first)) / 1e9
     server.shutdown(by: .now + .milliseconds(100))
+    // The gateway's own CPU (it shares the cores with the service): per delivered job.
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let cpuMicros = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
     print(
         String(
-            format: "BENCH_DRAIN delivered=%d seconds=%.3f jobs_per_s=%.0f duplicates=%d", n, secs, Double(n) / max(secs, 1e-9),
-            gw.duplicates.load(ordering: .relaxed)))
+            format: "BENCH_DRAIN delivered=%d seconds=%.3f jobs_per_s=%.0f duplicates=%d gateway_cpu_us_per_job=%.1f", n, secs,
+            Double(n) / max(secs, 1e-9), gw.duplicates.load(ordering: .relaxed), cpuMicros / Double(max(n, 1))))
 case "gateway":
     let (server, gw) = startGateway(port: Int(arg("--provider-port"))!, delayMillis: Int(arg("--delay-ms", "0"))!)
     print("READY")
