@@ -30,6 +30,11 @@ enum DeliverySQL {
         FROM jobs WHERE id = :id AND status = 'sending' AND lease_token = :token
         """
 
+    /// Undoes `insertFencedAttempt` when the transition after it failed (the job unchanged).
+    static let deleteUnfinishedAttempt = """
+        DELETE FROM attempts WHERE job_id = :id AND attempt = (SELECT attempts + 1 FROM jobs WHERE id = :id)
+        """
+
     /// A finished try: NULL parameters keep the column (`coalesce`), `:erase` drops the payload.
     static let transition = """
         UPDATE jobs SET status = :status, attempts = attempts + 1, provider = coalesce(:provider, provider),
