@@ -15,12 +15,21 @@ public struct KeyRing: Sendable {
     /// Older keys, newest first.
     public let previous: [DataKey]
     public let index: DataKey
+    /// The opening keys with their ids, and the header of a payload sealed now: each id is an
+    /// HMAC, computed once here rather than on every seal and open.
+    private let identified: [(id: [UInt8], key: DataKey)]
+    /// The header of a payload sealed now (under `current`).
+    public let currentHeader: [UInt8]
 
     /// A ring; `index` defaults to the oldest key (the last of `previous`, else `current`).
     public init(current: DataKey, previous: [DataKey] = [], index: DataKey? = nil) {
+        let currentID = current.keyID
         self.current = current
-        self.previous = previous.filter { $0.keyID != current.keyID }
+        let older = previous.map { (id: $0.keyID, key: $0) }.filter { $0.id != currentID }
+        self.previous = older.map(\.key)
         self.index = index ?? previous.last ?? current
+        identified = [(currentID, current)] + older
+        currentHeader = Self.header(currentID)
     }
 
     /// The keys that open payloads: current, then previous (the index key only when it is one of them).
@@ -28,11 +37,8 @@ public struct KeyRing: Sendable {
 
     /// The key whose id is `id`, among the opening keys.
     public func key(id: some Collection<UInt8>) -> DataKey? {
-        openingKeys.first { $0.keyID.elementsEqual(id) }
+        identified.first { $0.id.elementsEqual(id) }?.key
     }
-
-    /// The header of a payload sealed now (under `current`).
-    public var currentHeader: [UInt8] { Self.header(current.keyID) }
 
     static func header(_ keyID: [UInt8]) -> [UInt8] { magic + [version] + keyID }
 
