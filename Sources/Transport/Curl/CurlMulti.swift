@@ -177,9 +177,15 @@ public final class CurlMulti: @unchecked Sendable {
         transfers.add(1, ordering: .relaxed)
     }
 
+    /// Keeps a finished handle for the next transfer, reset. Not one that still holds its receive
+    /// buffer (libcurl 7.88 keeps it after an HTTP/2 stream): it refuses a new CURLOPT_BUFFERSIZE
+    /// (every transfer built on it would fail), and one without that option (SMTP) would read a
+    /// default-sized chunk into the smaller buffer. Such a handle is freed instead.
     private func recycle(_ easy: CurlEasy) {
         guard idle.count < configuration.idleHandles else { return }
         easy.reset()
+        guard (try? easy.set(CURLOPT_BUFFERSIZE, configuration.receiveBuffer > 0 ? configuration.receiveBuffer : 16_384)) != nil
+        else { return }
         idle.append(easy)
     }
 
