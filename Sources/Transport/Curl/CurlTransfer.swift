@@ -30,7 +30,8 @@ final class CurlTransfer: @unchecked Sendable {
         receiveBuffer: Int,
         completion: @escaping @Sendable (TransferEnd<HTTPClientResponse>) -> Void
     ) throws(TransportError) -> CurlTransfer {
-        let resources = try HTTPTransferSetup.configure(easy, request: request, configuration: configuration)
+        // The driver's handles are new or were reset when recycled: no second reset per transfer.
+        let resources = try HTTPTransferSetup.configure(easy, request: request, configuration: configuration, alreadyReset: true)
         try easy.set(CURLOPT_PIPEWAIT, true)
         try easy.set(CURLOPT_HTTP_VERSION, ccurl_http_version_2tls())
         if receiveBuffer > 0 { try easy.set(CURLOPT_BUFFERSIZE, receiveBuffer) }

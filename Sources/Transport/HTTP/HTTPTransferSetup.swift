@@ -18,9 +18,11 @@ final class TransferResources {
 /// Configures an easy handle for one HTTP request: the same options for the blocking
 /// `HTTPClient` and for a transfer on the multi interface (`CurlTransfer.http`).
 enum HTTPTransferSetup {
-    /// Checks the request against the URL policy and sets every option on `easy` (after a reset).
+    /// Checks the request against the URL policy and sets every option on `easy` (after a reset;
+    /// `alreadyReset`: the caller hands a handle reset since its last transfer, as the multi
+    /// driver's idle handles are).
     static func configure(
-        _ easy: CurlEasy, request: HTTPClientRequest, configuration: HTTPClientConfiguration
+        _ easy: CurlEasy, request: HTTPClientRequest, configuration: HTTPClientConfiguration, alreadyReset: Bool = false
     ) throws(TransportError) -> TransferResources {
         let (url, protocols) = try URLPolicy.check(
             request.url, secure: "https", plain: "http",
@@ -29,7 +31,7 @@ enum HTTPTransferSetup {
         let ctx = TransferContext(
             maxBodyBytes: configuration.maxResponseBytes,
             maxHeaderBytes: configuration.maxHeaderBytes)
-        easy.reset()
+        if !alreadyReset { easy.reset() }
         try setCommonOptions(easy, url: url, protocols: protocols, request: request, configuration: configuration, context: ctx)
         try easy.set(CURLOPT_HTTPHEADER, slist: headers.head)
         try setMethodAndBody(easy, request)
