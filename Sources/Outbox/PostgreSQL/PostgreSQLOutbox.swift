@@ -104,18 +104,8 @@ public final class PostgreSQLOutbox: OutboxStore {
         completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void
     ) {
         let id = ids.next()
-        let payload: [UInt8]
-        do {
-            payload = try Payload.seal(recipient: job.recipient, secret: job.secret, jobID: id, key: keys)
-        } catch {
-            logger.error("outbox seal failed", ["error": .string(error.description)])
-            completion(.failure(.unavailable(error.description)))
-            return
-        }
-        var row = job  // the clear recipient and secret go no further than the sealed payload
-        row.recipient = ""
-        row.secret = []
-        let item = PGEnqueueItem(id: id, job: row, payload: payload, executor: executor, completion: completion)
+        guard let sealed = Payload.sealJob(job, id: id, keys: keys, logger: logger, completion: completion) else { return }
+        let item = PGEnqueueItem(id: id, job: sealed.row, payload: sealed.payload, executor: executor, completion: completion)
         if !writer.submit(.enqueue(item)) { completion(.failure(.unavailable("outbox is closed"))) }
     }
 

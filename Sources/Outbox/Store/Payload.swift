@@ -1,3 +1,4 @@
+import RelayCore
 import RelayCrypto
 
 /// The sealed payload of a job: recipient and secret, encoded then sealed with AES-256-GCM under
@@ -34,5 +35,28 @@ enum Payload {
     /// Best-effort zeroing of a plaintext buffer before it is released.
     static func wipe(_ bytes: inout [UInt8]) {
         for i in bytes.indices { bytes[i] = 0 }
+    }
+}
+
+extension Payload {
+    /// A new job as both stores' writers take it (`enqueue`): its recipient and secret sealed into
+    /// `payload` under `id`, and the row with them cleared, so the clear values go no further. A
+    /// seal that fails is logged and answered `.unavailable` through `completion`; then nil.
+    static func sealJob(
+        _ job: NewJob, id: String, keys: KeyRing, logger: Logger,
+        completion: (Result<EnqueueResult, OutboxError>) -> Void
+    ) -> (row: NewJob, payload: [UInt8])? {
+        let payload: [UInt8]
+        do {
+            payload = try seal(recipient: job.recipient, secret: job.secret, jobID: id, key: keys)
+        } catch {
+            logger.error("outbox seal failed", ["error": .string(error.description)])
+            completion(.failure(.unavailable(error.description)))
+            return nil
+        }
+        var row = job
+        row.recipient = ""
+        row.secret = []
+        return (row, payload)
     }
 }
