@@ -99,3 +99,19 @@ final class PostgreSQLBatchTests: XCTestCase {
         XCTAssertEqual(try s.countsByStatus(channel: nil)[.queued], 2, "the new job and the one without a key")
     }
 }
+
+/// The text array literals every batch statement is built from, through the real server.
+final class PostgreSQLArrayLiteralTests: XCTestCase {
+    func testArrayLiteralsRoundTripQuotesBackslashesNULLAndUnicode() throws {
+        guard let server = PostgresServer.shared else { throw XCTSkip(PostgresServer.unavailableReason ?? "no PostgreSQL") }
+        let c = PGConnection(conninfo: try server.createDatabase())
+        defer { c.close() }
+        let elements: [String?] = ["plain", "", nil, "a\"b", "back\\slash\\", "{,}", "NULL", "ü€𝄞 \"\\", "line\nbreak"]
+        let r = try c.exec("SELECT e FROM unnest($1::text[]) WITH ORDINALITY AS t(e, n) ORDER BY n", [PG.array(elements)])
+        XCTAssertEqual((0..<r.count).map { r.optionalString($0, 0) }, elements)
+        let bytes: [[UInt8]?] = [[0, 1, 0x22, 0x5C, 0xFF], nil, []]
+        let b = try c.exec(
+            "SELECT e FROM unnest($1::bytea[]) WITH ORDINALITY AS t(e, n) ORDER BY n", [PG.array(bytes.map { PG.bytea($0) })])
+        XCTAssertEqual((0..<b.count).map { b.bytes($0, 0) }, bytes)
+    }
+}

@@ -62,22 +62,27 @@ enum PG {
     }
 
     /// An array literal (`{"a",NULL,"b"}`) of text elements, each quoted with `"` and `\` escaped,
-    /// for `unnest($1::text[])` and `= ANY($1::bytea[])`.
+    /// for `unnest($1::text[])` and `= ANY($1::bytea[])`. Built on UTF-8 bytes (the writer builds a
+    /// dozen per batch on its critical path): no byte of a multi-byte sequence is `"` or `\`.
     static func array(_ elements: [String?]) -> String {
-        var out = "{"
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        var out = [UInt8]()
+        out.reserveCapacity(elements.reduce(2) { $0 + ($1?.utf8.count ?? 4) + 3 })
+        out.append(UInt8(ascii: "{"))
         for (i, e) in elements.enumerated() {
-            if i > 0 { out += "," }
+            if i > 0 { out.append(UInt8(ascii: ",")) }
             guard let e else {
-                out += "NULL"
+                out.append(contentsOf: "NULL".utf8)
                 continue
             }
-            out += "\""
-            for c in e.unicodeScalars {
-                if c == "\"" || c == "\\" { out += "\\" }
-                out.unicodeScalars.append(c)
+            out.append(quote)
+            for b in e.utf8 {
+                if b == quote || b == backslash { out.append(backslash) }
+                out.append(b)
             }
-            out += "\""
+            out.append(quote)
         }
-        return out + "}"
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 }

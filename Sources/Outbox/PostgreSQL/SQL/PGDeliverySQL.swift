@@ -18,7 +18,8 @@ enum PGDeliverySQL {
 
     /// A batch's finished tries in ONE statement (`PGFinishBatch`; distinct job ids), each applied
     /// only while its job holds the token: moves the jobs and records the attempts. Locks are taken
-    /// in id order, as `renewLeases` takes them, so the two cannot deadlock. One element per try:
+    /// in id order, as `renewLeases` takes them, so the two cannot deadlock; `id = ANY($1)` keeps
+    /// the lookup on the primary key whatever the table's statistics say. One element per try:
     /// `$1` id, `$2` token, `$3` status, `$4` provider, `$5` last_error, `$6` run_at or NULL, `$7` the
     /// caller's now, `$8` route_step or NULL, `$9` erase, `$10` sent, `$11` channel or NULL,
     /// `$12`…`$19` the attempt's fields, `$20` fallback_at or NULL, all on the caller's clock; `$21`
@@ -32,7 +33,7 @@ enum PGDeliverySQL {
                    AS f(id, token, status, provider, last_error, run_at, now, step, erase, sent, channel, started,
                         finished, outcome, http, smtp, message_id, error_class, error_message, fallback_at)),
         h AS (SELECT j.id, j.attempts, j.route_step, j.channel FROM jobs j JOIN f ON j.id = f.id AND j.lease_token = f.token
-              WHERE j.status = 'sending' ORDER BY j.id FOR UPDATE OF j),
+              WHERE j.id = ANY($1::text[]) AND j.status = 'sending' ORDER BY j.id FOR UPDATE OF j),
         c AS (SELECT CASE WHEN $21::boolean THEN otp_relay_now_ms() END AS db),
         u AS (UPDATE jobs j SET status = f.status, attempts = j.attempts + 1, provider = coalesce(f.provider, j.provider),
                                 last_error = f.last_error, run_at = coalesce(coalesce(c.db, f.now) + (f.run_at - f.now), j.run_at),
@@ -57,7 +58,7 @@ enum PGDeliverySQL {
     static let renewLeases = """
         WITH l AS (SELECT j.id FROM jobs j JOIN unnest($2::text[], $3::bigint[]) AS l(id, token)
                    ON j.id = l.id AND j.lease_token = l.token
-                   WHERE j.status = 'sending' ORDER BY j.id FOR UPDATE OF j)
+                   WHERE j.id = ANY($2::text[]) AND j.status = 'sending' ORDER BY j.id FOR UPDATE OF j)
         UPDATE jobs j SET lease_until = \(now) + $4::bigint, updated_at = \(now)
         FROM l WHERE j.id = l.id
         RETURNING j.id
