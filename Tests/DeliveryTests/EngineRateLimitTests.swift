@@ -89,21 +89,21 @@ final class EngineRateLimitTests: XCTestCase {
         XCTAssertEqual(load.waiting, 0)
     }
 
-    /// A provider's 429 lowers its rate (counted as throttled) and the job is retried as before.
+    /// A provider's 429s clearly over its limit (three, nothing else answered) lower its rate
+    /// (counted as throttled) and the jobs are retried as before.
     func testThrottleAnswerLowersTheRate() throws {
         let h = try EngineHarness()
         let log = TimedLog()
         let spec = log.spec("busy", rate: 40, burst: 40) { n in
-            n == 1 ? .retryable(reason: "busy HTTP 429", retryAfterMillis: nil, status: 429) : .sent(providerMessageID: nil, status: 200)
+            n <= 3 ? .retryable(reason: "busy HTTP 429", retryAfterMillis: nil, status: 429) : .sent(providerMessageID: nil, status: 200)
         }
         h.start(h.configuration(providers: [spec], routes: engineRoutes([.sms: ["busy"]])), realTime: true)
-        let id = try h.enqueue(channel: .sms)
-        XCTAssertEqual(h.events.finished(id).first, .retry(runAt: engineStart + 1_000))
-        h.events.wait { $0 == .throttled(provider: "busy") }
+        let ids = try (0..<3).map { _ in try h.enqueue(channel: .sms) }
+        for id in ids { XCTAssertEqual(h.events.finished(id).first, .retry(runAt: engineStart + 1_000)) }
         let load = try XCTUnwrap(h.pool?.providerLoad.first)
-        XCTAssertEqual(load.throttled, 1)
+        XCTAssertEqual(load.throttled, 3)
         XCTAssertEqual(load.rate, 20, "halved")
         h.advance(1_000)
-        XCTAssertEqual(h.events.finished(id, count: 2).last, .sent)
+        for id in ids { XCTAssertEqual(h.events.finished(id, count: 2).last, .sent) }
     }
 }

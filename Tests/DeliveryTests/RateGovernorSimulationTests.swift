@@ -67,6 +67,14 @@ final class RateGovernorSimulationTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(paced.sendsPerSecond, 60, "\(paced)")
         let rare = simulate(configured: nil, limit: nil, randomShare: 0.02)
         XCTAssertGreaterThanOrEqual(rare.sendsPerSecond, 500, "\(rare)")
+        // Other draws, and a low configured rate: the first cuts come on a handful of answers
+        // (the chaos run that stalled at 3.6 sends a second); they must not pile up.
+        for seed in UInt64(1)...8 {
+            let f = simulate(configured: nil, limit: nil, randomShare: 0.1, seed: seed)
+            XCTAssertGreaterThanOrEqual(f.sendsPerSecond, 500, "seed \(seed): \(f)")
+            let slow = simulate(configured: 10, limit: nil, randomShare: 0.1, seed: seed)
+            XCTAssertGreaterThanOrEqual(slow.sendsPerSecond, 7, "configured 10/s, seed \(seed): \(slow)")
+        }
     }
 
     /// A real limit under random refusals: still near the limit.

@@ -37,15 +37,25 @@ final class TokenBucketTests: XCTestCase {
         XCTAssertEqual(g.rate, 80)
         XCTAssertFalse(g.isReduced)
         g.throttled(now: 100, retryAfterMillis: nil)
-        XCTAssertEqual(g.rate, 40)
+        g.throttled(now: 110, retryAfterMillis: nil)
+        XCTAssertEqual(g.rate, 80, "two throttles on no other answer: too little to judge by")
+        g.throttled(now: 120, retryAfterMillis: nil)
+        XCTAssertEqual(g.rate, 40, "three, and nothing else answered: clearly over a limit")
         g.throttled(now: 200, retryAfterMillis: nil)
         XCTAssertEqual(g.rate, 40, "answers to the same burst cut once")
         g.throttled(now: 1_200, retryAfterMillis: nil)
+        XCTAssertEqual(g.rate, 20, "no answer but throttles since: clearly over a limit, cut again")
+        // 24 answers at the lower rate, half of them throttles: clearly over a limit, cut again.
+        for t in 0..<24 {
+            let now = 1_300 + Int64(t) * 25
+            if t % 2 == 0 { g.throttled(now: now, retryAfterMillis: nil) }
+            g.answered(now: now)
+        }
         XCTAssertEqual(g.rate, 20)
-        XCTAssertEqual(g.throttles, 3)
-        g.adjust(now: 2_200)
+        XCTAssertEqual(g.throttles, 17)
+        g.adjust(now: 3_000)
         XCTAssertEqual(g.rate, 25, "a quarter more after a quiet second")
-        g.adjust(now: 2_300)
+        g.adjust(now: 3_100)
         XCTAssertEqual(g.rate, 25, "at most once a second")
         g.adjust(now: 10_000)
         XCTAssertEqual(g.rate, 80, "back to the configured rate, never above")
@@ -63,7 +73,7 @@ final class TokenBucketTests: XCTestCase {
         XCTAssertTrue(g.take(now: 30))
         g.throttled(now: 40, retryAfterMillis: 2_000)
         g.answered(now: 40)
-        XCTAssertEqual(g.rate, 40, "cut")
+        XCTAssertEqual(g.rate, 80, "held: one throttle in 21 answers within 40 ms is too little to judge by")
         XCTAssertTrue(g.take(now: 50), "one throttle in 21 answers: the others go on")
 
         var d = RateGovernor(ratePerSecond: 80, burst: 80, now: 0)
@@ -88,10 +98,15 @@ final class TokenBucketTests: XCTestCase {
     func testThrottleWithoutAConfiguredRateLimitsFromTheObservedRateThenLifts() {
         var g = RateGovernor(ratePerSecond: nil, burst: nil, now: 0)
         XCTAssertNil(g.rate)
-        for t in 0..<400 { XCTAssertTrue(g.take(now: Int64(t))) }
+        for t in 0..<400 {
+            XCTAssertTrue(g.take(now: Int64(t)))
+            g.answered(now: Int64(t) + 5)
+        }
         g.throttled(now: 1_000, retryAfterMillis: nil)
         XCTAssertEqual(g.rate, 200, "half of the 400 started in the last second")
         XCTAssertTrue(g.isReduced)
+        // Answers at the lower rate, none throttled: the cut is judged helpful, raising resumes.
+        for t in 0..<30 { g.answered(now: 1_100 + Int64(t) * 50) }
         g.adjust(now: 30_000)
         XCTAssertNil(g.rate, "lifted once it passed twice the rate that was cut")
     }
