@@ -51,7 +51,9 @@ struct ConnectionStateMachine {
     enum Request {
         /// Waiting for a head; `startedAt` is when its first byte arrived (nil: none is buffered).
         case head(startedAt: Int64?)
-        case body(HTTPRequestHead, length: Int, startedAt: Int64)
+        /// Boxed (`indirect`): the state is read and rewritten for every request, and a head held
+        /// inline made each of those a copy of all its strings (retains, releases, a large move).
+        indirect case body(HTTPRequestHead, length: Int, startedAt: Int64)
         /// Skipping the body of a request answered early (`HTTPHandler.head`).
         case discard(remaining: Int, startedAt: Int64)
     }

@@ -27,6 +27,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
 
     static func equalsIgnoringCase(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }  // O(1) for native strings
         var i = a.utf8.makeIterator(), j = b.utf8.makeIterator()
         while true {
             switch (i.next(), j.next()) {

@@ -6,12 +6,6 @@ public struct OTPSubmission: Sendable, Equatable {
     public let recipient: String
     public let otp: String
 
-    public init(channel: Channel, recipient: String, otp: String) {
-        self.channel = channel
-        self.recipient = recipient
-        self.otp = otp
-    }
-
     private static let reader = JSONObjectReader(fields: ["identifier", "otp", "channel"])
 
     /// Decodes and validates a body. Throws `PartnerError.invalidRequest` naming the field.

@@ -12,12 +12,6 @@ public struct SQEKYCMeta: Sendable, Equatable {
     public let id: String
     public let status: String
     public let message: String
-
-    public init(id: String, status: String, message: String) {
-        self.id = id
-        self.status = status
-        self.message = message
-    }
 }
 
 /// Reading SQEKYC's answers: `{"meta": {...}}` for a store, `{"data": {...}, "meta": {...}}` for a fetch.

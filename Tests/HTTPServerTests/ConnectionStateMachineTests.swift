@@ -154,15 +154,23 @@ final class ConnectionStateMachineTests: XCTestCase {
         XCTAssertEqual(summary(m), "lingering(1100)")
     }
 
-    func testPeerFINWhileReadingOrDraining() {
+    /// An end (the peer's FIN, the server's shutdown) closes an idle connection at once; a busy
+    /// one (a head partly read) drains, and closes once nothing is pending.
+    private func assertClosesIdleAndDrainsBusy(
+        _ end: (inout ConnectionStateMachine, _ nothingPending: Bool) -> ConnectionStateMachine.Action, draining: String,
+        line: UInt = #line
+    ) {
         var idle = machine()
-        XCTAssertEqual(idle.inputEnded(nothingPending: true), .close)
-
+        XCTAssertEqual(end(&idle, true), .close, line: line)
         var busy = machine()
         busy.headBytesBuffered(now: 5)
-        XCTAssertEqual(busy.inputEnded(nothingPending: false), .none)
-        XCTAssertEqual(summary(busy), "draining(peer gone)")
-        XCTAssertEqual(busy.inputEnded(nothingPending: true), .close)
+        XCTAssertEqual(end(&busy, false), .none, line: line)
+        XCTAssertEqual(summary(busy), draining, line: line)
+        XCTAssertEqual(end(&busy, true), .close, line: line)
+    }
+
+    func testPeerFINWhileReadingOrDraining() {
+        assertClosesIdleAndDrainsBusy({ $0.inputEnded(nothingPending: $1) }, draining: "draining(peer gone)")
 
         var draining = machine()
         draining.closingResponseQueued(abort: true)
@@ -181,14 +189,7 @@ final class ConnectionStateMachineTests: XCTestCase {
     }
 
     func testShutdownClosesIdleAndDrainsBusy() {
-        var idle = machine()
-        XCTAssertEqual(idle.beginShutdown(nothingPending: true), .close)
-
-        var busy = machine()
-        busy.headBytesBuffered(now: 1)
-        XCTAssertEqual(busy.beginShutdown(nothingPending: false), .none)
-        XCTAssertEqual(summary(busy), "draining(peer open)")
-        XCTAssertEqual(busy.beginShutdown(nothingPending: true), .close)
+        assertClosesIdleAndDrainsBusy({ $0.beginShutdown(nothingPending: $1) }, draining: "draining(peer open)")
 
         var lingering = machine()
         lingering.stopReading()

@@ -12,6 +12,26 @@ import XCTest
 struct StoreConformance {
     let make: (ManualClock) throws -> any OutboxStore
 
+    /// Every scenario, by name: each store's test case runs them all (`runEveryScenario`).
+    static let scenarios: [(name: String, run: (StoreConformance) -> () throws -> Void)] = [
+        ("claimOpensPayloadAndRespectsRunAt", claimOpensPayloadAndRespectsRunAt),
+        ("sentErasesPayloadAndRecordsAttempt", sentErasesPayloadAndRecordsAttempt),
+        ("fencingRefusesAStaleToken", fencingRefusesAStaleToken),
+        ("rescueEndsDeadAtTheBudget", rescueEndsDeadAtTheBudget),
+        ("retryAndNextRouteRequeue", retryAndNextRouteRequeue),
+        ("dedupeAnswersTheFirstJob", dedupeAnswersTheFirstJob),
+        ("expiryReplayAndPurge", expiryReplayAndPurge),
+        ("listsAndStatistics", listsAndStatistics),
+    ]
+
+    /// Runs every scenario on a fresh store each, on to the next after a failure; a failure
+    /// names its scenario.
+    func runEveryScenario(file: StaticString = #filePath, line: UInt = #line) {
+        for (name, run) in Self.scenarios {
+            do { try run(self)() } catch { XCTFail("\(name): \(error)", file: file, line: line) }
+        }
+    }
+
     private func report(_ o: AttemptOutcome, at t: Int64 = start + 10, error: String? = nil) -> AttemptReport {
         AttemptReport(
             outcome: o, provider: "meta", startedAt: t - 5, finishedAt: t, httpStatus: 200, providerMessageID: "wamid.1",
@@ -29,6 +49,9 @@ struct StoreConformance {
         XCTAssertEqual(claimed.map(\.id), [a])
         XCTAssertEqual(claimed.first?.recipient, "+6284512340987")
         XCTAssertEqual(claimed.first?.secret, Array("111111".utf8))
+        XCTAssertEqual(claimed.first?.channel, "whatsapp")
+        XCTAssertEqual(claimed.first?.kind, .otp)
+        XCTAssertEqual(claimed.first?.attempts, 0)
         XCTAssertEqual(claimed.first?.leaseUntil, start + 30_001)
         XCTAssertEqual(claimed.first?.expiresAt, start + 300_000)
         XCTAssertEqual(try s.job(id: a)?.status, .sending)
@@ -52,6 +75,7 @@ struct StoreConformance {
         XCTAssertFalse(r.hasPayload)
         let attempts = try s.attempts(jobID: id)
         XCTAssertEqual(attempts.map(\.outcome), [.sent])
+        XCTAssertEqual(attempts.first?.attempt, 1)
         XCTAssertEqual(attempts.first?.latencyMillis, 5)
         XCTAssertEqual(attempts.first?.providerMessageID, "wamid.1")
         XCTAssertEqual(attempts.first?.channel, "whatsapp")
@@ -71,12 +95,17 @@ struct StoreConformance {
         XCTAssertEqual(try s.finish(id: id, token: first.token, transition: .sent, attempt: report(.sent), now: start + 1_002), .leaseLost)
         XCTAssertFalse(try s.renewLease(id: id, token: first.token, lease: .milliseconds(5_000), now: start + 1_002))
         XCTAssertTrue(try s.renewLease(id: id, token: second.token, lease: .milliseconds(5_000), now: start + 1_002))
+        XCTAssertEqual(try s.job(id: id)?.status, .sending)
         XCTAssertEqual(try s.job(id: id)?.leaseUntil, start + 6_002)
         XCTAssertEqual(
             try s.renewLeases(
                 [HeldLease(id: id, token: second.token), HeldLease(id: "x", token: 1)], lease: .seconds(1), now: start + 1_003),
             [id])
         XCTAssertEqual(try s.finish(id: id, token: second.token, transition: .sent, attempt: report(.sent), now: start + 1_010), .applied)
+        XCTAssertEqual(
+            try s.finish(id: id, token: second.token, transition: .sent, attempt: report(.sent), now: start + 1_011), .leaseLost,
+            "a finished job cannot be finished again")
+        XCTAssertEqual(try s.attempts(jobID: id).map(\.outcome), [.retryable, .sent])
         XCTAssertEqual(try s.attempts(jobID: id).map(\.errorClass), ["lease_expired", nil])
     }
 
@@ -235,14 +264,7 @@ final class SQLiteConformanceTests: XCTestCase {
         }
     }
 
-    func testClaimOpensPayloadAndRespectsRunAt() throws { try conformance.claimOpensPayloadAndRespectsRunAt() }
-    func testSentErasesPayloadAndRecordsAttempt() throws { try conformance.sentErasesPayloadAndRecordsAttempt() }
-    func testFencingRefusesAStaleToken() throws { try conformance.fencingRefusesAStaleToken() }
-    func testRescueEndsDeadAtTheBudget() throws { try conformance.rescueEndsDeadAtTheBudget() }
-    func testRetryAndNextRouteRequeue() throws { try conformance.retryAndNextRouteRequeue() }
-    func testDedupeAnswersTheFirstJob() throws { try conformance.dedupeAnswersTheFirstJob() }
-    func testExpiryReplayAndPurge() throws { try conformance.expiryReplayAndPurge() }
-    func testListsAndStatistics() throws { try conformance.listsAndStatistics() }
+    func testEveryScenario() { conformance.runEveryScenario() }
 }
 
 final class PostgreSQLConformanceTests: XCTestCase {
@@ -258,12 +280,5 @@ final class PostgreSQLConformanceTests: XCTestCase {
         }
     }
 
-    func testClaimOpensPayloadAndRespectsRunAt() throws { try conformance.claimOpensPayloadAndRespectsRunAt() }
-    func testSentErasesPayloadAndRecordsAttempt() throws { try conformance.sentErasesPayloadAndRecordsAttempt() }
-    func testFencingRefusesAStaleToken() throws { try conformance.fencingRefusesAStaleToken() }
-    func testRescueEndsDeadAtTheBudget() throws { try conformance.rescueEndsDeadAtTheBudget() }
-    func testRetryAndNextRouteRequeue() throws { try conformance.retryAndNextRouteRequeue() }
-    func testDedupeAnswersTheFirstJob() throws { try conformance.dedupeAnswersTheFirstJob() }
-    func testExpiryReplayAndPurge() throws { try conformance.expiryReplayAndPurge() }
-    func testListsAndStatistics() throws { try conformance.listsAndStatistics() }
+    func testEveryScenario() throws { try conformance.runEveryScenario() }
 }

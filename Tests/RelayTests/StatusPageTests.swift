@@ -1,4 +1,4 @@
-import Outbox
+@testable import Outbox
 import RelayCore
 import RelayTestSupport
 import XCTest

@@ -41,6 +41,12 @@ final class VerifiedTokenCacheTests: XCTestCase {
 
     private var fullVerifications: Int { transforms.load(ordering: .relaxed) }
 
+    /// The transport hands out the key set `name` from now on, and the verifier has fetched it.
+    private func serveKeys(_ name: String, maxAge: Int = 300) throws {
+        try jwks.use(name, maxAge: maxAge)
+        XCTAssertNoThrow(try verifier.keys.refresh().get())
+    }
+
     func testRepeatedTokenIsAnsweredFromTheCache() throws {
         let cache = VerifiedTokenCache<String>(capacity: 16)
         XCTAssertEqual(try fast("valid", cache)?.get(), "f3b1c2d4-0000-4000-8000-000000000001")
@@ -92,8 +98,7 @@ final class VerifiedTokenCacheTests: XCTestCase {
     /// Valid until `exp` (leeway 0 here) and not a millisecond longer; a clock stepped back before
     /// `nbf` refuses the cached token as the full check would.
     func testHitIsJudgedAgainOnTheClock() throws {
-        try jwks.use("jwks-initial.json", maxAge: 3600)
-        XCTAssertNoThrow(try verifier.keys.refresh().get())
+        try serveKeys("jwks-initial.json", maxAge: 3600)
         let cache = VerifiedTokenCache<String>(capacity: 16)
         XCTAssertNotNil(try fast("valid", cache)?.get())
         let exp = (TokenFixtures.nowSeconds + 300) * 1000
@@ -117,8 +122,7 @@ final class VerifiedTokenCacheTests: XCTestCase {
         let cache = VerifiedTokenCache<String>(capacity: 16)
         XCTAssertNotNil(try fast("valid", cache)?.get())
         XCTAssertNotNil(try fast("valid", cache)?.get())
-        try jwks.use("jwks-retired.json")
-        XCTAssertNoThrow(try verifier.keys.refresh().get())
+        try serveKeys("jwks-retired.json")
         XCTAssertNil(fast("valid", cache), "key-a is gone: not answered from the cache, no key to answer with")
         XCTAssertEqual(full("valid", cache).failureCheck, .unknownKeyID)
         let s = cache.statistics()
@@ -143,8 +147,7 @@ final class VerifiedTokenCacheTests: XCTestCase {
         let cache = VerifiedTokenCache<String>(capacity: 16)
         XCTAssertNotNil(try fast("valid", cache)?.get())
         XCTAssertNoThrow(try verifier.keys.refresh().get())
-        try jwks.use("jwks-rotated.json")
-        XCTAssertNoThrow(try verifier.keys.refresh().get())
+        try serveKeys("jwks-rotated.json")
         XCTAssertNotNil(try fast("valid", cache)?.get())
         XCTAssertNotNil(try fast("rotated", cache)?.get())
         XCTAssertNotNil(try fast("rotated", cache)?.get())
@@ -155,8 +158,7 @@ final class VerifiedTokenCacheTests: XCTestCase {
 
     /// A key set past its lifetime is not trusted for cached answers: the caller goes to `verify`.
     func testStaleKeySetBypassesTheCache() throws {
-        try jwks.use("jwks-initial.json", maxAge: 60)
-        XCTAssertNoThrow(try verifier.keys.refresh().get())
+        try serveKeys("jwks-initial.json", maxAge: 60)
         let cache = VerifiedTokenCache<String>(capacity: 16)
         XCTAssertNotNil(try fast("valid", cache)?.get())
         clock.advance(millis: 61_000)  // the set is stale, the token still valid

@@ -4,12 +4,6 @@ public struct MinuteCount: Sendable, Equatable {
     public let minute: Int64
     public let outcome: AttemptOutcome
     public let count: Int
-
-    public init(minute: Int64, outcome: AttemptOutcome, count: Int) {
-        self.minute = minute
-        self.outcome = outcome
-        self.count = count
-    }
 }
 
 /// Latencies counted into fixed buckets (the status page's latency charts): `counts[i]` holds

@@ -40,7 +40,8 @@ struct LimiterTable<Key: Hashable> {
 
     /// Adds a key that is not in the table; the caller checked `isFull`.
     mutating func insert(_ key: Key, _ entry: LimiterEntry) {
-        precondition(!isFull && index[key] == nil, "LimiterTable.insert: full or present")
+        precondition(!isFull, "LimiterTable.insert: full")
+        assert(index[key] == nil, "LimiterTable.insert: present")  // the caller looked it up (debug builds check)
         let i: Int32
         if let f = free.popLast() {
             i = f

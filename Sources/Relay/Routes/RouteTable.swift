@@ -5,7 +5,18 @@
 /// is the rest of the path after a `/` (any characters, slashes too, possibly empty); any other
 /// `{name}` is one segment (the handler judges it, e.g. a provider's name).
 enum RouteTable {
-    enum Listener: String, CaseIterable, Sendable { case `public`, admin, auth }
+    enum Listener: String, CaseIterable, Sendable {
+        case `public`, admin, auth
+
+        /// Where its routes are in `byListener`.
+        var position: Int {
+            switch self {
+            case .public: 0
+            case .admin: 1
+            case .auth: 2
+            }
+        }
+    }
 
     enum ID: Sendable, Equatable {
         case webhook, healthz, twilioReceipt, metaReceipt
@@ -71,12 +82,18 @@ enum RouteTable {
         Route(.meKYC, .auth, meKYCPath, ["GET", "HEAD"], needs: "sqekyc"),
     ]
 
-    private static let byListener: [Listener: [Route]] = Dictionary(grouping: routes, by: \.listener)
+    /// Each listener's routes in table order, at its `position` (an array, not a dictionary: the
+    /// webhook matches its route on every request).
+    private static let byListener: [[Route]] = {
+        var lists = [[Route]](repeating: [], count: Listener.allCases.count)
+        for r in routes { lists[r.listener.position].append(r) }
+        return lists
+    }()
 
     /// The listener's route for `path`, the first that matches in table order (literal
     /// `/v1/jobs/replay` before `/v1/jobs/{id}`).
     static func match(_ listener: Listener, _ path: String) -> Match? {
-        for r in byListener[listener] ?? [] {
+        for r in byListener[listener.position] {
             guard let segments = r.segments else {
                 if path == r.path { return Match(route: r, parameter: nil) }
                 continue

@@ -51,7 +51,9 @@ final class OTPIngest: Sendable {
         body: [UInt8], requestID: String, executor: (any CompletionExecutor)? = nil,
         completion: @escaping @Sendable (Result<AcceptedJob, PartnerError>) -> Void
     ) {
-        let logger = self.logger.with(["request_id": .string(requestID)])
+        // The request id is a field of each line rather than `logger.with` metadata: `with` copies
+        // the logger and allocates on every request, and the accepted path logs nothing at info.
+        let logger = self.logger
         let submission: OTPSubmission
         do {
             submission = try OTPSubmission.parse(body, defaultCountryCode: settings.defaultCountryCode)
@@ -60,7 +62,7 @@ final class OTPIngest: Sendable {
             logger.info(
                 "webhook rejected",
                 [
-                    "error": .string(error.code), "reason": .string(error.errorDescription),
+                    "request_id": .string(requestID), "error": .string(error.code), "reason": .string(error.errorDescription),
                 ])
             completion(.failure(error))
             return
@@ -80,7 +82,8 @@ final class OTPIngest: Sendable {
                 logger.info(
                     "webhook rate limited",
                     [
-                        "channel": .string(submission.channel.rawValue), "to": .string(Recipient.mask(submission.recipient)),
+                        "request_id": .string(requestID), "channel": .string(submission.channel.rawValue),
+                        "to": .string(Recipient.mask(submission.recipient)),
                     ])
             }
             completion(.failure(.rateLimited(retryAfterSeconds: limit.retryAfterSeconds)))
@@ -98,13 +101,13 @@ final class OTPIngest: Sendable {
                 logger.debug(
                     "webhook accepted",
                     [
-                        "job_id": .string(r.id), "duplicate": .bool(r.duplicate),
+                        "request_id": .string(requestID), "job_id": .string(r.id), "duplicate": .bool(r.duplicate),
                         "channel": .string(submission.channel.rawValue),
                     ])
                 completion(.success(AcceptedJob(id: r.id, status: r.status.rawValue)))
             case .failure(let e):
                 metrics.rejected("service_unavailable")
-                logger.error("webhook not stored", ["error": .string(String(describing: e))])
+                logger.error("webhook not stored", ["request_id": .string(requestID), "error": .string(String(describing: e))])
                 completion(.failure(.unavailable(retryAfterSeconds: 1, reason: "store cannot commit")))
             }
         }
