@@ -1,8 +1,8 @@
-@testable import Outbox
 import RelayCore
 import RelayTestSupport
 import XCTest
 
+@testable import Outbox
 @testable import Relay
 
 /// The status page's SVG charts: drawn from the store's per-minute and latency aggregates, served
