@@ -25,6 +25,11 @@ otp_migrations_sqlite_name_4: .asciz "0005_delivery_receipts"
 /* sha256 b8ce385108f147ca13330a9c05fc56d95bb9d1eb6dc01b3625c3202bbe3e4b80 */
 otp_migrations_sqlite_sql_4: .incbin "migrations/0005_delivery_receipts.sql"
     .byte 0
+    .section .rodata
+otp_migrations_sqlite_name_5: .asciz "0006_jobs_checks_without_lists"
+/* sha256 a3fb74df8753433018bddf20d64022a9f6c5aec5ed5f70c3c461106ba220011c */
+otp_migrations_sqlite_sql_5: .incbin "migrations/0006_jobs_checks_without_lists.sql"
+    .byte 0
     .section .data.rel.ro
     .globl otp_migrations_sqlite
     .balign 8
@@ -34,6 +39,7 @@ otp_migrations_sqlite:
     .quad otp_migrations_sqlite_name_2, otp_migrations_sqlite_sql_2
     .quad otp_migrations_sqlite_name_3, otp_migrations_sqlite_sql_3
     .quad otp_migrations_sqlite_name_4, otp_migrations_sqlite_sql_4
+    .quad otp_migrations_sqlite_name_5, otp_migrations_sqlite_sql_5
     .quad 0, 0
     .section .rodata
 otp_migrations_postgresql_name_0: .asciz "0001_outbox"
@@ -60,6 +66,11 @@ otp_migrations_postgresql_name_4: .asciz "0005_delivery_receipts"
 /* sha256 41d6e90065ce4bc7ddff5be805051f9a9c2bd016c08abe3ac13e1f0f9bc5e35e */
 otp_migrations_postgresql_sql_4: .incbin "migrations/postgresql/0005_delivery_receipts.sql"
     .byte 0
+    .section .rodata
+otp_migrations_postgresql_name_5: .asciz "0006_jobs_checks_without_lists"
+/* sha256 95ec8b9c1aefc36a5484ae5d99ae84b5fd376b3b3c81a35980b846c22dffb62f */
+otp_migrations_postgresql_sql_5: .incbin "migrations/postgresql/0006_jobs_checks_without_lists.sql"
+    .byte 0
     .section .data.rel.ro
     .globl otp_migrations_postgresql
     .balign 8
@@ -69,5 +80,6 @@ otp_migrations_postgresql:
     .quad otp_migrations_postgresql_name_2, otp_migrations_postgresql_sql_2
     .quad otp_migrations_postgresql_name_3, otp_migrations_postgresql_sql_3
     .quad otp_migrations_postgresql_name_4, otp_migrations_postgresql_sql_4
+    .quad otp_migrations_postgresql_name_5, otp_migrations_postgresql_sql_5
     .quad 0, 0
     .section .note.GNU-stack,"",%progbits

@@ -28,20 +28,10 @@ final class BackupEndToEndTests: XCTestCase {
         let burst = DispatchGroup()
         DispatchQueue.global().async(group: burst) {
             DispatchQueue.concurrentPerform(iterations: 4) { worker in
-                guard let c = try? RawConnection(port: port) else { return }
-                for round in 0..<10 {
-                    let reqs = (0..<25).map { i -> String in
-                        let n = worker * 1000 + round * 100 + i
-                        return WebhookRequest.post(
-                            body: WebhookRequest.body(
-                                identifier: String(format: "0814%08d", n), otp: String(format: "2%05d", n), channel: "sms"),
-                            authorization: auth)
-                    }
-                    guard (try? c.send(reqs.joined())) != nil else { return }
-                    for _ in 0..<25 {
-                        guard let r = try? c.readResponse(), r.status == 200, let id = r.json?["id"] as? String else { return }
-                        acked.append(id)
-                    }
+                WebhookRequest.pipelinedBurst(port: port, authorization: auth, rounds: 10, first: worker * 1000) { n in
+                    WebhookRequest.body(identifier: String(format: "0814%08d", n), otp: String(format: "2%05d", n), channel: "sms")
+                } accepted: {
+                    acked.append($0)
                 }
             }
         }

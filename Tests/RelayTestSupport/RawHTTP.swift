@@ -157,4 +157,23 @@ public enum WebhookRequest {
     public static func body(identifier: String, otp: String, channel: String) -> String {
         "{\"identifier\":\"\(identifier)\",\"otp\":\"\(otp)\",\"channel\":\"\(channel)\"}"
     }
+
+    /// One keep-alive connection sends `rounds` batches of `depth` pipelined webhooks, the body of
+    /// request `i` of batch `round` being `body(first + round * 100 + i)`, and hands the id of every
+    /// 200 to `accepted` as it arrives. Stops at the first answer that is not a 200 or not there
+    /// (a killed server): the ids handed over are exactly the acknowledged jobs.
+    public static func pipelinedBurst(
+        port: Int, authorization: String, rounds: Int, depth: Int = 25, first: Int, body: (Int) -> String,
+        accepted: (String) -> Void
+    ) {
+        guard let c = try? RawConnection(port: port) else { return }
+        for round in 0..<rounds {
+            let requests = (0..<depth).map { i in post(body: body(first + round * 100 + i), authorization: authorization) }
+            guard (try? c.send(requests.joined())) != nil else { return }
+            for _ in 0..<depth {
+                guard let r = try? c.readResponse(), r.status == 200, let id = r.json?["id"] as? String else { return }
+                accepted(id)
+            }
+        }
+    }
 }

@@ -53,24 +53,23 @@ final class ErrorContractTests: XCTestCase {
 
     func testLengthRequiredAndPayloadTooLarge() throws {
         let s = try TestService()
-        let c1 = try s.connect()
-        try c1.send("POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: \(s.auth)\r\nContent-Type: application/json\r\n\r\n")
-        assertPartnerError(try XCTUnwrap(c1.readResponse()), 411, "length_required")
-        let c2 = try s.connect()
-        try c2.send(
-            "POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: \(s.auth)\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
-                + "\r\n"
-        )
-        assertPartnerError(try XCTUnwrap(c2.readResponse()), 411, "length_required")
-        XCTAssertTrue(c2.waitForClose())
+        let post = "POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: \(s.auth)\r\n"
+        try assertRefused(s, post + "Content-Type: application/json\r\n\r\n", 411, "length_required", closes: false)
+        try assertRefused(s, post + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 411, "length_required", closes: true)
         // Over 8 KiB: refused from the head alone, before any body byte is sent.
-        let c3 = try s.connect()
-        try c3.send(
-            "POST /v1/webhooks/otp HTTP/1.1\r\nHost: x\r\nAuthorization: \(s.auth)\r\nContent-Type: application/json\r\nContent-Length: "
-                + "8193\r\n\r\n"
-        )
-        assertPartnerError(try XCTUnwrap(c3.readResponse()), 413, "payload_too_large")
-        XCTAssertTrue(c3.waitForClose())
+        try assertRefused(
+            s, post + "Content-Type: application/json\r\nContent-Length: 8193\r\n\r\n", 413, "payload_too_large", closes: true)
+    }
+
+    /// `request`, sent on a connection of its own, is refused with `status` and `code`; `closes`:
+    /// and the server then closes the connection.
+    private func assertRefused(
+        _ s: TestService, _ request: String, _ status: Int, _ code: String, closes: Bool, line: UInt = #line
+    ) throws {
+        let c = try s.connect()
+        try c.send(request)
+        assertPartnerError(try XCTUnwrap(c.readResponse(), line: line), status, code, line: line)
+        if closes { XCTAssertTrue(c.waitForClose(), line: line) }
     }
 
     func testHeadersTooLarge() throws {

@@ -1,3 +1,8 @@
+import RelayTestSupport
+import XCTest
+
+@testable import Relay
+
 /// The plain model SlidingWindowLimiter is checked against: every event kept in arrays, pruned by
 /// time (milliseconds). A tagged event already counted passes again without counting twice.
 struct LimiterReferenceModel {
@@ -22,5 +27,31 @@ struct LimiterReferenceModel {
         }
         kept.append((now, tag ?? 0))
         return (true, 0)
+    }
+}
+
+extension LimiterReferenceModel {
+    /// `limiter` and a model of its `max` and window see the same deterministic stream (SplitMix
+    /// `seed`, 20,000 events): each at most `maxGap` ms after the last, on one of `keys` keys, with
+    /// one of `tags` tags except one event in `untaggedOneIn`. Every decision and Retry-After must
+    /// agree; `afterEach` checks more after each step. Stops at the first disagreement.
+    static func assertAgrees(
+        with limiter: SlidingWindowLimiter<Int>, seed: UInt64, maxGap: UInt64, keys: UInt64, tags: UInt64,
+        untaggedOneIn: UInt64, afterEach: (Int) -> Void = { _ in }, file: StaticString = #filePath, line: UInt = #line
+    ) {
+        var model = LimiterReferenceModel(max: limiter.max, windowMilliseconds: limiter.windowMillis)
+        var rng = SplitMix(seed: seed)
+        var now: Int64 = 1_000_000
+        for step in 0..<20_000 {
+            now += Int64(rng.next() % maxGap)
+            let key = Int(rng.next() % keys)
+            let tag: UInt64? = rng.next() % untaggedOneIn == 0 ? nil : rng.next() % tags
+            let expected = model.record(key, tag: tag, now: now)
+            let got = limiter.record(key, tag: tag, now: now)
+            XCTAssertEqual(got.allowed, expected.0, "step \(step)", file: file, line: line)
+            XCTAssertEqual(got.retryAfterSeconds, expected.1, "step \(step)", file: file, line: line)
+            if got.allowed != expected.0 { return }
+            afterEach(step)
+        }
     }
 }
