@@ -41,6 +41,19 @@ final class VerifiedTokenCacheTests: XCTestCase {
 
     private var fullVerifications: Int { transforms.load(ordering: .relaxed) }
 
+    /// The cache's hits and, when given, its entries and flushes, and how many tokens were verified
+    /// in full so far.
+    private func assertCounts(
+        _ cache: VerifiedTokenCache<String>, hits: Int, entries: Int? = nil, flushes: Int? = nil, full: Int? = nil,
+        line: UInt = #line
+    ) {
+        let s = cache.statistics()
+        XCTAssertEqual(s.hits, hits, "hits", line: line)
+        if let entries { XCTAssertEqual(s.entries, entries, "entries", line: line) }
+        if let flushes { XCTAssertEqual(s.flushes, flushes, "flushes", line: line) }
+        if let full { XCTAssertEqual(fullVerifications, full, "verified in full", line: line) }
+    }
+
     /// The transport hands out the key set `name` from now on, and the verifier has fetched it.
     private func serveKeys(_ name: String, maxAge: Int = 300) throws {
         try jwks.use(name, maxAge: maxAge)
@@ -67,8 +80,7 @@ final class VerifiedTokenCacheTests: XCTestCase {
             XCTAssertNotNil(full(name, cache).failureCheck, name)
             XCTAssertNotNil(full(name, cache).failureCheck, name)
         }
-        XCTAssertEqual(cache.statistics().entries, 0)
-        XCTAssertEqual(cache.statistics().hits, 0)
+        assertCounts(cache, hits: 0, entries: 0)
         // A token over the size limit is refused before it is even hashed.
         let lookups = cache.statistics().misses
         XCTAssertEqual(fast("oversized", cache)?.failureCheck, .tokenTooLarge)
@@ -90,9 +102,7 @@ final class VerifiedTokenCacheTests: XCTestCase {
         }
         let withSuffix = verifier.verifyWithoutWaiting(valid + "A", cache: cache, subject)
         XCTAssertNotNil(withSuffix?.failureCheck)
-        XCTAssertEqual(cache.statistics().hits, 0)
-        XCTAssertEqual(cache.statistics().entries, 1)
-        XCTAssertEqual(fullVerifications, 1)
+        assertCounts(cache, hits: 0, entries: 1, full: 1)
     }
 
     /// Valid until `exp` (leeway 0 here) and not a millisecond longer; a clock stepped back before
@@ -138,8 +148,7 @@ final class VerifiedTokenCacheTests: XCTestCase {
         try jwks.useKeyAReplacedByKeyB()
         XCTAssertNoThrow(try verifier.keys.refresh().get())
         XCTAssertEqual(fast("valid", cache)?.failureCheck, .signatureInvalid)
-        XCTAssertEqual(cache.statistics().flushes, 1)
-        XCTAssertEqual(cache.statistics().hits, 0)
+        assertCounts(cache, hits: 0, flushes: 1)
     }
 
     /// Adding a key (a rotation announced ahead) or refetching the same set keeps every entry.
@@ -151,9 +160,7 @@ final class VerifiedTokenCacheTests: XCTestCase {
         XCTAssertNotNil(try fast("valid", cache)?.get())
         XCTAssertNotNil(try fast("rotated", cache)?.get())
         XCTAssertNotNil(try fast("rotated", cache)?.get())
-        XCTAssertEqual(cache.statistics().flushes, 0)
-        XCTAssertEqual(cache.statistics().hits, 2)
-        XCTAssertEqual(fullVerifications, 2)
+        assertCounts(cache, hits: 2, flushes: 0, full: 2)
     }
 
     /// A key set past its lifetime is not trusted for cached answers: the caller goes to `verify`.

@@ -3,17 +3,12 @@ import RelayCore
 /// One non-blocking `finish` (`SQLiteOutbox.finish(…, completion:)`): the writer applies it inside
 /// its batch transaction like any other item, so many workers' finishes (and the dispatcher's
 /// claims) share one commit, and the worker does not wait for it.
-/// `@unchecked Sendable`: `outcome` is written by the writer thread before the item is handed to
-/// its executor (the finish queue) and read by `complete()` after.
-final class FinishItem: WriteItem, @unchecked Sendable {
+final class FinishItem: CompletingItem<FinishResult>, WriteItem, @unchecked Sendable {
     let id: String
     let token: Int64
     let transition: JobTransition
     let attempt: AttemptReport
     let now: Int64
-    let executor: (any CompletionExecutor)?
-    let completion: @Sendable (Result<FinishResult, OutboxError>) -> Void
-    private var outcome = Outcome<FinishResult>()
 
     init(
         id: String, token: Int64, transition: JobTransition, attempt: AttemptReport, now: Int64,
@@ -24,20 +19,15 @@ final class FinishItem: WriteItem, @unchecked Sendable {
         self.transition = transition
         self.attempt = attempt
         self.now = now
-        self.executor = executor
-        self.completion = completion
+        super.init(executor: executor, completion: completion)
     }
 
     func apply(_ context: WriterContext) throws(SQLiteError) {
         outcome.value = try context.finish(id: id, token: token, transition: transition, attempt: attempt, now: now)
     }
 
-    func settle(_ error: OutboxError?) { outcome.settle(error) }
-
     /// A finish lost to a power cut leaves the lease to run out: the job is sent again.
     var durable: Bool { false }
-
-    func complete() { completion(outcome.result) }
 
     /// A retry or next-route that applied makes its job ready again; an acceptance with a
     /// fallback time gives the dispatcher a new time to wake for.

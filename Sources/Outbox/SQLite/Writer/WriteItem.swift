@@ -94,18 +94,32 @@ final class WriteOperation<T>: WriteItem, @unchecked Sendable {
     }
 }
 
+/// What an item that answers through a callback holds (`EnqueueItem`, `FinishItem`): the
+/// executor its completion runs on, the completion, and the outcome the writer settles.
+/// `@unchecked Sendable`: `outcome` is written by the writer thread before the item is handed to
+/// the executor (the hand-over's lock orders that) and read by `complete()` after.
+class CompletingItem<Value>: @unchecked Sendable {
+    let executor: (any CompletionExecutor)?
+    private let completion: @Sendable (Result<Value, OutboxError>) -> Void
+    var outcome = Outcome<Value>()
+
+    init(executor: (any CompletionExecutor)?, completion: @escaping @Sendable (Result<Value, OutboxError>) -> Void) {
+        self.executor = executor
+        self.completion = completion
+    }
+
+    func settle(_ error: OutboxError?) { outcome.settle(error) }
+
+    func complete() { completion(outcome.result) }
+}
+
 /// One webhook job. The payload was sealed on the caller's thread, so the writer only runs SQL.
 /// With an executor (the caller's event loop) the completion runs there, after the writer handed
 /// it over; otherwise on the writer thread.
-/// `@unchecked Sendable`: `outcome` is written by the writer thread before the item is handed to
-/// the executor (the hand-over's lock orders that) and read by `complete()` after.
-final class EnqueueItem: WriteItem, @unchecked Sendable {
+final class EnqueueItem: CompletingItem<EnqueueResult>, WriteItem, @unchecked Sendable {
     let id: String
     let job: NewJob
     let payload: [UInt8]
-    let executor: (any CompletionExecutor)?
-    let completion: @Sendable (Result<EnqueueResult, OutboxError>) -> Void
-    private var outcome = Outcome<EnqueueResult>()
 
     init(
         id: String, job: NewJob, payload: [UInt8], executor: (any CompletionExecutor)?,
@@ -114,17 +128,12 @@ final class EnqueueItem: WriteItem, @unchecked Sendable {
         self.id = id
         self.job = job
         self.payload = payload
-        self.executor = executor
-        self.completion = completion
+        super.init(executor: executor, completion: completion)
     }
 
     func apply(_ context: WriterContext) throws(SQLiteError) {
         outcome.value = try context.insert(self)
     }
-
-    func settle(_ error: OutboxError?) { outcome.settle(error) }
-
-    func complete() { completion(outcome.result) }
 
     var wakesWorkers: Bool { outcome.value.map { !$0.duplicate } ?? false }
 }
