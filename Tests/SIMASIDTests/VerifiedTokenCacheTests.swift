@@ -44,7 +44,7 @@ final class VerifiedTokenCacheTests: XCTestCase {
     /// The cache's hits and, when given, its entries and flushes, and how many tokens were verified
     /// in full so far.
     private func assertCounts(
-        _ cache: VerifiedTokenCache<String>, hits: Int, entries: Int? = nil, flushes: Int? = nil, full: Int? = nil,
+        _ cache: VerifiedTokenCache<String>, hits: UInt64, entries: Int? = nil, flushes: UInt64? = nil, full: Int? = nil,
         line: UInt = #line
     ) {
         let s = cache.statistics()
