@@ -395,6 +395,22 @@ def scenario_crash(a, binary, work):
     }
 
 
+def post_and_drain(svc, db, count, first_phone):
+    """Starts the service, posts `count` webhooks (distinct numbers from `first_phone`), and waits up to
+    120 s for the accepted ones to end terminal: (ids, statuses, all terminal, seconds waited)."""
+    svc.start()
+    ids = []
+    c = Client(svc.port)
+    for n in range(count):
+        st, _, body = c.call(webhook_request(phone(first_phone + n), otp_for(n)))
+        if st == 200:
+            ids.append(json.loads(body)["id"])
+    c.close()
+    t0 = time.time()
+    st, done = wait_terminal(db, ids, timeout=120)
+    return ids, st, done, time.time() - t0
+
+
 def scenario_providers(a, binary, work):
     """A provider failing at --fault-rate with 500s, 429s, timeouts, resets and slow answers."""
     db = os.path.join(work, "outbox.sqlite")
@@ -402,17 +418,7 @@ def scenario_providers(a, binary, work):
     provider = Provider(FaultPlan(a.fault_rate, seed=7), latency_ms=(2, 20))
     svc = Service(binary, work, db, provider.port,
                   retry={"base_delay_ms": 100, "max_delay_ms": 1500, "max_attempts": max_attempts})
-    svc.start()
-    ids = []
-    c = Client(svc.port)
-    for n in range(a.jobs):
-        st, _, body = c.call(webhook_request(phone(100000 + n), otp_for(n)))
-        if st == 200:
-            ids.append(json.loads(body)["id"])
-    c.close()
-    t0 = time.time()
-    st, done = wait_terminal(db, ids, timeout=120)
-    drain = time.time() - t0
+    ids, st, done, drain = post_and_drain(svc, db, a.jobs, 100000)
     rc = svc.stop()
     counts = collections.Counter(st.values())
     per_job = [provider.requests.get(i, 0) for i in ids]
@@ -446,17 +452,7 @@ def scenario_throttle(a, binary, work):
     provider = Provider(FaultPlan(0.05, seed=3), latency_ms=(2, 10), limit_per_s=a.limit)
     svc = Service(binary, work, db, provider.port,
                   retry={"base_delay_ms": 100, "max_delay_ms": 1500, "max_attempts": 12})
-    svc.start()
-    ids = []
-    c = Client(svc.port)
-    for n in range(a.throttle_jobs):
-        st, _, body = c.call(webhook_request(phone(200000 + n), otp_for(n)))
-        if st == 200:
-            ids.append(json.loads(body)["id"])
-    c.close()
-    t0 = time.time()
-    st, done = wait_terminal(db, ids, timeout=120)
-    drain = time.time() - t0
+    ids, st, done, drain = post_and_drain(svc, db, a.throttle_jobs, 200000)
     rc = svc.stop()
     provider.stop()
     counts = collections.Counter(st.values())

@@ -32,7 +32,7 @@ final class WALState: Sendable {
 /// `ThreadOwnership` checks that).
 final class Checkpointer: @unchecked Sendable {
     struct Policy {
-        var truncateBytes: Int64 = 32 << 20
+        var truncateBytes: Int64 = OutboxOptions().walTruncateBytes
         var erasureDelay: Duration = .seconds(1)
         var retryInterval: Duration = .seconds(1)
         var truncateWaitMillis: Int32 = 50
