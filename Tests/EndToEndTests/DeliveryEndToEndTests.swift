@@ -36,10 +36,10 @@ class DeliveryEndToEndTests: StoreEndToEndCase {
         defer { gateway.stop() }
         let port = gateway.port
         let config = """
-            {"delivery": {"providers": {"gw": {"kind": "http", "method": "POST", "url": "http://127.0.0.1:\(port)/slow/150",
+            {"delivery": {"providers": {"gw": {"kind": "http", "method": "POST", "url": "http://127.0.0.1:\(port)/slow/400",
                                                 "body_kind": "json", "body_template": "{\\"to\\": \\"{to}\\", \\"text\\": \\"{text}\\"}",
-                                                "channels": ["sms"], "total_timeout_ms": 1000}},
-                          "routes": {"sms": ["gw"]}, "workers": 16, "lease_ms": 2000}}
+                                                "channels": ["sms"], "total_timeout_ms": 2000}},
+                          "routes": {"sms": ["gw"]}, "workers": 16, "lease_ms": 4000}}
             """
         try config.write(toFile: dir.file("config.json"), atomically: true, encoding: .utf8)
         let (base, db) = try storeEnvironment(dir)

@@ -43,6 +43,38 @@ final class WriterTests: XCTestCase {
         XCTAssertGreaterThan(size, before + 200_000)
     }
 
+    /// Under sustained writes the WAL starts over once the background has copied nearly all of it:
+    /// the writer's own checkpoints copy the few frames left (not the whole WAL at the bound), and
+    /// the WAL file stays well under the bound of eight times `checkpointPages` frames.
+    func testWriterRestartsTheWALAfterTheBackgroundCopiedMostOfIt() throws {
+        let tmp = TempDatabase()
+        var options = OutboxOptions()
+        options.checkpointPages = 200
+        let outbox = try makeOutbox(tmp, options: options)
+        let state = outbox.checkpointer.state
+        for wave in 0..<20 {
+            let group = DispatchGroup()
+            for i in 0..<1_000 {
+                group.enter()
+                let n = wave * 1_000 + i
+                outbox.enqueue(otpJob(phone: "+62814\(String(format: "%07d", n))", otp: "\(100000 + n % 900_000)")) { _ in
+                    group.leave()
+                }
+            }
+            group.wait()
+        }
+        let early = state.writerCheckpointsAfterBackfill.load(ordering: .relaxed)
+        let atBound = state.writerCheckpointsAtBound.load(ordering: .relaxed)
+        print(
+            "wal-restart: generations \(state.generation.load(ordering: .relaxed)), writer checkpoints after the background \(early), at the bound \(atBound)"
+        )
+        XCTAssertGreaterThan(state.generation.load(ordering: .relaxed), 2, "the WAL started over")
+        XCTAssertGreaterThan(early, atBound, "after the background: \(early), at the bound: \(atBound)")
+        let walBytes = Checkpointer.walBytes(tmp.path)
+        let frameBytes = 4_096 + 24
+        XCTAssertLessThan(walBytes, Int64(8 * options.checkpointPages * frameBytes), "WAL file \(walBytes) bytes")
+    }
+
     /// A blocking operation called from a commit observer (the writer thread) runs inline.
     func testStoreCallFromObserverDoesNotDeadlock() throws {
         let tmp = TempDatabase()

@@ -9,6 +9,28 @@ final class WALState: Sendable {
     let uncopiedFrames = Atomic<Int>(0)
     /// TRUNCATE checkpoints that emptied the WAL file.
     let truncations = Atomic<Int>(0)
+    /// The writer's own checkpoints between batches: after the background had copied all but a
+    /// few frames, and at the bound (the background behind).
+    let writerCheckpointsAfterBackfill = Atomic<Int>(0)
+    let writerCheckpointsAtBound = Atomic<Int>(0)
+    /// The WAL's generation as the writer counts it: one more each time the WAL started over.
+    let generation = Atomic<Int>(0)
+    /// The frames the last checkpoint had copied, and the generation read before it ran, packed
+    /// in one word (generation << 32 | frames) so the writer never pairs one with the other's
+    /// older value. A checkpoint that ran across a restart carries the older generation and is
+    /// ignored.
+    private let backfill = Atomic<Int>(-1)
+
+    func recordBackfill(frames: Int, generation: Int) {
+        backfill.store((generation & 0x7FFF_FFFF) << 32 | (frames & 0xFFFF_FFFF), ordering: .releasing)
+    }
+
+    /// Frames the last checkpoint copied of the WAL's `generation`, nil when none ran since it began.
+    func backfilledFrames(generation: Int) -> Int? {
+        let packed = backfill.load(ordering: .acquiring)
+        guard packed >= 0, packed >> 32 == generation & 0x7FFF_FFFF else { return nil }
+        return packed & 0xFFFF_FFFF
+    }
 }
 
 /// Copies WAL frames back into the database file on its own thread and connection, so the writer
@@ -107,8 +129,12 @@ final class Checkpointer: @unchecked Sendable {
             do throws(SQLiteError) {
                 let conn: SQLiteDatabase
                 if let db { conn = db } else { conn = try SQLiteDatabase(path: path, configuration: configuration); db = conn }
+                let generation = state.generation.load(ordering: .acquiring)
                 let passive = try conn.checkpoint(.passive)
-                if !passive.busy { state.uncopiedFrames.store(max(0, passive.walFrames - passive.copiedFrames), ordering: .relaxed) }
+                if !passive.busy {
+                    state.uncopiedFrames.store(max(0, passive.walFrames - passive.copiedFrames), ordering: .relaxed)
+                    state.recordBackfill(frames: passive.copiedFrames, generation: generation)
+                }
                 let large = Checkpointer.walBytes(path) > policy.truncateBytes
                 guard eraseNow || large else {
                     retryAt = nil

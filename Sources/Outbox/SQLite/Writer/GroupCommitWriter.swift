@@ -26,6 +26,8 @@ final class GroupCommitWriter: @unchecked Sendable {
     let finishQueue = QueueExecutor(label: "outbox-finishes")
     /// WAL frames when a checkpoint last ran or was requested (writer thread only).
     private var framesAtLastCheckpoint = 0
+    /// WAL frames after the last batch (writer thread only): fewer now means the WAL started over.
+    private var framesAtLastFrames = 0
 
     /// Batches committed and items in them (group commit is visible as items > batches).
     let batchesCommitted = Atomic<Int>(0)
@@ -181,19 +183,56 @@ final class GroupCommitWriter: @unchecked Sendable {
     /// The background checkpointer copies the WAL each time `checkpointPages` more frames were
     /// appended (not after every batch once the WAL is that long: each run copies and syncs, and
     /// pages rewritten by later batches are copied once per run, so spacing the runs coalesces
-    /// them). A passive checkpoint cannot restart the WAL while batches keep appending, so once it
-    /// holds eight times `checkpointPages` the writer checkpoints itself between batches (only the
-    /// frames the background has not copied yet), and the next batch starts the WAL over.
+    /// them). A passive checkpoint cannot restart the WAL while batches keep appending (SQLite
+    /// starts it over only when a write begins with every frame copied), so the writer finishes
+    /// the job between batches: once the WAL holds four times `checkpointPages` frames and the
+    /// background has just copied all but a few (at most half of `checkpointPages`), the writer
+    /// copies those few itself (a short pause of the one writer, not a copy of the whole WAL), and
+    /// the next batch starts the WAL over. Past eight times, it does so whatever is left (the
+    /// background is behind: a bound on the WAL, as before).
     private func checkpointIfNeeded() {
         guard checkpointPages > 0 else { return }
         let frames = context.walFrames
-        if frames < framesAtLastCheckpoint { framesAtLastCheckpoint = 0 }  // the WAL started over
-        if frames >= checkpointPages * 8 || (checkpointer == nil && frames - framesAtLastCheckpoint >= checkpointPages) {
-            if context.checkpointNow() { framesAtLastCheckpoint = frames }
+        if frames < framesAtLastFrames, let state = checkpointer?.state {  // the WAL started over
+            state.generation.add(1, ordering: .releasing)
+        }
+        framesAtLastFrames = frames
+        if frames < framesAtLastCheckpoint { framesAtLastCheckpoint = 0 }
+        if let reason = writerCheckpoint(frames: frames) {
+            if context.checkpointNow() {
+                framesAtLastCheckpoint = frames
+                switch reason {
+                case .alone: break
+                case .afterBackfill: checkpointer?.state.writerCheckpointsAfterBackfill.add(1, ordering: .relaxed)
+                case .atBound: checkpointer?.state.writerCheckpointsAtBound.add(1, ordering: .relaxed)
+                }
+            }
         } else if frames - framesAtLastCheckpoint >= checkpointPages {
             checkpointer?.request()
             framesAtLastCheckpoint = frames
         }
+    }
+
+    private enum WriterCheckpoint {
+        /// No background checkpointer: the writer does every checkpoint itself.
+        case alone
+        /// The background copied all but a few frames.
+        case afterBackfill
+        /// The WAL reached its bound (the background is behind).
+        case atBound
+    }
+
+    /// Whether the writer checkpoints itself now, and why.
+    private func writerCheckpoint(frames: Int) -> WriterCheckpoint? {
+        guard let state = checkpointer?.state else {
+            return frames - framesAtLastCheckpoint >= checkpointPages ? .alone : nil
+        }
+        if frames >= checkpointPages * 8 { return .atBound }
+        guard frames >= checkpointPages * 4,
+            let copied = state.backfilledFrames(generation: state.generation.load(ordering: .acquiring)),
+            frames - copied <= checkpointPages / 2
+        else { return nil }
+        return .afterBackfill
     }
 }
 
