@@ -202,7 +202,7 @@ final class PostgreSQLEndToEndTests: XCTestCase {
 
     /// Per-identifier limits are per node (docs/deployment.md): with `per_identifier_max` 2 each
     /// node takes two new OTPs for one identifier and refuses the third with the partner's 429, so
-    /// two nodes take at most 2 × 2; a repeat of an accepted OTP on its node is the same job.
+    /// two nodes take at most 2 × 2; a repeat of an accepted OTP on either node is the same job.
     func testPerIdentifierLimitIsPerNode() throws {
         let c = try cluster(perIdentifierMax: 2)
         defer {
@@ -229,6 +229,12 @@ final class PostgreSQLEndToEndTests: XCTestCase {
             XCTAssertEqual(repeated.json?["id"] as? String, accepted[accepted.count - 2])
         }
         XCTAssertEqual(Set(accepted).count, 4)
+        // The partner's retry of node 0's first OTP lands on node 1, which is at the limit and never
+        // saw it: the first job's id (looked up in the database), not a 429; a new OTP still is one.
+        let retried = try post(c.nodes[1], "600417")
+        XCTAssertEqual(retried.status, 200, "a repeat from another node is not refused: \(retried.text)")
+        XCTAssertEqual(retried.json?["id"] as? String, accepted[0])
+        XCTAssertEqual(try post(c.nodes[1], "619417").status, 429)
         XCTAssertEqual(try c.jobs("SELECT count(*) FROM jobs"), ["4"], "nodes × per_identifier_max")
     }
 

@@ -194,4 +194,36 @@ final class PostgreSQLStoreTests: XCTestCase {
         XCTAssertEqual(try s.receipts(jobID: b).map(\.kind), [.timeout])
         XCTAssertEqual(try s.countsByStatus(channel: nil)[.delivered], 1)
     }
+    /// `findRepeat` (a webhook one node's limiter refused): the first job's id whichever node took
+    /// it, nil for a key nobody holds, and nil without a query while too many lookups wait.
+    func testFindRepeatAnswersAnotherNodesJobAndIsBounded() throws {
+        let url = try server().createDatabase()
+        var options = PostgreSQLOptions()
+        options.maxPendingRepeatLookups = 0
+        let a = try node(url), b = try node(url)
+        let capped = try PostgreSQLOutbox(url: url, keys: KeyRing(current: testKey), logger: .silent, options: options)
+        defer {
+            a.close()
+            b.close()
+            capped.close()
+        }
+        let first = try a.enqueueAndWait(Self.job("515151")).get()
+        func find(_ store: PostgreSQLOutbox, _ job: NewJob) throws -> EnqueueResult? {
+            let answer = Box<Result<EnqueueResult?, OutboxError>?>(nil)
+            let done = DispatchSemaphore(value: 0)
+            store.findRepeat(of: job, executor: nil) {
+                let r = $0
+                answer.with { $0 = r }
+                done.signal()
+            }
+            XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+            return try XCTUnwrap(answer.get).get()
+        }
+        let found = try find(b, Self.job("515151"))
+        XCTAssertEqual(found?.id, first.id)
+        XCTAssertEqual(found?.duplicate, true)
+        XCTAssertEqual(found?.status, .queued)
+        XCTAssertNil(try find(b, Self.job("525252")), "a key nobody holds")
+        XCTAssertNil(try find(capped, Self.job("515151")), "no lookup past maxPendingRepeatLookups")
+    }
 }

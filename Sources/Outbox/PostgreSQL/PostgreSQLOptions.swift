@@ -18,6 +18,9 @@ public struct PostgreSQLOptions: Sendable {
     /// cannot steal or extend a lease. False takes the callers' `now` instead (tests that drive
     /// time by hand, as the SQLite store does).
     public var databaseClock = true
+    /// Dedupe lookups for webhooks the per-identifier limit refused (`findRepeat`) that may wait
+    /// at once; past this the refusal stands without a query (a flood costs the database nothing).
+    public var maxPendingRepeatLookups = 64
     /// Refuse to open with a data key other than the one the database records (and record it on
     /// first open). Off only for operator reads that have no key and open no payload.
     public var verifyDataKey = true

@@ -24,6 +24,7 @@ public final class PostgreSQLOutbox: OutboxStore {
     let queries: PGQueries
     private let listener: PGListener
     let observers = ObserverList()
+    let repeatLookups = RepeatLookups()
     private let closed = Atomic<Bool>(false)
 
     /// Connects, migrates and checks the data key, then starts the writer and the listener.

@@ -12,9 +12,27 @@ public protocol JobIngestStore: AnyObject, Sendable {
     func enqueue(
         _ job: NewJob, executor: (any CompletionExecutor)?,
         completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void)
+
+    /// The first job's id and status when `job`'s dedupe key was accepted inside its window (on
+    /// any node sharing the store), nil when it was not or when the store cannot tell without
+    /// enqueueing. Asked when the per-identifier limit refuses a webhook: a partner's retry that
+    /// reaches another node than the first try must get the first job's id, not a `429`. Returns at
+    /// once; `completion` runs on `executor` (nil: on any thread).
+    func findRepeat(
+        of job: NewJob, executor: (any CompletionExecutor)?,
+        completion: @escaping @Sendable (Result<EnqueueResult?, OutboxError>) -> Void)
 }
 
 extension JobIngestStore {
+    /// One node owns the store (SQLite): its limiter already knows every repeat it counted, so
+    /// there is nothing to look up.
+    public func findRepeat(
+        of job: NewJob, executor: (any CompletionExecutor)?,
+        completion: @escaping @Sendable (Result<EnqueueResult?, OutboxError>) -> Void
+    ) {
+        completion(.success(nil))
+    }
+
     /// `enqueue` with the completion on the store's writer thread.
     public func enqueue(_ job: NewJob, completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void) {
         enqueue(job, executor: nil, completion: completion)

@@ -76,24 +76,34 @@ final class OTPIngest: Sendable {
         let identity = recipientHash.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let elapsed = monotonic.elapsedMillis()
         let limit = perIdentifier.record(identity, tag: tag, now: elapsed)
-        guard limit.allowed else {
-            metrics.rejected("rate_limited")
-            securityLog.note("webhook rate limited", key: String(identity, radix: 16), now: elapsed) {
-                logger.info(
-                    "webhook rate limited",
-                    [
-                        "request_id": .string(requestID), "channel": .string(submission.channel.rawValue),
-                        "to": .string(Recipient.mask(submission.recipient)),
-                    ])
-            }
-            completion(.failure(.rateLimited(retryAfterSeconds: limit.retryAfterSeconds)))
-            return
-        }
         let job = NewJob.otp(
             channel: submission.channel, recipient: submission.recipient, recipientHash: recipientHash,
             otp: submission.otp, dedupeKey: dedupe, dedupeWindow: settings.dedupeWindow,
             createdAt: now, expiresAt: now + settings.otpValidity.wholeMilliseconds)
         let metrics = self.metrics
+        guard limit.allowed else {
+            // A repeat of a job accepted on another node (which this node's limiter never saw) gets
+            // the first job's id, as on the node that took it; anything else is refused.
+            let refusal = PartnerError.rateLimited(retryAfterSeconds: limit.retryAfterSeconds)
+            let securityLog = self.securityLog
+            store.findRepeat(of: job, executor: executor) { result in
+                if case .success(let first?) = result {
+                    metrics.accepted(duplicate: true)
+                    return completion(.success(AcceptedJob(id: first.id, status: first.status.rawValue)))
+                }
+                metrics.rejected("rate_limited")
+                securityLog.note("webhook rate limited", key: String(identity, radix: 16), now: elapsed) {
+                    logger.info(
+                        "webhook rate limited",
+                        [
+                            "request_id": .string(requestID), "channel": .string(submission.channel.rawValue),
+                            "to": .string(Recipient.mask(submission.recipient)),
+                        ])
+                }
+                completion(.failure(refusal))
+            }
+            return
+        }
         store.enqueue(job, executor: executor) { result in
             switch result {
             case .success(let r):

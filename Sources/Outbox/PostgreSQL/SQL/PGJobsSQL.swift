@@ -42,6 +42,13 @@ enum PGJobsSQL {
         SELECT t.n, k.job_id, coalesce(j.status, 'queued')
         FROM t JOIN k ON k.dedupe_key = t.dedupe_key AND k.job_id <> t.id LEFT JOIN jobs j ON j.id = k.job_id
         """
+
+    /// The job holding dedupe key `$1` inside its window at `$2` (NULL: the database's clock), for
+    /// a webhook the per-identifier limit refused (`PostgreSQLOutbox.findRepeat`).
+    static let repeatOf = """
+        SELECT d.job_id, j.status FROM dedupe_keys d JOIN jobs j ON j.id = d.job_id
+        WHERE d.dedupe_key = $1::bytea AND d.dedupe_until > coalesce($2::bigint, otp_relay_now_ms())
+        """
 }
 
 /// SQL of operator reads and writes, and of the aggregates (the same answers as `OperationsSQL`
