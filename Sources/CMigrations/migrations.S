@@ -30,6 +30,11 @@ otp_migrations_sqlite_name_5: .asciz "0006_jobs_checks_without_lists"
 /* sha256 a3fb74df8753433018bddf20d64022a9f6c5aec5ed5f70c3c461106ba220011c */
 otp_migrations_sqlite_sql_5: .incbin "migrations/0006_jobs_checks_without_lists.sql"
     .byte 0
+    .section .rodata
+otp_migrations_sqlite_name_6: .asciz "0007_ingest_function"
+/* sha256 891a41555c318bbd4ef11efccbd9168f9b9fb1e7683c260781ca7ef59202d278 */
+otp_migrations_sqlite_sql_6: .incbin "migrations/0007_ingest_function.sql"
+    .byte 0
     .section .data.rel.ro
     .globl otp_migrations_sqlite
     .balign 8
@@ -40,6 +45,7 @@ otp_migrations_sqlite:
     .quad otp_migrations_sqlite_name_3, otp_migrations_sqlite_sql_3
     .quad otp_migrations_sqlite_name_4, otp_migrations_sqlite_sql_4
     .quad otp_migrations_sqlite_name_5, otp_migrations_sqlite_sql_5
+    .quad otp_migrations_sqlite_name_6, otp_migrations_sqlite_sql_6
     .quad 0, 0
     .section .rodata
 otp_migrations_postgresql_name_0: .asciz "0001_outbox"
@@ -71,6 +77,11 @@ otp_migrations_postgresql_name_5: .asciz "0006_jobs_checks_without_lists"
 /* sha256 95ec8b9c1aefc36a5484ae5d99ae84b5fd376b3b3c81a35980b846c22dffb62f */
 otp_migrations_postgresql_sql_5: .incbin "migrations/postgresql/0006_jobs_checks_without_lists.sql"
     .byte 0
+    .section .rodata
+otp_migrations_postgresql_name_6: .asciz "0007_ingest_function"
+/* sha256 3152525265f95e104c69035c3a646b0880f3821baad3c2a2589a8058871e0930 */
+otp_migrations_postgresql_sql_6: .incbin "migrations/postgresql/0007_ingest_function.sql"
+    .byte 0
     .section .data.rel.ro
     .globl otp_migrations_postgresql
     .balign 8
@@ -81,5 +92,6 @@ otp_migrations_postgresql:
     .quad otp_migrations_postgresql_name_3, otp_migrations_postgresql_sql_3
     .quad otp_migrations_postgresql_name_4, otp_migrations_postgresql_sql_4
     .quad otp_migrations_postgresql_name_5, otp_migrations_postgresql_sql_5
+    .quad otp_migrations_postgresql_name_6, otp_migrations_postgresql_sql_6
     .quad 0, 0
     .section .note.GNU-stack,"",%progbits

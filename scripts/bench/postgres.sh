@@ -4,6 +4,10 @@
 # are durable accepts. Functions: pg_start, pg_newdb (prints a URL), pg_count URL SQL, pg_stop.
 # BENCH_PG_STATS=1 loads pg_stat_statements and prints, before each database is left (pg_newdb)
 # and at pg_stop, its statements by total time (calls, execution and planning ms, mean ms, rows): where a run's time went.
+# BENCH_PG_WAL_TMPFS=1 puts the server's data directory in /dev/shm: fsync stays on but costs ~nothing, a
+# model of a fast flush (NVMe, a write-back cache with a battery) to see what a run is bound by; never a headline figure.
+# BENCH_PG_OPTS adds server options (e.g. "-c session_preload_libraries=auto_explain -c auto_explain.log_min_duration=5",
+# plans then in $work/pg/server.log).
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 pg_run() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 pg_stats_opts=""
@@ -21,12 +25,17 @@ pg_stats() {
 }
 pg_start() {
   [[ -x "$pg_bin/initdb" ]] || { echo "bench: PostgreSQL server binaries not found: scripts/install-deps --test" >&2; exit 1; }
-  pg_dir="$work/pg"; mkdir -p "$pg_dir"
+  pg_dir="$work/pg"
+  if [[ -n "${BENCH_PG_WAL_TMPFS:-}" ]]; then  # a model check, not a figure: WAL flushes then cost ~nothing
+    pg_dir=$(mktemp -d /dev/shm/otp-relay-bench-pg.XXXXXX)
+    ln -s "$pg_dir" "$work/pg-tmpfs"
+  fi
+  mkdir -p "$pg_dir"
   [[ $(id -u) -eq 0 ]] && chown postgres "$work" "$pg_dir" && chmod 755 "$work"
   pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   (cd / && pg_run "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 >/dev/null)
   (cd / && pg_run "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c max_connections=100 -c shared_buffers=256MB $pg_stats_opts" start \
+    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c max_connections=100 -c shared_buffers=256MB $pg_stats_opts ${BENCH_PG_OPTS:-}" start \
     </dev/null >/dev/null 2>&1)
   pg_pid=$(head -1 "$pg_dir/data/postmaster.pid")
   echo 0 >"$pg_dir/databases"
@@ -49,4 +58,5 @@ pg_stop() {
   kill -INT "$pg_pid" 2>/dev/null || true
   for _ in $(seq 1 100); do kill -0 "$pg_pid" 2>/dev/null || break; sleep 0.1; done
   pg_pid=""
+  if [[ "$pg_dir" == /dev/shm/otp-relay-bench-pg.* ]]; then rm -rf "$pg_dir"; fi
 }

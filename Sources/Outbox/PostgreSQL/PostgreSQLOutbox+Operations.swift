@@ -9,7 +9,7 @@ extension PostgreSQLOutbox {
     /// Deletes sent and expired jobs created before `before` (attempts by cascade), at most
     /// `limit` per call, by the node holding the sweep lock (others delete nothing this call).
     public func purge(createdBefore before: Int64, limit: Int = 1_000) throws(OutboxError) -> Int {
-        try queries.run(PGOperationsSQL.purge, [String(before), String(limit)]).affected
+        try queries.run(PGOperationsSQL.purge, [String(before), String(limit)]).int(0, 0)
     }
 
     public func replay(

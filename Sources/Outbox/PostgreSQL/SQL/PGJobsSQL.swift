@@ -14,33 +14,13 @@ enum PGJobsSQL {
     /// Jobs are inserted that claim no key or own theirs. The rows back are the repeats: the
     /// element's ordinal, the first job's id and its status (`queued` when that job committed after
     /// this statement's snapshot).
+    ///
+    /// The statement is the function `otp_relay_enqueue` (migration 0007), so each session plans it
+    /// once rather than at every batch; edit it there (a new migration that replaces the function).
     static let enqueue = """
-        WITH t AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[],
-                                        $7::text[], $8::bytea[], $9::bytea[], $10::bigint[], $11::bytea[], $12::text[],
-                                        $13::text[]) WITH ORDINALITY
-                   AS t(id, kind, channel, created_at, run_at, expires_at, recipient_masked, recipient_hash, dedupe_key,
-                        dedupe_until, payload, language, app, n)),
-        s AS (SELECT coalesce(otp_relay_now_ms() - $14::bigint, 0) AS shift),
-        k AS (INSERT INTO dedupe_keys (dedupe_key, job_id, created_at, dedupe_until)
-              SELECT t.dedupe_key, t.id, t.created_at + s.shift, t.dedupe_until + s.shift FROM t, s
-              WHERE t.dedupe_until IS NOT NULL ORDER BY t.dedupe_key
-              ON CONFLICT (dedupe_key) DO UPDATE SET
-                  job_id = CASE WHEN dedupe_keys.dedupe_until <= EXCLUDED.created_at THEN EXCLUDED.job_id
-                                ELSE dedupe_keys.job_id END,
-                  created_at = CASE WHEN dedupe_keys.dedupe_until <= EXCLUDED.created_at THEN EXCLUDED.created_at
-                                    ELSE dedupe_keys.created_at END,
-                  dedupe_until = CASE WHEN dedupe_keys.dedupe_until <= EXCLUDED.created_at THEN EXCLUDED.dedupe_until
-                                      ELSE dedupe_keys.dedupe_until END
-              RETURNING dedupe_key, job_id),
-        i AS (INSERT INTO jobs (id, kind, channel, status, attempts, created_at, updated_at, run_at, expires_at,
-                                recipient_masked, recipient_hash, dedupe_key, dedupe_until, payload, route_step,
-                                language, app)
-              SELECT t.id, t.kind, t.channel, 'queued', 0, t.created_at + s.shift, t.created_at + s.shift,
-                     t.run_at + s.shift, t.expires_at + s.shift, t.recipient_masked, t.recipient_hash, t.dedupe_key,
-                     t.dedupe_until + s.shift, t.payload, 0, t.language, t.app
-              FROM t, s WHERE t.dedupe_until IS NULL OR t.id IN (SELECT job_id FROM k))
-        SELECT t.n, k.job_id, coalesce(j.status, 'queued')
-        FROM t JOIN k ON k.dedupe_key = t.dedupe_key AND k.job_id <> t.id LEFT JOIN jobs j ON j.id = k.job_id
+        SELECT n, job_id, status FROM otp_relay_enqueue($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],
+            $6::bigint[], $7::text[], $8::bytea[], $9::bytea[], $10::bigint[], $11::bytea[], $12::text[], $13::text[],
+            $14::bigint)
         """
 
     /// The job holding dedupe key `$1` inside its window at `$2` (NULL: the database's clock), for
@@ -87,13 +67,18 @@ enum PGOperationsSQL {
         SELECT c.status, c.valid, c.has, (SELECT count(*) FROM u) FROM c
         """
 
-    /// Retention by the node holding the sweep lock: `$1` created_before, `$2` limit.
+    /// Retention by the node holding the sweep lock: `$1` created_before, `$2` limit. The jobs'
+    /// dedupe keys still naming them go too (by key: `dedupe_keys` has no foreign key, migration
+    /// 0007); attempts, replays and receipts by cascade. Returns the number of jobs deleted.
     static let purge = """
-        WITH l AS (SELECT pg_try_advisory_xact_lock(\(PGSQL.sweepLock)) AS got)
-        DELETE FROM jobs WHERE id IN (
-            SELECT id FROM jobs WHERE created_at < $1::bigint AND status IN ('sent', 'delivered', 'undelivered', 'expired')
-              AND (SELECT got FROM l)
-            LIMIT $2::integer FOR UPDATE SKIP LOCKED)
+        WITH l AS (SELECT pg_try_advisory_xact_lock(\(PGSQL.sweepLock)) AS got),
+        p AS (DELETE FROM jobs WHERE id IN (
+                  SELECT id FROM jobs WHERE created_at < $1::bigint
+                    AND status IN ('sent', 'delivered', 'undelivered', 'expired') AND (SELECT got FROM l)
+                  LIMIT $2::integer FOR UPDATE SKIP LOCKED)
+              RETURNING id, dedupe_key),
+        k AS (DELETE FROM dedupe_keys d USING p WHERE d.dedupe_key = p.dedupe_key AND d.job_id = p.id)
+        SELECT count(*) FROM p
         """
 
     static let countsByStatus = """
