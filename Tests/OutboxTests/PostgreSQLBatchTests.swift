@@ -98,6 +98,40 @@ final class PostgreSQLBatchTests: XCTestCase {
         XCTAssertEqual(try s.job(id: first.id)?.status, .queued)
         XCTAssertEqual(try s.countsByStatus(channel: nil)[.queued], 2, "the new job and the one without a key")
     }
+
+    /// `dedupe_keys` has no foreign key (migration 0007): retention deletes the keys its jobs still
+    /// own, and only those (a key taken over by a later job stays with it).
+    func testRetentionDeletesThePurgedJobsOwnKeysOnly() throws {
+        guard let server = PostgresServer.shared else { throw XCTSkip(PostgresServer.unavailableReason ?? "no PostgreSQL") }
+        let url = try server.createDatabase()
+        let s = try store(url)
+        defer { s.close() }
+        let sent = try s.enqueueAndWait(otpJob(phone: "+6284500000011", otp: "110001")).get().id
+        let shortWindow = otpJob(phone: "+6284500000012", otp: "110002", window: 1_000)
+        let taken = try s.enqueueAndWait(shortWindow).get().id
+        let leased = try s.enqueueAndWait(otpJob(phone: "+6284500000013", otp: "110003")).get().id
+        for job in try s.claim(limit: 3, lease: .seconds(30), now: start) where job.id != leased {
+            _ = try s.finish(id: job.id, token: job.token, transition: .sent, attempt: report(start + 10), now: start + 10)
+        }
+        // The short window passed: the same OTP is a new job, which takes the key over.
+        let later = otpJob(phone: "+6284500000012", otp: "110002", at: start + 2_000)
+        let owner = try s.enqueueAndWait(later).get()
+        XCTAssertFalse(owner.duplicate)
+
+        XCTAssertEqual(try s.purge(createdBefore: start + 1, limit: 10), 2, "the two sent jobs")
+        XCTAssertNil(try s.job(id: sent))
+        XCTAssertNil(try s.job(id: taken))
+        let c = PGConnection(conninfo: url)
+        defer { c.close() }
+        let keys = try c.exec("SELECT job_id FROM dedupe_keys ORDER BY job_id")
+        XCTAssertEqual(
+            Set((0..<keys.count).map { keys.string($0, 0) }), [leased, owner.id],
+            "the leased job keeps its key; the later owner keeps the one it took over")
+        let again = try s.enqueueAndWait(otpJob(phone: "+6284500000011", otp: "110001", at: start + 2_010)).get()
+        XCTAssertFalse(again.duplicate, "the purged job's key went with it")
+        let repeatOfLater = otpJob(phone: "+6284500000012", otp: "110002", at: start + 2_010)
+        XCTAssertEqual(try s.enqueueAndWait(repeatOfLater).get(), EnqueueResult(id: owner.id, status: .queued, duplicate: true))
+    }
 }
 
 /// The text array literals every batch statement is built from, through the real server.
