@@ -80,7 +80,8 @@ final class JobChecksMigrationTests: XCTestCase {
             [$0.string(0), $0.string(1)]
         }
 
-        XCTAssertEqual(try Migrator().migrate(db, now: start + 1), [Self.rebuild])
+        let upToTheRebuild = Migrator(migrations: EmbeddedMigrations.all.filter { $0.version <= Self.rebuild })
+        XCTAssertEqual(try upToTheRebuild.migrate(db, now: start + 1), [Self.rebuild])
         XCTAssertEqual(try read(indexes) { [$0.string(0), $0.optionalString(1) ?? ""] }, indexesBefore)
         XCTAssertEqual(
             try read("SELECT name, sql FROM sqlite_schema WHERE type = 'view' ORDER BY name") { [$0.string(0), $0.string(1)] },
