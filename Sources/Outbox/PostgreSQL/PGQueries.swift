@@ -1,7 +1,7 @@
 /// The queries of the PostgreSQL store on its pool (shared by `PostgreSQLOutbox` and
 /// `PostgreSQLReadOnlyStore`): the same answers as `SQLiteQueries`. Nothing returned holds a
 /// secret or a recipient.
-struct PGQueries: Sendable {
+struct PGQueries: StoreQueries {
     let pool: PGPool
     let options: PostgreSQLOptions
 
@@ -96,6 +96,17 @@ struct PGQueries: Sendable {
         for i in 0..<r.count { out[r.string(i, 0)] = r.int64(i, 1) }
         return out
     }
+
+    func receipts(jobID: String) throws(OutboxError) -> [ReceiptRecord] {
+        let r = try run(PGReceiptSQL.list, [jobID])
+        return (0..<r.count).map { i in
+            let code = r.string(i, 6)
+            return ReceiptRecord(
+                jobID: r.string(i, 0), attempt: r.int(i, 1), provider: r.string(i, 2), providerMessageID: r.string(i, 3),
+                kind: ReceiptKind(rawValue: r.string(i, 4)) ?? .progress, providerStatus: r.string(i, 5),
+                errorCode: code.isEmpty ? nil : code, receivedAt: r.int64(i, 7), effect: r.string(i, 8))
+        }
+    }
 }
 
 /// The status page's chart aggregates (as `StatsSQL`'s, on PostgreSQL).
@@ -123,28 +134,18 @@ extension PGQueries {
         }
     }
 
-    func latencyHistogram(_ sql: String, since: Int64) throws(OutboxError) -> LatencyHistogram {
+    func sentLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram {
+        try latencyHistogram(PGChartSQL.sentLatencyHistogram, since: since)
+    }
+
+    func deliveredLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram {
+        try latencyHistogram(PGChartSQL.deliveredLatencyHistogram, since: since)
+    }
+
+    private func latencyHistogram(_ sql: String, since: Int64) throws(OutboxError) -> LatencyHistogram {
         let r = try run(sql, [String(since)])
         var counts = Array(repeating: 0, count: LatencyHistogram.boundsMillis.count + 1)
         for i in 0..<r.count where counts.indices.contains(r.int(i, 0)) { counts[r.int(i, 0)] = r.int(i, 1) }
         return LatencyHistogram(counts: counts)
     }
 }
-
-/// The chart aggregates both PostgreSQL stores answer from their `queries`.
-protocol PGChartQueries {
-    var queries: PGQueries { get }
-}
-
-extension PGChartQueries {
-    public func attemptsPerMinute(since: Int64) throws(OutboxError) -> [MinuteCount] { try queries.attemptsPerMinute(since: since) }
-    public func sentLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram {
-        try queries.latencyHistogram(PGChartSQL.sentLatencyHistogram, since: since)
-    }
-    public func deliveredLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram? {
-        try queries.latencyHistogram(PGChartSQL.deliveredLatencyHistogram, since: since)
-    }
-}
-
-extension PostgreSQLOutbox: PGChartQueries {}
-extension PostgreSQLReadOnlyStore: PGChartQueries {}

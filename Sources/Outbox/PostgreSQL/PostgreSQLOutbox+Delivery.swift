@@ -59,22 +59,6 @@ extension PostgreSQLOutbox {
         return try box.get().get()
     }
 
-    public func finish(
-        id: String, token: Int64, transition: JobTransition, attempt: AttemptReport, now: Int64,
-        completion: @escaping @Sendable (Result<FinishResult, OutboxError>) -> Void
-    ) {
-        let logger = self.logger
-        let item = PGFinishItem(
-            id: id, token: token, transition: transition, attempt: attempt, now: now, executor: writer.finishQueue
-        ) { result in
-            if case .success(.leaseLost) = result {
-                logger.warning("outbox finish refused: lease lost", ["job_id": .string(id)])
-            }
-            completion(result)
-        }
-        if !writer.submit(.finish(item)) { completion(.failure(.unavailable("outbox is closed"))) }
-    }
-
     public func renewLease(id: String, token: Int64, lease: Duration, now: Int64) throws(OutboxError) -> Bool {
         try renewLeases([HeldLease(id: id, token: token)], lease: lease, now: now).contains(id)
     }

@@ -16,12 +16,11 @@ extension PostgreSQLOutbox: KeyResealStore {
             var ids: [String?] = [], old: [String?] = [], new: [String?] = []
             for i in 0..<rows.count {
                 let id = rows.string(i, 0)
-                guard let sealed = rows.bytes(i, 1), var plain = try? keys.open(sealed, associatedData: Array(id.utf8)) else {
+                guard let sealed = rows.bytes(i, 1) else {
                     progress.unreadable += 1
                     continue
                 }
-                defer { Payload.wipe(&plain) }
-                guard let resealed = try? keys.seal(plain, associatedData: Array(id.utf8)) else { continue }
+                guard let resealed = Payload.reseal(sealed, jobID: id, keys: keys, progress: &progress) else { continue }
                 ids.append(id)
                 old.append(PG.bytea(sealed))
                 new.append(PG.bytea(resealed))
@@ -33,14 +32,7 @@ extension PostgreSQLOutbox: KeyResealStore {
             pause()
         }
         progress.left = try queries.run(PGKeySQL.countOldPayloads, [header]).int(0, 0)
-        if progress.resealed > 0 || progress.left > 0 {
-            logger.info(
-                "outbox payloads re-sealed under the current data key",
-                [
-                    "key_id": .string(keys.current.keyIDHex), "resealed": .int(Int64(progress.resealed)),
-                    "unreadable": .int(Int64(progress.unreadable)), "left": .int(Int64(progress.left)),
-                ])
-        }
+        progress.log(logger, keys: keys)
         return progress
     }
 }

@@ -1,11 +1,7 @@
 import RelayCore
 
-/// Operations and statistics (`JobOperationsStore`, `JobStatisticsStore`) on pooled connections.
+/// Operator writes on pooled connections (the reads are `QueryingStore`'s, from `PGQueries`).
 extension PostgreSQLOutbox {
-    public func job(id: String) throws(OutboxError) -> JobRecord? { try queries.job(id: id) }
-    public func jobs(matching f: JobFilter) throws(OutboxError) -> [JobRecord] { try queries.jobs(matching: f) }
-    public func attempts(jobID: String) throws(OutboxError) -> [AttemptRecord] { try queries.attempts(jobID: jobID) }
-
     /// Deletes sent and expired jobs created before `before` (attempts by cascade), at most
     /// `limit` per call, by the node holding the sweep lock (others delete nothing this call).
     public func purge(createdBefore before: Int64, limit: Int = 1_000) throws(OutboxError) -> Int {
@@ -47,20 +43,11 @@ extension PostgreSQLOutbox {
             ])
         return zip(ids, results).map { (id: $0, result: $1) }
     }
-
-    public func countsByStatus(channel: String? = nil) throws(OutboxError) -> [JobStatus: Int] {
-        try queries.countsByStatus(channel: channel)
-    }
-    public func attemptSummary(since: Int64) throws(OutboxError) -> [AttemptSummary] { try queries.attemptSummary(since: since) }
-    public func recentFailures(limit: Int) throws(OutboxError) -> [AttemptRecord] { try queries.recentFailures(limit: limit) }
-    public func attemptCounts(since: Int64) throws(OutboxError) -> [AttemptCount] { try queries.attemptCounts(since: since) }
-    public func deliveryLatency(since: Int64) throws(OutboxError) -> LatencySummary { try queries.deliveryLatency(since: since) }
-    public func oldestQueued() throws(OutboxError) -> [String: Int64] { try queries.oldestQueued() }
 }
 
 /// The PostgreSQL store for reading only (`jobs list`, `jobs show`, `stats`): one pooled
 /// connection, no migration, no writer; `replay` and `purge` fail with `.invalidRequest`.
-public final class PostgreSQLReadOnlyStore: ReadOnlyJobStore {
+public final class PostgreSQLReadOnlyStore: ReadOnlyJobStore, QueryingStore {
     let pool: PGPool
     let queries: PGQueries
 
@@ -77,24 +64,4 @@ public final class PostgreSQLReadOnlyStore: ReadOnlyJobStore {
     }
 
     public func close() { pool.close() }
-
-    public func job(id: String) throws(OutboxError) -> JobRecord? { try queries.job(id: id) }
-    public func jobs(matching f: JobFilter) throws(OutboxError) -> [JobRecord] { try queries.jobs(matching: f) }
-    public func attempts(jobID: String) throws(OutboxError) -> [AttemptRecord] { try queries.attempts(jobID: jobID) }
-    public func replay(
-        ids: [String], actor: String, reason: String, now: Int64
-    ) throws(OutboxError) -> [(id: String, result: ReplayResult)] {
-        throw .invalidRequest("read-only store")
-    }
-    public func purge(createdBefore: Int64, limit: Int) throws(OutboxError) -> Int { throw .invalidRequest("read-only store") }
-    public func countsByStatus(channel: String?) throws(OutboxError) -> [JobStatus: Int] {
-        try queries.countsByStatus(channel: channel)
-    }
-    public func attemptSummary(since: Int64) throws(OutboxError) -> [AttemptSummary] { try queries.attemptSummary(since: since) }
-    public func recentFailures(limit: Int) throws(OutboxError) -> [AttemptRecord] { try queries.recentFailures(limit: limit) }
-    public func attemptCounts(since: Int64) throws(OutboxError) -> [AttemptCount] { try queries.attemptCounts(since: since) }
-    public func deliveryLatency(since: Int64) throws(OutboxError) -> LatencySummary { try queries.deliveryLatency(since: since) }
-    public func oldestQueued() throws(OutboxError) -> [String: Int64] { try queries.oldestQueued() }
-    public var isWritable: Bool { false }
-    public var writerStatistics: WriterStatistics { WriterStatistics(batches: 0, items: 0, failedBatches: 0) }
 }

@@ -13,7 +13,7 @@ import Synchronization
 /// Every statement is a single unnamed statement or a transaction that ends before the call
 /// returns, so a PgBouncer in transaction mode serves it; `LISTEN` then reaches no node (the
 /// workers fall back to their poll, `delivery.max_idle_ms`), so session mode is the one documented.
-public final class PostgreSQLOutbox: OutboxStore {
+public final class PostgreSQLOutbox: OutboxStore, ItemWritingStore, QueryingStore {
     let keys: KeyRing
     let clock: any WallClock
     let logger: Logger
@@ -65,13 +65,6 @@ public final class PostgreSQLOutbox: OutboxStore {
 
     deinit { close() }
 
-    public func start() {}
-
-    public func shutdown(by deadline: Deadline) -> Bool {
-        close()
-        return ContinuousClock.now <= deadline
-    }
-
     /// Commits what was accepted, then closes the writer, the listener and the pool.
     public func close() {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
@@ -98,17 +91,12 @@ public final class PostgreSQLOutbox: OutboxStore {
         observers.notify()
     }
 
-    // MARK: ingest
+    // MARK: writer requests (`ItemWritingStore`: enqueue, non-blocking finish, receipts)
 
-    public func enqueue(
-        _ job: NewJob, executor: (any CompletionExecutor)?,
-        completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void
-    ) {
-        let id = ids.next()
-        guard let sealed = Payload.sealJob(job, id: id, keys: keys, logger: logger, completion: completion) else { return }
-        let item = PGEnqueueItem(id: id, job: sealed.row, payload: sealed.payload, executor: executor, completion: completion)
-        if !writer.submit(.enqueue(item)) { completion(.failure(.unavailable("outbox is closed"))) }
-    }
+    var finishExecutor: any CompletionExecutor { writer.finishQueue }
+    func submit(_ item: EnqueueItem) -> Bool { writer.submit(.enqueue(item)) }
+    func submit(_ item: FinishItem) -> Bool { writer.submit(.finish(item)) }
+    func submit(_ item: ReceiptItem) -> Bool { writer.submit(.receipt(item)) }
 
     // MARK: health (no query)
 

@@ -1,25 +1,6 @@
 import RelayCore
 import RelayCrypto
 
-/// What one re-sealing pass did.
-public struct ResealProgress: Sendable, Equatable {
-    /// Payloads now sealed under the current key.
-    public var resealed = 0
-    /// Payloads that open with no key of the ring (left as they are, reported).
-    public var unreadable = 0
-    /// Payloads still under an older key (or from before key ids) after the pass: jobs being sent
-    /// when it ran, and unreadable ones. An older key may leave the ring only when this is 0.
-    public var left = 0
-}
-
-/// Re-sealing under the current key after a rotation (`otp-relay keys rotate`).
-public protocol KeyResealStore: AnyObject, Sendable {
-    /// Re-seals, in batches of `batchSize` through the writer, every queued or dead job's payload
-    /// still under an older key; jobs being sent are left (their payload goes when they are sent).
-    /// `pause` runs between batches (the service yields to its own writes there).
-    func resealOldPayloads(batchSize: Int, pause: () -> Void) throws(OutboxError) -> ResealProgress
-}
-
 extension SQLiteOutbox: KeyResealStore {
     public func resealOldPayloads(batchSize: Int = 100, pause: () -> Void = {}) throws(OutboxError) -> ResealProgress {
         var progress = ResealProgress()
@@ -38,37 +19,25 @@ extension SQLiteOutbox: KeyResealStore {
                     while try s.step() { out.append((s.string(0), s.blob(1) ?? [])) }
                     return out
                 }
-                var done = 0, unreadable = 0
+                var done = ResealProgress()
                 for (id, old) in rows {
-                    guard var plain = try? keys.open(old, associatedData: Array(id.utf8)) else {
-                        unreadable += 1
-                        continue
-                    }
-                    defer { Payload.wipe(&plain) }
-                    guard let new = try? keys.seal(plain, associatedData: Array(id.utf8)) else { continue }
-                    done += try db.run(KeySQL.replacePayload) { s in
+                    guard let new = Payload.reseal(old, jobID: id, keys: keys, progress: &done) else { continue }
+                    done.resealed += try db.run(KeySQL.replacePayload) { s in
                         s.bind(new, to: ":new")
                         s.bind(id, to: ":id")
                         s.bind(old, to: ":old")
                     }
                 }
-                return (last: rows.last?.0, done: done, unreadable: unreadable)
+                return (last: rows.last?.0, done: done)
             }.get()
-            progress.resealed += batch.done
-            progress.unreadable += batch.unreadable
+            progress.resealed += batch.done.resealed
+            progress.unreadable += batch.done.unreadable
             guard let last = batch.last else { break }
             after = last
             pause()
         }
         progress.left = try payloadsUnderOlderKeys()
-        if progress.resealed > 0 || progress.left > 0 {
-            logger.info(
-                "outbox payloads re-sealed under the current data key",
-                [
-                    "key_id": .string(keys.current.keyIDHex), "resealed": .int(Int64(progress.resealed)),
-                    "unreadable": .int(Int64(progress.unreadable)), "left": .int(Int64(progress.left)),
-                ])
-        }
+        progress.log(logger, keys: keys)
         return progress
     }
 

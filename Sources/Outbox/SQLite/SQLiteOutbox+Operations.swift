@@ -1,12 +1,6 @@
-/// Operations (`JobOperationsStore`): reads on the read-only connection (never behind the writer's
-/// batches), replay and retention through the writer.
+/// Operator writes (`JobOperationsStore`): replay and retention through the writer. The reads are
+/// `QueryingStore`'s, on the read-only connection (never behind the writer's batches).
 extension SQLiteOutbox {
-    public func job(id: String) throws(OutboxError) -> JobRecord? { try queries.job(id: id) }
-
-    public func jobs(matching f: JobFilter) throws(OutboxError) -> [JobRecord] { try queries.jobs(matching: f) }
-
-    public func attempts(jobID: String) throws(OutboxError) -> [AttemptRecord] { try queries.attempts(jobID: jobID) }
-
     /// Deletes finished jobs (sent, expired; dead ones too once expired) created before `before`,
     /// with their attempts, at most `limit` per call so the writer is never held long.
     public func purge(createdBefore before: Int64, limit: Int = 1_000) throws(OutboxError) -> Int {

@@ -12,7 +12,7 @@ import Synchronization
 /// `<path>.lock` while it runs, and a second owner fails to open. Other processes (the CLI) may
 /// read and run operator writes (`.shared`), through SQLite's locking. Delivery is at-least-once: a lease
 /// that runs out returns its job to `queued` even if the provider had accepted it.
-public final class SQLiteOutbox: OutboxStore {
+public final class SQLiteOutbox: OutboxStore, ItemWritingStore, QueryingStore {
     public let path: String
     let keys: KeyRing
     let clock: any WallClock
@@ -106,17 +106,7 @@ public final class SQLiteOutbox: OutboxStore {
 
     deinit { close() }
 
-    // MARK: lifecycle
-
-    /// Nothing to do: the store runs from `init` (the CLI uses it without a service group). In a
-    /// service group it comes first, so it stops last, after everything that writes to it.
-    public func start() {}
-
-    /// `close()`; true when it returned by `deadline` (what was accepted is committed either way).
-    public func shutdown(by deadline: Deadline) -> Bool {
-        close()
-        return ContinuousClock.now <= deadline
-    }
+    // MARK: lifecycle (`start` and `shutdown(by:)`: `OutboxStore`'s)
 
     /// Closes the reader and the checkpointer first, so the writer's connection is the last one:
     /// it checkpoints the whole WAL into the database file before it closes (`GroupCommitWriter`),
@@ -128,19 +118,12 @@ public final class SQLiteOutbox: OutboxStore {
         lock?.release()
     }
 
-    // MARK: ingest
+    // MARK: writer requests (`ItemWritingStore`: enqueue, non-blocking finish, receipts)
 
-    public func enqueue(
-        _ job: NewJob, executor: (any CompletionExecutor)?,
-        completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void
-    ) {
-        let id = ids.next()
-        guard let sealed = Payload.sealJob(job, id: id, keys: keys, logger: logger, completion: completion) else { return }
-        let item = EnqueueItem(id: id, job: sealed.row, payload: sealed.payload, executor: executor, completion: completion)
-        if !writer.submit(item) {
-            completion(.failure(.unavailable("outbox is closed")))
-        }
-    }
+    var finishExecutor: any CompletionExecutor { writer.finishQueue }
+    func submit(_ item: EnqueueItem) -> Bool { writer.submit(item) }
+    func submit(_ item: FinishItem) -> Bool { writer.submit(item) }
+    func submit(_ item: ReceiptItem) -> Bool { writer.submit(item) }
 
     // MARK: health (no query)
 

@@ -1,7 +1,7 @@
 /// The queries of the SQLite store, on its read-only connection (never behind the writer's
 /// batches): shared by `SQLiteOutbox` and `SQLiteReadOnlyStore`. Nothing returned holds a secret
 /// or a recipient.
-struct SQLiteQueries: Sendable {
+struct SQLiteQueries: StoreQueries {
     let reader: ReadConnection
     let options: OutboxOptions
 
@@ -113,5 +113,15 @@ struct SQLiteQueries: Sendable {
     func oldestQueued() throws(OutboxError) -> [String: Int64] {
         let pairs = try reader.rows(StatsSQL.oldestQueued) { s in (s.string(0), s.int64(1)) }
         return Dictionary(pairs, uniquingKeysWith: { _, last in last })
+    }
+
+    func receipts(jobID: String) throws(OutboxError) -> [ReceiptRecord] {
+        try reader.rows(ReceiptSQL.list, bind: { $0.bind(jobID, to: ":job_id") }) { s throws(SQLiteError) in
+            let code = s.string(6)
+            return ReceiptRecord(
+                jobID: s.string(0), attempt: s.int(1), provider: s.string(2), providerMessageID: s.string(3),
+                kind: ReceiptKind(rawValue: s.string(4)) ?? .progress, providerStatus: s.string(5),
+                errorCode: code.isEmpty ? nil : code, receivedAt: s.int64(7), effect: s.string(8))
+        }
     }
 }

@@ -6,7 +6,7 @@ import Glibc
 /// `SQLITE_OPEN_READONLY` with `query_only`, never `SQLITE_OPEN_CREATE`, no migrations, no writer
 /// or checkpointer thread. A WAL reader, so it never waits behind a running service's writes
 /// (and never makes them wait). Writes (`replay`, `purge`) fail with `.invalidRequest`.
-public final class SQLiteReadOnlyStore: ReadOnlyJobStore {
+public final class SQLiteReadOnlyStore: ReadOnlyJobStore, QueryingStore {
     public let path: String
     let reader: ReadConnection
     let queries: SQLiteQueries
@@ -44,41 +44,4 @@ public final class SQLiteReadOnlyStore: ReadOnlyJobStore {
     deinit { close() }
 
     public func close() { reader.close() }
-
-    // MARK: JobOperationsStore
-
-    public func job(id: String) throws(OutboxError) -> JobRecord? { try queries.job(id: id) }
-    public func jobs(matching f: JobFilter) throws(OutboxError) -> [JobRecord] { try queries.jobs(matching: f) }
-    public func attempts(jobID: String) throws(OutboxError) -> [AttemptRecord] { try queries.attempts(jobID: jobID) }
-
-    public func replay(
-        ids: [String], actor: String, reason: String, now: Int64
-    ) throws(OutboxError) -> [(id: String, result: ReplayResult)] {
-        throw OutboxError.invalidRequest("the store is open read-only")
-    }
-
-    public func purge(createdBefore: Int64, limit: Int) throws(OutboxError) -> Int {
-        throw OutboxError.invalidRequest("the store is open read-only")
-    }
-
-    // MARK: JobStatisticsStore
-
-    public func countsByStatus(channel: String?) throws(OutboxError) -> [JobStatus: Int] {
-        try queries.countsByStatus(channel: channel)
-    }
-    public func attemptSummary(since: Int64) throws(OutboxError) -> [AttemptSummary] { try queries.attemptSummary(since: since) }
-    public func recentFailures(limit: Int) throws(OutboxError) -> [AttemptRecord] { try queries.recentFailures(limit: limit) }
-    public func attemptCounts(since: Int64) throws(OutboxError) -> [AttemptCount] { try queries.attemptCounts(since: since) }
-    public func deliveryLatency(since: Int64) throws(OutboxError) -> LatencySummary { try queries.deliveryLatency(since: since) }
-    public func attemptsPerMinute(since: Int64) throws(OutboxError) -> [MinuteCount] { try queries.attemptsPerMinute(since: since) }
-    public func sentLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram {
-        try queries.sentLatencyHistogram(since: since)
-    }
-    public func deliveredLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram? {
-        try queries.deliveredLatencyHistogram(since: since)
-    }
-    public func oldestQueued() throws(OutboxError) -> [String: Int64] { try queries.oldestQueued() }
-    /// Never: this store does not write.
-    public var isWritable: Bool { false }
-    public var writerStatistics: WriterStatistics { WriterStatistics(batches: 0, items: 0, failedBatches: 0) }
 }

@@ -28,6 +28,17 @@ public protocol OutboxStore: JobIngestStore, JobDeliveryStore, JobOperationsStor
 
 extension OutboxStore {
     public var lifecycleName: String { "store" }
+
+    /// Nothing to do: a store runs from its `init` (the CLI uses it without a service group). In a
+    /// service group it comes first, so it stops last, after everything that writes to it.
+    public func start() {}
+
+    /// `close()`; true when it returned by `deadline` (what was accepted is committed either way).
+    public func shutdown(by deadline: Deadline) -> Bool {
+        close()
+        return ContinuousClock.now <= deadline
+    }
+
     /// A store without a writer thread of its own has nothing to hang.
     public func writerResponds() -> Bool { true }
 }

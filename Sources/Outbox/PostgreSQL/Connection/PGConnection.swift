@@ -71,13 +71,7 @@ final class PGConnection: @unchecked Sendable {
             PQexecParams(conn, sql, Int32(params.count), nil, values, nil, nil, 0)
         }
         defer { PQclear(result) }
-        let status = result.map(PQresultStatus) ?? PGRES_FATAL_ERROR
-        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
-            let e = PGError.from(result: result, connection: conn)
-            if e.connectionLost { close() }
-            throw e
-        }
-        return Self.copy(result!)
+        return Self.copy(try check(result, conn))
     }
 
     /// Runs a script of several statements without parameters (migrations).
@@ -85,12 +79,18 @@ final class PGConnection: @unchecked Sendable {
         let conn = try connection()
         let result = PQexec(conn, sql)
         defer { PQclear(result) }
+        _ = try check(result, conn)
+    }
+
+    /// `result` when its statement succeeded; else its error (a lost connection is closed first).
+    private func check(_ result: OpaquePointer?, _ conn: OpaquePointer) throws(PGError) -> OpaquePointer {
         let status = result.map(PQresultStatus) ?? PGRES_FATAL_ERROR
-        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+        guard let result, status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
             let e = PGError.from(result: result, connection: conn)
             if e.connectionLost { close() }
             throw e
         }
+        return result
     }
 
     /// `ROLLBACK` when a transaction is open or failed (after an error inside one); ignores errors.

@@ -4,14 +4,14 @@ import RelayCore
 /// answered by its first item (only that one goes to the database); across batches and nodes the
 /// database answers (`dedupe_keys`).
 struct PGEnqueueBatch {
-    let items: [PGEnqueueItem]
+    let items: [EnqueueItem]
     /// The items sent to the database: those claiming no key, and the first of each key.
     private(set) var candidates: [Int] = []
     /// For an item repeating a key earlier in the batch, that earlier item.
     private var firstOfKey: [Int?]
     private let windows: [Int64]
 
-    init(_ items: [PGEnqueueItem], maxDedupeWindowMillis: Int64) {
+    init(_ items: [EnqueueItem], maxDedupeWindowMillis: Int64) {
         self.items = items
         windows = items.map { min($0.job.dedupeWindow.wholeMilliseconds, maxDedupeWindowMillis) }
         firstOfKey = [Int?](repeating: nil, count: items.count)
@@ -32,7 +32,7 @@ struct PGEnqueueBatch {
     func statement(writerNow: Int64?) -> PGStatement? {
         guard !candidates.isEmpty else { return nil }
         let rows = candidates.map { (items[$0], windows[$0]) }
-        func col(_ f: (PGEnqueueItem, Int64) -> String?) -> String? { PG.array(rows.map(f)) }
+        func col(_ f: (EnqueueItem, Int64) -> String?) -> String? { PG.array(rows.map(f)) }
         return PGStatement(
             PGJobsSQL.enqueue,
             [
@@ -72,10 +72,10 @@ struct PGEnqueueBatch {
 /// second finish of the same job in one batch, a late one beside its successor's, goes in the next
 /// round, so it sees what the first did).
 struct PGFinishBatch {
-    let rounds: [[PGFinishItem]]
+    let rounds: [[FinishItem]]
 
-    init(_ items: [PGFinishItem]) {
-        var rounds: [[PGFinishItem]] = []
+    init(_ items: [FinishItem]) {
+        var rounds: [[FinishItem]] = []
         var roundOf: [String: Int] = [:]
         for item in items {
             let r = roundOf[item.id].map { $0 + 1 } ?? 0
@@ -96,7 +96,7 @@ struct PGFinishBatch {
     }
 
     /// Each round's answers from its statement's rows (the ids whose lease was lost).
-    static func results(_ round: [PGFinishItem], _ r: PGResult) -> [FinishResult] {
+    static func results(_ round: [FinishItem], _ r: PGResult) -> [FinishResult] {
         let lost = Set((0..<r.count).map { r.string($0, 0) })
         return round.map { lost.contains($0.id) ? .leaseLost : .applied }
     }

@@ -1,26 +1,7 @@
 import RelayCore
 
 /// One receipt for the PostgreSQL writer, recorded inside its batch transaction.
-/// `@unchecked Sendable`: as `PGEnqueueItem`.
-final class PGReceiptItem: DeferredCompletion, @unchecked Sendable {
-    let receipt: Receipt
-    let decide: @Sendable (ReceiptTarget) -> ReceiptTransition
-    let executor: (any CompletionExecutor)?
-    private let completion: @Sendable (Result<ReceiptResult, OutboxError>) -> Void
-    var result: Result<ReceiptResult, OutboxError> = .failure(.unavailable("no result"))
-
-    init(
-        receipt: Receipt, executor: (any CompletionExecutor)?, decide: @escaping @Sendable (ReceiptTarget) -> ReceiptTransition,
-        completion: @escaping @Sendable (Result<ReceiptResult, OutboxError>) -> Void
-    ) {
-        self.receipt = receipt
-        self.executor = executor
-        self.decide = decide
-        self.completion = completion
-    }
-
-    func complete() { completion(result) }
-
+extension ReceiptItem {
     /// Finds the attempt, checks for a repeat, moves the job as `decide` says and records the
     /// receipt; whether the move made the job ready to claim is `wakes`.
     func record(_ c: PGConnection, clockParam: String?) throws(PGError) -> ReceiptResult {
@@ -55,35 +36,5 @@ final class PGReceiptItem: DeferredCompletion, @unchecked Sendable {
                 String(r.receivedAt), transition.effect,
             ])
         return .recorded(jobID: id, transition: transition, createdAt: target.createdAt)
-    }
-}
-
-extension PostgreSQLOutbox {
-    public func recordReceipt(
-        _ receipt: Receipt, executor: (any CompletionExecutor)?,
-        decide: @escaping @Sendable (ReceiptTarget) -> ReceiptTransition,
-        completion: @escaping @Sendable (Result<ReceiptResult, OutboxError>) -> Void
-    ) {
-        let item = PGReceiptItem(receipt: receipt, executor: executor, decide: decide, completion: completion)
-        if !writer.submit(.receipt(item)) { completion(.failure(.unavailable("outbox is closed"))) }
-    }
-
-    public func receipts(jobID: String) throws(OutboxError) -> [ReceiptRecord] { try queries.receipts(jobID: jobID) }
-}
-
-extension PostgreSQLReadOnlyStore {
-    public func receipts(jobID: String) throws(OutboxError) -> [ReceiptRecord] { try queries.receipts(jobID: jobID) }
-}
-
-extension PGQueries {
-    func receipts(jobID: String) throws(OutboxError) -> [ReceiptRecord] {
-        let r = try run(PGReceiptSQL.list, [jobID])
-        return (0..<r.count).map { i in
-            let code = r.string(i, 6)
-            return ReceiptRecord(
-                jobID: r.string(i, 0), attempt: r.int(i, 1), provider: r.string(i, 2), providerMessageID: r.string(i, 3),
-                kind: ReceiptKind(rawValue: r.string(i, 4)) ?? .progress, providerStatus: r.string(i, 5),
-                errorCode: code.isEmpty ? nil : code, receivedAt: r.int64(i, 7), effect: r.string(i, 8))
-        }
     }
 }

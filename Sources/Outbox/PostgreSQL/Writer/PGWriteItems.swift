@@ -1,58 +1,8 @@
 import Dispatch
 import RelayCore
 
-/// One webhook job for the PostgreSQL writer (payload sealed on the caller's thread).
-/// `@unchecked Sendable`: `result` is written by the writer thread before the item is handed to its
-/// executor (the hand-over's lock orders that) and read by `complete()` after.
-final class PGEnqueueItem: DeferredCompletion, @unchecked Sendable {
-    let id: String
-    let job: NewJob
-    let payload: [UInt8]
-    let executor: (any CompletionExecutor)?
-    private let completion: @Sendable (Result<EnqueueResult, OutboxError>) -> Void
-    var result: Result<EnqueueResult, OutboxError> = .failure(.unavailable("no result"))
-
-    init(
-        id: String, job: NewJob, payload: [UInt8], executor: (any CompletionExecutor)?,
-        completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void
-    ) {
-        self.id = id
-        self.job = job
-        self.payload = payload
-        self.executor = executor
-        self.completion = completion
-    }
-
-    func complete() { completion(result) }
-}
-
 /// One finished try for the PostgreSQL writer, committed with the batch it lands in.
-/// `@unchecked Sendable`: as `PGEnqueueItem`.
-final class PGFinishItem: DeferredCompletion, @unchecked Sendable {
-    let id: String
-    let token: Int64
-    let transition: JobTransition
-    let attempt: AttemptReport
-    let now: Int64
-    let executor: (any CompletionExecutor)?
-    private let completion: @Sendable (Result<FinishResult, OutboxError>) -> Void
-    var result: Result<FinishResult, OutboxError> = .failure(.unavailable("no result"))
-
-    init(
-        id: String, token: Int64, transition: JobTransition, attempt: AttemptReport, now: Int64,
-        executor: (any CompletionExecutor)?, completion: @escaping @Sendable (Result<FinishResult, OutboxError>) -> Void
-    ) {
-        self.id = id
-        self.token = token
-        self.transition = transition
-        self.attempt = attempt
-        self.now = now
-        self.executor = executor
-        self.completion = completion
-    }
-
-    func complete() { completion(result) }
-
+extension FinishItem {
     /// A retry or next-route makes its job ready again, and an acceptance with a fallback time
     /// sets a new `nextRunAt`: both wake workers (on every node).
     var requeues: Bool {
@@ -92,10 +42,10 @@ final class PGPingItem: DeferredCompletion, Sendable {
 }
 
 enum PGWriteItem {
-    case enqueue(PGEnqueueItem)
-    case finish(PGFinishItem)
+    case enqueue(EnqueueItem)
+    case finish(FinishItem)
     case ping(PGPingItem)
-    case receipt(PGReceiptItem)
+    case receipt(ReceiptItem)
 
     var completion: any DeferredCompletion {
         switch self {
@@ -117,10 +67,10 @@ enum PGWriteItem {
 
     func fail(_ e: OutboxError) {
         switch self {
-        case .enqueue(let i): i.result = .failure(e)
-        case .finish(let i): i.result = .failure(e)
+        case .enqueue(let i): i.settle(e)
+        case .finish(let i): i.settle(e)
         case .ping: break
-        case .receipt(let i): i.result = .failure(e)
+        case .receipt(let i): i.settle(e)
         }
     }
 }

@@ -125,9 +125,9 @@ final class PGWriter: @unchecked Sendable {
     /// nodes for nothing; this node's workers are woken only for what committed.
     private func commit(_ batch: [PGWriteItem]) throws(PGError) -> Bool {
         connection.rollbackIfNeeded()  // a batch that failed item by item left its transaction failed
-        var enqueueItems: [PGEnqueueItem] = []
-        var finishItems: [PGFinishItem] = []
-        var receipts: [PGReceiptItem] = []
+        var enqueueItems: [EnqueueItem] = []
+        var finishItems: [FinishItem] = []
+        var receipts: [ReceiptItem] = []
         for item in batch {
             switch item {
             case .enqueue(let e): enqueueItems.append(e)
@@ -166,9 +166,9 @@ final class PGWriter: @unchecked Sendable {
             let notify = wake && !mayWake ? [PGStatement(PGSQL.notify)] : []
             _ = try connection.pipeline(notify + tail)
         }
-        for (item, r) in zip(enqueueItems, enqueued) { item.result = .success(r) }
-        for item in finishItems { item.result = .success(finished[ObjectIdentifier(item)] ?? .leaseLost) }
-        for (item, r) in zip(receipts, recorded) { item.result = .success(r) }
+        for (item, r) in zip(enqueueItems, enqueued) { item.outcome.value = r }
+        for item in finishItems { item.outcome.value = finished[ObjectIdentifier(item)] ?? .leaseLost }
+        for (item, r) in zip(receipts, recorded) { item.outcome.value = r }
         return wake
     }
 }

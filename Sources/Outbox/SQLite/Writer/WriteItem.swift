@@ -30,24 +30,6 @@ extension WriteItem {
     var durable: Bool { true }
 }
 
-/// What an item produced, or why it failed.
-struct Outcome<Value> {
-    var value: Value?
-    private(set) var error: OutboxError?
-
-    mutating func settle(_ error: OutboxError?) {
-        guard let error else { return }
-        value = nil
-        self.error = error
-    }
-
-    var result: Result<Value, OutboxError> {
-        if let error { return .failure(error) }
-        if let value { return .success(value) }
-        return .failure(.unavailable("no result"))
-    }
-}
-
 /// Runs completions on a serial queue (finish completions, which update the worker pool).
 final class QueueExecutor: CompletionExecutor {
     private let queue: DispatchQueue
@@ -94,43 +76,9 @@ final class WriteOperation<T>: WriteItem, @unchecked Sendable {
     }
 }
 
-/// What an item that answers through a callback holds (`EnqueueItem`, `FinishItem`): the
-/// executor its completion runs on, the completion, and the outcome the writer settles.
-/// `@unchecked Sendable`: `outcome` is written by the writer thread before the item is handed to
-/// the executor (the hand-over's lock orders that) and read by `complete()` after.
-class CompletingItem<Value>: @unchecked Sendable {
-    let executor: (any CompletionExecutor)?
-    private let completion: @Sendable (Result<Value, OutboxError>) -> Void
-    var outcome = Outcome<Value>()
-
-    init(executor: (any CompletionExecutor)?, completion: @escaping @Sendable (Result<Value, OutboxError>) -> Void) {
-        self.executor = executor
-        self.completion = completion
-    }
-
-    func settle(_ error: OutboxError?) { outcome.settle(error) }
-
-    func complete() { completion(outcome.result) }
-}
-
-/// One webhook job. The payload was sealed on the caller's thread, so the writer only runs SQL.
-/// With an executor (the caller's event loop) the completion runs there, after the writer handed
-/// it over; otherwise on the writer thread.
-final class EnqueueItem: CompletingItem<EnqueueResult>, WriteItem, @unchecked Sendable {
-    let id: String
-    let job: NewJob
-    let payload: [UInt8]
-
-    init(
-        id: String, job: NewJob, payload: [UInt8], executor: (any CompletionExecutor)?,
-        completion: @escaping @Sendable (Result<EnqueueResult, OutboxError>) -> Void
-    ) {
-        self.id = id
-        self.job = job
-        self.payload = payload
-        super.init(executor: executor, completion: completion)
-    }
-
+/// One webhook job. With an executor (the caller's event loop) the completion runs there, after
+/// the writer handed it over; otherwise on the writer thread.
+extension EnqueueItem: WriteItem {
     func apply(_ context: WriterContext) throws(SQLiteError) {
         outcome.value = try context.insert(self)
     }

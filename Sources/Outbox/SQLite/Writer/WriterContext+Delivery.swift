@@ -69,17 +69,7 @@ extension WriterContext {
         let held = try db.run(DeliverySQL.insertFencedAttempt) { s in
             s.bind(id, to: ":id")
             s.bind(token, to: ":token")
-            s.bind(a.channel, to: ":channel")
-            s.bind(a.provider, to: ":provider")
-            s.bind(a.startedAt, to: ":started_at")
-            s.bind(a.finishedAt, to: ":finished_at")
-            s.bind(a.outcome.rawValue, to: ":outcome")
-            s.bind(a.httpStatus, to: ":http_status")
-            s.bind(a.smtpStatus, to: ":smtp_status")
-            s.bind(a.providerMessageID, to: ":provider_message_id")
-            s.bind(a.errorClass, to: ":error_class")
-            s.bind(a.errorMessage, to: ":error_message")
-            s.bind(max(0, a.finishedAt - a.startedAt), to: ":latency_ms")
+            s.bindReport(a, channel: a.channel)
         }
         guard held == 1 else { return .leaseLost }
         let status: JobStatus, erase: Bool
@@ -128,17 +118,7 @@ extension WriterContext {
             s.bind(jobID, to: ":job_id")
             s.bind(number, to: ":attempt")
             s.bind(routeStep, to: ":route_step")
-            s.bind(channel, to: ":channel")
-            s.bind(a.provider, to: ":provider")
-            s.bind(a.startedAt, to: ":started_at")
-            s.bind(a.finishedAt, to: ":finished_at")
-            s.bind(a.outcome.rawValue, to: ":outcome")
-            s.bind(a.httpStatus, to: ":http_status")
-            s.bind(a.smtpStatus, to: ":smtp_status")
-            s.bind(a.providerMessageID, to: ":provider_message_id")
-            s.bind(a.errorClass, to: ":error_class")
-            s.bind(a.errorMessage, to: ":error_message")
-            s.bind(max(0, a.finishedAt - a.startedAt), to: ":latency_ms")
+            s.bindReport(a, channel: channel)
             s.bind(token, to: ":token")
         }
     }
@@ -243,5 +223,23 @@ extension WriterContext {
         }
         if n > 0 { erasedPayloads = true }
         return n
+    }
+}
+
+extension SQLiteStatement {
+    /// An attempts row's columns from the try's report (`:channel` … `:latency_ms`, both
+    /// `DeliverySQL.insertAttempt` and `insertFencedAttempt`).
+    func bindReport(_ a: AttemptReport, channel: String?) {
+        bind(channel, to: ":channel")
+        bind(a.provider, to: ":provider")
+        bind(a.startedAt, to: ":started_at")
+        bind(a.finishedAt, to: ":finished_at")
+        bind(a.outcome.rawValue, to: ":outcome")
+        bind(a.httpStatus, to: ":http_status")
+        bind(a.smtpStatus, to: ":smtp_status")
+        bind(a.providerMessageID, to: ":provider_message_id")
+        bind(a.errorClass, to: ":error_class")
+        bind(a.errorMessage, to: ":error_message")
+        bind(max(0, a.finishedAt - a.startedAt), to: ":latency_ms")
     }
 }

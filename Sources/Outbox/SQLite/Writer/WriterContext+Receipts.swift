@@ -107,34 +107,11 @@ extension WriterContext {
     }
 }
 
-/// One receipt through the writer, batched with everything else; completes on its executor (the
-/// request's event loop) or on the writer thread.
-/// `@unchecked Sendable`: `outcome` is written by the writer thread before the item is handed to
-/// its executor and read by `complete()` after.
-final class ReceiptItem: WriteItem, @unchecked Sendable {
-    let receipt: Receipt
-    let decide: @Sendable (ReceiptTarget) -> ReceiptTransition
-    let executor: (any CompletionExecutor)?
-    let completion: @Sendable (Result<ReceiptResult, OutboxError>) -> Void
-    private var outcome = Outcome<ReceiptResult>()
-
-    init(
-        receipt: Receipt, executor: (any CompletionExecutor)?, decide: @escaping @Sendable (ReceiptTarget) -> ReceiptTransition,
-        completion: @escaping @Sendable (Result<ReceiptResult, OutboxError>) -> Void
-    ) {
-        self.receipt = receipt
-        self.executor = executor
-        self.decide = decide
-        self.completion = completion
-    }
-
+/// One receipt through the writer, recorded atomically inside its batch.
+extension ReceiptItem: WriteItem {
     func apply(_ context: WriterContext) throws(SQLiteError) {
         outcome.value = try context.recordReceipt(receipt, decide: decide)
     }
-
-    func settle(_ error: OutboxError?) { outcome.settle(error) }
-
-    func complete() { completion(outcome.result) }
 
     /// A receipt that moved its job to the next rung makes it ready to claim.
     var wakesWorkers: Bool {

@@ -1,0 +1,49 @@
+import RelayCore
+import RelayCrypto
+
+/// What one re-sealing pass did.
+public struct ResealProgress: Sendable, Equatable {
+    /// Payloads now sealed under the current key.
+    public var resealed = 0
+    /// Payloads that open with no key of the ring (left as they are, reported).
+    public var unreadable = 0
+    /// Payloads still under an older key (or from before key ids) after the pass: jobs being sent
+    /// when it ran, and unreadable ones. An older key may leave the ring only when this is 0.
+    public var left = 0
+}
+
+/// Re-sealing under the current key after a rotation (`otp-relay keys rotate`).
+public protocol KeyResealStore: AnyObject, Sendable {
+    /// Re-seals, in batches of `batchSize` through the writer, every queued or dead job's payload
+    /// still under an older key; jobs being sent are left (their payload goes when they are sent).
+    /// `pause` runs between batches (the service yields to its own writes there).
+    func resealOldPayloads(batchSize: Int, pause: () -> Void) throws(OutboxError) -> ResealProgress
+}
+
+extension ResealProgress {
+    /// Logs the pass when it re-sealed anything or left payloads under older keys.
+    func log(_ logger: Logger, keys: KeyRing) {
+        guard resealed > 0 || left > 0 else { return }
+        logger.info(
+            "outbox payloads re-sealed under the current data key",
+            [
+                "key_id": .string(keys.current.keyIDHex), "resealed": .int(Int64(resealed)),
+                "unreadable": .int(Int64(unreadable)), "left": .int(Int64(left)),
+            ])
+    }
+}
+
+extension Payload {
+    /// Job `jobID`'s sealed payload opened with the ring and sealed again under its current key;
+    /// nil when no key of the ring opens it (counted in `progress.unreadable`) or the seal failed
+    /// (the payload stays as it is).
+    static func reseal(_ sealed: [UInt8], jobID: String, keys: KeyRing, progress: inout ResealProgress) -> [UInt8]? {
+        let associatedData = Array(jobID.utf8)
+        guard var plain = try? keys.open(sealed, associatedData: associatedData) else {
+            progress.unreadable += 1
+            return nil
+        }
+        defer { wipe(&plain) }
+        return try? keys.seal(plain, associatedData: associatedData)
+    }
+}
