@@ -138,7 +138,7 @@ extension PGQueries {
         try latencyHistogram(PGChartSQL.sentLatencyHistogram, since: since)
     }
 
-    func deliveredLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram {
+    func deliveredLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram? {
         try latencyHistogram(PGChartSQL.deliveredLatencyHistogram, since: since)
     }
 

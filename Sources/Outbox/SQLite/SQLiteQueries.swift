@@ -99,7 +99,7 @@ struct SQLiteQueries: StoreQueries {
         try latencyHistogram(StatsSQL.sentLatencyHistogram, since: since)
     }
 
-    func deliveredLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram {
+    func deliveredLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram? {
         try latencyHistogram(StatsSQL.deliveredLatencyHistogram, since: since)
     }
 

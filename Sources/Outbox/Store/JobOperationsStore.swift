@@ -15,7 +15,16 @@ public protocol JobOperationsStore: AnyObject, Sendable {
 
 /// Aggregates for the status page, `/metrics`, `/readyz` and `otp-relay stats`: read-only, cheap
 /// enough to run per scrape; nothing here holds a secret or a recipient.
-public protocol JobStatisticsStore: AnyObject, Sendable {
+public protocol JobStatisticsStore: AnyObject, JobStatisticsQueries {
+    /// False while the last write batch failed (disk full, I/O error, unreachable): for readiness
+    /// checks, without a query.
+    var isWritable: Bool { get }
+    /// Group-commit counters since the store opened.
+    var writerStatistics: WriterStatistics { get }
+}
+
+/// The aggregates' queries (`JobStatisticsStore`), which a store answers from its query layer.
+public protocol JobStatisticsQueries: Sendable {
     /// Job counts per status (every status present, zero when none), optionally for one channel.
     func countsByStatus(channel: String?) throws(OutboxError) -> [JobStatus: Int]
     /// Attempts since `since` per channel, provider and outcome, with latency percentiles.
@@ -35,11 +44,6 @@ public protocol JobStatisticsStore: AnyObject, Sendable {
     func deliveredLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram?
     /// The creation time of the oldest queued job per channel.
     func oldestQueued() throws(OutboxError) -> [String: Int64]
-    /// False while the last write batch failed (disk full, I/O error, unreachable): for readiness
-    /// checks, without a query.
-    var isWritable: Bool { get }
-    /// Group-commit counters since the store opened.
-    var writerStatistics: WriterStatistics { get }
 }
 
 /// Group-commit counters: batches committed, items in them (group commit shows as items >

@@ -1,20 +1,11 @@
 /// The reads every store answers the same way (`SQLiteQueries` on the SQLite read connection,
 /// `PGQueries` on the PostgreSQL pool), shared by a store and its read-only twin. Nothing returned
 /// holds a secret or a recipient.
-protocol StoreQueries: Sendable {
+protocol StoreQueries: JobStatisticsQueries {
     func job(id: String) throws(OutboxError) -> JobRecord?
     func jobs(matching f: JobFilter) throws(OutboxError) -> [JobRecord]
     func attempts(jobID: String) throws(OutboxError) -> [AttemptRecord]
     func receipts(jobID: String) throws(OutboxError) -> [ReceiptRecord]
-    func countsByStatus(channel: String?) throws(OutboxError) -> [JobStatus: Int]
-    func attemptSummary(since: Int64) throws(OutboxError) -> [AttemptSummary]
-    func recentFailures(limit: Int) throws(OutboxError) -> [AttemptRecord]
-    func attemptCounts(since: Int64) throws(OutboxError) -> [AttemptCount]
-    func deliveryLatency(since: Int64) throws(OutboxError) -> LatencySummary
-    func attemptsPerMinute(since: Int64) throws(OutboxError) -> [MinuteCount]
-    func sentLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram
-    func deliveredLatencyHistogram(since: Int64) throws(OutboxError) -> LatencyHistogram
-    func oldestQueued() throws(OutboxError) -> [String: Int64]
 }
 
 /// A store that answers the reads of operations, statistics and receipts from its `queries`
