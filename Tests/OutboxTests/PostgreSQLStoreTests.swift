@@ -18,6 +18,17 @@ final class PostgreSQLStoreTests: XCTestCase {
         try PostgreSQLOutbox(url: url, keys: KeyRing(current: key), logger: .silent)
     }
 
+    /// Two nodes on one new database, closed after `body`.
+    func withTwoNodes(_ body: (PostgreSQLOutbox, PostgreSQLOutbox) throws -> Void) throws {
+        let url = try server().createDatabase()
+        let a = try node(url), b = try node(url)
+        defer {
+            a.close()
+            b.close()
+        }
+        try body(a, b)
+    }
+
     static func job(_ otp: String, phone: String = "+6284512340987") -> NewJob {
         otpJob(phone: phone, otp: otp, at: SystemClock().nowMillis())
     }
@@ -44,45 +55,37 @@ final class PostgreSQLStoreTests: XCTestCase {
     }
 
     func testTwoNodesShareDedupeAndNeverClaimAJobTwice() throws {
-        let url = try server().createDatabase()
-        let a = try node(url), b = try node(url)
-        defer {
-            a.close()
-            b.close()
-        }
-        // One OTP posted to each node at once: one job, whichever commits first.
-        let answers = Box<[EnqueueResult]>([])
-        DispatchQueue.concurrentPerform(iterations: 8) { i in
-            if case .success(let r) = (i % 2 == 0 ? a : b).enqueueAndWait(Self.job("424242")) { answers.with { $0.append(r) } }
-        }
-        XCTAssertEqual(answers.get.count, 8)
-        XCTAssertEqual(Set(answers.get.map(\.id)).count, 1, "one job for one OTP across nodes")
-        XCTAssertEqual(answers.get.filter { !$0.duplicate }.count, 1)
-        for i in 0..<199 { _ = try a.enqueueAndWait(Self.job(String(format: "%06d", i), phone: "+62845\(100_000 + i)")).get() }
-        let claimed = Box<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: 6) { w in
-            let store = w % 2 == 0 ? a : b
-            while let jobs = try? store.claim(limit: 7, lease: .seconds(30), now: 0), !jobs.isEmpty {
-                claimed.with { $0 += jobs.map(\.id) }
+        try withTwoNodes { a, b in
+            // One OTP posted to each node at once: one job, whichever commits first.
+            let answers = Box<[EnqueueResult]>([])
+            DispatchQueue.concurrentPerform(iterations: 8) { i in
+                if case .success(let r) = (i % 2 == 0 ? a : b).enqueueAndWait(Self.job("424242")) { answers.with { $0.append(r) } }
             }
+            XCTAssertEqual(answers.get.count, 8)
+            XCTAssertEqual(Set(answers.get.map(\.id)).count, 1, "one job for one OTP across nodes")
+            XCTAssertEqual(answers.get.filter { !$0.duplicate }.count, 1)
+            for i in 0..<199 { _ = try a.enqueueAndWait(Self.job(String(format: "%06d", i), phone: "+62845\(100_000 + i)")).get() }
+            let claimed = Box<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 6) { w in
+                let store = w % 2 == 0 ? a : b
+                while let jobs = try? store.claim(limit: 7, lease: .seconds(30), now: 0), !jobs.isEmpty {
+                    claimed.with { $0 += jobs.map(\.id) }
+                }
+            }
+            XCTAssertEqual(claimed.get.count, 200)
+            XCTAssertEqual(Set(claimed.get).count, 200, "SKIP LOCKED: no job claimed twice")
         }
-        XCTAssertEqual(claimed.get.count, 200)
-        XCTAssertEqual(Set(claimed.get).count, 200, "SKIP LOCKED: no job claimed twice")
     }
 
     func testACommitOnOneNodeWakesTheOther() throws {
-        let url = try server().createDatabase()
-        let a = try node(url), b = try node(url)
-        defer {
-            a.close()
-            b.close()
+        try withTwoNodes { a, b in
+            let woke = DispatchSemaphore(value: 0)
+            b.addCommitObserver { woke.signal() }
+            usleep(300_000)  // b's listener is listening
+            _ = try a.enqueueAndWait(Self.job("777777")).get()
+            XCTAssertEqual(woke.wait(timeout: .now() + 5), .success, "no NOTIFY reached the other node")
+            XCTAssertGreaterThan(b.notificationsReceived, 0)
         }
-        let woke = DispatchSemaphore(value: 0)
-        b.addCommitObserver { woke.signal() }
-        usleep(300_000)  // b's listener is listening
-        _ = try a.enqueueAndWait(Self.job("777777")).get()
-        XCTAssertEqual(woke.wait(timeout: .now() + 5), .success, "no NOTIFY reached the other node")
-        XCTAssertGreaterThan(b.notificationsReceived, 0)
     }
 
     /// Leases, run_at and expiry follow the database's clock: a caller whose clock is far off can

@@ -51,7 +51,7 @@ public final class PostgresServer: @unchecked Sendable {
         binDirectory = bin
         directory = NSTemporaryDirectory() + "otp-relay-pg-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        port = Self.freePort()
+        port = try freeLoopbackPort()
         if getuid() == 0, let pw = getpwnam("postgres") {
             chown(directory, pw.pointee.pw_uid, pw.pointee.pw_gid)
         }
@@ -151,20 +151,6 @@ public final class PostgresServer: @unchecked Sendable {
         unlink(outPath)
         let exited = status & 0x7F == 0
         return (exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), out)
-    }
-
-    /// A loopback port nothing listens on now (the kernel's choice).
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 }
 

@@ -13,7 +13,7 @@ import XCTest
 enum KYCSample {
     static let body =
         #"{"client_id":"nanovest","phone_number":"0812-3456-7890","full_name":"Siti Rahayu","nik":"3201234567890001","#
-            + #""date_of_birth":"1990-05-17","email":"siti.rahayu@example.co.id"}"#
+        + #""date_of_birth":"1990-05-17","email":"siti.rahayu@example.co.id"}"#
     static let normalizedPhone = "6281234567890"
     static let masked = "+62812****7890"
     /// NIK, name parts, birth date, the full number in every form, the email's local part.
@@ -35,7 +35,7 @@ final class KYCHarness {
     let dir = TempDirectory("otp-relay-kyc")
     let key = DataKey.generate()
     let logs = LogCapture()
-    let logger: Logger
+    var logger: Logger { logs.logger }
     let store: SQLiteOutbox
     let fake: SQEKYCFake
     let settings: SQEKYCSettings
@@ -49,8 +49,7 @@ final class KYCHarness {
         secret: String = SQEKYCFake.clientSecret, timeoutMillis: Int = 5_000, maxAttempts: Int = 3,
         startPool: Bool = true
     ) throws {
-        let capture = logs
-        logger = Logger(level: .debug, sink: { capture.append($0) })
+        let logger = logs.logger
         fake = try SQEKYCFake()
         store = try SQLiteOutbox(path: dir.file("outbox.sqlite"), dataKey: key, logger: logger)
         settings = SQEKYCSettings(

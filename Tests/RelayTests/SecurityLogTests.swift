@@ -12,7 +12,7 @@ final class SecurityLogTests: XCTestCase {
         let capture = LogCapture()
         // 1.5 s: the loop below must end inside the interval even under ThreadSanitizer on a loaded
         // machine (with 300 ms the timer fired mid-loop there and the counts split).
-        let log = SecurityEventLog(logger: Logger(level: .debug, sink: { capture.append($0) }), intervalMillis: 1_500)
+        let log = SecurityEventLog(logger: capture.logger, intervalMillis: 1_500)
         var written = 0
         for i in 0..<2_000 {
             log.note("auth throttled", key: i % 100 == 0 ? "b" : "a", now: 1_000) { written += 1 }

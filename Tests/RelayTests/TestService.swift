@@ -30,10 +30,8 @@ final class TestService {
         c.sandboxFile = dir.file("sandbox.jsonl")
         c.shutdownGrace = .seconds(2)
         tweak(&c)
-        let capture = LogCapture()
-        logLines = capture
-        let logger = Logger(level: .debug, sink: { capture.append($0) })
-        service = try RelayService(configuration: c, dataKey: dataKey, logger: logger, clock: clock, monotonic: monotonic)
+        logLines = LogCapture()
+        service = try RelayService(configuration: c, dataKey: dataKey, logger: logLines.logger, clock: clock, monotonic: monotonic)
         try service.start()
     }
 
@@ -67,4 +65,6 @@ final class LogCapture: @unchecked Sendable {
     var all: String { lock.lock(); defer { lock.unlock() }; return stored.joined() }
     var lines: [String] { lock.lock(); defer { lock.unlock() }; return stored }
     var count: Int { lock.lock(); defer { lock.unlock() }; return stored.count }
+    /// A debug-level logger whose lines land here.
+    var logger: Logger { Logger(level: .debug, sink: { [self] in append($0) }) }
 }

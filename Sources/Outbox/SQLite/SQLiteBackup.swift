@@ -84,7 +84,7 @@ enum SQLiteBackup {
         guard problems == ["ok"] else {
             throw SQLiteError(code: SQLITE_CORRUPT, operation: "integrity_check", detail: problems.prefix(3).joined(separator: "; "))
         }
-        let jobs = try dst.withStatement(SchemaSQL.jobCount) { s throws(SQLiteError) in try s.step() ? s.int(0) : 0 }
+        let jobs = try dst.withStatement(PortableSQL.jobCount) { s throws(SQLiteError) in try s.step() ? s.int(0) : 0 }
         return (pages, jobs)
     }
 

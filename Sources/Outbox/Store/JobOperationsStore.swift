@@ -47,38 +47,25 @@ public protocol JobStatisticsQueries: Sendable {
 }
 
 /// Group-commit counters: batches committed, items in them (group commit shows as items >
-/// batches), batches that failed; and the store's write-ahead log.
+/// batches), batches that failed; and the store's write-ahead log. Built by the stores with the
+/// memberwise initializer.
 public struct WriterStatistics: Sendable, Equatable {
     public var batches: Int
     public var items: Int
     public var failedBatches: Int
-    public var log: LogStatistics
-
-    public init(batches: Int, items: Int, failedBatches: Int, log: LogStatistics = LogStatistics()) {
-        self.batches = batches
-        self.items = items
-        self.failedBatches = failedBatches
-        self.log = log
-    }
+    public var log = LogStatistics()
 }
 
 /// The store's write-ahead log (SQLite's `-wal` file; zeros for a store without one).
 public struct LogStatistics: Sendable, Equatable {
     /// Its size now.
-    public var bytes: Int64
+    public var bytes: Int64 = 0
     /// The size past which it counts as degraded (0: no bound).
-    public var degradedBytes: Int64
+    public var degradedBytes: Int64 = 0
     /// Frames the last checkpoint could not copy into the database file (a reader holds them).
-    public var uncopiedFrames: Int
+    public var uncopiedFrames = 0
     /// Checkpoints that emptied it.
-    public var truncations: Int
+    public var truncations = 0
     /// Larger than its bound: a reader on an old snapshot holds checkpoints back, and it grows.
     public var degraded: Bool { degradedBytes > 0 && bytes > degradedBytes }
-
-    public init(bytes: Int64 = 0, degradedBytes: Int64 = 0, uncopiedFrames: Int = 0, truncations: Int = 0) {
-        self.bytes = bytes
-        self.degradedBytes = degradedBytes
-        self.uncopiedFrames = uncopiedFrames
-        self.truncations = truncations
-    }
 }

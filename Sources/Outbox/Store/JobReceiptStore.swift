@@ -107,7 +107,7 @@ public enum ReceiptResult: Sendable, Equatable {
     case recorded(jobID: String, transition: ReceiptTransition, createdAt: Int64)
 }
 
-/// One receipts row, for operators.
+/// One receipts row, for operators (built by the stores with the memberwise initializer).
 public struct ReceiptRecord: Sendable, Equatable {
     public let jobID: String
     public let attempt: Int
@@ -118,19 +118,4 @@ public struct ReceiptRecord: Sendable, Equatable {
     public let errorCode: String?
     public let receivedAt: Int64
     public let effect: String
-
-    public init(
-        jobID: String, attempt: Int, provider: String, providerMessageID: String, kind: ReceiptKind,
-        providerStatus: String, errorCode: String?, receivedAt: Int64, effect: String
-    ) {
-        self.jobID = jobID
-        self.attempt = attempt
-        self.provider = provider
-        self.providerMessageID = providerMessageID
-        self.kind = kind
-        self.providerStatus = providerStatus
-        self.errorCode = errorCode
-        self.receivedAt = receivedAt
-        self.effect = effect
-    }
 }

@@ -1,3 +1,5 @@
+import RelayCrypto
+
 /// The rows of a result, copied out of libpq in text format, and the count of rows a command
 /// changed. Column accessors read the text PostgreSQL sends (`t`/`f`, decimal, `\x` hex bytea).
 struct PGResult: Sendable {
@@ -40,25 +42,8 @@ enum PG {
     }
 
     static func decodeBytea(_ text: String) -> [UInt8]? {
-        let u = Array(text.utf8)
-        guard u.count >= 2, u[0] == UInt8(ascii: "\\"), u[1] == UInt8(ascii: "x"), u.count % 2 == 0 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-            default: nil
-            }
-        }
-        var out = [UInt8]()
-        out.reserveCapacity((u.count - 2) / 2)
-        var i = 2
-        while i < u.count {
-            guard let hi = nibble(u[i]), let lo = nibble(u[i + 1]) else { return nil }
-            out.append(hi << 4 | lo)
-            i += 2
-        }
-        return out
+        guard text.utf8.starts(with: "\\x".utf8) else { return nil }
+        return Crypto.unhex(String(decoding: text.utf8.dropFirst(2), as: UTF8.self))
     }
 
     /// An array literal (`{"a",NULL,"b"}`) of text elements, each quoted with `"` and `\` escaped,

@@ -115,15 +115,11 @@ enum PGOperationsSQL {
 enum PGSchemaSQL {
     static let lock = "SELECT pg_advisory_xact_lock(\(PGSQL.schemaLock))"
     static let migrationsTableExists = "SELECT to_regclass('schema_migrations') IS NOT NULL"
-    static let appliedVersions = "SELECT version FROM schema_migrations ORDER BY version"
     static let recordMigration = "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1::integer, $2::text, $3::bigint)"
 
-    static let currentKey = "SELECT fingerprint FROM data_keys WHERE role = 'current'"
     static let recordKey = "INSERT INTO data_keys (fingerprint, role, created_at) VALUES ($1::text, 'current', $2::bigint)"
     static let replaceKey = "UPDATE data_keys SET fingerprint = $1::text, created_at = $2::bigint WHERE role = 'current'"
-    static let indexKey = "SELECT fingerprint FROM data_key_index WHERE id = 1"
     static let recordIndexKey = "INSERT INTO data_key_index (id, fingerprint, created_at) VALUES (1, $1::text, $2::bigint)"
-    static let jobCount = "SELECT count(*) FROM jobs"
     static let payloadsByKeyID = """
         SELECT key_id, count(*), min(id) FROM (
             SELECT CASE WHEN substr(payload, 1, 4) = '\\x4f4b5201'::bytea AND length(payload) >= 40

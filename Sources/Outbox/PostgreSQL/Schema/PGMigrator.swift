@@ -12,7 +12,7 @@ struct PGMigrator {
 
     static func appliedVersions(_ c: PGConnection) throws(PGError) -> [Int] {
         guard try c.exec(PGSchemaSQL.migrationsTableExists).bool(0, 0) else { return [] }
-        let r = try c.exec(PGSchemaSQL.appliedVersions)
+        let r = try c.exec(PortableSQL.appliedVersions)
         return (0..<r.count).map { r.int($0, 0) }
     }
 
@@ -56,13 +56,13 @@ enum PGDataKeyCheck {
         do {
             try c.exec("BEGIN")
             try c.exec(PGSchemaSQL.lock)
-            let cur = try c.exec(PGSchemaSQL.currentKey)
+            let cur = try c.exec(PortableSQL.currentKey)
             let stored = cur.count > 0 ? cur.string(0, 0) : nil
             if let stored, !keys.openingKeys.contains(where: { $0.fingerprint == stored }) {
                 c.rollbackIfNeeded()
                 throw OutboxError.keyMismatch(stored: stored, given: mine)
             }
-            let idx = try c.exec(PGSchemaSQL.indexKey)
+            let idx = try c.exec(PortableSQL.indexKey)
             let index = idx.count > 0 ? idx.string(0, 0) : nil
             if let index, index != keys.index.fingerprint {
                 c.rollbackIfNeeded()
@@ -94,8 +94,8 @@ enum PGDataKeyCheck {
     static func inspect(_ c: PGConnection) throws(OutboxError) -> StoredKeyState? {
         do throws(PGError) {
             guard try c.exec(PGSchemaSQL.migrationsTableExists).bool(0, 0) else { return nil }
-            let jobs = try c.exec(PGSchemaSQL.jobCount).int(0, 0)
-            let cur = try c.exec(PGSchemaSQL.currentKey)
+            let jobs = try c.exec(PortableSQL.jobCount).int(0, 0)
+            let cur = try c.exec(PortableSQL.currentKey)
             var state = StoredKeyState(fingerprint: cur.count > 0 ? cur.string(0, 0) : nil, jobs: jobs)
             let groups = try c.exec(PGSchemaSQL.payloadsByKeyID)
             for g in 0..<groups.count { state.payloadsByKeyID[groups.string(g, 0)] = groups.int(g, 1) }

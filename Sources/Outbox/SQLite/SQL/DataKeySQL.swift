@@ -1,8 +1,6 @@
 /// SQL of the data key fingerprint (`data_keys`, migration 0003; `data_key_index`, 0004) and of payloads' key ids.
 enum DataKeySQL {
-    static let current = "SELECT fingerprint FROM data_keys WHERE role = 'current'"
     static let record = "INSERT INTO data_keys (fingerprint, role, created_at) VALUES (:fingerprint, 'current', :now)"
-    static let index = "SELECT fingerprint FROM data_key_index WHERE id = 1"
     static let recordIndex = "INSERT INTO data_key_index (id, fingerprint, created_at) VALUES (1, :fingerprint, :now)"
     static let replace = "UPDATE data_keys SET fingerprint = :fingerprint, created_at = :now WHERE role = 'current'"
     /// Jobs holding a payload, by the key id in its header ('' for a payload without one), with one
@@ -14,7 +12,6 @@ enum DataKeySQL {
         FROM jobs WHERE payload IS NOT NULL GROUP BY key_id
         """
     static let fingerprintTableExists = "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'data_keys'"
-    static let jobCount = "SELECT count(*) FROM jobs"
     /// One sealed payload, to try the key on a database from before fingerprints.
     static let anySealedPayload = "SELECT id, payload FROM jobs WHERE payload IS NOT NULL LIMIT 1"
 }

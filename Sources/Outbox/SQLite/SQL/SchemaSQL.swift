@@ -1,7 +1,6 @@
 /// SQL of schema migrations and of connection set-up (pragmas).
 enum SchemaSQL {
     static let migrationsTableExists = "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'"
-    static let appliedVersions = "SELECT version FROM schema_migrations ORDER BY version"
     static let recordMigration = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:version, :name, :now)"
 
     // Pragmas take no bound parameters: the values are integers from the configuration.
@@ -15,7 +14,6 @@ enum SchemaSQL {
     /// A backup copy: one file, no `-wal` (serve turns WAL back on when it opens it).
     static let journalModeDelete = "PRAGMA journal_mode = DELETE"
     static let integrityCheck = "PRAGMA integrity_check"
-    static let jobCount = "SELECT count(*) FROM jobs"
     static func journalSizeLimit(_ bytes: Int64) -> String { "PRAGMA journal_size_limit = \(bytes)" }
     static func walAutocheckpoint(pages: Int) -> String { "PRAGMA wal_autocheckpoint = \(pages)" }
     static let queryOnly = "PRAGMA query_only = ON"

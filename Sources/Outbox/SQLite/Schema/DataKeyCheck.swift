@@ -18,11 +18,11 @@ enum DataKeyCheck {
     static func verify(_ db: SQLiteDatabase, keys: KeyRing, now: Int64) throws(OutboxError) {
         let mine = keys.current.fingerprint
         do {
-            let stored = try db.withStatement(DataKeySQL.current) { s throws(SQLiteError) in try s.step() ? s.string(0) : nil }
+            let stored = try db.withStatement(PortableSQL.currentKey) { s throws(SQLiteError) in try s.step() ? s.string(0) : nil }
             if let stored, !keys.openingKeys.contains(where: { $0.fingerprint == stored }) {
                 throw OutboxError.keyMismatch(stored: stored, given: mine)
             }
-            let index = try db.withStatement(DataKeySQL.index) { s throws(SQLiteError) in try s.step() ? s.string(0) : nil }
+            let index = try db.withStatement(PortableSQL.indexKey) { s throws(SQLiteError) in try s.step() ? s.string(0) : nil }
             if let index, index != keys.index.fingerprint {
                 throw OutboxError.indexKeyMismatch(stored: index, given: keys.index.fingerprint)
             }
@@ -72,10 +72,10 @@ enum DataKeyCheck {
             guard try db.withStatement(SchemaSQL.migrationsTableExists, { s throws(SQLiteError) in try s.step() }) else {
                 return StoredKeyState(fingerprint: nil, jobs: 0)
             }
-            let jobs = try db.withStatement(DataKeySQL.jobCount) { s throws(SQLiteError) in try s.step() ? s.int(0) : 0 }
+            let jobs = try db.withStatement(PortableSQL.jobCount) { s throws(SQLiteError) in try s.step() ? s.int(0) : 0 }
             let hasTable = try db.withStatement(DataKeySQL.fingerprintTableExists) { s throws(SQLiteError) in try s.step() }
             let fingerprint =
-                hasTable ? try db.withStatement(DataKeySQL.current) { s throws(SQLiteError) in try s.step() ? s.string(0) : nil } : nil
+                hasTable ? try db.withStatement(PortableSQL.currentKey) { s throws(SQLiteError) in try s.step() ? s.string(0) : nil } : nil
             var state = StoredKeyState(fingerprint: fingerprint, jobs: jobs)
             try db.withStatement(DataKeySQL.payloadsByKeyID) { s throws(SQLiteError) in
                 while try s.step() { state.payloadsByKeyID[s.string(0)] = s.int(1) }

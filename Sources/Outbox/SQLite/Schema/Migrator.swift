@@ -22,7 +22,7 @@ struct Migrator {
     static func appliedVersions(_ db: SQLiteDatabase) throws(SQLiteError) -> [Int] {
         let exists = try db.withStatement(SchemaSQL.migrationsTableExists) { s throws(SQLiteError) in try s.step() }
         guard exists else { return [] }
-        return try db.withStatement(SchemaSQL.appliedVersions) { s throws(SQLiteError) in
+        return try db.withStatement(PortableSQL.appliedVersions) { s throws(SQLiteError) in
             var out: [Int] = []
             while try s.step() { out.append(s.int(0)) }
             return out
