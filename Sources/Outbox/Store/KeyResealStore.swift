@@ -47,3 +47,29 @@ extension Payload {
         return try? keys.seal(plain, associatedData: associatedData)
     }
 }
+
+/// The data key check's rules, for both stores (`DataKeyCheck`, `PGDataKeyCheck`: each reads the
+/// recorded fingerprints and one payload of each key id with its own SQL, then records the ring).
+enum DataKeyRules {
+    /// The recorded fingerprints against the ring: the recorded current key must be one the ring
+    /// opens with, and the recorded index key the ring's index key.
+    static func checkRecorded(current stored: String?, index: String?, keys: KeyRing) throws(OutboxError) {
+        if let stored, !keys.openingKeys.contains(where: { $0.fingerprint == stored }) {
+            throw OutboxError.keyMismatch(stored: stored, given: keys.current.fingerprint)
+        }
+        if let index, index != keys.index.fingerprint {
+            throw OutboxError.indexKeyMismatch(stored: index, given: keys.index.fingerprint)
+        }
+    }
+
+    /// One payload of the `jobs` jobs of key id `keyID` must open with the ring: a ring that lost
+    /// a key its jobs still need is refused, naming the key id and the job count (a database from
+    /// before fingerprints, `stored` nil: the key does not match).
+    static func checkPayload(
+        _ sealed: [UInt8], jobID: String, keyID: String, jobs: Int, keys: KeyRing, stored: String?
+    ) throws(OutboxError) {
+        guard (try? keys.open(sealed, associatedData: Array(jobID.utf8))) == nil else { return }
+        if stored == nil { throw OutboxError.keyMismatch(stored: nil, given: keys.current.fingerprint) }
+        throw OutboxError.keyMissing(keyID: keyID, jobs: jobs, ring: keys)
+    }
+}

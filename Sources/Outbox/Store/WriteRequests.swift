@@ -103,6 +103,25 @@ final class ReceiptItem: CompletingItem<ReceiptResult>, @unchecked Sendable {
         self.decide = decide
         super.init(executor: executor, completion: completion)
     }
+
+    /// The one way a receipt is recorded, inside the writer's transaction; each store gives its
+    /// statements. The attempt that got the provider message id, with its job (nil: unknown
+    /// message); a repeat of the same receipt changes nothing; else `decide` says the move, a move
+    /// the job's status no longer allows (`move` changed no row) counts as none, and the receipts
+    /// row records what it did.
+    func record<Failure: Error>(
+        target: () throws(Failure) -> (target: ReceiptTarget, attempt: Int)?,
+        seen: () throws(Failure) -> Bool,
+        move: (ReceiptTransition, _ jobID: String) throws(Failure) -> Int,
+        insert: (_ jobID: String, _ attempt: Int, _ effect: String) throws(Failure) -> Void
+    ) throws(Failure) -> ReceiptResult {
+        guard let (target, attempt) = try target() else { return .unknownMessage }
+        if try seen() { return .duplicate(jobID: target.jobID) }
+        var transition = decide(target)
+        if try move(transition, target.jobID) == 0 { transition = .none }
+        try insert(target.jobID, attempt, transition.effect)
+        return .recorded(jobID: target.jobID, transition: transition, createdAt: target.createdAt)
+    }
 }
 
 /// A store whose writer thread takes the callback requests (both stores): ingest, non-blocking

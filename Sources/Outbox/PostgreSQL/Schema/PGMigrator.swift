@@ -58,31 +58,22 @@ enum PGDataKeyCheck {
             try c.exec(PGSchemaSQL.lock)
             let cur = try c.exec(PortableSQL.currentKey)
             let stored = cur.count > 0 ? cur.string(0, 0) : nil
-            if let stored, !keys.openingKeys.contains(where: { $0.fingerprint == stored }) {
-                c.rollbackIfNeeded()
-                throw OutboxError.keyMismatch(stored: stored, given: mine)
-            }
             let idx = try c.exec(PortableSQL.indexKey)
             let index = idx.count > 0 ? idx.string(0, 0) : nil
-            if let index, index != keys.index.fingerprint {
-                c.rollbackIfNeeded()
-                throw OutboxError.indexKeyMismatch(stored: index, given: keys.index.fingerprint)
-            }
+            try DataKeyRules.checkRecorded(current: stored, index: index, keys: keys)
             let groups = try c.exec(PGSchemaSQL.payloadsByKeyID)
             for g in 0..<groups.count {
                 let id = groups.string(g, 2)
                 let sealed = try c.exec(PGSchemaSQL.payload, [id])
                 guard sealed.count > 0, let bytes = sealed.bytes(0, 0) else { continue }
-                if (try? keys.open(bytes, associatedData: Array(id.utf8))) == nil {
-                    c.rollbackIfNeeded()
-                    if stored == nil { throw OutboxError.keyMismatch(stored: nil, given: mine) }
-                    throw OutboxError.keyMissing(keyID: groups.string(g, 0), jobs: groups.int(g, 1), ring: keys)
-                }
+                try DataKeyRules.checkPayload(
+                    bytes, jobID: id, keyID: groups.string(g, 0), jobs: groups.int(g, 1), keys: keys, stored: stored)
             }
             if stored != mine { try c.exec(stored == nil ? PGSchemaSQL.recordKey : PGSchemaSQL.replaceKey, [mine, String(now)]) }
             if index == nil { try c.exec(PGSchemaSQL.recordIndexKey, [keys.index.fingerprint, String(now)]) }
             try c.exec("COMMIT")
         } catch let e as OutboxError {
+            c.rollbackIfNeeded()
             throw e
         } catch {
             c.rollbackIfNeeded()

@@ -19,13 +19,8 @@ enum DataKeyCheck {
         let mine = keys.current.fingerprint
         do {
             let stored = try db.withStatement(PortableSQL.currentKey) { s throws(SQLiteError) in try s.step() ? s.string(0) : nil }
-            if let stored, !keys.openingKeys.contains(where: { $0.fingerprint == stored }) {
-                throw OutboxError.keyMismatch(stored: stored, given: mine)
-            }
             let index = try db.withStatement(PortableSQL.indexKey) { s throws(SQLiteError) in try s.step() ? s.string(0) : nil }
-            if let index, index != keys.index.fingerprint {
-                throw OutboxError.indexKeyMismatch(stored: index, given: keys.index.fingerprint)
-            }
+            try DataKeyRules.checkRecorded(current: stored, index: index, keys: keys)
             try checkPayloads(db, keys: keys, stored: stored)
             if stored != mine {
                 try db.run(stored == nil ? DataKeySQL.record : DataKeySQL.replace) { s in
@@ -56,9 +51,8 @@ enum DataKeyCheck {
             while try s.step() { out.append((s.string(0), s.int(1), s.string(2), s.blob(3) ?? [])) }
             return out
         }
-        for g in groups where (try? keys.open(g.sealed, associatedData: Array(g.id.utf8))) == nil {
-            if stored == nil { throw OutboxError.keyMismatch(stored: nil, given: keys.current.fingerprint) }
-            throw OutboxError.keyMissing(keyID: g.keyID, jobs: g.jobs, ring: keys)
+        for g in groups {
+            try DataKeyRules.checkPayload(g.sealed, jobID: g.id, keyID: g.keyID, jobs: g.jobs, keys: keys, stored: stored)
         }
     }
 

@@ -2,36 +2,38 @@ import RelayCore
 
 /// Receipt writes: each runs inside the writer's batch transaction and is atomic on its own.
 extension WriterContext {
-    func recordReceipt(
-        _ r: Receipt, decide: (ReceiptTarget) -> ReceiptTransition
-    ) throws(SQLiteError) -> ReceiptResult {
-        try atomically { db throws(SQLiteError) in
-            let found = try db.withStatement(ReceiptSQL.target) { s throws(SQLiteError) -> (ReceiptTarget, Int)? in
-                s.bind(r.providerMessageID, to: ":message_id")
-                s.bind(r.provider, to: ":provider")
-                guard try s.step() else { return nil }
-                let target = ReceiptTarget(
-                    jobID: s.string(0), status: JobStatus(rawValue: s.string(3)) ?? .dead, channel: s.string(4),
-                    routeStep: s.int(5), attemptRouteStep: s.int(2), createdAt: s.int64(6), expiresAt: s.int64(7),
-                    hasPayload: s.int(8) != 0)
-                return (target, s.int(1))
-            }
-            guard let (target, attempt) = found else { return .unknownMessage }
-            let seen = try db.withStatement(ReceiptSQL.seen) { s throws(SQLiteError) in
-                s.bind(r.provider, to: ":provider")
-                s.bind(r.providerMessageID, to: ":message_id")
-                s.bind(r.providerStatus, to: ":provider_status")
-                s.bind(r.errorCode ?? "", to: ":error_code")
-                return try s.step()
-            }
-            if seen { return .duplicate(jobID: target.jobID) }
-            var transition = decide(target)
-            if try apply(transition, to: target.jobID, now: r.receivedAt) == 0 { transition = .none }
-            try insertReceipt(
-                jobID: target.jobID, attempt: attempt, provider: r.provider, messageID: r.providerMessageID,
-                kind: r.kind, providerStatus: r.providerStatus, errorCode: r.errorCode, at: r.receivedAt,
-                effect: transition.effect)
-            return .recorded(jobID: target.jobID, transition: transition, createdAt: target.createdAt)
+    /// `item.record` on SQLite, atomically.
+    func recordReceipt(_ item: ReceiptItem) throws(SQLiteError) -> ReceiptResult {
+        let r = item.receipt
+        return try atomically { db throws(SQLiteError) in
+            try item.record(
+                target: { () throws(SQLiteError) in
+                    try db.withStatement(ReceiptSQL.target) { s throws(SQLiteError) -> (ReceiptTarget, Int)? in
+                        s.bind(r.providerMessageID, to: ":message_id")
+                        s.bind(r.provider, to: ":provider")
+                        guard try s.step() else { return nil }
+                        let target = ReceiptTarget(
+                            jobID: s.string(0), status: JobStatus(rawValue: s.string(3)) ?? .dead, channel: s.string(4),
+                            routeStep: s.int(5), attemptRouteStep: s.int(2), createdAt: s.int64(6), expiresAt: s.int64(7),
+                            hasPayload: s.int(8) != 0)
+                        return (target, s.int(1))
+                    }
+                },
+                seen: { () throws(SQLiteError) in
+                    try db.withStatement(ReceiptSQL.seen) { s throws(SQLiteError) in
+                        s.bind(r.provider, to: ":provider")
+                        s.bind(r.providerMessageID, to: ":message_id")
+                        s.bind(r.providerStatus, to: ":provider_status")
+                        s.bind(r.errorCode ?? "", to: ":error_code")
+                        return try s.step()
+                    }
+                },
+                move: { (t, id) throws(SQLiteError) in try apply(t, to: id, now: r.receivedAt) },
+                insert: { (id, attempt, effect) throws(SQLiteError) in
+                    try insertReceipt(
+                        jobID: id, attempt: attempt, provider: r.provider, messageID: r.providerMessageID, kind: r.kind,
+                        providerStatus: r.providerStatus, errorCode: r.errorCode, at: r.receivedAt, effect: effect)
+                })
         }
     }
 
@@ -110,7 +112,7 @@ extension WriterContext {
 /// One receipt through the writer, recorded atomically inside its batch.
 extension ReceiptItem: WriteItem {
     func apply(_ context: WriterContext) throws(SQLiteError) {
-        outcome.value = try context.recordReceipt(receipt, decide: decide)
+        outcome.value = try context.recordReceipt(self)
     }
 
     /// A receipt that moved its job to the next rung makes it ready to claim.
