@@ -35,6 +35,11 @@ otp_migrations_sqlite_name_6: .asciz "0007_ingest_function"
 /* sha256 891a41555c318bbd4ef11efccbd9168f9b9fb1e7683c260781ca7ef59202d278 */
 otp_migrations_sqlite_sql_6: .incbin "migrations/0007_ingest_function.sql"
     .byte 0
+    .section .rodata
+otp_migrations_sqlite_name_7: .asciz "0008_attempts_receipts_checks_without_lists"
+/* sha256 dfa00b17775b488dd45172724466985e881aac9fce487fc2f0a72bb96c117dab */
+otp_migrations_sqlite_sql_7: .incbin "migrations/0008_attempts_receipts_checks_without_lists.sql"
+    .byte 0
     .section .data.rel.ro
     .globl otp_migrations_sqlite
     .balign 8
@@ -46,6 +51,7 @@ otp_migrations_sqlite:
     .quad otp_migrations_sqlite_name_4, otp_migrations_sqlite_sql_4
     .quad otp_migrations_sqlite_name_5, otp_migrations_sqlite_sql_5
     .quad otp_migrations_sqlite_name_6, otp_migrations_sqlite_sql_6
+    .quad otp_migrations_sqlite_name_7, otp_migrations_sqlite_sql_7
     .quad 0, 0
     .section .rodata
 otp_migrations_postgresql_name_0: .asciz "0001_outbox"
@@ -82,6 +88,11 @@ otp_migrations_postgresql_name_6: .asciz "0007_ingest_function"
 /* sha256 3152525265f95e104c69035c3a646b0880f3821baad3c2a2589a8058871e0930 */
 otp_migrations_postgresql_sql_6: .incbin "migrations/postgresql/0007_ingest_function.sql"
     .byte 0
+    .section .rodata
+otp_migrations_postgresql_name_7: .asciz "0008_attempts_receipts_checks_without_lists"
+/* sha256 d5b17eb966f4d47054a689d190f4a1e3d4d24303a120077234df617dc1adcdde */
+otp_migrations_postgresql_sql_7: .incbin "migrations/postgresql/0008_attempts_receipts_checks_without_lists.sql"
+    .byte 0
     .section .data.rel.ro
     .globl otp_migrations_postgresql
     .balign 8
@@ -93,5 +104,6 @@ otp_migrations_postgresql:
     .quad otp_migrations_postgresql_name_4, otp_migrations_postgresql_sql_4
     .quad otp_migrations_postgresql_name_5, otp_migrations_postgresql_sql_5
     .quad otp_migrations_postgresql_name_6, otp_migrations_postgresql_sql_6
+    .quad otp_migrations_postgresql_name_7, otp_migrations_postgresql_sql_7
     .quad 0, 0
     .section .note.GNU-stack,"",%progbits

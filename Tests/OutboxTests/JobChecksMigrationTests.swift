@@ -4,11 +4,13 @@ import XCTest
 
 @testable import Outbox
 
-/// Migration 0006: `jobs` with its CHECK constraints written as comparisons, not IN lists (SQLite
-/// builds a temporary index of an IN list of three or more values for every row it checks). The
-/// same rows are refused and kept; the webhook's insert builds no temporary index.
+/// Migrations 0006 (`jobs`) and 0008 (`attempts`, `receipts`): CHECK constraints written as
+/// comparisons, not IN lists (SQLite builds a temporary index of an IN list of three or more values
+/// for every row it checks). The same rows are refused and kept; the webhook's insert, the attempt
+/// of every send and the receipt row build no temporary index.
 final class JobChecksMigrationTests: XCTestCase {
     private static let rebuild = 6
+    private static let attemptsRebuild = 8
 
     /// SQLite's program for the webhook insert: no `OpenEphemeral` (0005's `channel IN (…)`,
     /// `status IN (…)` and `status NOT IN (…)` checks each opened one, for every job).
@@ -97,5 +99,83 @@ final class JobChecksMigrationTests: XCTestCase {
         // The children still point at `jobs`: deleting the job cascades to them.
         try db.execute("PRAGMA foreign_keys = ON; DELETE FROM jobs;")
         XCTAssertEqual(try read("SELECT (SELECT count(*) FROM attempts) + (SELECT count(*) FROM receipts)") { $0.int(0) }, [0])
+    }
+    /// Each send's attempt row and each receipt row: no `OpenEphemeral` (0005's `outcome IN (…)`,
+    /// `kind IN (…)` and `effect IN (…)` opened one per row).
+    func testTheAttemptAndReceiptInsertsBuildNoTemporaryIndex() throws {
+        let tmp = TempDatabase()
+        try makeOutbox(tmp).close()
+        for sql in [DeliverySQL.insertFencedAttempt, DeliverySQL.insertAttempt, ReceiptSQL.insert] {
+            let opcodes = try query(tmp.path, "EXPLAIN " + sql) { $0.string(1) }
+            XCTAssertTrue(opcodes.contains("Insert") || opcodes.contains("IdxInsert"), "\(opcodes)")
+            XCTAssertFalse(opcodes.contains("OpenEphemeral"), "a CHECK builds a temporary index on every insert: \(sql)")
+        }
+    }
+
+    /// A database at 0007 with a job, two attempts and two receipts: after 0008 the rows, rowids,
+    /// views and indexes are as they were, and the checks refuse what 0005's refused.
+    func testTheAttemptsAndReceiptsRebuildKeepsRowsAndRefusesTheSame() throws {
+        let tmp = TempDatabase()
+        let db = try SQLiteDatabase(path: tmp.path, configuration: .init())
+        try Migrator(migrations: EmbeddedMigrations.all.filter { $0.version < Self.attemptsRebuild }).migrate(db, now: start)
+        try db.execute(
+            """
+            INSERT INTO jobs (id, kind, channel, status, attempts, created_at, updated_at, run_at, expires_at, sent_at,
+                              recipient_masked, recipient_hash, payload, provider)
+            VALUES ('01CCCCCCCCCCCCCCCCCCCCCCC1', 'otp', 'whatsapp', 'sent', 2, 10, 20, 10, 99, 20, 'm', x'00', x'01', 'meta');
+            INSERT INTO attempts (id, job_id, attempt, route_step, channel, provider, started_at, finished_at, outcome,
+                                  provider_message_id, latency_ms, lease_token)
+            VALUES (7, '01CCCCCCCCCCCCCCCCCCCCCCC1', 1, 0, 'whatsapp', 'meta', 15, 16, 'retryable', NULL, 1, 3),
+                   (9, '01CCCCCCCCCCCCCCCCCCCCCCC1', 2, 0, 'whatsapp', 'meta', 17, 20, 'sent', 'wamid.2', 3, 4);
+            INSERT INTO receipts (id, job_id, attempt, provider, provider_message_id, kind, provider_status, received_at, effect)
+            VALUES (5, '01CCCCCCCCCCCCCCCCCCCCCCC1', 2, 'meta', 'wamid.2', 'progress', 'sent', 30, 'none'),
+                   (6, '01CCCCCCCCCCCCCCCCCCCCCCC1', 2, 'meta', 'wamid.2', 'delivered', 'delivered', 31, 'delivered');
+            """)
+        func read(_ sql: String) throws -> [String] {
+            try db.withStatement(sql) { s throws(SQLiteError) in
+                var out: [String] = []
+                while try s.step() { out.append((0..<s.columnCount).map { s.optionalString($0) ?? "NULL" }.joined(separator: "|")) }
+                return out
+            }
+        }
+        let tables = ["attempts", "receipts"]
+        let rows = "SELECT * FROM attempts ORDER BY id; SELECT * FROM receipts ORDER BY id"
+        let schema = "SELECT type, name, sql FROM sqlite_schema WHERE type IN ('index', 'view') ORDER BY name"
+        let before = try tables.flatMap { try read("SELECT * FROM \($0) ORDER BY id") }
+        let schemaBefore = try read(schema)
+        let viewsBefore = try read("SELECT * FROM attempts_view") + read("SELECT * FROM receipts_view")
+        XCTAssertEqual(try Migrator().migrate(db, now: start + 1).last, Self.attemptsRebuild)
+        XCTAssertEqual(try tables.flatMap { try read("SELECT * FROM \($0) ORDER BY id") }, before, rows)
+        XCTAssertEqual(try read(schema), schemaBefore)
+        XCTAssertEqual(try read("SELECT * FROM attempts_view") + read("SELECT * FROM receipts_view"), viewsBefore)
+        XCTAssertEqual(try read("PRAGMA foreign_key_check"), [])
+        XCTAssertEqual(try read("PRAGMA integrity_check"), ["ok"])
+
+        func accepts(_ sql: String) -> Bool { (try? db.execute(sql)) != nil }
+        let attempt = { (n: Int, outcome: String) in
+            """
+            INSERT INTO attempts (job_id, attempt, route_step, channel, started_at, finished_at, outcome, latency_ms)
+            VALUES ('01CCCCCCCCCCCCCCCCCCCCCCC1', \(n), 0, 'sms', 1, 2, \(outcome), 0)
+            """
+        }
+        let receipt = { (n: Int, kind: String, effect: String) in
+            """
+            INSERT INTO receipts (job_id, attempt, provider, provider_message_id, kind, provider_status, received_at, effect)
+            VALUES ('01CCCCCCCCCCCCCCCCCCCCCCC1', 2, 'meta', 'wamid.\(n)', \(kind), 's', 1, \(effect))
+            """
+        }
+        for (n, outcome) in ["'sent'", "'retryable'", "'permanent'", "'next_route'", "'expired'"].enumerated() {
+            XCTAssertTrue(accepts(attempt(10 + n, outcome)), outcome)
+        }
+        for outcome in ["'lost'", "'SENT'", "NULL"] { XCTAssertFalse(accepts(attempt(20, outcome)), outcome) }
+        for (n, kind) in ["'progress'", "'delivered'", "'failed'", "'timeout'"].enumerated() {
+            XCTAssertTrue(accepts(receipt(10 + n, kind, "'none'")), kind)
+        }
+        for (n, effect) in ["'delivered'", "'next_route'", "'undelivered'"].enumerated() {
+            XCTAssertTrue(accepts(receipt(20 + n, "'failed'", effect)), effect)
+        }
+        XCTAssertFalse(accepts(receipt(30, "'read'", "'none'")))
+        XCTAssertFalse(accepts(receipt(31, "'failed'", "'retry'")))
+        XCTAssertFalse(accepts(receipt(32, "NULL", "'none'")))
     }
 }

@@ -115,6 +115,7 @@ final class SQLiteStatement {
 
     // MARK: columns (0-based)
 
+    var columnCount: Int32 { sqlite3_column_count(handle) }
     func isNull(_ c: Int32) -> Bool { sqlite3_column_type(handle, c) == SQLITE_NULL }
     func int64(_ c: Int32) -> Int64 { sqlite3_column_int64(handle, c) }
     func int(_ c: Int32) -> Int { Int(sqlite3_column_int64(handle, c)) }
