@@ -137,4 +137,27 @@ final class AuthGatewayUnitTests: XCTestCase {
             XCTAssertFalse(d.contains("\"") || d.contains("\\"))
         }
     }
+    /// A full userinfo cache makes room an eighth at a time: expired answers first, then arbitrary
+    /// ones, so the cache stays bounded and the scan does not run for every new answer.
+    func testUserinfoCacheEvictsExpiredThenAnEighth() {
+        let identity = GatewayIdentity(
+            subject: "s", username: nil, client: nil, expiresAt: nil, issuedAt: nil, issuer: "i", audience: [], roles: [])
+        func cache(live: Int, expired: Int) -> [[UInt8]: UserinfoTokenGate.Entry] {
+            var c: [[UInt8]: UserinfoTokenGate.Entry] = [:]
+            for n in 0..<(live + expired) {
+                c[[UInt8(n >> 8), UInt8(n & 0xFF)]] = .init(identity: identity, until: n < live ? 2_000 : 500)
+            }
+            return c
+        }
+        var full = cache(live: 1_000, expired: 0)
+        UserinfoTokenGate.evict(&full, now: 1_000, maxEntries: 1_000)
+        XCTAssertEqual(full.count, 875, "an eighth made room")
+        var mixed = cache(live: 600, expired: 400)
+        UserinfoTokenGate.evict(&mixed, now: 1_000, maxEntries: 1_000)
+        XCTAssertEqual(mixed.count, 600, "the expired ones, and nothing live")
+        XCTAssertTrue(mixed.values.allSatisfy { $0.until == 2_000 })
+        var tiny = cache(live: 3, expired: 0)
+        UserinfoTokenGate.evict(&tiny, now: 1_000, maxEntries: 3)
+        XCTAssertEqual(tiny.count, 2, "room for one at least")
+    }
 }

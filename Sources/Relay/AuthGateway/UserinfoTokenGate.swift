@@ -20,7 +20,7 @@ final class UserinfoTokenGate: TokenGate {
     private let clock: any WallClock
     private let cache = Mutex<[[UInt8]: Entry]>([:])
 
-    private struct Entry {
+    struct Entry {
         let identity: GatewayIdentity
         let until: Int64
     }
@@ -64,7 +64,7 @@ final class UserinfoTokenGate: TokenGate {
             if until > now && maxEntries > 0 {
                 let key = Crypto.sha256(token.utf8)
                 cache.withLock { c in
-                    if c.count >= maxEntries { Self.evict(&c, now: now) }
+                    if c.count >= maxEntries { Self.evict(&c, now: now, maxEntries: maxEntries) }
                     c[key] = Entry(identity: identity, until: until)
                 }
             }
@@ -76,12 +76,15 @@ final class UserinfoTokenGate: TokenGate {
 
     var counters: TokenGateCounters { TokenGateCounters(userinfoCacheEntries: cache.withLock { $0.count }) }
 
-    /// Drops expired answers; when none had expired, an arbitrary one (the cache stays bounded
-    /// and a dropped answer only costs one more userinfo call).
-    private static func evict(_ c: inout [[UInt8]: Entry], now: Int64) {
-        let before = c.count
+    /// Makes room for new answers: drops the expired ones and, when more than seven eighths of
+    /// `maxEntries` are left, arbitrary ones down to that (a dropped answer only costs one more
+    /// userinfo call). The scan of the whole cache, under its lock, then runs once per
+    /// `maxEntries / 8` new answers, not for every one of a full cache.
+    static func evict(_ c: inout [[UInt8]: Entry], now: Int64, maxEntries: Int) {
         c = c.filter { now < $0.value.until }
-        if c.count == before, let first = c.keys.first { c[first] = nil }
+        let keep = maxEntries - max(1, maxEntries / 8)
+        guard c.count > keep else { return }
+        for key in Array(c.keys.prefix(c.count - keep)) { c[key] = nil }
     }
 
     static func identity(_ info: UserinfoClaims, payload: [String: Any]?, issuer: String) -> GatewayIdentity {
