@@ -82,6 +82,8 @@ final class AdminTests: XCTestCase {
         for body in [
             #"{"dry_run":"yes","reason":"r"}"#, #"{"dry_run":{},"channel":"sms","reason":"r"}"#,
             #"{"channel":{},"dry_run":true,"reason":"r"}"#, #"{"channel":["sms"],"reason":"r"}"#, #"{"limit":true,"reason":"r"}"#,
+            // and a number where the document says a string, or a string where it says an integer
+            #"{"before":0,"reason":"r","status":"dead"}"#, #"{"since":1,"reason":"r"}"#, #"{"limit":"5","reason":"r"}"#,
         ] {
             let r = try post(s, "/v1/jobs/replay", body, auth: adminAuth)
             XCTAssertEqual(r.status, 400, body)

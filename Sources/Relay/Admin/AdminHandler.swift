@@ -83,7 +83,7 @@ final class AdminHandler: HTTPHandler {
             case .replayMany:
                 let body = try JSONBody(request.body)
                 let reason = try body.requiredString("reason")
-                var f = try filter(QueryString(pairs: body.strings(Self.filterFields)))
+                var f = try filter(QueryString(pairs: body.strings(Self.filterFields, numbers: ["limit"])))
                 if let st = body.string("status"), st != "dead" {
                     throw PartnerError.invalidRequest("Field \"status\": only dead jobs can be replayed")
                 }

@@ -50,19 +50,20 @@ struct JSONBody {
         return s
     }
 
-    /// The fields `keys` as strings (a number as its text), for filters given in the body; absent
-    /// ones left out, invalid_request for any other type, null included (a filter must never be
-    /// dropped).
-    func strings(_ keys: [String]) throws(PartnerError) -> [String: String] {
+    /// The fields `keys` as text, for filters given in the body: the `numbers` among them must be
+    /// JSON numbers (given as their text), the others JSON strings, as `docs/openapi.yaml` says;
+    /// absent ones left out, invalid_request for any other type, null included (a filter must
+    /// never be dropped).
+    func strings(_ keys: [String], numbers: Set<String> = []) throws(PartnerError) -> [String: String] {
         var out: [String: String] = [:]
         for k in keys {
             guard let v = object[k] else { continue }
-            if let s = v as? String {
-                out[k] = s
-            } else if let n = v as? NSNumber, !isJSONBool(n) {
+            if numbers.contains(k) {
+                guard let n = v as? NSNumber, !isJSONBool(n) else { throw .invalidRequest("Field \"\(k)\" must be a number") }
                 out[k] = n.stringValue
             } else {
-                throw .invalidRequest("Field \"\(k)\" must be a string")
+                guard let s = v as? String else { throw .invalidRequest("Field \"\(k)\" must be a string") }
+                out[k] = s
             }
         }
         return out
