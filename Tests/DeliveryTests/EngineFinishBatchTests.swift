@@ -79,7 +79,8 @@ final class EngineFinishBatchTests: XCTestCase {
     /// `FinishQueue.retryInterval` while the lease lasts) and it is recorded once space returns.
     func testFinishThatCouldNotCommitIsSubmittedAgain() throws {
         let h = try EngineHarness()
-        let long = String(repeating: "gateway overloaded; ", count: 200)  // the try needs new pages
+        // The try needs new pages: more than the free pages the migrations' table rebuilds leave.
+        let long = String(repeating: "gateway overloaded; ", count: 2_000)
         h.script.queue("sms", .retryable(reason: long, retryAfterMillis: nil, status: 503))
         h.script.holdNext("sms")
         h.start(h.configuration(ladders: [.sms: ["sms"]], workers: 1))
