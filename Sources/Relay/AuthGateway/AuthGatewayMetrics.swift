@@ -17,9 +17,7 @@ final class AuthGatewayMetrics: Sendable {
 
     private struct State {
         var counts: [Key: UInt64] = [:]
-        var buckets = [UInt64](repeating: 0, count: AuthGatewayMetrics.bounds.count + 1)
-        var sumNanos: UInt64 = 0
-        var total: UInt64 = 0
+        var latency = PrometheusHistogram(bounds: AuthGatewayMetrics.bounds)
     }
 
     private let state = Mutex(State())
@@ -27,13 +25,9 @@ final class AuthGatewayMetrics: Sendable {
     init() {}
 
     func record(_ endpoint: String, _ result: Result, reason: String, nanos: UInt64) {
-        let seconds = Double(nanos) / 1e9
-        let bucket = Self.bounds.firstIndex { seconds <= $0 } ?? Self.bounds.count
         state.withLock { s in
             s.counts[Key(endpoint: endpoint, result: result.rawValue, reason: reason), default: 0] += 1
-            s.buckets[bucket] += 1
-            s.sumNanos &+= nanos
-            s.total += 1
+            s.latency.observe(Double(nanos) / 1e9)
         }
     }
 
@@ -51,15 +45,7 @@ final class AuthGatewayMetrics: Sendable {
             p.sample(
                 "otp_relay_auth_verifications_total", [("endpoint", k.endpoint), ("result", k.result), ("reason", k.reason)], Double(n))
         }
-        p.family("otp_relay_auth_verification_seconds", "histogram", "Time from request to decision on the auth listener.")
-        var cumulative: UInt64 = 0
-        for (i, bound) in Self.bounds.enumerated() {
-            cumulative += s.buckets[i]
-            p.sample("otp_relay_auth_verification_seconds_bucket", [("le", PrometheusText.format(bound))], Double(cumulative))
-        }
-        p.sample("otp_relay_auth_verification_seconds_bucket", [("le", "+Inf")], Double(s.total))
-        p.sample("otp_relay_auth_verification_seconds_sum", [], Double(s.sumNanos) / 1e9)
-        p.sample("otp_relay_auth_verification_seconds_count", [], Double(s.total))
+        p.histogram("otp_relay_auth_verification_seconds", "Time from request to decision on the auth listener.", s.latency)
         p.family("otp_relay_auth_jwks_fetches_total", "counter", "JWKS fetches made by the auth listener's verifier.")
         p.sample("otp_relay_auth_jwks_fetches_total", [], Double(gate.jwksFetches))
         p.family("otp_relay_auth_userinfo_cache_entries", "gauge", "Userinfo answers cached (userinfo mode).")

@@ -10,9 +10,7 @@ final class DeliveryMetrics: Sendable {
 
     private struct State {
         var outcomes: [String: Int] = [:]  // "provider|outcome"
-        var buckets = [Int](repeating: 0, count: DeliveryMetrics.bounds.count)
-        var latencyCount = 0
-        var latencySum = 0.0
+        var latency = PrometheusHistogram(bounds: DeliveryMetrics.bounds)
         var rescued = 0
         var renewed = 0
         var expired = 0
@@ -32,11 +30,7 @@ final class DeliveryMetrics: Sendable {
                 ? JobIDGenerator.millis(of: id).map { Double(max(0, clock.nowMillis() - $0)) / 1000 } : nil
             state.withLock { s in
                 s.outcomes["\(provider ?? "-")|\(outcome.rawValue)", default: 0] += 1
-                if let latency {
-                    s.latencyCount += 1
-                    s.latencySum += latency
-                    for (i, b) in Self.bounds.enumerated() where latency <= b { s.buckets[i] += 1 }
-                }
+                if let latency { s.latency.observe(latency) }
             }
         case .rescued(let n): state.withLock { $0.rescued += n }
         case .renewed(let n): state.withLock { $0.renewed += n }
@@ -57,13 +51,7 @@ final class DeliveryMetrics: Sendable {
             let parts = key.split(separator: "|", maxSplits: 1).map(String.init)
             p.sample("otp_relay_deliveries_total", [("provider", parts[0]), ("outcome", parts[1])], Double(n))
         }
-        p.family("otp_relay_accept_to_sent_seconds", "histogram", "Webhook accepted → provider accepted, jobs sent by this process.")
-        for (i, b) in Self.bounds.enumerated() {
-            p.sample("otp_relay_accept_to_sent_seconds_bucket", [("le", PrometheusText.format(b))], Double(s.buckets[i]))
-        }
-        p.sample("otp_relay_accept_to_sent_seconds_bucket", [("le", "+Inf")], Double(s.latencyCount))
-        p.sample("otp_relay_accept_to_sent_seconds_sum", [], s.latencySum)
-        p.sample("otp_relay_accept_to_sent_seconds_count", [], Double(s.latencyCount))
+        p.histogram("otp_relay_accept_to_sent_seconds", "Webhook accepted → provider accepted, jobs sent by this process.", s.latency)
         p.single("otp_relay_rescued_leases_total", "counter", "Jobs returned to the queue after their lease ran out.", Double(s.rescued))
         p.single(
             "otp_relay_lease_renewals_total", "counter", "Leases of held jobs extended by the renewer (one per job per round).",

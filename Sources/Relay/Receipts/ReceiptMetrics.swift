@@ -13,9 +13,7 @@ final class ReceiptMetrics: Sendable {
         var unknown: [String: Int] = [:]
         var duplicates = 0
         var outcomes: [String: Int] = [:]  // "provider|delivered" / "provider|undelivered" / "provider|next_route"
-        var buckets = [Int](repeating: 0, count: ReceiptMetrics.bounds.count)
-        var latencyCount = 0
-        var latencySum = 0.0
+        var latency = PrometheusHistogram(bounds: ReceiptMetrics.bounds)
     }
     private let state = Mutex(State())
 
@@ -31,10 +29,7 @@ final class ReceiptMetrics: Sendable {
                 guard t != .none else { return }
                 s.outcomes["\(r.provider)|\(t.effect)", default: 0] += 1
                 guard t == .delivered else { return }
-                let seconds = Double(max(0, now - createdAt)) / 1000
-                s.latencyCount += 1
-                s.latencySum += seconds
-                for (i, b) in Self.bounds.enumerated() where seconds <= b { s.buckets[i] += 1 }
+                s.latency.observe(Double(max(0, now - createdAt)) / 1000)
             }
         }
     }
@@ -69,12 +64,6 @@ final class ReceiptMetrics: Sendable {
             let u = s.outcomes["\(provider)|undelivered"] ?? 0
             if d + u > 0 { p.sample("otp_relay_delivered_ratio", [("provider", provider)], Double(d) / Double(d + u)) }
         }
-        p.family("otp_relay_accept_to_delivered_seconds", "histogram", "Webhook accepted → delivered receipt.")
-        for (i, b) in Self.bounds.enumerated() {
-            p.sample("otp_relay_accept_to_delivered_seconds_bucket", [("le", PrometheusText.format(b))], Double(s.buckets[i]))
-        }
-        p.sample("otp_relay_accept_to_delivered_seconds_bucket", [("le", "+Inf")], Double(s.latencyCount))
-        p.sample("otp_relay_accept_to_delivered_seconds_sum", [], s.latencySum)
-        p.sample("otp_relay_accept_to_delivered_seconds_count", [], Double(s.latencyCount))
+        p.histogram("otp_relay_accept_to_delivered_seconds", "Webhook accepted → delivered receipt.", s.latency)
     }
 }

@@ -115,12 +115,10 @@ enum StatusPage {
                 "<tr><td class=l>\(escape(p))</td><td class=ok>\(d)</td><td>\(u)</td><td>\(n)</td><td>\(percent(d, of: d + u))</td></tr>"
         }
         html += "</table>"
-        let average = s.latencyCount > 0 ? String(format: "%.1f s", s.latencySum / Double(s.latencyCount)) : "-"
-        let median =
-            ReceiptMetrics.bounds.indices.first { s.buckets[$0] * 2 >= s.latencyCount && s.latencyCount > 0 }
-            .map { "≤ \(PrometheusText.format(ReceiptMetrics.bounds[$0])) s" } ?? "-"
+        let average = s.latency.count > 0 ? String(format: "%.1f s", s.latency.sum / Double(s.latency.count)) : "-"
+        let median = s.latency.medianBound.map { "≤ \(PrometheusText.format($0)) s" } ?? "-"
         html += "<table><tr><th class=l>time to delivered</th><th>receipts</th><th>average</th><th>median</th></tr>"
-        html += "<tr><td class=l>accepted → delivered</td><td>\(s.latencyCount)</td><td>\(average)</td><td>\(median)</td></tr></table>"
+        html += "<tr><td class=l>accepted → delivered</td><td>\(s.latency.count)</td><td>\(average)</td><td>\(median)</td></tr></table>"
         let refused = s.refused.sorted { $0.key < $1.key }.map { "\(escape($0.key)) \($0.value)" }.joined(separator: ", ")
         html += "<p>refused: \(refused.isEmpty ? "none" : refused); unknown message ids: \(s.unknown.values.reduce(0, +))</p>"
         return html
