@@ -77,13 +77,7 @@ final class BlockingLanes: Sendable {
         case .queued: break
         case .spawn:
             let n = state.withLock { $0.threads }
-            group.enter()
-            let t = Thread { [self] in
-                lane()
-                group.leave()
-            }
-            t.name = "delivery-lane-\(n - 1)"
-            t.start()
+            group.startThread(named: "delivery-lane-\(n - 1)") { [self] in lane() }
         }
     }
 

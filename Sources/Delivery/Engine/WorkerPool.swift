@@ -88,14 +88,8 @@ public final class WorkerPool: LifecycleComponent {
         guard state.withLock({ $0.start() }) else { return }
         context.store.addCommitObserver { [weak self] in self?.jobsCommitted() }
         scheduler.start()
-        spawn(name: "delivery-dispatcher") { [self] in dispatcherLoop() }
-        renewer.enter()
-        let renewing = Thread { [self] in
-            renewerLoop()
-            renewer.leave()
-        }
-        renewing.name = "delivery-lease-renewer"
-        renewing.start()
+        threads.startThread(named: "delivery-dispatcher") { [self] in dispatcherLoop() }
+        renewer.startThread(named: "delivery-lease-renewer") { [self] in renewerLoop() }
         context.logger.info(
             "delivery started",
             [
@@ -120,16 +114,6 @@ public final class WorkerPool: LifecycleComponent {
     func settle(_ job: ClaimedJob, committed: Bool) {
         context.leases.release(job)
         if state.withLock({ $0.settle(token: job.token, committed: committed) }) { wake() }
-    }
-
-    private func spawn(name: String, _ body: @escaping @Sendable () -> Void) {
-        threads.enter()
-        let thread = Thread { [threads] in
-            body()
-            threads.leave()
-        }
-        thread.name = name
-        thread.start()
     }
 
     /// Renews every held lease each third of the lease (monotonic waits), until the drain ended.
