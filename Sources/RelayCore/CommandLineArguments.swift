@@ -6,8 +6,9 @@ public struct UsageError: Error, CustomStringConvertible {
 
 /// The one command-line parser of `otp-relay` (every command, `token verify` included): options
 /// (`--name value` or `--name=value`), flags and positionals, in any order; everything after `--`
-/// is positional. A command asks for what it takes, then `finish()` refuses whatever is left,
-/// naming it (the name only: a mistyped `--pasword=…` never echoes its value).
+/// is positional. A command asks for the options it takes, then for its `positionals()`, which
+/// refuses whatever option is left, naming it (the name only: a mistyped `--pasword=…` never
+/// echoes its value); a command without positionals ends with `finish()`.
 public struct CommandLineArguments {
     private var items: [String]
     private var used: [Bool]
@@ -75,13 +76,15 @@ public struct CommandLineArguments {
         return values
     }
 
-    /// The remaining positionals: anything not starting with `-`, `-` itself, and all after `--`.
-    public mutating func positionals() -> [String] {
+    /// The remaining positionals (anything not starting with `-`, `-` itself, and all after `--`),
+    /// once the command has asked for all its options: an option left is refused as by `finish`.
+    public mutating func positionals() throws(UsageError) -> [String] {
         var out: [String] = []
         for i in items.indices where !used[i] && (i > endOfOptions || !items[i].hasPrefix("-") || items[i] == "-") {
             used[i] = true
             out.append(items[i])
         }
+        try finish()
         return out
     }
 

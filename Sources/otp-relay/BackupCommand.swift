@@ -22,8 +22,7 @@ enum BackupCommand {
         guard let input = try CommandInput(argv, help: help, environment: environment) else { return 0 }
         var a = input.arguments
         let force = try a.flag("--force")
-        let pos = a.positionals()
-        try a.finish()
+        let pos = try a.positionals()
         guard pos.count == 1, let destination = pos.first, !destination.isEmpty else {
             throw UsageError("usage: otp-relay backup PATH [--force] (see otp-relay backup --help)")
         }

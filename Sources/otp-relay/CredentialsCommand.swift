@@ -19,8 +19,7 @@ enum CredentialsCommand {
         let admin = try a.flag("--admin")
         let replace = try a.flag("--replace")
         let username = try a.option("--username")
-        let pos = a.positionals()
-        try a.finish()
+        let pos = try a.positionals()
         guard pos == ["new"] else { throw UsageError("usage: otp-relay credentials new [--admin] [--username NAME] [--replace]") }
         let config = try input.loadConfiguration()
         let g = try RelayMaintenance.newCredential(config, admin: admin, username: username, replace: replace)

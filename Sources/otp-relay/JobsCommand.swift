@@ -30,8 +30,7 @@ enum JobsCommand {
         let limit = try a.option("--limit")
         let reason = try a.option("--reason")
         let dryRun = try a.flag("--dry-run")
-        let pos = a.positionals()
-        try a.finish()
+        let pos = try a.positionals()
         guard let sub = pos.first else { throw UsageError("usage: otp-relay jobs list|show|replay (see --help)") }
         guard ["list", "show", "replay"].contains(sub) else {
             throw UsageError("unknown jobs command \(sub); see otp-relay jobs --help")

@@ -28,8 +28,7 @@ enum KYCCommand {
         guard let input = try CommandInput(argv, help: help, environment: environment) else { return 0 }
         var a = input.arguments
         let phone = try a.option("--phone")
-        let pos = a.positionals()
-        try a.finish()
+        let pos = try a.positionals()
         guard let sub = pos.first else { throw UsageError("usage: otp-relay kyc store FILE|- | kyc get --phone 62… (see --help)") }
         switch sub {
         case "store":

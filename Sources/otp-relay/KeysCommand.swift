@@ -21,8 +21,7 @@ enum KeysCommand {
     static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
         guard let input = try CommandInput(argv, help: help, environment: environment) else { return 0 }
         var a = input.arguments
-        let pos = a.positionals()
-        try a.finish()
+        let pos = try a.positionals()
         guard pos == ["show"] || pos == ["rotate"] else { throw UsageError("usage: otp-relay keys show|rotate [--config PATH]") }
         let config = try input.loadConfiguration()
         switch pos {

@@ -87,8 +87,7 @@ enum ConfigCommand {
     static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
         guard let input = try CommandInput(argv, help: help, environment: environment) else { return 0 }
         var a = input.arguments
-        let pos = a.positionals()
-        try a.finish()
+        let pos = try a.positionals()
         guard pos == ["check"] else { throw UsageError("usage: otp-relay config check [--config PATH]") }
         let config = try input.loadConfiguration()
         try RelayMaintenance.check(config)

@@ -16,7 +16,7 @@ final class CommandLineArgumentsTests: XCTestCase {
         XCTAssertEqual(try a.option("--config"), "c.json")
         XCTAssertEqual(try a.option("--limit"), "7", "the last one wins")
         XCTAssertNil(try a.option("--status"))
-        XCTAssertEqual(a.positionals(), ["show", "ID", "-"])
+        XCTAssertEqual(try a.positionals(), ["show", "ID", "-"])
         XCTAssertNoThrow(try a.finish())
     }
 
@@ -24,7 +24,7 @@ final class CommandLineArgumentsTests: XCTestCase {
         var a = CommandLineArguments(["--issuer", "x", "--", "--json", "-t"])
         XCTAssertFalse(try a.flag("--json"))
         XCTAssertEqual(try a.option("--issuer"), "x")
-        XCTAssertEqual(a.positionals(), ["--json", "-t"])
+        XCTAssertEqual(try a.positionals(), ["--json", "-t"])
         XCTAssertNoThrow(try a.finish())
     }
 
@@ -41,6 +41,8 @@ final class CommandLineArgumentsTests: XCTestCase {
         XCTAssertEqual(usage { try e.finish() }, "unknown flag --frobnicate")
         let f = CommandLineArguments(["extra"])
         XCTAssertEqual(usage { try f.finish() }, "unexpected argument extra")
+        var g = CommandLineArguments(["show", "--jsn", "ID"])
+        XCTAssertEqual(usage { _ = try g.positionals() }, "unknown option --jsn", "positionals refuse an option nobody asked for")
     }
 
     func testHelpAnywhere() throws {

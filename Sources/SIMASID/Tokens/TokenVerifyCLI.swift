@@ -148,8 +148,7 @@ public struct TokenVerifyCLI {
             }
             o.leeway = s
         }
-        let positionals = a.positionals()
-        try a.finish()
+        let positionals = try a.positionals()
         guard positionals.count == 1 else {
             throw UsageError(
                 positionals.isEmpty
