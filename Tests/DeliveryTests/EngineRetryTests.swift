@@ -91,23 +91,23 @@ final class EngineRetryTests: XCTestCase {
         XCTAssertTrue(job.hasPayload, "dead jobs keep the payload until expiry, for replay")
     }
 
-    func testPermanentFailureEndsDeadWithItsReason() throws {
+    /// An sms job on the ladder sms → backup, whose first send (on sms) gets `answer`.
+    private func smsJobWithBackup(firstAnswer answer: DeliveryOutcome) throws -> (EngineHarness, String) {
         let h = try EngineHarness()
-        h.script.queue("sms", .permanent(reason: "twilio 21211: invalid To number", status: 400))
-        h.start(
-            h.configuration(ladders: [.sms: ["sms", "backup"]]))
-        let id = try h.enqueue(channel: .sms)
+        h.script.queue("sms", answer)
+        h.start(h.configuration(ladders: [.sms: ["sms", "backup"]]))
+        return (h, try h.enqueue(channel: .sms))
+    }
+
+    func testPermanentFailureEndsDeadWithItsReason() throws {
+        let (h, id) = try smsJobWithBackup(firstAnswer: .permanent(reason: "twilio 21211: invalid To number", status: 400))
         XCTAssertEqual(h.events.finished(id), [.dead(reason: "twilio 21211: invalid To number")])
         XCTAssertEqual(try h.outbox.job(id: id)?.lastError, "twilio 21211: invalid To number")
         XCTAssertEqual(h.script.sent.map(\.provider), ["sms"], "a recipient problem does not try the next rung")
     }
 
     func testPermanentProviderFailureTriesTheNextRung() throws {
-        let h = try EngineHarness()
-        h.script.queue("sms", .permanent(reason: "twilio HTTP 401", status: 401))
-        h.start(
-            h.configuration(ladders: [.sms: ["sms", "backup"]]))
-        let id = try h.enqueue(channel: .sms)
+        let (h, id) = try smsJobWithBackup(firstAnswer: .permanent(reason: "twilio HTTP 401", status: 401))
         XCTAssertEqual(h.events.finished(id, count: 2), [.nextRoute(step: 1, runAt: engineStart), .sent])
         XCTAssertEqual(h.script.sent.map(\.provider), ["sms", "backup"])
     }

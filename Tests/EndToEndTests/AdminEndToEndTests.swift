@@ -27,12 +27,11 @@ class AdminEndToEndTests: StoreEndToEndCase {
                           "routes": {"sms": ["gw"]}, "max_idle_ms": 300}}
             """
         try config.write(toFile: dir.file("config.json"), atomically: true, encoding: .utf8)
-        let (base, db) = try storeEnvironment(dir)
+        let (base, db) = try storeEnvironment(dir, config: dir.file("config.json"))
         var nodes: [ServiceProcess] = []
         defer { nodes.forEach { $0.terminate() } }
         for n in 0..<count {
             var env = base
-            env["OTP_RELAY_CONFIG"] = dir.file("config.json")
             env["OTP_RELAY_SANDBOX_FILE"] = dir.file("sandbox-\(n).jsonl")
             nodes.append(try ServiceProcess(environment: env, directory: dir.path))
             try nodes[n].waitUntilListening()

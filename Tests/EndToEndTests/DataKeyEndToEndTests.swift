@@ -11,9 +11,7 @@ class DataKeyEndToEndTests: StoreEndToEndCase {
     /// One queued job (delivery off), then the service stopped.
     private func databaseWithAQueuedJob(_ dir: TempDirectory, key: String? = nil) throws -> ([String: String], TestStore) {
         try Data(#"{"delivery_enabled": false}"#.utf8).write(to: URL(fileURLWithPath: dir.file("config.json")))
-        let (base, db) = try storeEnvironment(dir)
-        var env = base
-        env["OTP_RELAY_CONFIG"] = dir.file("config.json")
+        var (env, db) = try storeEnvironment(dir, config: dir.file("config.json"))
         if let key { env["OTP_RELAY_DATA_KEY"] = key }
         let p = try ServiceProcess(environment: env, directory: dir.path)
         try p.waitUntilListening()
@@ -65,11 +63,9 @@ class DataKeyEndToEndTests: StoreEndToEndCase {
     /// The generated key file is lost: `serve` does not make a new one over the jobs.
     func testMissingKeyFileWithJobsRefuses() throws {
         let dir = TempDirectory()
-        let (base, db) = try storeEnvironment(dir)
-        var env = base
+        var (env, db) = try storeEnvironment(dir, config: dir.file("config.json"))
         env["OTP_RELAY_DATA_KEY"] = nil  // the embedded default: a generated key file beside the database
         try Data(#"{"delivery_enabled": false}"#.utf8).write(to: URL(fileURLWithPath: dir.file("config.json")))
-        env["OTP_RELAY_CONFIG"] = dir.file("config.json")
         let first = try ServiceProcess(environment: env, directory: dir.path)
         try first.waitUntilListening()
         XCTAssertTrue(first.stderr.contains("generated a new data key"))

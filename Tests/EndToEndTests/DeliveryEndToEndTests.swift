@@ -42,9 +42,7 @@ class DeliveryEndToEndTests: StoreEndToEndCase {
                           "routes": {"sms": ["gw"]}, "workers": 16, "lease_ms": 4000}}
             """
         try config.write(toFile: dir.file("config.json"), atomically: true, encoding: .utf8)
-        let (base, db) = try storeEnvironment(dir)
-        var env = base
-        env["OTP_RELAY_CONFIG"] = dir.file("config.json")
+        let (env, db) = try storeEnvironment(dir, config: dir.file("config.json"))
         let p = try ServiceProcess(environment: env, directory: dir.path)
         try p.waitUntilListening()
         let c = try RawConnection(port: p.publicPort)

@@ -27,9 +27,7 @@ class LeaseRenewalEndToEndTests: StoreEndToEndCase {
             port: gateway.port, slowMillis: 900, totalTimeoutMillis: 1_000, leaseMillis: 2_000,
             extra: ", \"concurrency\": 1"
         ).write(toFile: dir.file("config.json"), atomically: true, encoding: .utf8)
-        let (base, db) = try storeEnvironment(dir)
-        var env = base
-        env["OTP_RELAY_CONFIG"] = dir.file("config.json")
+        let (env, db) = try storeEnvironment(dir, config: dir.file("config.json"))
         let p = try ServiceProcess(environment: env, directory: dir.path)
         try p.waitUntilListening()
         let c = try RawConnection(port: p.publicPort)

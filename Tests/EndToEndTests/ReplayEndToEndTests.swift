@@ -23,8 +23,7 @@ class ReplayEndToEndTests: StoreEndToEndCase {
         let gateway = try FakeProcess(script: "fake_gateway.py", arguments: ["--out", dir.file("gateway.jsonl")])
         defer { gateway.stop() }
         let port = gateway.port
-        let (base, db) = try storeEnvironment(dir)
-        var env = base
+        var (env, db) = try storeEnvironment(dir)
 
         // The provider refuses every message (HTTP 400: permanent): the jobs end dead.
         env["OTP_RELAY_CONFIG"] = try gatewayConfig(dir, port: port, path: "/status/400")
@@ -88,11 +87,9 @@ class ReplayEndToEndTests: StoreEndToEndCase {
 
     func testExpiredJobsAreNotReplayed() throws {
         let dir = TempDirectory()
-        let (base, db) = try storeEnvironment(dir)
-        var env = base
+        let (env, db) = try storeEnvironment(dir, config: dir.file("c.json"))
         try #"{"otp_validity_seconds": 30, "dedupe_window_seconds": 30, "delivery_enabled": false}"#
             .write(toFile: dir.file("c.json"), atomically: true, encoding: .utf8)
-        env["OTP_RELAY_CONFIG"] = dir.file("c.json")
         let p = try ServiceProcess(environment: env, directory: dir.path)
         try p.waitUntilListening()
         let c = try RawConnection(port: p.publicPort)

@@ -14,10 +14,13 @@ class StoreEndToEndCase: XCTestCase {
     /// installed, like PostgreSQLEndToEndTests).
     func makeStore(_ dir: TempDirectory) throws -> TestStore { try TestStore(Self.store, directory: dir) }
 
-    /// The test environment (`CrashRecoveryTests.environment`) pointed at a new store in `dir`.
-    func storeEnvironment(_ dir: TempDirectory) throws -> ([String: String], TestStore) {
+    /// The test environment (`CrashRecoveryTests.environment`) pointed at a new store in `dir`,
+    /// and at the configuration file `config` (`OTP_RELAY_CONFIG`) when one is given.
+    func storeEnvironment(_ dir: TempDirectory, config: String? = nil) throws -> ([String: String], TestStore) {
         let store = try makeStore(dir)
-        return (CrashRecoveryTests.environment(dir).merging(store.environment) { $1 }, store)
+        var env = CrashRecoveryTests.environment(dir).merging(store.environment) { $1 }
+        if let config { env["OTP_RELAY_CONFIG"] = config }
+        return (env, store)
     }
 }
 

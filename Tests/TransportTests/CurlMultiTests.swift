@@ -31,6 +31,7 @@ private func threadCount() -> Int {
 }
 
 final class CurlMultiTests: XCTestCase {
+    /// A started server for `handler`, stopped after the test.
     private func startServer(_ handler: SlowServer) throws -> HTTPServer {
         var c = HTTPServerConfiguration()
         c.port = 0
@@ -39,19 +40,24 @@ final class CurlMultiTests: XCTestCase {
         c.backlog = 4096
         let s = HTTPServer(configuration: c, handler: handler, logger: nil)
         try s.start()
+        addTeardownBlock { _ = s.shutdown(by: .now + .seconds(2)) }
         return s
+    }
+
+    /// A started driver, stopped after the test.
+    private func startMulti() -> CurlMulti {
+        let multi = CurlMulti(name: "test-curl")
+        multi.start()
+        addTeardownBlock { multi.shutdown(by: .now + .seconds(2)) }
+        return multi
     }
 
     /// Hundreds of slow transfers at once on one driver thread: they overlap (the whole run takes
     /// about one delay, not hundreds), every answer reaches its own completion, and the process
     /// gains no thread per transfer.
     func testManySlowTransfersOverlapOnOneThread() throws {
-        let handler = SlowServer(delayMillis: 300)
-        let server = try startServer(handler)
-        defer { _ = server.shutdown(by: .now + .seconds(2)) }
-        let multi = CurlMulti(name: "test-curl")
-        multi.start()
-        defer { multi.shutdown(by: .now + .seconds(2)) }
+        let server = try startServer(SlowServer(delayMillis: 300))
+        let multi = startMulti()
 
         let n = 400
         let threadsBefore = threadCount()
@@ -88,10 +94,7 @@ final class CurlMultiTests: XCTestCase {
     func testConnectionsAreReusedAcrossTransfers() throws {
         let handler = SlowServer(delayMillis: 1)
         let server = try startServer(handler)
-        defer { _ = server.shutdown(by: .now + .seconds(2)) }
-        let multi = CurlMulti(name: "test-curl")
-        multi.start()
-        defer { multi.shutdown(by: .now + .seconds(2)) }
+        let multi = startMulti()
         for _ in 0..<5 {
             let done = DispatchGroup()
             for _ in 0..<4 {
@@ -118,7 +121,6 @@ final class CurlMultiTests: XCTestCase {
 
         let handler = SlowServer(delayMillis: 5_000)
         let server = try startServer(handler)
-        defer { _ = server.shutdown(by: .now + .seconds(1)) }
         let aborted = DispatchSemaphore(value: 0)
         multi.perform(http: HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/"), configuration: HTTPClientConfiguration()) {
             end in
