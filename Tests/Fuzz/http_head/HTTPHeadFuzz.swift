@@ -94,10 +94,7 @@ private func check(_ input: UnsafeRawBufferPointer, _ limits: RequestParser.Limi
     }
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzTest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let input = UnsafeRawBufferPointer(start: data, count: size)
+func fuzzOne(_ input: UnsafeRawBufferPointer) {
     check(input, RequestParser.Limits())
     check(input, RequestParser.Limits(maxHeadBytes: 256, maxHeaderCount: 4))
-    return 0
 }

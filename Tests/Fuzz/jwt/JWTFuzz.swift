@@ -71,11 +71,9 @@ private func checkJSON(_ bytes: [UInt8]) {
     require(again == v, "JSON round-trips through jsonText")
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzTest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+func fuzzOne(_ input: UnsafeRawBufferPointer) {
+    let bytes = Array(input)
     checkToken(bytes)
     checkJSON(bytes)
     checkBase64(bytes)
-    return 0
 }

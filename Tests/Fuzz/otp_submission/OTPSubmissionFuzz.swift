@@ -121,11 +121,9 @@ private func checkAgainstFoundation(_ body: [UInt8]) {
     require(problem == nil, "OTPSubmission.parse answers as it did with JSONSerialization")
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzTest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+func fuzzOne(_ input: UnsafeRawBufferPointer) {
+    let bytes = Array(input)
     checkBody(bytes)
     checkAgainstFoundation(bytes)
-    if size <= 400 { checkRecipients(String(decoding: bytes, as: UTF8.self)) }
-    return 0
+    if bytes.count <= 400 { checkRecipients(String(decoding: bytes, as: UTF8.self)) }
 }
