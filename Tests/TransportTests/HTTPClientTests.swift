@@ -118,7 +118,7 @@ final class HTTPClientTests: XCTestCase {
     }
 
     func testConnectRefused() throws {
-        let port = try closedPort()
+        let port = try freeLoopbackPort()
         XCTAssertThrowsError(try HTTPClient().perform(HTTPClientRequest(url: "http://127.0.0.1:\(port)/"))) { e in
             XCTAssertEqual((e as? TransportError)?.kind, .connect)
         }
@@ -194,20 +194,6 @@ final class HTTPClientTests: XCTestCase {
         defer { v6.stop() }
         let r = try HTTPClient().perform(HTTPClientRequest(url: "http://[::1]:\(v6.port)/echo"))
         XCTAssertEqual(r.status, 200)
-    }
-
-    /// A port that nothing listens on: bound, then closed.
-    private func closedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 }
 
