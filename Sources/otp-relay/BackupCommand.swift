@@ -3,7 +3,7 @@ import Outbox
 import Relay
 import RelayCore
 
-enum BackupCommand {
+enum BackupCommand: Command {
     static let help = """
         Usage: otp-relay backup PATH [--force] [--config PATH]
 
@@ -18,11 +18,9 @@ enum BackupCommand {
         See docs/operations.md.
         """
 
-    static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
-        guard let input = try CommandInput(argv, help: help, environment: environment) else { return 0 }
-        var a = input.arguments
-        let force = try a.flag("--force")
-        let pos = try a.positionals()
+    static func run(with input: inout CommandInput) throws -> Int32 {
+        let force = try input.flag("--force")
+        let pos = try input.positionals()
         guard pos.count == 1, let destination = pos.first, !destination.isEmpty else {
             throw UsageError("usage: otp-relay backup PATH [--force] (see otp-relay backup --help)")
         }

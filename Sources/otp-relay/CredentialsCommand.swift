@@ -2,7 +2,7 @@ import Foundation
 import Relay
 import RelayCore
 
-enum CredentialsCommand {
+enum CredentialsCommand: Command {
     static let help = """
         Usage: otp-relay credentials new [--admin] [--username NAME] [--replace] [--config PATH]
 
@@ -13,13 +13,11 @@ enum CredentialsCommand {
         up the change on restart.
         """
 
-    static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
-        guard let input = try CommandInput(argv, help: help, environment: environment) else { return 0 }
-        var a = input.arguments
-        let admin = try a.flag("--admin")
-        let replace = try a.flag("--replace")
-        let username = try a.option("--username")
-        let pos = try a.positionals()
+    static func run(with input: inout CommandInput) throws -> Int32 {
+        let admin = try input.flag("--admin")
+        let replace = try input.flag("--replace")
+        let username = try input.option("--username")
+        let pos = try input.positionals()
         guard pos == ["new"] else { throw UsageError("usage: otp-relay credentials new [--admin] [--username NAME] [--replace]") }
         let config = try input.loadConfiguration()
         let g = try RelayMaintenance.newCredential(config, admin: admin, username: username, replace: replace)

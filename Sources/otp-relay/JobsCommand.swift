@@ -3,7 +3,7 @@ import Outbox
 import Relay
 import RelayCore
 
-enum JobsCommand {
+enum JobsCommand: Command {
     static let help = """
         Usage:
           otp-relay jobs list [--status S] [--channel C] [--kind otp|kyc] [--provider P]
@@ -17,20 +17,18 @@ enum JobsCommand {
         with who (the user running the command) and why (--reason).
         """
 
-    static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
-        guard let input = try CommandInput(argv, help: help, environment: environment) else { return 0 }
-        var a = input.arguments
-        let json = try a.flag("--json")
-        let status = try a.option("--status")
-        let channel = try a.option("--channel")
-        let kind = try a.option("--kind")
-        let provider = try a.option("--provider")
-        let since = try a.option("--since")
-        let until = try a.option("--until")
-        let limit = try a.option("--limit")
-        let reason = try a.option("--reason")
-        let dryRun = try a.flag("--dry-run")
-        let pos = try a.positionals()
+    static func run(with input: inout CommandInput) throws -> Int32 {
+        let json = try input.flag("--json")
+        let status = try input.option("--status")
+        let channel = try input.option("--channel")
+        let kind = try input.option("--kind")
+        let provider = try input.option("--provider")
+        let since = try input.option("--since")
+        let until = try input.option("--until")
+        let limit = try input.option("--limit")
+        let reason = try input.option("--reason")
+        let dryRun = try input.flag("--dry-run")
+        let pos = try input.positionals()
         guard let sub = pos.first else { throw UsageError("usage: otp-relay jobs list|show|replay (see --help)") }
         guard ["list", "show", "replay"].contains(sub) else {
             throw UsageError("unknown jobs command \(sub); see otp-relay jobs --help")
@@ -94,7 +92,7 @@ enum JobsCommand {
             guard let reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw UsageError("jobs replay requires --reason")
             }
-            let actor = "cli:" + (environment["SUDO_USER"] ?? environment["USER"] ?? "uid-\(getuid())")
+            let actor = input.actor
             let replayer = Replayer(store: store)
             let progress: (Int, Int) -> Void = { done, total in
                 if total >= 1000 { FileHandle.standardError.write(Data("replay: \(done)/\(total)\n".utf8)) }
@@ -124,15 +122,15 @@ enum JobsCommand {
     }
 }
 
-enum StatsCommand {
+enum StatsCommand: Command {
     static let help = """
         Usage: otp-relay stats [--config PATH]
 
         Job counts per status, overall and per channel, as JSON.
         """
 
-    static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
-        guard let config = try CommandInput.configurationOnly(argv, help: help, environment: environment) else { return 0 }
+    static func run(with input: inout CommandInput) throws -> Int32 {
+        let config = try input.configurationOnly()
         let store = try RelayMaintenance.openReadOnlyStore(config)
         defer { store.close() }
         print(try StatsJSON.render(store: store, now: SystemClock().nowMillis()))

@@ -6,7 +6,7 @@ import SQEKYC
 
 /// `otp-relay kyc store FILE|-` and `otp-relay kyc get --phone 62…` (docs/design.md §8): queue an
 /// approved KYC record for SQEKYC through the outbox, or read one back from SQEKYC.
-enum KYCCommand {
+enum KYCCommand: Command {
     static let help = """
         Usage:
           otp-relay kyc store FILE|- [--config PATH]
@@ -24,11 +24,9 @@ enum KYCCommand {
         number is printed on errors.
         """
 
-    static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
-        guard let input = try CommandInput(argv, help: help, environment: environment) else { return 0 }
-        var a = input.arguments
-        let phone = try a.option("--phone")
-        let pos = try a.positionals()
+    static func run(with input: inout CommandInput) throws -> Int32 {
+        let phone = try input.option("--phone")
+        let pos = try input.positionals()
         guard let sub = pos.first else { throw UsageError("usage: otp-relay kyc store FILE|- | kyc get --phone 62… (see --help)") }
         switch sub {
         case "store":
@@ -67,10 +65,9 @@ enum KYCCommand {
         let (keys, _) = try SecretsBootstrap.dataKeys(config)
         let outbox = try StoreFactory.open(config.storeLocation, keys: keys, logger: Logger(level: .warning))
         defer { outbox.close() }
-        let actor = "cli:" + (input.environment["SUDO_USER"] ?? input.environment["USER"] ?? "uid-\(getuid())")
         let ingest = KYCIngest(store: outbox, dataKey: keys.index, settings: settings, logger: Logger(level: .warning))
         do {
-            let r = try ingest.submitAndWait(body: body, actor: actor)
+            let r = try ingest.submitAndWait(body: body, actor: input.actor)
             print(r.id)
             return 0
         } catch {

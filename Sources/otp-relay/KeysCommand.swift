@@ -4,7 +4,7 @@ import Relay
 import RelayCore
 import RelayCrypto
 
-enum KeysCommand {
+enum KeysCommand: Command {
     static let help = """
         Usage: otp-relay keys show|rotate [--config PATH]
 
@@ -18,10 +18,8 @@ enum KeysCommand {
                    job under its key id.
         """
 
-    static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
-        guard let input = try CommandInput(argv, help: help, environment: environment) else { return 0 }
-        var a = input.arguments
-        let pos = try a.positionals()
+    static func run(with input: inout CommandInput) throws -> Int32 {
+        let pos = try input.positionals()
         guard pos == ["show"] || pos == ["rotate"] else { throw UsageError("usage: otp-relay keys show|rotate [--config PATH]") }
         let config = try input.loadConfiguration()
         switch pos {

@@ -3,7 +3,7 @@ import Foundation
 import Relay
 import RelayCore
 
-enum ServeCommand {
+enum ServeCommand: Command {
     static let help = """
         Usage: otp-relay serve [--config PATH]
 
@@ -13,8 +13,8 @@ enum ServeCommand {
         and credentials generated on first run (stored 0600, printed once).
         """
 
-    static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
-        guard var config = try CommandInput.configurationOnly(argv, help: help, environment: environment) else { return 0 }
+    static func run(with input: inout CommandInput) throws -> Int32 {
+        var config = try input.configurationOnly()
         // Eight malloc arenas (glibc's default is eight per core): enough for the event loops, the
         // outbox writer and the checkpointer to each have their own. With two, the writer shared an
         // arena with an event loop and bench-ingest made ~11,000 futex calls a second on its lock
@@ -30,7 +30,7 @@ enum ServeCommand {
         // Signals caught before anything starts: a SIGTERM during start-up stops the service cleanly.
         let signals = ShutdownSignals()
         let service = try RelayService(
-            configuration: config, keys: keys, logger: logger, systemd: SystemdNotifier.Settings(environment: environment))
+            configuration: config, keys: keys, logger: logger, systemd: SystemdNotifier.Settings(environment: input.environment))
         try service.start()
         service.resealInBackground()
         for g in generated {
@@ -58,7 +58,7 @@ enum ServeCommand {
     }
 }
 
-enum MigrateCommand {
+enum MigrateCommand: Command {
     static let help = """
         Usage: otp-relay migrate [--config PATH]
 
@@ -66,8 +66,8 @@ enum MigrateCommand {
         pending migrations (embedded in the binary), then exits.
         """
 
-    static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
-        guard let config = try CommandInput.configurationOnly(argv, help: help, environment: environment) else { return 0 }
+    static func run(with input: inout CommandInput) throws -> Int32 {
+        let config = try input.configurationOnly()
         let applied = try RelayMaintenance.migrate(config)
         print(
             applied.isEmpty
@@ -77,17 +77,15 @@ enum MigrateCommand {
     }
 }
 
-enum ConfigCommand {
+enum ConfigCommand: Command {
     static let help = """
         Usage: otp-relay config check [--config PATH]
 
         Validates the configuration file and environment without starting; names the first bad key.
         """
 
-    static func run(_ argv: [String], environment: [String: String]) throws -> Int32 {
-        guard let input = try CommandInput(argv, help: help, environment: environment) else { return 0 }
-        var a = input.arguments
-        let pos = try a.positionals()
+    static func run(with input: inout CommandInput) throws -> Int32 {
+        let pos = try input.positionals()
         guard pos == ["check"] else { throw UsageError("usage: otp-relay config check [--config PATH]") }
         let config = try input.loadConfiguration()
         try RelayMaintenance.check(config)
