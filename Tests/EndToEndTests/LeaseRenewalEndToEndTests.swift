@@ -51,7 +51,9 @@ class LeaseRenewalEndToEndTests: StoreEndToEndCase {
         XCTAssertGreaterThan(renewals, 0, "the renewals are counted in /metrics")
         XCTAssertEqual(p.terminate(), 0)
         XCTAssertEqual(try db.rows("SELECT count(*) FROM jobs WHERE status = 'sent'"), ["5"])
-        XCTAssertEqual(try db.rows("SELECT count(*) FROM attempts"), ["5"], "one try per job, no rescue")
+        XCTAssertEqual(
+            try db.rows("SELECT count(*) FROM attempts"), ["5"],
+            "one try per job, no rescue: \((try? db.rows("SELECT outcome, error_class, latency_ms FROM attempts ORDER BY id")) ?? [])")
         XCTAssertEqual(try db.rows("SELECT count(*) FROM attempts WHERE error_class = 'lease_expired'"), ["0"])
         let requests = try String(contentsOfFile: dir.file("gateway.jsonl"), encoding: .utf8).split(separator: "\n").count
         XCTAssertEqual(requests, 5, "exactly one provider request per job")
