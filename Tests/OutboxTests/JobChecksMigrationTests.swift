@@ -56,8 +56,7 @@ final class JobChecksMigrationTests: XCTestCase {
     /// over them, the indexes and the foreign keys are as they were.
     func testTheRebuildKeepsRowsViewsIndexesAndForeignKeys() throws {
         let tmp = TempDatabase()
-        let db = try SQLiteDatabase(path: tmp.path, configuration: .init())
-        try Migrator(migrations: EmbeddedMigrations.all.filter { $0.version < Self.rebuild }).migrate(db, now: start)
+        let db = try Self.database(tmp, before: Self.rebuild)
         try db.execute(
             """
             INSERT INTO jobs (id, kind, channel, status, attempts, created_at, updated_at, run_at, expires_at, sent_at,
@@ -116,8 +115,7 @@ final class JobChecksMigrationTests: XCTestCase {
     /// views and indexes are as they were, and the checks refuse what 0005's refused.
     func testTheAttemptsAndReceiptsRebuildKeepsRowsAndRefusesTheSame() throws {
         let tmp = TempDatabase()
-        let db = try SQLiteDatabase(path: tmp.path, configuration: .init())
-        try Migrator(migrations: EmbeddedMigrations.all.filter { $0.version < Self.attemptsRebuild }).migrate(db, now: start)
+        let db = try Self.database(tmp, before: Self.attemptsRebuild)
         try db.execute(
             """
             INSERT INTO jobs (id, kind, channel, status, attempts, created_at, updated_at, run_at, expires_at, sent_at,
@@ -177,5 +175,12 @@ final class JobChecksMigrationTests: XCTestCase {
         XCTAssertFalse(accepts(receipt(30, "'read'", "'none'")))
         XCTAssertFalse(accepts(receipt(31, "'failed'", "'retry'")))
         XCTAssertFalse(accepts(receipt(32, "NULL", "'none'")))
+    }
+
+    /// `tmp`'s database migrated up to, not including, `version`.
+    private static func database(_ tmp: TempDatabase, before version: Int) throws -> SQLiteDatabase {
+        let db = try SQLiteDatabase(path: tmp.path, configuration: .init())
+        try Migrator(migrations: EmbeddedMigrations.all.filter { $0.version < version }).migrate(db, now: start)
+        return db
     }
 }

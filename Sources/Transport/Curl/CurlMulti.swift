@@ -8,9 +8,10 @@ public struct CurlMultiConfiguration: Sendable {
     /// Idle connections the driver keeps open for reuse (CURLMOPT_MAXCONNECTS): enough for every
     /// provider's concurrency, so a busy provider's connections are reused, not reopened.
     public var maxConnects: Int = 4096
-    /// Receive buffer per transfer (CURLOPT_BUFFERSIZE; libcurl's default is 16 KiB). Provider
-    /// answers are small; thousands of transfers in flight make it count.
-    public var receiveBuffer: Int = 8192
+    /// Receive buffer per transfer (CURLOPT_BUFFERSIZE; libcurl's default is 16 KiB, its least
+    /// 1 KiB). Provider answers are small (Meta's a few hundred bytes, Twilio's a few KiB: a larger
+    /// one is read in several passes); thousands of transfers in flight make it count.
+    public var receiveBuffer: Int = 4096
     /// Finished easy handles kept for the next transfers (reset, not freed).
     public var idleHandles: Int = 256
 
