@@ -193,11 +193,11 @@ final class GroupCommitWriter: @unchecked Sendable {
     private func checkpointIfNeeded() {
         guard checkpointPages > 0 else { return }
         let frames = context.walFrames
-        if frames < framesAtLastFrames, let state = checkpointer?.state {  // the WAL started over
-            state.generation.add(1, ordering: .releasing)
+        if frames < framesAtLastFrames {  // the WAL started over
+            framesAtLastCheckpoint = 0
+            checkpointer?.state.generation.add(1, ordering: .releasing)
         }
         framesAtLastFrames = frames
-        if frames < framesAtLastCheckpoint { framesAtLastCheckpoint = 0 }
         if let reason = writerCheckpoint(frames: frames) {
             if context.checkpointNow() {
                 framesAtLastCheckpoint = frames
