@@ -32,9 +32,10 @@ enum BackupCommand: Command {
             FileHandle.standardError.write(Data("otp-relay: backup: \(e.detail)\n".utf8))
             return 1
         }
+        let keySource = config.dataKey == nil ? config.resolvedDataKeyFile : "OTP_RELAY_DATA_KEY"
         print(
             "backup: \(report.jobs) job(s), \(report.pages) pages, \(report.bytes) bytes, integrity ok -> \(report.path)\n"
-                + "backup: the data key is not in the copy; back up \(config.dataKey == nil ? config.resolvedDataKeyFile : "OTP_RELAY_DATA_KEY") separately"
+                + "backup: the data key is not in the copy; back up \(keySource) separately"
         )
         return 0
     }

@@ -65,10 +65,9 @@ final class WriterTests: XCTestCase {
         }
         let early = state.writerCheckpointsAfterBackfill.load(ordering: .relaxed)
         let atBound = state.writerCheckpointsAtBound.load(ordering: .relaxed)
-        print(
-            "wal-restart: generations \(state.generation.load(ordering: .relaxed)), writer checkpoints after the background \(early), at the bound \(atBound)"
-        )
-        XCTAssertGreaterThan(state.generation.load(ordering: .relaxed), 2, "the WAL started over")
+        let generations = state.generation.load(ordering: .relaxed)
+        print("wal-restart: generations \(generations), writer checkpoints after the background \(early), at the bound \(atBound)")
+        XCTAssertGreaterThan(generations, 2, "the WAL started over")
         XCTAssertGreaterThan(early, atBound, "after the background: \(early), at the bound: \(atBound)")
         let walBytes = Checkpointer.walBytes(tmp.path)
         let frameBytes = 4_096 + 24

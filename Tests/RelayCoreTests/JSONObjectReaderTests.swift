@@ -97,7 +97,9 @@ final class JSONObjectReaderTests: XCTestCase {
     }
 
     func testUTF8PassesThrough() {
-        let text = "José, 日本, Ελλάδα, 😀, \u{7F}, \u{80}, \u{7FF}, \u{800}, \u{FFFD}, \u{FFFF}, \u{10000}, \u{10FFFF}, e\u{301}"
+        let text =
+            "José, 日本, Ελλάδα, 😀, \u{7F}, \u{80}, \u{7FF}, \u{800}, "
+            + "\u{FFFD}, \u{FFFF}, \u{10000}, \u{10FFFF}, e\u{301}"
         assertValues(bytes("{\"identifier\":\"\(text)\",\"\(text)\":1}"), [.string(text), nil, nil])
         // NFC and NFD are different strings to the reader, byte for byte.
         assertValues(bytes("{\"otp\":\"e\u{301}\"}"), [nil, .string("e\u{301}"), nil])

@@ -74,7 +74,8 @@ final class SQEKYCRecordValidationTests: XCTestCase {
             "date_of_birth", ["1990-02-30", "2023-02-29", "2026-11-26", "2030-01-01", "1899-12-31"], "real date in the past")
         XCTAssertNoThrow(try KYCRecord.parse(body(["date_of_birth": "2024-02-29"]), defaultClientID: nil, nowMillis: now))
         XCTAssertNoThrow(try KYCRecord.parse(body(["date_of_birth": "2026-11-25"]), defaultClientID: nil, nowMillis: now))
-        XCTAssertNoThrow(try KYCRecord.parse(body(["full_name": String(repeating: "é", count: 200)]), defaultClientID: nil, nowMillis: now))
+        let longName = String(repeating: "é", count: 200)
+        XCTAssertNoThrow(try KYCRecord.parse(body(["full_name": longName]), defaultClientID: nil, nowMillis: now))
     }
 
     func testBodiesThatAreNotRecords() {
