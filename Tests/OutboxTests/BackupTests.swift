@@ -41,7 +41,7 @@ final class BackupTests: XCTestCase {
     func testNoBackupOfWhatIsNotAnOutbox() throws {
         let db = TempDatabase()
         XCTAssertThrowsError(try StoreFactory.backup(.sqlite(path: db.path), to: db.directory + "/c", force: false))
-        FileManager.default.createFile(atPath: db.path, contents: Data("not sqlite at all, just text".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: db.path, contents: Data("not sqlite at all, just text".utf8)))
         XCTAssertThrowsError(try StoreFactory.backup(.sqlite(path: db.path), to: db.directory + "/c", force: false))
         XCTAssertFalse(FileManager.default.fileExists(atPath: db.directory + "/c"))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: db.directory).filter { $0.contains(".tmp-") }, [])

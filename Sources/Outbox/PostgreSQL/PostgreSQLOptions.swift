@@ -28,6 +28,9 @@ public struct PostgreSQLOptions: Sendable {
     /// ended by the server (`idle_in_transaction_session_timeout`), releasing its row locks, so the
     /// other nodes' rescuers can take its jobs; the paused node's commit then fails.
     public var idleInTransactionTimeout: Duration = .seconds(5)
+    /// Log at open the server settings that break the node's durability or latency promise
+    /// (`PGServerSettings`): set for the serving node (`StoreAccess.owner`), not for CLI commands.
+    public var reportServerSettings = false
     /// `application_name` of the node's sessions (`pg_stat_activity`).
     public var applicationName = "otp-relay"
 

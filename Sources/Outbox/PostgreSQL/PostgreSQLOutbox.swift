@@ -47,6 +47,7 @@ public final class PostgreSQLOutbox: OutboxStore, ItemWritingStore, QueryingStor
         }
         try PGMigrator().migrate(setup, now: clock.nowMillis())
         if options.verifyDataKey { try PGDataKeyCheck.verify(setup, keys: keys, now: clock.nowMillis()) }
+        if options.reportServerSettings { PGServerSettings.report(setup, logger: logger) }
         pool = PGPool(
             conninfo: url, size: options.poolSize, applicationName: options.applicationName, waitTimeout: options.poolWait,
             sessionSetup: options.sessionSetup)

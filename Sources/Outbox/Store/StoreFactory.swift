@@ -68,14 +68,16 @@ public enum StoreFactory {
         case .sqlite(let path):
             try SQLiteOutbox(path: path, keys: keys, clock: clock, logger: logger, options: options, access: access)
         case .postgresql(let url):
-            try PostgreSQLOutbox(url: url, keys: keys, clock: clock, logger: logger, options: pgOptions(postgresql, options))
+            try PostgreSQLOutbox(
+                url: url, keys: keys, clock: clock, logger: logger, options: pgOptions(postgresql, options, access: access))
         }
     }
 
     /// The PostgreSQL options, with the choices the caller made in the common options.
-    private static func pgOptions(_ pg: PostgreSQLOptions, _ common: OutboxOptions) -> PostgreSQLOptions {
+    private static func pgOptions(_ pg: PostgreSQLOptions, _ common: OutboxOptions, access: StoreAccess) -> PostgreSQLOptions {
         var o = pg
         o.verifyDataKey = pg.verifyDataKey && common.verifyDataKey
+        o.reportServerSettings = pg.reportServerSettings || access == .owner
         return o
     }
 
