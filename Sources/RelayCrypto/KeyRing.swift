@@ -1,6 +1,8 @@
 /// The data keys of one deployment: `current` seals every new payload; `previous` keys only open
-/// payloads sealed before a rotation; `index` is the key the HMAC lookup keys (dedupe key,
-/// recipient hash) are derived from, so they survive a rotation. Safe to share between threads.
+/// payloads sealed before a rotation; `staged` (`otp-relay keys rotate --stage`) is the next
+/// current key, already handed to every node so that each opens what a node that promoted it seals,
+/// but never sealing here; `index` is the key the HMAC lookup keys (dedupe key, recipient hash) are
+/// derived from, so they survive a rotation. Safe to share between threads.
 ///
 /// A sealed payload names its key: `"OKR"(3) | version(1) = 1 | key id(8) | nonce | ciphertext | tag`,
 /// the 12-byte header authenticated with the caller's associated data (`header + associatedData`).
@@ -15,6 +17,9 @@ public struct KeyRing: Sendable {
     /// Older keys, newest first.
     public let previous: [DataKey]
     public let index: DataKey
+    /// The next current key: opens, never seals (nil when none is staged, or when it is `current`
+    /// or one of `previous`).
+    public let staged: DataKey?
     /// The opening keys with their ids, and the header of a payload sealed now: each id is an
     /// HMAC, computed once here rather than on every seal and open.
     private let identified: [(id: [UInt8], key: DataKey)]
@@ -22,18 +27,33 @@ public struct KeyRing: Sendable {
     public let currentHeader: [UInt8]
 
     /// A ring; `index` defaults to the oldest key (the last of `previous`, else `current`).
-    public init(current: DataKey, previous: [DataKey] = [], index: DataKey? = nil) {
+    public init(current: DataKey, previous: [DataKey] = [], index: DataKey? = nil, staged: DataKey? = nil) {
         let currentID = current.keyID
         self.current = current
         let older = previous.map { (id: $0.keyID, key: $0) }.filter { $0.id != currentID }
         self.previous = older.map(\.key)
         self.index = index ?? previous.last ?? current
-        identified = [(currentID, current)] + older
+        var ids = [(id: currentID, key: current)] + older
+        if let staged, !ids.contains(where: { $0.id == staged.keyID }) {
+            self.staged = staged
+            ids.append((staged.keyID, staged))
+        } else {
+            self.staged = nil
+        }
+        identified = ids
         currentHeader = Self.header(currentID)
     }
 
-    /// The keys that open payloads: current, then previous (the index key only when it is one of them).
-    public var openingKeys: [DataKey] { [current] + previous }
+    /// The keys that open payloads: current, previous, then the staged key (the index key only
+    /// when it is one of them).
+    public var openingKeys: [DataKey] { [current] + previous + (staged.map { [$0] } ?? []) }
+
+    /// Whether `sealed` names the staged key in its header (a node that promoted it sealed it):
+    /// re-sealing leaves it, since it would move it back to an older key.
+    public func isUnderStagedKey(_ sealed: [UInt8]) -> Bool {
+        guard let staged, let id = Self.keyID(of: sealed) else { return false }
+        return id == staged.keyID
+    }
 
     /// The key whose id is `id`, among the opening keys.
     public func key(id: some Collection<UInt8>) -> DataKey? {

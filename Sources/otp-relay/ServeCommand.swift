@@ -26,6 +26,12 @@ enum ServeCommand: Command {
         PrivateFiles.tighten(config, logger: logger)
         let (keys, createdKey) = try SecretsBootstrap.dataKeys(config)
         if createdKey { logger.warning("generated a new data key", ["file": .string(config.resolvedDataKeyFile)]) }
+        logger.info(
+            "data keys",
+            [
+                "current": .string(keys.current.keyIDHex), "previous": .string(keys.previous.map(\.keyIDHex).joined(separator: ",")),
+                "staged": .string(keys.staged?.keyIDHex ?? "none"),
+            ])
         let generated = try SecretsBootstrap.credentials(&config)
         // Signals caught before anything starts: a SIGTERM during start-up stops the service cleanly.
         let signals = ShutdownSignals()

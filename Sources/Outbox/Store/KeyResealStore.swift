@@ -35,9 +35,11 @@ extension ResealProgress {
 
 extension Payload {
     /// Job `jobID`'s sealed payload opened with the ring and sealed again under its current key;
-    /// nil when no key of the ring opens it (counted in `progress.unreadable`) or the seal failed
-    /// (the payload stays as it is).
+    /// nil when no key of the ring opens it (counted in `progress.unreadable`), when it is under the
+    /// ring's staged key (a node that promoted it sealed it: moving it back to an older key would undo
+    /// the rotation; counted in `left`), or the seal failed (the payload stays as it is).
     static func reseal(_ sealed: [UInt8], jobID: String, keys: KeyRing, progress: inout ResealProgress) -> [UInt8]? {
+        if keys.isUnderStagedKey(sealed) { return nil }
         let associatedData = Array(jobID.utf8)
         guard var plain = try? keys.open(sealed, associatedData: associatedData) else {
             progress.unreadable += 1
@@ -51,6 +53,12 @@ extension Payload {
 /// The data key check's rules, for both stores (`DataKeyCheck`, `PGDataKeyCheck`: each reads the
 /// recorded fingerprints and one payload of each key id with its own SQL, then records the ring).
 enum DataKeyRules {
+    /// Whether a start records the ring's current key over `stored`: not when `stored` is the
+    /// ring's staged key (another node already promoted it; the database keeps the newest key).
+    static func records(current stored: String?, keys: KeyRing) -> Bool {
+        stored != keys.current.fingerprint && (stored == nil || stored != keys.staged?.fingerprint)
+    }
+
     /// The recorded fingerprints against the ring: the recorded current key must be one the ring
     /// opens with, and the recorded index key the ring's index key.
     static func checkRecorded(current stored: String?, index: String?, keys: KeyRing) throws(OutboxError) {

@@ -69,7 +69,9 @@ enum PGDataKeyCheck {
                 try DataKeyRules.checkPayload(
                     bytes, jobID: id, keyID: groups.string(g, 0), jobs: groups.int(g, 1), keys: keys, stored: stored)
             }
-            if stored != mine { try c.exec(stored == nil ? PGSchemaSQL.recordKey : PGSchemaSQL.replaceKey, [mine, String(now)]) }
+            if DataKeyRules.records(current: stored, keys: keys) {
+                try c.exec(stored == nil ? PGSchemaSQL.recordKey : PGSchemaSQL.replaceKey, [mine, String(now)])
+            }
             if index == nil { try c.exec(PGSchemaSQL.recordIndexKey, [keys.index.fingerprint, String(now)]) }
             try c.exec("COMMIT")
         } catch let e as OutboxError {

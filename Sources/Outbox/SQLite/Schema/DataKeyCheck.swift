@@ -22,7 +22,7 @@ enum DataKeyCheck {
             let index = try db.withStatement(PortableSQL.indexKey) { s throws(SQLiteError) in try s.step() ? s.string(0) : nil }
             try DataKeyRules.checkRecorded(current: stored, index: index, keys: keys)
             try checkPayloads(db, keys: keys, stored: stored)
-            if stored != mine {
+            if DataKeyRules.records(current: stored, keys: keys) {
                 try db.run(stored == nil ? DataKeySQL.record : DataKeySQL.replace) { s in
                     s.bind(mine, to: ":fingerprint")
                     s.bind(now, to: ":now")
