@@ -104,4 +104,30 @@ final class KeyRingStoreTests: XCTestCase {
         }
         XCTAssertNoThrow(try SQLiteOutbox(path: tmp.path, keys: KeyRing(current: keyB, previous: [testKey]), logger: .silent).close())
     }
+
+    /// Two nodes mid-rotation on one database: node A promoted key C (seals under it), node B
+    /// still runs the staged ring (current testKey, C staged). B opens A's jobs, its start does not
+    /// record its older current key over C, and its re-sealing leaves A's payloads under C.
+    func testAStagedRingOpensWhatAPromotedRingSealedAndNeverMovesItBack() throws {
+        let tmp = TempDatabase()
+        let keyC = try DataKey(bytes: [UInt8](repeating: 0xC3, count: 32))
+        try makeOutbox(tmp).close()
+        let promoted = KeyRing(current: keyC, previous: [testKey], index: testKey)
+        let stagedRing = KeyRing(current: testKey, index: testKey, staged: keyC)
+        let a = try SQLiteOutbox(path: tmp.path, keys: promoted, clock: ManualClock(start), logger: .silent)
+        _ = try a.enqueueAndWait(otpJob(otp: "111111")).get()
+        a.close()
+        let b = try SQLiteOutbox(path: tmp.path, keys: stagedRing, clock: ManualClock(start), logger: .silent)
+        _ = try b.enqueueAndWait(otpJob(phone: "+6284512340988", otp: "222222")).get()
+        XCTAssertEqual(
+            try query(tmp.path, "SELECT fingerprint FROM data_keys") { $0.string(0) }, [keyC.fingerprint],
+            "the database keeps the promoted key")
+        XCTAssertEqual(try b.resealOldPayloads(batchSize: 10) {}, ResealProgress(resealed: 0, unreadable: 0, left: 1))
+        XCTAssertEqual(Set(try payloads(tmp).map { KeyRing.keyID(of: $0.1) }), [keyC.keyID, testKey.keyID], "C's job stays under C")
+        let claimed = try b.claim(limit: 10, lease: .seconds(30), now: start)
+        XCTAssertEqual(Set(claimed.map { String(decoding: $0.secret, as: UTF8.self) }), ["111111", "222222"])
+        b.close()
+        // A ring that never got C is refused: the database records C.
+        XCTAssertThrowsError(try SQLiteOutbox(path: tmp.path, keys: KeyRing(current: testKey), logger: .silent))
+    }
 }

@@ -71,5 +71,12 @@ final class KeyRingTests: XCTestCase {
         XCTAssertEqual(ring.index.keyID, b.keyID, "the index key defaults to the oldest key")
         XCTAssertEqual(KeyRing(current: a).index.keyID, a.keyID)
         XCTAssertEqual(ring.openingKeys.map(\.keyID), [a.keyID, b.keyID])
+        XCTAssertNil(KeyRing(current: a, previous: [b], staged: b).staged, "a staged key already in the ring is dropped")
+        XCTAssertEqual(KeyRing(current: a, previous: [b], staged: b).openingKeys.map(\.keyID), [a.keyID, b.keyID])
+        let c = DataKey.generate()
+        let staged = KeyRing(current: a, previous: [b], staged: c)
+        XCTAssertEqual(staged.index.keyID, b.keyID, "a staged key is never the index key")
+        XCTAssertEqual(staged.openingKeys.map(\.keyID), [a.keyID, b.keyID, c.keyID])
+        XCTAssertEqual(staged.key(id: c.keyID)?.keyID, c.keyID)
     }
 }
