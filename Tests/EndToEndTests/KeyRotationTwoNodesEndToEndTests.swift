@@ -201,4 +201,34 @@ final class KeyRotationTwoNodesEndToEndTests: XCTestCase {
         XCTAssertEqual(a.terminate(), 0)
         XCTAssertEqual(b.terminate(), 0)
     }
+
+    /// Why the staged round: B keeps running on the old ring while A rotates at once (plain
+    /// `keys rotate`) and restarts; B claims A's new jobs, cannot open them and marks them dead
+    /// (never sent). Once B holds the key, a replay sends them.
+    func testWithoutTheStagedRoundANodeOnTheOldRingCannotOpenAPromotedNodesJobs() throws {
+        var c = try pair()
+        var a = try c.start("a", deliver: false)
+        var b = try c.start("b", deliver: true)
+        XCTAssertEqual(try c.keys("a", ["rotate"]).0, 0)
+        XCTAssertEqual(a.terminate(), 0)
+        a = try c.start("a", deliver: false)
+        try c.post(a)
+        XCTAssertTrue(try c.waitUntil { try c.statuses() == ["dead|2"] }, c.describe())
+        XCTAssertEqual(try c.rows("SELECT DISTINCT error_class FROM attempts"), ["payload_unreadable"])
+        XCTAssertTrue(b.stderr.contains("outbox payload unreadable"), b.stderr)
+        XCTAssertFalse(c.sandboxes().contains(c.posted[0].otp), "never sent")
+
+        // B gets A's ring and restarts; the dead jobs replay and are sent.
+        try write(try Data(contentsOf: URL(fileURLWithPath: c.keyFile("a"))), c.keyFile("b"))
+        XCTAssertEqual(b.terminate(), 0)
+        b = try c.start("b", deliver: true)
+        let (status, out, err) = try runCommand(
+            ServiceProcess.binary, ["jobs", "replay", "--status", "dead", "--reason", "key ring fixed"],
+            environment: c.environment("b", deliver: true))
+        XCTAssertEqual(status, 0, out + err)
+        XCTAssertTrue(try c.waitUntil { try c.statuses() == ["sent|2"] }, c.describe())
+        for job in c.posted { XCTAssertTrue(c.sandboxes().contains(job.otp), "\(job.otp) delivered after the replay") }
+        XCTAssertEqual(a.terminate(), 0)
+        XCTAssertEqual(b.terminate(), 0)
+    }
 }
