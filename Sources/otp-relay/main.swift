@@ -16,7 +16,7 @@ let usage = """
       stats                 job counts per status and channel
       token verify TOKEN|-  verify a SIMAS-ID access token
       kyc store|get         queue a KYC record for SQEKYC, or read one back
-      keys show|rotate      the data key ring's fingerprints; rotate the data key
+      keys show|rotate      the data key ring's fingerprints; rotate the data key (--stage/--promote: several nodes)
       backup PATH           a consistent, integrity-checked copy of the outbox (beside a running serve)
 
     Options for every command:
