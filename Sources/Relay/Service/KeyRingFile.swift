@@ -79,7 +79,9 @@ public enum KeyRingFile {
         try replace(path) { old in
             guard let staged = old.staged else {
                 throw ConfigError(
-                    key: "data_key_file", "\(path) has no staged key (\"next\"): run otp-relay keys rotate --stage first, on every node")
+                    key: "data_key_file",
+                    "\(path) has no staged key (\"next\"): stage one first (otp-relay keys rotate --stage on one node, its file copied to every node)"
+                )
             }
             return KeyRing(current: staged, previous: [old.current] + old.previous, index: old.index)
         }
