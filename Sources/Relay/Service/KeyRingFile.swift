@@ -80,8 +80,8 @@ public enum KeyRingFile {
             guard let staged = old.staged else {
                 throw ConfigError(
                     key: "data_key_file",
-                    "\(path) has no staged key (\"next\"): stage one first (otp-relay keys rotate --stage on one node, its file copied to every node)"
-                )
+                    "\(path) has no staged key (\"next\"): stage one first (otp-relay keys rotate --stage on one node, "
+                        + "its file copied to every node)")
             }
             return KeyRing(current: staged, previous: [old.current] + old.previous, index: old.index)
         }
