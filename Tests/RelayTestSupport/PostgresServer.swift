@@ -121,30 +121,12 @@ public final class PostgresServer: @unchecked Sendable {
     /// and a server holding one of this process's descriptors (Foundation's `Process` passes one it
     /// watches for the child's end) would keep the call from returning.
     private func run(_ exe: String, _ args: [String], asPostgres: Bool = true) throws -> (Int32, String) {
-        // bash closes every descriptor past stderr, then runs the command from /.
-        let closeAll =
-            #"cd / && for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-" 2>/dev/null; done; exec "$@""#
         let argv =
-            ["/bin/bash", "-c", closeAll, "pg"]
+            closingDescriptors
             + (asPostgres && getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", exe] : [exe])
             + args
         let outPath = directory + "/cmd-\(UUID().uuidString.prefix(8)).out"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o666)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let env = ["PATH=/usr/bin:/bin", "LC_ALL=C", "PGCONNECT_TIMEOUT=10"]
-        var pid: pid_t = 0
-        let cArgs = argv.map { strdup($0) } + [nil]
-        let cEnv = env.map { strdup($0) } + [nil]
-        defer {
-            cArgs.forEach { free($0) }
-            cEnv.forEach { free($0) }
-        }
-        let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgs, cEnv)
-        guard rc == 0 else { throw PostgresServerError.failed("posix_spawn \(argv[0]): \(String(cString: strerror(rc)))") }
+        let pid = try spawnWithOutput(argv, environment: ["PATH=/usr/bin:/bin", "LC_ALL=C", "PGCONNECT_TIMEOUT=10"], outPath: outPath)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
@@ -163,4 +145,39 @@ private final class StopAtBundleEnd: NSObject, XCTestObservation {
 
 public enum PostgresServerError: Error {
     case failed(String)
+}
+
+/// A prefix for an argv: bash closes every descriptor past stderr, then runs (execs, same pid)
+/// the command from /.
+let closingDescriptors = [
+    "/bin/bash", "-c",
+    #"cd / && for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-" 2>/dev/null; done; exec "$@""#, "pg",
+]
+
+/// Spawns `argv` (stdin /dev/null, stdout and stderr to `outPath`); its pid. With `ownGroup` the
+/// child leads a process group of its own (a test's crash or ^C does not reach it through ours).
+func spawnWithOutput(_ argv: [String], environment env: [String], outPath: String, ownGroup: Bool = false) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o666)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    var attr = posix_spawnattr_t()
+    posix_spawnattr_init(&attr)
+    defer { posix_spawnattr_destroy(&attr) }
+    if ownGroup {
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attr, 0)
+    }
+    var pid: pid_t = 0
+    let cArgs = argv.map { strdup($0) } + [nil]
+    let cEnv = env.map { strdup($0) } + [nil]
+    defer {
+        cArgs.forEach { free($0) }
+        cEnv.forEach { free($0) }
+    }
+    let rc = posix_spawn(&pid, argv[0], &actions, &attr, cArgs, cEnv)
+    guard rc == 0 else { throw PostgresServerError.failed("posix_spawn \(argv[0]): \(String(cString: strerror(rc)))") }
+    return pid
 }

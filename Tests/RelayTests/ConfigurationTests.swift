@@ -29,6 +29,18 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(c.resolvedDataKeyFile, "./otp-relay.data-key")
     }
 
+    func testDatabaseListenURLMovesOnlyTheListenerAndNeedsDatabaseURL() throws {
+        let c = try load(#"{"database_url": "postgresql://otp@pgbouncer:6432/otp", "database_listen_url": "host=db1,db2 dbname=otp"}"#)
+        XCTAssertEqual(c.storeLocation, .postgresql(url: "postgresql://otp@pgbouncer:6432/otp"))
+        XCTAssertEqual(c.postgreSQLOptions.listenURL, "host=db1,db2 dbname=otp")
+        let e = try load(
+            "{}", env: ["OTP_RELAY_DATABASE_URL": "postgresql://a/otp", "OTP_RELAY_DATABASE_LISTEN_URL": "postgresql://b/otp"])
+        XCTAssertEqual(e.postgreSQLOptions.listenURL, "postgresql://b/otp")
+        XCTAssertNil(try load("{}", env: ["OTP_RELAY_DATABASE_URL": "postgresql://a/otp"]).postgreSQLOptions.listenURL)
+        assertConfigError(#"{"database_listen_url": "postgresql://b/otp"}"#, key: "database_listen_url")
+        assertConfigError(#"{"database_url": "postgresql://a/otp", "database_listen_url": "b"}"#, key: "database_listen_url")
+    }
+
     func testUnknownKeysAreNamed() {
         assertConfigError(#"{"listen": "127.0.0.1:1", "lisen": "x"}"#, key: "lisen")
         assertConfigError(#"{"http": {"idle_timeout": 5}}"#, key: "http.idle_timeout")

@@ -31,6 +31,13 @@ public struct PostgreSQLOptions: Sendable {
     /// Log at open the server settings that break the node's durability or latency promise
     /// (`PGServerSettings`): set for the serving node (`StoreAccess.owner`), not for CLI commands.
     public var reportServerSettings = false
+    /// A connection string for the listener alone (`database_listen_url`): straight to the server
+    /// when the others go through a PgBouncer in transaction mode, where `LISTEN` cannot work.
+    /// Nil: the listener uses the store's URL.
+    public var listenURL: String?
+    /// How long the listener waits for its probe notification after each `LISTEN` before it
+    /// reports that notifications do not reach it (`PGListener`).
+    public var listenerProbeWait: Duration = .seconds(3)
     /// `application_name` of the node's sessions (`pg_stat_activity`).
     public var applicationName = "otp-relay"
 

@@ -11,8 +11,10 @@ import Synchronization
 /// for missed ones. Build it with `StoreFactory.open(.postgresql(url:))`.
 ///
 /// Every statement is a single unnamed statement or a transaction that ends before the call
-/// returns, so a PgBouncer in transaction mode serves it; `LISTEN` then reaches no node (the
-/// workers fall back to their poll, `delivery.max_idle_ms`), so session mode is the one documented.
+/// returns, so a PgBouncer in transaction mode serves it (`PgBouncerEndToEndTests`); `LISTEN`
+/// then reaches no node: the listener finds this out by a probe and says so, the workers fall
+/// back to their poll (`delivery.max_idle_ms`), and `database_listen_url` connects the listener
+/// alone straight to the server.
 public final class PostgreSQLOutbox: OutboxStore, ItemWritingStore, QueryingStore {
     let keys: KeyRing
     let clock: any WallClock
@@ -59,7 +61,9 @@ public final class PostgreSQLOutbox: OutboxStore, ItemWritingStore, QueryingStor
                 maxBatchSize: options.maxBatchSize, maxDedupeWindowMillis: options.maxDedupeWindow.wholeMilliseconds,
                 databaseClock: options.databaseClock),
             clock: clock, logger: logger, observers: notifyAll)
-        listener = PGListener(conninfo: url, logger: logger, onNotify: notifyAll)
+        listener = PGListener(
+            conninfo: options.listenURL ?? url, probeConninfo: url, probeWait: options.listenerProbeWait, logger: logger,
+            onNotify: notifyAll)
         writer.start()
         listener.start()
     }
@@ -115,6 +119,10 @@ public final class PostgreSQLOutbox: OutboxStore, ItemWritingStore, QueryingStor
 
     /// Notifications this node's listener received (tests).
     public var notificationsReceived: Int { listener.received.load(ordering: .relaxed) }
+
+    /// Whether other sessions' notifications reach this node's listener (its probe after each
+    /// `LISTEN` came back); nil before the first probe ended.
+    public var notificationsReachListener: Bool? { listener.reachable }
 
     public func addCommitObserver(_ observer: @escaping @Sendable () -> Void) {
         observers.list.withLock { $0.append(observer) }

@@ -21,6 +21,13 @@ public protocol JobStatisticsStore: AnyObject, JobStatisticsQueries {
     var isWritable: Bool { get }
     /// Group-commit counters since the store opened.
     var writerStatistics: WriterStatistics { get }
+    /// Whether other nodes' wake-up notifications reach this node (PostgreSQL's listener probe);
+    /// nil for a store without notifications or before the first probe ended.
+    var notificationsReachListener: Bool? { get }
+}
+
+extension JobStatisticsStore {
+    public var notificationsReachListener: Bool? { nil }
 }
 
 /// The aggregates' queries (`JobStatisticsStore`), which a store answers from its query layer.

@@ -32,6 +32,7 @@ extension Configuration {
     mutating func apply(_ r: inout ConfigReader) throws {
         if let v = try r.string("database") { databasePath = try Self.nonEmpty(v, r.name("database")) }
         if let v = try r.string("database_url") { databaseURL = try Self.databaseURL(v, r.name("database_url")) }
+        if let v = try r.string("database_listen_url") { databaseListenURL = try Self.databaseURL(v, r.name("database_listen_url")) }
         if let v = try r.string("listen") { listen = try Self.address(v, r.name("listen")) }
         if let v = try r.string("admin_listen") { adminListen = try Self.address(v, r.name("admin_listen")) }
         if let v = try r.string("public_base_url") {
@@ -94,6 +95,12 @@ extension Configuration {
         func value(_ k: String) -> String? { env[k].flatMap { $0.isEmpty ? nil : $0 } }
         if let v = value("OTP_RELAY_DB") { databasePath = v }
         if let v = value("OTP_RELAY_DATABASE_URL") { databaseURL = try Self.databaseURL(v, "OTP_RELAY_DATABASE_URL") }
+        if let v = value("OTP_RELAY_DATABASE_LISTEN_URL") {
+            databaseListenURL = try Self.databaseURL(v, "OTP_RELAY_DATABASE_LISTEN_URL")
+        }
+        if databaseListenURL != nil, databaseURL == nil {
+            throw ConfigError(key: "database_listen_url", "needs database_url (it only moves the PostgreSQL listener)")
+        }
         if let v = value("OTP_RELAY_LISTEN") { listen = try Self.address(v, "OTP_RELAY_LISTEN") }
         if let v = value("OTP_RELAY_ADMIN_LISTEN") { adminListen = try Self.address(v, "OTP_RELAY_ADMIN_LISTEN") }
         if let v = value("OTP_RELAY_LOG_LEVEL") { logLevel = try Self.level(v, "OTP_RELAY_LOG_LEVEL") }

@@ -73,6 +73,10 @@ public struct Configuration: Sendable {
     /// A PostgreSQL connection string (`database_url`, `OTP_RELAY_DATABASE_URL`): selects the
     /// PostgreSQL store shared by several nodes instead of the SQLite file at `databasePath`.
     public var databaseURL: String?
+    /// A connection string for the PostgreSQL listener alone (`database_listen_url`,
+    /// `OTP_RELAY_DATABASE_LISTEN_URL`): straight to the server when `databaseURL` goes through a
+    /// PgBouncer in transaction mode, through which `LISTEN` cannot work.
+    public var databaseListenURL: String?
     public var listen = ListenAddress(host: "127.0.0.1", port: 8080)
     public var adminListen = ListenAddress(host: "127.0.0.1", port: 9090)
     /// The URL SIMAS-ID should call, printed by `credentials new` (behind the TLS proxy).

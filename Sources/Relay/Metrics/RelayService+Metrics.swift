@@ -46,6 +46,12 @@ extension RelayService {
         p.single(
             "otp_relay_store_writable", "gauge", "1 while the store takes writes (0: the last write batch failed: disk full, I/O error).",
             store.isWritable ? 1 : 0)
+        if let ok = store.notificationsReachListener {
+            p.single(
+                "otp_relay_listener_ok", "gauge",
+                "1 while notifications reach this node's PostgreSQL listener (0: its probe was lost, e.g. a transaction-pooling PgBouncer).",
+                ok ? 1 : 0)
+        }
         let log = store.writerStatistics.log
         p.family("otp_relay_wal_bytes", "gauge", "Size of the store's write-ahead log (-wal file).")
         p.sample("otp_relay_wal_bytes", [], Double(log.bytes))

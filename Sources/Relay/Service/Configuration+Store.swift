@@ -5,6 +5,13 @@ extension Configuration {
     /// SQLite file at `database`.
     public var storeLocation: StoreLocation { databaseURL.map { .postgresql(url: $0) } ?? .sqlite(path: databasePath) }
 
+    /// The PostgreSQL store's options this configuration sets (the listener's own URL).
+    public var postgreSQLOptions: PostgreSQLOptions {
+        var o = PostgreSQLOptions()
+        o.listenURL = databaseListenURL
+        return o
+    }
+
     /// The store for messages and logs (a PostgreSQL password masked).
     public var storeDescription: String { storeLocation.description }
 }

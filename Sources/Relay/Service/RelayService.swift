@@ -52,7 +52,9 @@ public final class RelayService: Sendable {
         let c = configuration
         var storeOptions = OutboxOptions()
         storeOptions.maxAttempts = c.effectiveDelivery.retry.maxAttempts  // caps a dead owner's returned leases
-        store = try StoreFactory.open(c.storeLocation, keys: keys, clock: clock, logger: logger, options: storeOptions, access: .owner)
+        store = try StoreFactory.open(
+            c.storeLocation, keys: keys, clock: clock, logger: logger, options: storeOptions, access: .owner,
+            postgresql: c.postgreSQLOptions)
         let ingest = OTPIngest(
             store: store, dataKey: keys.index,
             settings: .init(

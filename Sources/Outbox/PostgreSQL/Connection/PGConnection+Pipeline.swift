@@ -54,6 +54,7 @@ extension PGConnection {
         let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
         PQclear(sync)
         guard synced, PQexitPipelineMode(conn) == 1 else { throw failed(conn) }
+        discardNotifications(conn)
         if let first {
             if first.connectionLost { close() }
             throw first
@@ -72,7 +73,15 @@ extension PGConnection {
             close()
             return
         }
-        while let n = PQnotifies(handle) { PQfreemem(n) }
+        discardNotifications(handle)
+    }
+
+    /// Frees the notifications libpq queued on a connection that does not listen. Through a
+    /// PgBouncer in transaction mode a server session some listener ran `LISTEN` on is handed to
+    /// other clients, and its notifications arrive on them: unread, libpq would keep them all.
+    func discardNotifications(_ conn: OpaquePointer) {
+        guard !keepsNotifications else { return }
+        while let n = PQnotifies(conn) { PQfreemem(n) }
     }
 
     /// The connection's own failure (a send, a lost socket, a protocol surprise): it is dropped,

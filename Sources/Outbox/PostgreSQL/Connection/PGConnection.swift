@@ -24,11 +24,14 @@ final class PGConnection: @unchecked Sendable {
 
     /// Statements run on every new session (`SET …`), before its first use.
     private let sessionSetup: [String]
+    /// True for the listener, which reads its notifications; other connections free what arrives.
+    let keepsNotifications: Bool
 
-    init(conninfo: String, applicationName: String = "otp-relay", sessionSetup: [String] = []) {
+    init(conninfo: String, applicationName: String = "otp-relay", sessionSetup: [String] = [], keepsNotifications: Bool = false) {
         self.conninfo = conninfo
         self.applicationName = applicationName
         self.sessionSetup = sessionSetup
+        self.keepsNotifications = keepsNotifications
     }
 
     deinit { close() }
@@ -71,7 +74,9 @@ final class PGConnection: @unchecked Sendable {
             PQexecParams(conn, sql, Int32(params.count), nil, values, nil, nil, 0)
         }
         defer { PQclear(result) }
-        return Self.copy(try check(result, conn))
+        let r = Self.copy(try check(result, conn))
+        discardNotifications(conn)
+        return r
     }
 
     /// Runs a script of several statements without parameters (migrations).
