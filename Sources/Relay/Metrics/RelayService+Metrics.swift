@@ -49,7 +49,8 @@ extension RelayService {
         if let ok = store.notificationsReachListener {
             p.single(
                 "otp_relay_listener_ok", "gauge",
-                "1 while notifications reach this node's PostgreSQL listener (0: its probe was lost, e.g. a transaction-pooling PgBouncer).",
+                "1 while notifications reach this node's PostgreSQL listener "
+                    + "(0: its probe was lost, e.g. a transaction-pooling PgBouncer).",
                 ok ? 1 : 0)
         }
         let log = store.writerStatistics.log

@@ -184,7 +184,8 @@ public final class RelayService: Sendable {
         if pool != nil {
             if delivery.isSandboxOnly {
                 logger.warning(
-                    "SANDBOX DELIVERY: no providers configured; every OTP is written to the sandbox file and NOT sent to anyone",
+                    "SANDBOX DELIVERY: every route ends at the sandbox provider; every OTP is written to the sandbox file "
+                        + "and NOT sent to anyone",
                     ["sandbox_file": .string(configuration.sandboxFile)])
             }
             logger.info("delivery routes", ["routes": .string(delivery.routeSummary)])
