@@ -33,11 +33,20 @@ enum KeysCommand: Command {
         let pos = try input.positionals()
         guard pos == ["show"] && !stage && !promote || pos == ["rotate"] && !(stage && promote) else { throw UsageError(usage) }
         let config = try input.loadConfiguration()
-        switch (pos, stage, promote) {
-        case (["show"], _, _): return try show(config)
-        case (_, true, _): return try rotate(config, "staged", KeyRingFile.stage)
-        case (_, _, true): return try rotate(config, "promoted", KeyRingFile.promote)
-        default: return try rotate(config, "rotated", KeyRingFile.rotate)
+        if pos == ["show"] { return try show(config) }
+        return try rotate(config, stage ? .stage : promote ? .promote : .rotate)
+    }
+
+    /// What `keys rotate` does to the ring file.
+    enum Rotation: String {
+        case rotate = "rotated", stage = "staged", promote = "promoted"
+
+        var change: (String) throws -> (old: KeyRing, new: KeyRing) {
+            switch self {
+            case .rotate: KeyRingFile.rotate
+            case .stage: KeyRingFile.stage
+            case .promote: KeyRingFile.promote
+            }
         }
     }
 
@@ -73,33 +82,33 @@ enum KeysCommand: Command {
         return 0
     }
 
-    static func rotate(_ config: Configuration, _ done: String, _ change: (String) throws -> (old: KeyRing, new: KeyRing)) throws -> Int32 {
+    static func rotate(_ config: Configuration, _ rotation: Rotation) throws -> Int32 {
         guard config.dataKey == nil else {
             throw ConfigError(
                 key: "data_key", "the data key is configured inline (data_key or OTP_RELAY_DATA_KEY): rotation needs data_key_file")
         }
         let path = config.resolvedDataKeyFile
-        let (old, new) = try change(path)
+        let (old, new) = try rotation.change(path)
         func line(_ what: String, _ k: DataKey, _ note: String) -> String {
             "  \(what.padding(toLength: 16, withPad: " ", startingAt: 0)) \(k.fingerprint)  key id \(k.keyIDHex)  \(note)"
         }
-        var out = ["\(done) \(path):"]
+        var out = ["\(rotation.rawValue) \(path):"]
         if let staged = new.staged {
             out.append(line("staged key", staged, "(new: opens jobs, never seals until --promote)"))
             out.append(line("current key", new.current, "(unchanged: still seals new jobs)"))
         } else {
-            out.append(line("new current key", new.current, done == "promoted" ? "(was staged)" : "(new)"))
+            out.append(line("new current key", new.current, rotation == .promote ? "(was staged)" : "(new)"))
             out.append(line("previous key", old.current, "(kept: it opens the jobs sealed with it)"))
         }
         out.append(line("index key", new.index, "(unchanged: dedupe and recipient lookups)"))
-        switch done {
-        case "staged":
+        switch rotation {
+        case .stage:
             out.append("Copy this file to every node's data_key_file (0600) and restart the nodes one by one; then run")
             out.append("otp-relay keys rotate --promote on each node's copy and restart them one by one again.")
-        case "promoted":
+        case .promote:
             out.append("Restart this node to seal new jobs with the new key; the nodes re-seal older jobs in the background.")
             out.append("Every node must have restarted with the staged file before the first promoted node restarts.")
-        default:
+        case .rotate:
             out.append("Restart serve to seal new jobs with the new key; it re-seals older jobs in the background.")
             out.append("Several nodes sharing one database: use --stage, then --promote, instead.")
         }
