@@ -18,12 +18,12 @@ final class PGListenerTests: XCTestCase {
     }
 
     /// A started listener on `url` probing through `probeURL`; its log lines and wake-up count.
-    func listener(_ url: String, probe probeURL: String? = nil) -> (PGListener, LockedList, LockedBox<Int>) {
+    func listener(_ url: String, probe probeURL: String? = nil, reports: Bool = true) -> (PGListener, LockedList, LockedBox<Int>) {
         let lines = LockedList()
         let wakes = LockedBox(0)
         let l = PGListener(
-            conninfo: url, probeConninfo: probeURL, probeWait: .milliseconds(400), logger: Logger(level: .info, sink: lines.append),
-            onNotify: { wakes.with { $0 += 1 } })
+            conninfo: url, probeConninfo: probeURL, probeWait: .milliseconds(400), reportsUnreachable: reports,
+            logger: Logger(level: .info, sink: lines.append), onNotify: { wakes.with { $0 += 1 } })
         l.start()
         return (l, lines, wakes)
     }
@@ -53,6 +53,18 @@ final class PGListenerTests: XCTestCase {
         // It still listens (nothing is given up that works): a wake-up on its database arrives.
         _ = try s.query(url, "SELECT pg_notify('\(PGSQL.channel)', '')")
         XCTAssertTrue(waitFor(5) { wakes.value == 1 })
+    }
+
+    /// A store a CLI command opens (not the serving node) keeps the state but logs nothing.
+    func testAListenerThatDoesNotReportStaysQuiet() throws {
+        let s = try server()
+        let url = try s.createDatabase(prefix: "lis")
+        let elsewhere = try s.createDatabase(prefix: "lis")
+        let (l, lines, _) = listener(url, probe: elsewhere, reports: false)
+        defer { l.stop() }
+        XCTAssertTrue(waitFor(5) { l.reachable != nil })
+        XCTAssertEqual(l.reachable, false)
+        XCTAssertEqual(lines.all.filter { $0.contains(Self.error) }, [])
     }
 
     func testThroughSessionPoolingTheListenerIsReached() throws {

@@ -22,6 +22,8 @@ final class PGListener: Sendable {
     private let conninfo: String
     private let probeConninfo: String
     private let probeWait: Duration
+    /// Whether a listener notifications do not reach logs it (the serving node; `reachable` is kept either way).
+    private let reportsUnreachable: Bool
     private let onNotify: @Sendable () -> Void
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
@@ -37,12 +39,13 @@ final class PGListener: Sendable {
     static let probePrefix = "probe:"
 
     init(
-        conninfo: String, probeConninfo: String? = nil, probeWait: Duration = .seconds(3), logger: Logger,
-        onNotify: @escaping @Sendable () -> Void
+        conninfo: String, probeConninfo: String? = nil, probeWait: Duration = .seconds(3), reportsUnreachable: Bool = true,
+        logger: Logger, onNotify: @escaping @Sendable () -> Void
     ) {
         self.conninfo = conninfo
         self.probeConninfo = probeConninfo ?? conninfo
         self.probeWait = probeWait
+        self.reportsUnreachable = reportsUnreachable
         self.logger = logger
         self.onNotify = onNotify
     }
@@ -177,6 +180,7 @@ final class PGListener: Sendable {
     /// Logs a change: one error when notifications stop reaching the listener, one line when
     /// they reach it again.
     private func report(_ p: inout Probe, cameBack: Bool, _ reason: String) {
+        guard reportsUnreachable else { return }
         if cameBack, p.warned {
             logger.info("outbox listener: notifications reach this node's listener again")
             p.warned = false

@@ -28,9 +28,11 @@ public struct PostgreSQLOptions: Sendable {
     /// ended by the server (`idle_in_transaction_session_timeout`), releasing its row locks, so the
     /// other nodes' rescuers can take its jobs; the paused node's commit then fails.
     public var idleInTransactionTimeout: Duration = .seconds(5)
-    /// Log at open the server settings that break the node's durability or latency promise
-    /// (`PGServerSettings`): set for the serving node (`StoreAccess.owner`), not for CLI commands.
-    public var reportServerSettings = false
+    /// The serving node (`StoreAccess.owner`, set by `StoreFactory`): it logs at open the server
+    /// settings that break its durability or latency promise (`PGServerSettings`), and one error when
+    /// notifications never reach its listener (`PGListener`). CLI commands open the store for a moment
+    /// and stay quiet about both (a `jobs replay` through a PgBouncer is not a node missing wake-ups).
+    public var servingNode = false
     /// A connection string for the listener alone (`database_listen_url`): straight to the server
     /// when the others go through a PgBouncer in transaction mode, where `LISTEN` cannot work.
     /// Nil: the listener uses the store's URL.

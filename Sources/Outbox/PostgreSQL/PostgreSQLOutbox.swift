@@ -49,7 +49,7 @@ public final class PostgreSQLOutbox: OutboxStore, ItemWritingStore, QueryingStor
         }
         try PGMigrator().migrate(setup, now: clock.nowMillis())
         if options.verifyDataKey { try PGDataKeyCheck.verify(setup, keys: keys, now: clock.nowMillis()) }
-        if options.reportServerSettings { PGServerSettings.report(setup, logger: logger) }
+        if options.servingNode { PGServerSettings.report(setup, logger: logger) }
         pool = PGPool(
             conninfo: url, size: options.poolSize, applicationName: options.applicationName, waitTimeout: options.poolWait,
             sessionSetup: options.sessionSetup)
@@ -62,8 +62,8 @@ public final class PostgreSQLOutbox: OutboxStore, ItemWritingStore, QueryingStor
                 databaseClock: options.databaseClock),
             clock: clock, logger: logger, observers: notifyAll)
         listener = PGListener(
-            conninfo: options.listenURL ?? url, probeConninfo: url, probeWait: options.listenerProbeWait, logger: logger,
-            onNotify: notifyAll)
+            conninfo: options.listenURL ?? url, probeConninfo: url, probeWait: options.listenerProbeWait,
+            reportsUnreachable: options.servingNode, logger: logger, onNotify: notifyAll)
         writer.start()
         listener.start()
     }

@@ -77,7 +77,7 @@ public enum StoreFactory {
     private static func pgOptions(_ pg: PostgreSQLOptions, _ common: OutboxOptions, access: StoreAccess) -> PostgreSQLOptions {
         var o = pg
         o.verifyDataKey = pg.verifyDataKey && common.verifyDataKey
-        o.reportServerSettings = pg.reportServerSettings || access == .owner
+        o.servingNode = pg.servingNode || access == .owner
         return o
     }
 
